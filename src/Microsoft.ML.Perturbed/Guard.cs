@@ -1,0 +1,46 @@
+namespace Microsoft.ML.Perturbed;
+
+/// <summary>Argument checks shared by the core; messages name the argument, the row and what was expected.</summary>
+internal static class Guard
+{
+    /// <summary>Number of rows in a batch of <paramref name="rowLength"/>-long rows; throws when the length is not a positive multiple.</summary>
+    public static int RowCount(int length, int rowLength, string paramName)
+    {
+        if (length == 0 || length % rowLength != 0)
+        {
+            throw new ArgumentException(
+                $"Expected a non-empty [batch × {rowLength}] row-major buffer, got {length} values, which is not a positive multiple of {rowLength}.",
+                paramName);
+        }
+        return length / rowLength;
+    }
+
+    public static void Length(int length, int expected, string paramName, string shape)
+    {
+        if (length != expected)
+        {
+            throw new ArgumentException($"Expected {expected} values ({shape}), got {length}.", paramName);
+        }
+    }
+
+    /// <summary>Throws naming the first row and column holding NaN or ±∞.</summary>
+    public static void Finite(ReadOnlySpan<float> values, int rowLength, string paramName)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                throw new ArgumentException(
+                    $"Expected finite values, found {values[i]} at row {i / rowLength}, column {i % rowLength}.", paramName);
+            }
+        }
+    }
+
+    public static void Positive(int value, string paramName)
+    {
+        if (value < 1)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, $"'{paramName}' must be at least 1.");
+        }
+    }
+}

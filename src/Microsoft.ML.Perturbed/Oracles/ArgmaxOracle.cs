@@ -1,0 +1,39 @@
+namespace Microsoft.ML.Perturbed.Oracles;
+
+/// <summary>
+/// Argmax over the probability simplex: y*(θ) is the one-hot vector of the largest score. Ties go to the lowest index.
+/// Under Gumbel noise its perturbed version is exactly softmax(θ/ε). O(d).
+/// </summary>
+public sealed class ArgmaxOracle : Oracle
+{
+    /// <summary>Creates the oracle for <paramref name="dimension"/> classes.</summary>
+    public ArgmaxOracle(int dimension) : base(dimension, dimension)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override string Name => $"Argmax(d={Dimension})";
+
+    /// <summary>Index of the largest score, the lowest index among ties.</summary>
+    public static int IndexOfMax(ReadOnlySpan<float> theta)
+    {
+        int best = 0;
+        float max = theta[0];
+        for (int i = 1; i < theta.Length; i++)
+        {
+            if (theta[i] > max)
+            {
+                max = theta[i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /// <inheritdoc/>
+    protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution)
+    {
+        solution.Clear();
+        solution[IndexOfMax(theta)] = 1f;
+    }
+}

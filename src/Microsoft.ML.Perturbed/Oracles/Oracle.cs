@@ -1,0 +1,127 @@
+using Microsoft.ML.Perturbed.Threading;
+
+namespace Microsoft.ML.Perturbed.Oracles;
+
+/// <summary>Solves one row: writes argmax_{y∈C} ⟨y, θ⟩ for the scores <paramref name="theta"/> into <paramref name="solution"/>.</summary>
+/// <param name="theta">Scores of one row (length <see cref="Oracle.Dimension"/>); finite.</param>
+/// <param name="solution">Destination (length <see cref="Oracle.OutputDimension"/>); every entry must be written.</param>
+public delegate void OracleFunction(ReadOnlySpan<float> theta, Span<float> solution);
+
+/// <summary>
+/// A linear maximization oracle y*(θ) = argmax_{y∈C} ⟨y, θ⟩ over a set C (a polytope's vertices: one-hot vectors,
+/// k-subsets, permutations, assignments, paths). Batched: scores are a row-major <c>[batch × Dimension]</c> buffer
+/// and solutions a <c>[batch × OutputDimension]</c> buffer. All oracles maximize; to minimize costs c, pass θ = −c.
+/// </summary>
+/// <remarks>
+/// Implementations must be thread-safe (rows are solved concurrently) and deterministic, breaking ties by a
+/// documented rule. Derive from this class, or wrap a delegate with <see cref="Create"/>, to plug in your own solver.
+/// </remarks>
+public abstract class Oracle
+{
+    /// <summary>Creates an oracle over <paramref name="dimension"/> scores with <paramref name="outputDimension"/>-long solutions.</summary>
+    protected Oracle(int dimension, int outputDimension)
+    {
+        Guard.Positive(dimension, nameof(dimension));
+        Guard.Positive(outputDimension, nameof(outputDimension));
+        Dimension = dimension;
+        OutputDimension = outputDimension;
+    }
+
+    /// <summary>Length d of one row of scores θ.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Length d′ of one solution y (d for argmax, top-k, ranking and paths; n² for an n×n matching).</summary>
+    public int OutputDimension { get; }
+
+    /// <summary>A short description, such as <c>TopK(k=10, d=100)</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Wraps a user solver. It must be thread-safe and deterministic.</summary>
+    /// <param name="dimension">Length of a row of scores.</param>
+    /// <param name="outputDimension">Length of a solution.</param>
+    /// <param name="solve">Writes argmax_{y∈C} ⟨y, θ⟩ for one row.</param>
+    /// <param name="name">Name used in messages.</param>
+    public static Oracle Create(int dimension, int outputDimension, OracleFunction solve, string name = "UserOracle")
+    {
+        ArgumentNullException.ThrowIfNull(solve);
+        return new DelegateOracle(dimension, outputDimension, solve, name);
+    }
+
+    /// <summary>Solves every row of a batch, in parallel over rows.</summary>
+    /// <param name="scores">Row-major <c>[batch × Dimension]</c> scores; finite.</param>
+    /// <param name="solutions">Row-major <c>[batch × OutputDimension]</c> destination.</param>
+    /// <param name="maxDegreeOfParallelism">Most threads to use; −1 (default) uses every core.</param>
+    /// <exception cref="ArgumentException">A buffer has the wrong length, or a score is NaN or infinite.</exception>
+    public unsafe void Solve(ReadOnlySpan<float> scores, Span<float> solutions, int maxDegreeOfParallelism = -1)
+    {
+        int batch = Guard.RowCount(scores.Length, Dimension, nameof(scores));
+        Guard.Length(solutions.Length, batch * OutputDimension, nameof(solutions), $"{batch} rows × {OutputDimension}");
+        Guard.Finite(scores, Dimension, nameof(scores));
+        fixed (float* theta = scores)
+        fixed (float* y = solutions)
+        {
+            SolveJob job = SolveJob.Rent();
+            job.Set(this, theta, y);
+            try
+            {
+                RowParallel.For(batch, maxDegreeOfParallelism, job);
+            }
+            finally
+            {
+                job.Return();
+            }
+        }
+    }
+
+    /// <summary>Solves one row. <paramref name="theta"/> has <see cref="Dimension"/> finite entries and
+    /// <paramref name="solution"/> has <see cref="OutputDimension"/> entries, all of which must be written.</summary>
+    protected internal abstract void SolveRow(ReadOnlySpan<float> theta, Span<float> solution);
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    private sealed unsafe class SolveJob : IRowJob
+    {
+        [ThreadStatic] private static SolveJob? t_cached;
+        private Oracle? _oracle;
+        private float* _theta, _y;
+
+        public static SolveJob Rent()
+        {
+            SolveJob job = t_cached ?? new SolveJob();
+            t_cached = null;   // a nested Solve on this thread gets its own job
+            return job;
+        }
+
+        public void Set(Oracle oracle, float* theta, float* y)
+        {
+            _oracle = oracle;
+            _theta = theta;
+            _y = y;
+        }
+
+        public void Return()
+        {
+            _oracle = null;
+            t_cached = this;
+        }
+
+        public void Execute(int start, int end)
+        {
+            Oracle oracle = _oracle!;
+            int d = oracle.Dimension, dOut = oracle.OutputDimension;
+            for (int row = start; row < end; row++)
+            {
+                oracle.SolveRow(new ReadOnlySpan<float>(_theta + (long)row * d, d), new Span<float>(_y + (long)row * dOut, dOut));
+            }
+        }
+    }
+
+    private sealed class DelegateOracle(int dimension, int outputDimension, OracleFunction solve, string name)
+        : Oracle(dimension, outputDimension)
+    {
+        public override string Name => name;
+
+        protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution) => solve(theta, solution);
+    }
+}

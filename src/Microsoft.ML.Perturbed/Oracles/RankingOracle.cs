@@ -1,0 +1,61 @@
+namespace Microsoft.ML.Perturbed.Oracles;
+
+/// <summary>
+/// Ranking over the permutahedron of a reference vector v: y*(θ) is v permuted to the order of θ, the largest
+/// score getting the largest entry of v. With the default v = (1, 2, …, d) the output is the vector of
+/// <b>ascending ranks</b>: the smallest score gets 1 and the largest gets d. Ties: the lower index counts as larger.
+/// O(d log d).
+/// </summary>
+/// <remarks>
+/// Label-ranking data usually write rank 1 for the most preferred label; such a label r corresponds to the
+/// target y = d + 1 − r here (most preferred ⇔ largest score ⇔ largest entry d).
+/// </remarks>
+public sealed class RankingOracle : Oracle
+{
+    private readonly float[] _descending;
+
+    /// <summary>Creates the oracle with the default reference v = (1, 2, …, d): outputs are ascending ranks.</summary>
+    public RankingOracle(int dimension) : this(DefaultReference(dimension))
+    {
+    }
+
+    /// <summary>Creates the oracle over the permutahedron of <paramref name="reference"/> (any order, finite entries).</summary>
+    public RankingOracle(ReadOnlySpan<float> reference) : base(reference.Length, reference.Length)
+    {
+        Guard.Finite(reference, reference.Length, nameof(reference));
+        _descending = reference.ToArray();
+        Array.Sort(_descending);
+        Array.Reverse(_descending);
+    }
+
+    /// <summary>The reference vector sorted in decreasing order: the k-th largest score receives entry k.</summary>
+    public ReadOnlySpan<float> ReferenceDescending => _descending;
+
+    /// <inheritdoc/>
+    public override string Name => $"Ranking(d={Dimension})";
+
+    /// <summary>(1, 2, …, d).</summary>
+    public static float[] DefaultReference(int dimension)
+    {
+        Guard.Positive(dimension, nameof(dimension));
+        var v = new float[dimension];
+        for (int i = 0; i < dimension; i++)
+        {
+            v[i] = i + 1;
+        }
+        return v;
+    }
+
+    /// <inheritdoc/>
+    protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution)
+    {
+        Span<ulong> keys = SortKeys.Scratch(theta.Length);
+        SortKeys.Fill(theta, keys);
+        keys.Sort();
+        float[] v = _descending;
+        for (int k = 0; k < keys.Length; k++)
+        {
+            solution[SortKeys.Index(keys[k])] = v[k];
+        }
+    }
+}

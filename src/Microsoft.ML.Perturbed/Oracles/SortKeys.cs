@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.Perturbed.Oracles;
+
+/// <summary>
+/// Packs (score, index) into one 64-bit key whose ascending order is "larger score first, then lower index
+/// first". Sorting or selecting such keys breaks ties deterministically by index, and sorting plain
+/// integers is faster than sorting floats with a companion index array.
+/// </summary>
+internal static class SortKeys
+{
+    /// <summary>Key of <paramref name="score"/> at <paramref name="index"/> (score finite; −0 and +0 are equal).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Descending(float score, int index)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(score + 0f);   // + 0f turns −0 into +0
+        uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        return ((ulong)~ascending << 32) | (uint)index;
+    }
+
+    /// <summary>Index stored in a key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Index(ulong key) => (int)(uint)key;
+
+    /// <summary>Fills <paramref name="keys"/> with the keys of <paramref name="scores"/>.</summary>
+    public static void Fill(ReadOnlySpan<float> scores, Span<ulong> keys)
+    {
+        for (int i = 0; i < scores.Length; i++)
+        {
+            keys[i] = Descending(scores[i], i);
+        }
+    }
+
+    /// <summary>Thread-local scratch of at least <paramref name="length"/> keys (grown, never shrunk).</summary>
+    public static Span<ulong> Scratch(int length)
+    {
+        ulong[]? buffer = t_scratch;
+        if (buffer is null || buffer.Length < length)
+        {
+            t_scratch = buffer = new ulong[length];
+        }
+        return buffer.AsSpan(0, length);
+    }
+
+    [ThreadStatic] private static ulong[]? t_scratch;
+
+    /// <summary>
+    /// Rearranges <paramref name="keys"/> so that its first <paramref name="k"/> entries are the k smallest
+    /// (in any order): quickselect with median-of-three pivots, expected O(n).
+    /// </summary>
+    public static void SelectSmallest(Span<ulong> keys, int k)
+    {
+        int lo = 0, hi = keys.Length - 1;
+        while (hi > lo)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            // Median of three moved to keys[mid].
+            if (keys[mid] < keys[lo]) (keys[mid], keys[lo]) = (keys[lo], keys[mid]);
+            if (keys[hi] < keys[lo]) (keys[hi], keys[lo]) = (keys[lo], keys[hi]);
+            if (keys[hi] < keys[mid]) (keys[hi], keys[mid]) = (keys[mid], keys[hi]);
+            ulong pivot = keys[mid];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                    i++;
+                    j--;
+                }
+            }
+            // Now keys[lo..j] ≤ pivot ≤ keys[i..hi] (keys are distinct, so the pivot sits between).
+            if (k - 1 <= j) hi = j;
+            else if (k - 1 >= i) lo = i;
+            else return;
+        }
+    }
+}

@@ -1,0 +1,444 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.Perturbed.Noise;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Random;
+using Microsoft.ML.Perturbed.Threading;
+
+namespace Microsoft.ML.Perturbed;
+
+/// <summary>
+/// Makes a linear maximization oracle y*(θ) = argmax_{y∈C} ⟨y, θ⟩ smooth by averaging its answers on noisy
+/// scores (Berthet et al. 2020, "Learning with Differentiable Perturbed Optimizers"):
+/// y*_ε(θ) = E[y*(θ + εZ)] and F_ε(θ) = E[max_y ⟨y, θ + εZ⟩], estimated with M samples Zₘ and their solutions yₘ.
+/// </summary>
+/// <remarks>
+/// <para>All buffers are row-major batches: θ is <c>[batch × d]</c>, outputs are <c>[batch × d′]</c> with d and d′ the
+/// oracle's <see cref="Oracle.Dimension"/> and <see cref="Oracle.OutputDimension"/>.</para>
+/// <para>Derivatives use the score-function identities of Prop. 3.1: with ∇ν(z) = −∇ log μ(z),
+/// Jᵀg ≈ (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) and J t ≈ (1/(Mε)) Σₘ yₘ ⟨∇ν(Zₘ), t⟩. They reuse the forward samples: the
+/// <c>ForwardJvp</c>/<c>ForwardVjp</c> methods compute ŷ and the derivative in one pass, with no extra solver call.</para>
+/// <para>Randomness: sample m of row r in draw k comes from its own counter-based stream
+/// (<see cref="PhiloxStream.ForSample"/>), so results depend only on (seed, draw, inputs), never on the number of
+/// threads. Calls with the same draw use common random numbers; a training loop passes its step as the draw.</para>
+/// <para>The CPU path works one row at a time, in parallel over rows, and never holds M × batch × d values.
+/// Instances are immutable and thread-safe; steady-state calls allocate nothing.</para>
+/// </remarks>
+public sealed class PerturbedOptimizer
+{
+    private readonly Stack<Workspace> _workspaces = new();
+    private readonly Stack<RowJob> _jobs = new();
+
+    /// <summary>Creates a perturbed optimizer over <paramref name="oracle"/>.</summary>
+    /// <exception cref="ArgumentException">An option is out of range (see <see cref="PerturbedOptimizerOptions"/>).</exception>
+    public PerturbedOptimizer(Oracle oracle, PerturbedOptimizerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(oracle);
+        options ??= new PerturbedOptimizerOptions();
+        if (!(options.Epsilon > 0) || !double.IsFinite(options.Epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon,
+                $"'{nameof(options.Epsilon)}' must be a finite number greater than 0, got {options.Epsilon}.");
+        }
+        if (options.Samples < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Samples,
+                $"'{nameof(options.Samples)}' (M) must be at least 1, got {options.Samples}.");
+        }
+        ArgumentNullException.ThrowIfNull(options.Noise, $"{nameof(options)}.{nameof(options.Noise)}");
+        if (!Enum.IsDefined(options.Perturbation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Perturbation, "Unknown perturbation kind.");
+        }
+        if (!Enum.IsDefined(options.VarianceReduction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.VarianceReduction, "Unknown variance reduction.");
+        }
+        if (options.VarianceReduction == VarianceReduction.LeaveOneOut && options.Samples < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Samples,
+                $"Leave-one-out variance reduction needs '{nameof(options.Samples)}' ≥ 2, got {options.Samples}.");
+        }
+        if (options.Perturbation == PerturbationKind.Multiplicative && options.Noise is not NormalNoise)
+        {
+            throw new ArgumentException(
+                $"Multiplicative perturbation needs normal noise (its mean-one correction exp(−ε²/2) is the normal one), got {options.Noise.Name}.",
+                nameof(options));
+        }
+        if (options.MaxDegreeOfParallelism == 0 || options.MaxDegreeOfParallelism < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDegreeOfParallelism,
+                $"'{nameof(options.MaxDegreeOfParallelism)}' must be −1 (all cores) or at least 1.");
+        }
+        Oracle = oracle;
+        Epsilon = options.Epsilon;
+        Samples = options.Samples;
+        Noise = options.Noise;
+        Perturbation = options.Perturbation;
+        VarianceReduction = options.VarianceReduction;
+        Seed = options.Seed;
+        MaxDegreeOfParallelism = options.MaxDegreeOfParallelism;
+    }
+
+    /// <summary>The solver being smoothed.</summary>
+    public Oracle Oracle { get; }
+
+    /// <summary>Noise scale ε.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Number M of noise samples per row.</summary>
+    public int Samples { get; }
+
+    /// <summary>Noise law.</summary>
+    public NoiseDistribution Noise { get; }
+
+    /// <summary>Additive or multiplicative perturbation.</summary>
+    public PerturbationKind Perturbation { get; }
+
+    /// <summary>Variance reduction used by the JVP/VJP estimates.</summary>
+    public VarianceReduction VarianceReduction { get; }
+
+    /// <summary>Seed of the noise streams.</summary>
+    public int Seed { get; }
+
+    /// <summary>Most threads a call may use (−1: all cores).</summary>
+    public int MaxDegreeOfParallelism { get; }
+
+    /// <summary>Computes ŷ = (1/M) Σₘ y*(θ + εZₘ) for every row.</summary>
+    /// <param name="theta">Scores, <c>[batch × d]</c>, finite (positive for multiplicative perturbation).</param>
+    /// <param name="solution">Destination for ŷ_ε(θ), <c>[batch × d′]</c>.</param>
+    /// <param name="draw">Index of the noise draw: equal draws reuse the same noise (common random numbers).</param>
+    public void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0)
+        => Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty,
+            ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: false);
+
+    /// <summary>Computes ŷ and the perturbed maximum F̂ = (1/M) Σₘ ⟨yₘ, θ + εZₘ⟩ for every row.</summary>
+    /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
+    /// <param name="solution">Destination for ŷ_ε(θ), <c>[batch × d′]</c>.</param>
+    /// <param name="perturbedMax">Destination for F̂_ε(θ), one value per row. Requires d′ = d.</param>
+    /// <param name="draw">Index of the noise draw.</param>
+    public void Forward(ReadOnlySpan<float> theta, Span<float> solution, Span<float> perturbedMax, ulong draw = 0)
+        => Run(theta, solution, perturbedMax, ReadOnlySpan<float>.Empty, Span<float>.Empty,
+            ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: true);
+
+    /// <summary>Computes ŷ and the Jacobian-vector product J t ≈ (1/(Mε)) Σₘ yₘ ⟨∇ν(Zₘ), t⟩ from the same samples.</summary>
+    /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
+    /// <param name="tangent">Direction t, <c>[batch × d]</c>.</param>
+    /// <param name="solution">Destination for ŷ, <c>[batch × d′]</c>.</param>
+    /// <param name="jvp">Destination for J t, <c>[batch × d′]</c>.</param>
+    /// <param name="draw">Index of the noise draw.</param>
+    public void ForwardJvp(ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw = 0)
+        => Run(theta, solution, Span<float>.Empty, tangent, jvp, ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: false, wantJvp: true);
+
+    /// <summary>Computes ŷ and the vector-Jacobian product Jᵀg ≈ (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) from the same samples.</summary>
+    /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
+    /// <param name="cotangent">Upstream gradient g = ∂loss/∂ŷ, <c>[batch × d′]</c>.</param>
+    /// <param name="solution">Destination for ŷ, <c>[batch × d′]</c>.</param>
+    /// <param name="vjp">Destination for Jᵀg = ∂loss/∂θ, <c>[batch × d]</c>.</param>
+    /// <param name="draw">Index of the noise draw.</param>
+    public void ForwardVjp(ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
+        => Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, cotangent, null, vjp, draw, wantMax: false, wantVjp: true);
+
+    /// <summary>
+    /// Computes ŷ, then asks <paramref name="cotangent"/> for each row's upstream gradient g(ŷ) and returns Jᵀg from
+    /// the same samples (they are kept for one row at a time: M × (d + d′) floats per thread). This back-propagates
+    /// a loss of ŷ, such as ½‖ŷ − y‖², with one forward pass of solver calls.
+    /// </summary>
+    /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
+    /// <param name="cotangent">Called once per row with ŷ; writes g. Called concurrently for different rows.</param>
+    /// <param name="solution">Destination for ŷ, <c>[batch × d′]</c>.</param>
+    /// <param name="vjp">Destination for Jᵀg, <c>[batch × d]</c>.</param>
+    /// <param name="draw">Index of the noise draw.</param>
+    public void ForwardVjp(ReadOnlySpan<float> theta, CotangentFunction cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
+    {
+        ArgumentNullException.ThrowIfNull(cotangent);
+        Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, ReadOnlySpan<float>.Empty, cotangent, vjp, draw,
+            wantMax: false, wantVjp: true);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"Perturbed({Oracle.Name}, ε={Epsilon}, M={Samples}, {Noise.Name}, {Perturbation}, {VarianceReduction})";
+
+    private unsafe void Run(ReadOnlySpan<float> theta, Span<float> solution, Span<float> perturbedMax,
+        ReadOnlySpan<float> tangent, Span<float> jvp, ReadOnlySpan<float> cotangent, CotangentFunction? cotangentFunction,
+        Span<float> vjp, ulong draw, bool wantMax, bool wantJvp = false, bool wantVjp = false)
+    {
+        int d = Oracle.Dimension, dOut = Oracle.OutputDimension;
+        int batch = Guard.RowCount(theta.Length, d, nameof(theta));
+        Guard.Length(solution.Length, batch * dOut, nameof(solution), $"{batch} rows × {dOut}");
+        Guard.Finite(theta, d, nameof(theta));
+        if (Perturbation == PerturbationKind.Multiplicative)
+        {
+            for (int i = 0; i < theta.Length; i++)
+            {
+                if (!(theta[i] > 0))
+                {
+                    throw new ArgumentException(
+                        $"Multiplicative perturbation needs positive scores, found {theta[i]} at row {i / d}, column {i % d}.", nameof(theta));
+                }
+            }
+        }
+        if (wantMax)
+        {
+            if (dOut != d)
+            {
+                throw new InvalidOperationException(
+                    $"The perturbed maximum ⟨y, θ + εZ⟩ needs solutions in the space of the scores; {Oracle.Name} maps {d} scores to {dOut} values.");
+            }
+            Guard.Length(perturbedMax.Length, batch, nameof(perturbedMax), "one value per row");
+        }
+        if (wantJvp)
+        {
+            Guard.Length(tangent.Length, batch * d, nameof(tangent), $"{batch} rows × {d}");
+            Guard.Length(jvp.Length, batch * dOut, nameof(jvp), $"{batch} rows × {dOut}");
+            Guard.Finite(tangent, d, nameof(tangent));
+        }
+        if (wantVjp)
+        {
+            if (cotangentFunction is null)
+            {
+                Guard.Length(cotangent.Length, batch * dOut, nameof(cotangent), $"{batch} rows × {dOut}");
+                Guard.Finite(cotangent, dOut, nameof(cotangent));
+            }
+            Guard.Length(vjp.Length, batch * d, nameof(vjp), $"{batch} rows × {d}");
+        }
+
+        fixed (float* pTheta = theta)
+        fixed (float* pSolution = solution)
+        fixed (float* pMax = perturbedMax)
+        fixed (float* pTangent = tangent)
+        fixed (float* pJvp = jvp)
+        fixed (float* pCotangent = cotangent)
+        fixed (float* pVjp = vjp)
+        {
+            RowJob job = RentJob();
+            job.Theta = pTheta;
+            job.Solution = pSolution;
+            job.Max = wantMax ? pMax : null;
+            job.Tangent = wantJvp ? pTangent : null;
+            job.Jvp = wantJvp ? pJvp : null;
+            job.Cotangent = wantVjp && cotangentFunction is null ? pCotangent : null;
+            job.CotangentFunction = cotangentFunction;
+            job.Vjp = wantVjp ? pVjp : null;
+            job.Draw = draw;
+            try
+            {
+                RowParallel.For(batch, MaxDegreeOfParallelism, job);
+            }
+            finally
+            {
+                job.CotangentFunction = null;
+                lock (_jobs)
+                {
+                    _jobs.Push(job);
+                }
+            }
+        }
+    }
+
+    private RowJob RentJob()
+    {
+        lock (_jobs)
+        {
+            if (_jobs.Count > 0)
+            {
+                return _jobs.Pop();
+            }
+        }
+        return new RowJob(this);
+    }
+
+    private Workspace RentWorkspace()
+    {
+        lock (_workspaces)
+        {
+            if (_workspaces.Count > 0)
+            {
+                return _workspaces.Pop();
+            }
+        }
+        return new Workspace(Oracle.Dimension, Oracle.OutputDimension);
+    }
+
+    private void ReturnWorkspace(Workspace workspace)
+    {
+        lock (_workspaces)
+        {
+            _workspaces.Push(workspace);
+        }
+    }
+
+    /// <summary>One row: draw, perturb, solve and accumulate M samples, then finish the estimates (Prop. 3.1).</summary>
+    private unsafe void ProcessRow(int row, RowJob job, Workspace w)
+    {
+        int d = Oracle.Dimension, dOut = Oracle.OutputDimension, m = Samples;
+        var theta = new ReadOnlySpan<float>(job.Theta + (long)row * d, d);
+        bool jvp = job.Jvp != null, vjp = job.Vjp != null, keep = job.CotangentFunction != null;
+        bool score = jvp || vjp;
+        bool controlVariate = score && VarianceReduction == VarianceReduction.ControlVariate;
+        bool leaveOneOut = VarianceReduction == VarianceReduction.LeaveOneOut;
+        bool multiplicative = Perturbation == PerturbationKind.Multiplicative;
+        float eps = (float)Epsilon;
+        float logShift = multiplicative ? -0.5f * eps * eps : 0f;
+
+        Span<float> z = w.Z, u = w.U, y = w.Y, s = w.S;
+        Span<double> sum = w.Sum;
+        sum.Clear();
+        ReadOnlySpan<float> tangent = jvp ? new ReadOnlySpan<float>(job.Tangent + (long)row * d, d) : default;
+        ReadOnlySpan<float> cotangent = job.Cotangent != null ? new ReadOnlySpan<float>(job.Cotangent + (long)row * dOut, dOut) : default;
+        if (jvp) w.JvpSum.AsSpan().Clear();
+        if (vjp) w.VjpSum.AsSpan().Clear();
+        if (vjp && leaveOneOut) w.ScoreSum.AsSpan().Clear();
+        if (keep) w.EnsureKept(m);
+        if (controlVariate) Oracle.SolveRow(theta, w.Y0);
+        if (multiplicative && score)
+        {
+            // ∇_θ of −log density for η = θ ⊙ exp(εZ − ε²/2): ∇ν(Z)/(εθ).
+            for (int i = 0; i < d; i++) w.ScoreScale[i] = 1f / (eps * theta[i]);
+        }
+
+        double maxSum = 0, weightSum = 0;
+        for (int k = 0; k < m; k++)
+        {
+            PhiloxStream stream = PhiloxStream.ForSample(Seed, job.Draw, row, k);
+            Noise.Sample(ref stream, z);
+            if (multiplicative)
+            {
+                for (int i = 0; i < d; i++) u[i] = eps * z[i] + logShift;
+                TensorPrimitives.Exp(u, u);
+                TensorPrimitives.Multiply(u, theta, u);
+            }
+            else
+            {
+                for (int i = 0; i < d; i++) u[i] = theta[i] + eps * z[i];
+            }
+            if (!float.IsFinite(TensorPrimitives.MaxMagnitude(u)))
+            {
+                throw new ArgumentException(
+                    $"The perturbed scores of row {row} overflow single precision (ε = {Epsilon}); lower ε or rescale the scores.", "theta");
+            }
+            Oracle.SolveRow(u, y);
+            SpanMath.Add(sum, y);
+            if (job.Max != null)
+            {
+                maxSum += SpanMath.Dot(y, u);
+            }
+            if (!score)
+            {
+                continue;
+            }
+            Noise.Score(z, s);
+            if (multiplicative) TensorPrimitives.Multiply(s, w.ScoreScale, s);
+            else TensorPrimitives.Multiply(s, 1f / eps, s);
+            if (controlVariate) TensorPrimitives.Subtract(y, w.Y0, y);
+            if (jvp)
+            {
+                double a = SpanMath.Dot(s, tangent);
+                SpanMath.AddScaled(w.JvpSum, y, a);
+                weightSum += a;
+            }
+            if (keep)
+            {
+                y.CopyTo(w.KeptY.AsSpan(k * dOut, dOut));
+                s.CopyTo(w.KeptS.AsSpan(k * d, d));
+            }
+            else if (vjp)
+            {
+                double c = SpanMath.Dot(y, cotangent);
+                SpanMath.AddScaled(w.VjpSum, s, c);
+                weightSum += c;
+                if (leaveOneOut) SpanMath.Add(w.ScoreSum, s);
+            }
+        }
+
+        var solution = new Span<float>(job.Solution + (long)row * dOut, dOut);
+        SpanMath.Scale(sum, 1.0 / m, solution);
+        if (job.Max != null)
+        {
+            job.Max[row] = (float)(maxSum / m);
+        }
+        if (keep)
+        {
+            Span<float> g = w.G;
+            job.CotangentFunction!(row, solution, g);
+            Guard.Finite(g, dOut, "cotangent");
+            for (int k = 0; k < m; k++)
+            {
+                ReadOnlySpan<float> sk = w.KeptS.AsSpan(k * d, d);
+                double c = SpanMath.Dot(w.KeptY.AsSpan(k * dOut, dOut), g);
+                SpanMath.AddScaled(w.VjpSum, sk, c);
+                weightSum += c;
+                if (leaveOneOut) SpanMath.Add(w.ScoreSum, sk);
+            }
+        }
+        if (jvp)
+        {
+            var outJvp = new Span<float>(job.Jvp + (long)row * dOut, dOut);
+            if (leaveOneOut)
+            {
+                // (1/(M−1)) Σₘ (yₘ − ȳ) aₘ = (Σ yₘaₘ − ȳ Σ aₘ)/(M−1), with ȳ = sum/M.
+                for (int i = 0; i < dOut; i++) w.JvpSum[i] -= weightSum / m * sum[i];
+                SpanMath.Scale(w.JvpSum, 1.0 / (m - 1), outJvp);
+            }
+            else
+            {
+                SpanMath.Scale(w.JvpSum, 1.0 / m, outJvp);
+            }
+        }
+        if (vjp)
+        {
+            var outVjp = new Span<float>(job.Vjp + (long)row * d, d);
+            if (leaveOneOut)
+            {
+                // (1/(M−1)) Σₘ (cₘ − c̄) sₘ = (Σ cₘsₘ − c̄ Σ sₘ)/(M−1).
+                for (int i = 0; i < d; i++) w.VjpSum[i] -= weightSum / m * w.ScoreSum[i];
+                SpanMath.Scale(w.VjpSum, 1.0 / (m - 1), outVjp);
+            }
+            else
+            {
+                SpanMath.Scale(w.VjpSum, 1.0 / m, outVjp);
+            }
+        }
+    }
+
+    private sealed unsafe class RowJob(PerturbedOptimizer owner) : IRowJob
+    {
+        public float* Theta, Solution, Max, Tangent, Jvp, Cotangent, Vjp;
+        public CotangentFunction? CotangentFunction;
+        public ulong Draw;
+
+        public void Execute(int start, int end)
+        {
+            Workspace w = owner.RentWorkspace();
+            try
+            {
+                for (int row = start; row < end; row++)
+                {
+                    owner.ProcessRow(row, this, w);
+                }
+            }
+            finally
+            {
+                owner.ReturnWorkspace(w);
+            }
+        }
+    }
+
+    /// <summary>Per-thread buffers for one row: O(d + d′), plus M × (d + d′) only when a cotangent function is used.</summary>
+    private sealed class Workspace(int d, int dOut)
+    {
+        public readonly float[] Z = new float[d], U = new float[d], S = new float[d], ScoreScale = new float[d];
+        public readonly float[] Y = new float[dOut], Y0 = new float[dOut], G = new float[dOut];
+        public readonly double[] Sum = new double[dOut], JvpSum = new double[dOut], VjpSum = new double[d], ScoreSum = new double[d];
+        public float[] KeptY = [], KeptS = [];
+
+        public void EnsureKept(int samples)
+        {
+            if (KeptY.Length < samples * dOut)
+            {
+                KeptY = new float[samples * dOut];
+                KeptS = new float[samples * d];
+            }
+        }
+    }
+}

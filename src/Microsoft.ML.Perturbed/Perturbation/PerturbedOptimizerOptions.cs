@@ -1,0 +1,32 @@
+using Microsoft.ML.Perturbed.Noise;
+
+namespace Microsoft.ML.Perturbed;
+
+/// <summary>Settings of a <see cref="PerturbedOptimizer"/>. Checked when the optimizer is created.</summary>
+public sealed class PerturbedOptimizerOptions
+{
+    /// <summary>Noise scale ε &gt; 0. Larger ε smooths more; y*_ε(θ) = y*_1(θ/ε). Default 1.</summary>
+    public double Epsilon { get; set; } = 1.0;
+
+    /// <summary>
+    /// Number M of noise samples per row. Default 100: the forward estimate of an entry of a 0/1 solution then has
+    /// a standard error of at most 0.5/√M = 0.05. Training can use far fewer (M = 1 gives an unbiased stochastic
+    /// gradient of the Fenchel-Young loss).
+    /// </summary>
+    public int Samples { get; set; } = 100;
+
+    /// <summary>Noise law; default <see cref="NoiseDistribution.Normal"/>.</summary>
+    public NoiseDistribution Noise { get; set; } = NoiseDistribution.Normal;
+
+    /// <summary>Additive (default) or multiplicative perturbation. Multiplicative needs normal noise and positive scores.</summary>
+    public PerturbationKind Perturbation { get; set; } = PerturbationKind.Additive;
+
+    /// <summary>Variance reduction for JVP/VJP estimates; default none.</summary>
+    public VarianceReduction VarianceReduction { get; set; } = VarianceReduction.None;
+
+    /// <summary>Seed of the noise. With the same seed, draw index and inputs, results are identical bit for bit.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Most threads a call may use; −1 (default) uses every core. Results do not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; set; } = -1;
+}

@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.Perturbed.Random;
+
+/// <summary>
+/// A counter-based random stream: the Philox4x32-10 bijection of Salmon et al. (SC 2011, "Parallel random
+/// numbers: as easy as 1, 2, 3") applied to an incrementing counter. A stream is fully determined by its
+/// 64-bit key and the upper 96 bits of the counter, so each (seed, row, sample) gets its own stream and the
+/// values drawn do not depend on which thread draws them or in which order.
+/// </summary>
+/// <remarks>
+/// The counter is four 32-bit words <c>(block, c1, c2, c3)</c>; <c>block</c> counts the 128-bit blocks drawn
+/// from this stream (2^32 blocks = 16 GiB per stream), <c>c1..c3</c> identify the stream.
+/// </remarks>
+public struct PhiloxStream
+{
+    private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57;   // round multipliers
+    private const uint W0 = 0x9E3779B9, W1 = 0xBB67AE85;   // key schedule (golden ratio, sqrt 3)
+
+    private readonly uint _k0, _k1, _c1, _c2, _c3;
+    private uint _block;
+    private uint _x0, _x1, _x2, _x3;
+    private int _available;
+
+    /// <summary>Creates the stream with key <paramref name="key"/> and stream words <paramref name="c1"/>..<paramref name="c3"/>.</summary>
+    public PhiloxStream(ulong key, uint c1, uint c2, uint c3)
+    {
+        _k0 = (uint)key;
+        _k1 = (uint)(key >> 32);
+        _c1 = c1;
+        _c2 = c2;
+        _c3 = c3;
+        _block = 0;
+        _x0 = _x1 = _x2 = _x3 = 0;
+        _available = 0;
+    }
+
+    /// <summary>
+    /// The stream used for perturbation sample <paramref name="sample"/> of row <paramref name="row"/> in draw
+    /// <paramref name="draw"/> under seed <paramref name="seed"/>. The perturbed optimizer uses exactly this
+    /// stream, so tests and users can reproduce its noise.
+    /// </summary>
+    public static PhiloxStream ForSample(int seed, ulong draw, int row, int sample)
+    {
+        // Key: seed and the high half of the draw; counter words: sample, row, low half of the draw.
+        ulong key = (uint)seed | ((draw >> 32) << 32);
+        return new PhiloxStream(key, (uint)sample, (uint)row, (uint)draw);
+    }
+
+    /// <summary>Applies the ten Philox4x32 rounds to one counter block under one key.</summary>
+    public static void Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1,
+        out uint r0, out uint r1, out uint r2, out uint r3)
+    {
+        for (int round = 0; round < 10; round++)
+        {
+            ulong p0 = (ulong)M0 * c0;
+            ulong p1 = (ulong)M1 * c2;
+            uint n0 = (uint)(p1 >> 32) ^ c1 ^ k0;
+            uint n1 = (uint)p1;
+            uint n2 = (uint)(p0 >> 32) ^ c3 ^ k1;
+            uint n3 = (uint)p0;
+            c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+            k0 += W0;
+            k1 += W1;
+        }
+        r0 = c0; r1 = c1; r2 = c2; r3 = c3;
+    }
+
+    /// <summary>Next 32 random bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint NextUInt32()
+    {
+        if (_available == 0)
+        {
+            Refill();
+        }
+        _available--;
+        return _available switch { 3 => _x0, 2 => _x1, 1 => _x2, _ => _x3 };
+    }
+
+    /// <summary>Fills <paramref name="destination"/> with random bits, four words per Philox block.</summary>
+    public void NextUInt32(Span<uint> destination)
+    {
+        int i = 0;
+        while (i < destination.Length && _available > 0)
+        {
+            destination[i++] = NextUInt32();
+        }
+        for (; i + 4 <= destination.Length; i += 4)
+        {
+            Block(_block++, _c1, _c2, _c3, _k0, _k1, out destination[i], out destination[i + 1], out destination[i + 2], out destination[i + 3]);
+        }
+        for (; i < destination.Length; i++)
+        {
+            destination[i] = NextUInt32();
+        }
+    }
+
+    /// <summary>Uniform in the open interval (0, 1) with 23 random bits: never 0 or 1, so logarithms stay finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float NextSingle() => ToOpenUnitSingle(NextUInt32());
+
+    /// <summary>Uniform in the open interval (0, 1) with 53 random bits.</summary>
+    public double NextDouble()
+    {
+        ulong bits = ((ulong)NextUInt32() << 21) ^ (NextUInt32() >> 11);
+        return ((bits & ((1UL << 53) - 1)) + 0.5) * (1.0 / (1UL << 53));
+    }
+
+    /// <summary>
+    /// Maps 32 random bits to the open interval (0, 1) using the top 23 bits: (2b + 1)·2⁻²⁴, exactly representable
+    /// in single precision, so the smallest value is 2⁻²⁴ and the largest 1 − 2⁻²⁴ (with 24 bits the top value would round to 1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ToOpenUnitSingle(uint bits) => ((bits >> 9) * 2 + 1) * (1f / (1 << 24));
+
+    private void Refill()
+    {
+        Block(_block++, _c1, _c2, _c3, _k0, _k1, out _x0, out _x1, out _x2, out _x3);
+        _available = 4;
+    }
+}

@@ -1,0 +1,68 @@
+namespace Microsoft.ML.Perturbed.Tests;
+
+/// <summary>Closed forms and enumerations the tests compare against.</summary>
+internal static class TestMath
+{
+    public static double LogSumExp(ReadOnlySpan<float> x, double scale = 1)
+    {
+        double max = double.NegativeInfinity;
+        foreach (float v in x) max = Math.Max(max, v / scale);
+        double s = 0;
+        foreach (float v in x) s += Math.Exp(v / scale - max);
+        return max + Math.Log(s);
+    }
+
+    public static double[] Softmax(ReadOnlySpan<float> x, double scale = 1)
+    {
+        double lse = LogSumExp(x, scale);
+        var p = new double[x.Length];
+        for (int i = 0; i < x.Length; i++) p[i] = Math.Exp(x[i] / scale - lse);
+        return p;
+    }
+
+    public static float[] RandomVector(System.Random rng, int n, double scale = 1)
+    {
+        var v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float)((rng.NextDouble() * 2 - 1) * scale);
+        return v;
+    }
+
+    public static IEnumerable<int[]> Permutations(int n)
+    {
+        var p = Enumerable.Range(0, n).ToArray();
+        return Permute(p, 0);
+
+        static IEnumerable<int[]> Permute(int[] p, int k)
+        {
+            if (k == p.Length)
+            {
+                yield return (int[])p.Clone();
+                yield break;
+            }
+            for (int i = k; i < p.Length; i++)
+            {
+                (p[k], p[i]) = (p[i], p[k]);
+                foreach (int[] q in Permute(p, k + 1)) yield return q;
+                (p[k], p[i]) = (p[i], p[k]);
+            }
+        }
+    }
+
+    public static IEnumerable<int[]> Subsets(int n, int k)
+    {
+        for (int mask = 0; mask < 1 << n; mask++)
+        {
+            if (System.Numerics.BitOperations.PopCount((uint)mask) == k)
+            {
+                yield return Enumerable.Range(0, n).Where(i => (mask & (1 << i)) != 0).ToArray();
+            }
+        }
+    }
+
+    public static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += (double)a[i] * b[i];
+        return s;
+    }
+}
