@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.ML.Perturbed.Random;
 
 namespace Microsoft.ML.Perturbed.Noise;
@@ -17,20 +18,20 @@ public sealed class GumbelNoise : NoiseDistribution
     /// <inheritdoc/>
     public override void Sample(ref PhiloxStream stream, Span<float> destination)
     {
-        // Inverse CDF: z = −ln(−ln u), u ∈ (0,1).
-        for (int i = 0; i < destination.Length; i++)
-        {
-            destination[i] = -MathF.Log(-MathF.Log(stream.NextSingle()));
-        }
+        // Inverse CDF: z = −ln(−ln u), u ∈ (0,1), vectorized.
+        Uniforms.Fill(ref stream, destination);
+        TensorPrimitives.Log(destination, destination);
+        TensorPrimitives.Negate(destination, destination);
+        TensorPrimitives.Log(destination, destination);
+        TensorPrimitives.Negate(destination, destination);
     }
 
     /// <inheritdoc/>
     public override void Score(ReadOnlySpan<float> z, Span<float> destination)
     {
-        for (int i = 0; i < z.Length; i++)
-        {
-            destination[i] = 1f - MathF.Exp(-z[i]);
-        }
+        TensorPrimitives.Negate(z, destination);
+        TensorPrimitives.Exp(destination, destination);
+        TensorPrimitives.Subtract(1f, destination, destination);
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.ML.Perturbed.Random;
 
 namespace Microsoft.ML.Perturbed.Noise;
@@ -9,21 +10,29 @@ public sealed class NormalNoise : NoiseDistribution
     public override string Name => "Normal";
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Vectorized Box–Muller: with the first half of the uniforms as u₁ and the second as u₂, writes
+    /// z = r·cos(2πu₂) to the first half and r·sin(2πu₂) to the second, r = √(−2 ln u₁). An odd last entry uses
+    /// one more pair of uniforms.
+    /// </remarks>
     public override void Sample(ref PhiloxStream stream, Span<float> destination)
     {
-        int i = 0;
-        for (; i + 2 <= destination.Length; i += 2)
+        int half = destination.Length / 2;
+        Span<float> a = destination[..half], b = destination.Slice(half, half);
+        Uniforms.Fill(ref stream, destination[..(2 * half)]);
+        Span<float> cos = Uniforms.Scratch(half);
+        TensorPrimitives.Log(a, a);
+        TensorPrimitives.Multiply(a, -2f, a);
+        TensorPrimitives.Sqrt(a, a);
+        TensorPrimitives.Multiply(b, 2f, b);
+        TensorPrimitives.CosPi(b, cos);
+        TensorPrimitives.SinPi(b, b);
+        TensorPrimitives.Multiply(b, a, b);
+        TensorPrimitives.Multiply(a, cos, a);
+        if (destination.Length % 2 == 1)
         {
-            // z₁ = r cos 2πu₂, z₂ = r sin 2πu₂ with r = √(−2 ln u₁); u₁ ∈ (0,1) so r is finite.
             float r = MathF.Sqrt(-2f * MathF.Log(stream.NextSingle()));
-            (float sin, float cos) = MathF.SinCos(2f * MathF.PI * stream.NextSingle());
-            destination[i] = r * cos;
-            destination[i + 1] = r * sin;
-        }
-        if (i < destination.Length)
-        {
-            float r = MathF.Sqrt(-2f * MathF.Log(stream.NextSingle()));
-            destination[i] = r * MathF.Cos(2f * MathF.PI * stream.NextSingle());
+            destination[^1] = r * MathF.Cos(2f * MathF.PI * stream.NextSingle());
         }
     }
 

@@ -2,9 +2,8 @@ namespace Microsoft.ML.Perturbed.Oracles;
 
 /// <summary>
 /// Ranking over the permutahedron of a reference vector v: y*(θ) is v permuted to the order of θ, the largest
-/// score getting the largest entry of v. With the default v = (1, 2, …, d) the output is the vector of
+/// score getting the largest entry of v (a stable radix sort, O(d)). With the default v = (1, 2, …, d) the output is the vector of
 /// <b>ascending ranks</b>: the smallest score gets 1 and the largest gets d. Ties: the lower index counts as larger.
-/// O(d log d).
 /// </summary>
 /// <remarks>
 /// Label-ranking data usually write rank 1 for the most preferred label; such a label r corresponds to the
@@ -51,7 +50,7 @@ public sealed class RankingOracle : Oracle
     {
         Span<ulong> keys = SortKeys.Scratch(theta.Length);
         SortKeys.Fill(theta, keys);
-        keys.Sort();
+        SortKeys.SortFilled(keys);
         float[] v = _descending;
         for (int k = 0; k < keys.Length; k++)
         {

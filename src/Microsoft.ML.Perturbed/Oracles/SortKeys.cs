@@ -43,6 +43,67 @@ internal static class SortKeys
     }
 
     [ThreadStatic] private static ulong[]? t_scratch;
+    [ThreadStatic] private static ulong[]? t_radix;
+
+    /// <summary>
+    /// Sorts keys built by <see cref="Fill"/> (indices ascending) into ascending order: a stable LSD radix sort on the
+    /// 32-bit score half, four 8-bit digits, skipping digits all keys share. Stability keeps the index order among
+    /// equal scores, so the result equals a full sort of the 64-bit keys. O(d), versus O(d log d) for introsort.
+    /// </summary>
+    public static void SortFilled(Span<ulong> keys)
+    {
+        int n = keys.Length;
+        if (n < 64)
+        {
+            keys.Sort();
+            return;
+        }
+        ulong[]? buffer = t_radix;
+        if (buffer is null || buffer.Length < n)
+        {
+            t_radix = buffer = new ulong[n];
+        }
+        Span<ulong> other = buffer.AsSpan(0, n);
+        Span<int> counts = stackalloc int[4 * 256];
+        counts.Clear();
+        for (int i = 0; i < n; i++)
+        {
+            uint high = (uint)(keys[i] >> 32);
+            counts[(int)(high & 0xFF)]++;
+            counts[256 + (int)((high >> 8) & 0xFF)]++;
+            counts[512 + (int)((high >> 16) & 0xFF)]++;
+            counts[768 + (int)(high >> 24)]++;
+        }
+        Span<ulong> source = keys, target = other;
+        for (int pass = 0; pass < 4; pass++)
+        {
+            Span<int> c = counts.Slice(pass * 256, 256);
+            int shift = 32 + 8 * pass;
+            if (c[(int)((source[0] >> shift) & 0xFF)] == n)
+            {
+                continue;   // every key has this digit
+            }
+            int offset = 0;
+            for (int b = 0; b < 256; b++)
+            {
+                int count = c[b];
+                c[b] = offset;
+                offset += count;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                ulong key = source[i];
+                target[c[(int)((key >> shift) & 0xFF)]++] = key;
+            }
+            Span<ulong> swap = source;
+            source = target;
+            target = swap;
+        }
+        if (source != keys)
+        {
+            source.CopyTo(keys);
+        }
+    }
 
     /// <summary>
     /// Rearranges <paramref name="keys"/> so that its first <paramref name="k"/> entries are the k smallest

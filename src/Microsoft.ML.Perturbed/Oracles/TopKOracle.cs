@@ -2,7 +2,7 @@ namespace Microsoft.ML.Perturbed.Oracles;
 
 /// <summary>
 /// Top-k over C = {y ∈ [0,1]^d : Σy = k}: y*(θ) is the indicator of the k largest scores. Ties prefer the lower
-/// index. Expected O(d) by quickselect.
+/// index. O(d + k log k · log d) with a bounded heap for small k, expected O(d) by quickselect otherwise.
 /// </summary>
 public sealed class TopKOracle : Oracle
 {
@@ -32,12 +32,70 @@ public sealed class TopKOracle : Oracle
             solution[ArgmaxOracle.IndexOfMax(theta)] = 1f;
             return;
         }
+        if (K <= 64 && 8 * K <= theta.Length)
+        {
+            SelectWithHeap(theta, solution);
+            return;
+        }
         Span<ulong> keys = SortKeys.Scratch(theta.Length);
         SortKeys.Fill(theta, keys);
         SortKeys.SelectSmallest(keys, K);
         for (int i = 0; i < K; i++)
         {
             solution[SortKeys.Index(keys[i])] = 1f;
+        }
+    }
+
+    /// <summary>
+    /// Keeps the k best entries seen so far in a heap whose root is the worst of them (smallest score, then largest
+    /// index). Scanning indices in increasing order, a later entry beats the root only with a strictly larger score.
+    /// </summary>
+    private void SelectWithHeap(ReadOnlySpan<float> theta, Span<float> solution)
+    {
+        Span<ulong> heap = stackalloc ulong[K];   // SortKeys: a larger key is a worse entry; max-heap on keys
+        for (int i = 0; i < K; i++)
+        {
+            heap[i] = SortKeys.Descending(theta[i], i);
+            SiftUp(heap, i);
+        }
+        float worst = theta[SortKeys.Index(heap[0])];
+        for (int i = K; i < theta.Length; i++)
+        {
+            if (theta[i] > worst)
+            {
+                heap[0] = SortKeys.Descending(theta[i], i);
+                SiftDown(heap);
+                worst = theta[SortKeys.Index(heap[0])];
+            }
+        }
+        foreach (ulong key in heap)
+        {
+            solution[SortKeys.Index(key)] = 1f;
+        }
+    }
+
+    private static void SiftUp(Span<ulong> heap, int i)
+    {
+        while (i > 0)
+        {
+            int parent = (i - 1) >> 1;
+            if (heap[parent] >= heap[i]) return;
+            (heap[parent], heap[i]) = (heap[i], heap[parent]);
+            i = parent;
+        }
+    }
+
+    private static void SiftDown(Span<ulong> heap)
+    {
+        int i = 0;
+        while (true)
+        {
+            int left = 2 * i + 1, largest = i;
+            if (left < heap.Length && heap[left] > heap[largest]) largest = left;
+            if (left + 1 < heap.Length && heap[left + 1] > heap[largest]) largest = left + 1;
+            if (largest == i) return;
+            (heap[largest], heap[i]) = (heap[i], heap[largest]);
+            i = largest;
         }
     }
 }

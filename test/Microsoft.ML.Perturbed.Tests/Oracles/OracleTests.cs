@@ -70,6 +70,47 @@ public class OracleTests
         Assert.Equal(new float[] { 4, 3, 2, 1 }, Solve(oracle, [1, 1, 1, 1]));
     }
 
+    /// <summary>Reference order: larger score first, lower index first among ties (a stable descending sort).</summary>
+    private static int[] ReferenceOrder(float[] theta) =>
+        Enumerable.Range(0, theta.Length).OrderByDescending(i => theta[i]).ThenBy(i => i).ToArray();
+
+    [Theory]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(100)]
+    [InlineData(1000)]
+    [InlineData(5000)]
+    public void Ranking_of_long_rows_with_many_ties_equals_a_stable_sort(int d)
+    {
+        var rng = new System.Random(d);
+        // Rounded values make ties common; mixed signs and magnitudes exercise every radix digit, −0 equals +0.
+        float[] theta = Enumerable.Range(0, d).Select(_ => (float)Math.Round((rng.NextDouble() - 0.5) * 40) * (rng.Next(3) == 0 ? 1e-3f : 1f)).ToArray();
+        theta[0] = -0f;
+        theta[d / 2] = 0f;
+        float[] y = Solve(new RankingOracle(d), theta);
+        int[] order = ReferenceOrder(theta);
+        for (int k = 0; k < d; k++) Assert.Equal(d - k, y[order[k]]);
+    }
+
+    [Theory]
+    [InlineData(100, 2)]
+    [InlineData(100, 10)]
+    [InlineData(100, 12)]
+    [InlineData(100, 13)]
+    [InlineData(100, 50)]
+    [InlineData(1000, 10)]
+    [InlineData(1000, 64)]
+    [InlineData(1000, 200)]
+    public void TopK_of_long_rows_with_many_ties_selects_the_first_k_of_a_stable_sort(int d, int k)
+    {
+        var rng = new System.Random(d + k);
+        float[] theta = Enumerable.Range(0, d).Select(_ => (float)rng.Next(-20, 20)).ToArray();
+        float[] y = Solve(new TopKOracle(d, k), theta);
+        var expected = new float[d];
+        foreach (int i in ReferenceOrder(theta).Take(k)) expected[i] = 1;
+        Assert.Equal(expected, y);
+    }
+
     [Fact]
     public void Matching_matches_brute_force_over_all_assignments_and_is_a_permutation_matrix()
     {

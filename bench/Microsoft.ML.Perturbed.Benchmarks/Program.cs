@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Running;
+using Microsoft.ML.Perturbed;
+using Microsoft.ML.Perturbed.Benchmarks;
+
+// `dotnet run -c Release -- quick` prints a Stopwatch probe of the reference shape for development;
+// anything else goes to BenchmarkDotNet (e.g. `--filter *` or `--filter *Scaling*`).
+if (args.Length > 0 && args[0] == "parts")
+{
+    const int d = 1000, reps = 25_600;
+    var buf = new float[d];
+    var bits = new uint[d];
+    var acc = new double[d];
+    var theta = Heads.Scores(1, d);
+    double T(string name, Action a) { a(); var sw = Stopwatch.StartNew(); a(); double ns = sw.Elapsed.TotalMilliseconds * 1e6 / (reps * (double)d); Console.WriteLine($"{name,-28} {ns:F3} ns/element"); return ns; }
+    T("philox bits", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); s.NextUInt32(bits); } });
+    T("normal sample", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); Microsoft.ML.Perturbed.Noise.NoiseDistribution.Normal.Sample(ref s, buf); } });
+    T("gumbel sample", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); Microsoft.ML.Perturbed.Noise.NoiseDistribution.Gumbel.Sample(ref s, buf); } });
+    var argmax = new Microsoft.ML.Perturbed.Oracles.ArgmaxOracle(d);
+    T("argmax solve", () => { for (int r = 0; r < reps; r++) argmax.Solve(theta, buf, 1); });
+    T("add to double", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.SpanMath.Add(acc, buf); });
+    T("maxmagnitude", () => { for (int r = 0; r < reps; r++) System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(buf); });
+    return;
+}
+if (args.Length > 0 && args[0] == "quick")
+{
+    foreach ((string head, int d, int batch, int m) in new[] { ("Ranking", 100, 256, 100), ("Argmax", 1000, 256, 100), ("TopK10", 1000, 256, 100), ("Ranking", 1000, 64, 10) })
+    {
+        var oracle = Heads.Create(head, d);
+        float[] theta = Heads.Scores(batch, d);
+        float[][] noisy = Heads.NoisyCopies(theta, m, 0.5);
+        var y = new float[batch * d];
+        foreach (int threads in new[] { 1, -1 })
+        {
+            var opt = new PerturbedOptimizer(oracle, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, MaxDegreeOfParallelism = threads });
+            double Time(Action a) { a(); var sw = Stopwatch.StartNew(); int n = 0; while (sw.ElapsedMilliseconds < 1500) { a(); n++; } return sw.Elapsed.TotalMilliseconds / n; }
+            double perturbed = Time(() => opt.Forward(theta, y));
+            double bare = Time(() => { foreach (float[] x in noisy) oracle.Solve(x, y, threads); });
+            Console.WriteLine($"{head,-8} d={d,-5} batch={batch,-4} M={m,-4} threads={threads,-3} perturbed {perturbed,8:F2} ms  bare {bare,8:F2} ms  ratio {perturbed / bare:F2}");
+        }
+    }
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(Heads).Assembly).Run(args);
