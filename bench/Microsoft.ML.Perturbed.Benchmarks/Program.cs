@@ -5,6 +5,24 @@ using Microsoft.ML.Perturbed.Benchmarks;
 
 // `dotnet run -c Release -- quick` prints a Stopwatch probe of the reference shape for development;
 // anything else goes to BenchmarkDotNet (e.g. `--filter *` or `--filter *Scaling*`).
+if (args.Length > 0 && args[0] == "alloc")
+{
+    var theta = Heads.Scores(64, 100);
+    var y = new float[64 * 100];
+    foreach (int threads in new[] { 1, -1 })
+    {
+        var opt = new PerturbedOptimizer(Heads.Create("Argmax", 100), new PerturbedOptimizerOptions { Samples = 1, MaxDegreeOfParallelism = threads });
+        for (int i = 0; i < 1000; i++) opt.Forward(theta, y);
+        foreach (int calls in new[] { 1, 10, 1000, 10_000 })
+        {
+            long before = GC.GetTotalAllocatedBytes(true), mine = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < calls; i++) opt.Forward(theta, y);
+            long all = GC.GetTotalAllocatedBytes(true) - before, caller = GC.GetAllocatedBytesForCurrentThread() - mine;
+            Console.WriteLine($"threads {threads}, {calls} calls: {all} B in all threads, {caller} B on the caller");
+        }
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "parts")
 {
     const int d = 1000, reps = 25_600;

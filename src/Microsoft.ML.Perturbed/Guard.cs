@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Microsoft.ML.Perturbed;
 
 /// <summary>Argument checks shared by the core; messages name the argument, the row and what was expected.</summary>
@@ -15,6 +18,16 @@ internal static class Guard
         return length / rowLength;
     }
 
+    /// <summary>Checks a <c>[rows × rowLength]</c> buffer; the message is only formatted on failure (no allocation otherwise).</summary>
+    public static void Rows(int length, int rows, int rowLength, string paramName)
+    {
+        if (length != rows * rowLength)
+        {
+            throw new ArgumentException($"Expected {rows * rowLength} values ({rows} rows × {rowLength}), got {length}.", paramName);
+        }
+    }
+
+    /// <summary>Checks a buffer length; <paramref name="shape"/> must be a constant so that no string is built per call.</summary>
     public static void Length(int length, int expected, string paramName, string shape)
     {
         if (length != expected)
@@ -26,7 +39,22 @@ internal static class Guard
     /// <summary>Throws naming the first row and column holding NaN or ±∞.</summary>
     public static void Finite(ReadOnlySpan<float> values, int rowLength, string paramName)
     {
-        for (int i = 0; i < values.Length; i++)
+        // Fast path: x − x is 0 for finite x and NaN for NaN and ±∞.
+        int start = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            ReadOnlySpan<Vector<float>> blocks = MemoryMarshal.Cast<float, Vector<float>>(values);
+            int k = 0;
+            for (; k < blocks.Length; k++)
+            {
+                if (!Vector.EqualsAll(blocks[k] - blocks[k], Vector<float>.Zero))
+                {
+                    break;
+                }
+            }
+            start = k * Vector<float>.Count;
+        }
+        for (int i = start; i < values.Length; i++)
         {
             if (!float.IsFinite(values[i]))
             {

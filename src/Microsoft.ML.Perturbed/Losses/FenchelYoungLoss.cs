@@ -45,7 +45,7 @@ public sealed class FenchelYoungLoss
     {
         int d = Optimizer.Oracle.Dimension;
         int batch = Guard.RowCount(theta.Length, d, nameof(theta));
-        Guard.Length(target.Length, batch * d, nameof(target), $"{batch} rows × {d}");
+        Guard.Rows(target.Length, batch, d, nameof(target));
         Guard.Length(loss.Length, batch, nameof(loss), "one value per row");
         Guard.Finite(target, d, nameof(target));
         Optimizer.Forward(theta, gradient, loss, draw);

@@ -55,7 +55,7 @@ public abstract class Oracle
     public unsafe void Solve(ReadOnlySpan<float> scores, Span<float> solutions, int maxDegreeOfParallelism = -1)
     {
         int batch = Guard.RowCount(scores.Length, Dimension, nameof(scores));
-        Guard.Length(solutions.Length, batch * OutputDimension, nameof(solutions), $"{batch} rows × {OutputDimension}");
+        Guard.Rows(solutions.Length, batch, OutputDimension, nameof(solutions));
         Guard.Finite(scores, Dimension, nameof(scores));
         fixed (float* theta = scores)
         fixed (float* y = solutions)

@@ -165,7 +165,7 @@ public sealed class PerturbedOptimizer
     {
         int d = Oracle.Dimension, dOut = Oracle.OutputDimension;
         int batch = Guard.RowCount(theta.Length, d, nameof(theta));
-        Guard.Length(solution.Length, batch * dOut, nameof(solution), $"{batch} rows × {dOut}");
+        Guard.Rows(solution.Length, batch, dOut, nameof(solution));
         Guard.Finite(theta, d, nameof(theta));
         if (Perturbation == PerturbationKind.Multiplicative)
         {
@@ -189,18 +189,18 @@ public sealed class PerturbedOptimizer
         }
         if (wantJvp)
         {
-            Guard.Length(tangent.Length, batch * d, nameof(tangent), $"{batch} rows × {d}");
-            Guard.Length(jvp.Length, batch * dOut, nameof(jvp), $"{batch} rows × {dOut}");
+            Guard.Rows(tangent.Length, batch, d, nameof(tangent));
+            Guard.Rows(jvp.Length, batch, dOut, nameof(jvp));
             Guard.Finite(tangent, d, nameof(tangent));
         }
         if (wantVjp)
         {
             if (cotangentFunction is null)
             {
-                Guard.Length(cotangent.Length, batch * dOut, nameof(cotangent), $"{batch} rows × {dOut}");
+                Guard.Rows(cotangent.Length, batch, dOut, nameof(cotangent));
                 Guard.Finite(cotangent, dOut, nameof(cotangent));
             }
-            Guard.Length(vjp.Length, batch * d, nameof(vjp), $"{batch} rows × {d}");
+            Guard.Rows(vjp.Length, batch, d, nameof(vjp));
         }
 
         fixed (float* pTheta = theta)

@@ -42,7 +42,8 @@ internal static class RowParallel
         state.Work();
         state.Done.Wait();
         ExceptionDispatchInfo? error = state.Error;
-        state.Release();   // the caller's reference; the last worker out returns the state to the pool
+        state.AwaitWorkersBriefly();
+        state.Release();   // the caller's reference; the last one out returns the state to the pool
         error?.Throw();
     }
 
@@ -110,6 +111,19 @@ internal static class RowParallel
                 {
                     Done.Set();
                 }
+            }
+        }
+
+        /// <summary>
+        /// Spins a little for the workers to leave, so that the caller usually returns the state to the pool itself and
+        /// the next call reuses it. A worker that has not even started is not waited for: it returns the state later.
+        /// </summary>
+        public void AwaitWorkersBriefly()
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _references) > 1 && !spin.NextSpinWillYield)
+            {
+                spin.SpinOnce();
             }
         }
 

@@ -1,0 +1,102 @@
+namespace Microsoft.ML.Perturbed.Sorting;
+
+/// <summary>
+/// Isotonic regression under a non-increasing constraint v₁ ≥ v₂ ≥ … ≥ vₙ by pool-adjacent-violators (PAV), in O(n).
+/// These are the projections behind soft ranking and sorting (Blondel, Teboul, Berthet, Djolonga 2020,
+/// "Fast Differentiable Sorting and Ranking", §4–5).
+/// </summary>
+public static class IsotonicRegression
+{
+    /// <summary>
+    /// argmin_v ½‖v − y‖² subject to v non-increasing. Each block of pooled entries takes the mean of its y.
+    /// </summary>
+    /// <param name="y">Input, finite.</param>
+    /// <param name="solution">Destination v, same length as <paramref name="y"/>.</param>
+    public static void L2(ReadOnlySpan<double> y, Span<double> solution)
+    {
+        Guard.Length(solution.Length, y.Length, nameof(solution), "one value per input");
+        var work = new double[2 * y.Length];
+        var ends = new int[y.Length];
+        L2(y, solution, work, ends);
+    }
+
+    /// <summary>
+    /// argmin_v ⟨e^{y−v}, 1⟩ + ⟨e^w, v⟩ subject to v non-increasing. Each block B takes LSE(y_B) − LSE(w_B).
+    /// </summary>
+    /// <param name="y">Input, finite.</param>
+    /// <param name="w">Weights in log space, finite, same length.</param>
+    /// <param name="solution">Destination v, same length.</param>
+    public static void KL(ReadOnlySpan<double> y, ReadOnlySpan<double> w, Span<double> solution)
+    {
+        Guard.Length(w.Length, y.Length, nameof(w), "one weight per input");
+        Guard.Length(solution.Length, y.Length, nameof(solution), "one value per input");
+        var work = new double[2 * y.Length];
+        var ends = new int[y.Length];
+        KL(y, w, solution, work, ends);
+    }
+
+    /// <summary>PAV-L2 with caller scratch: <paramref name="work"/> ≥ 2n doubles, <paramref name="blockEnds"/> ≥ n ints.
+    /// Returns the number of blocks; block b covers [blockEnds[b−1], blockEnds[b]) with blockEnds[−1] = 0.</summary>
+    internal static int L2(ReadOnlySpan<double> y, Span<double> solution, Span<double> work, Span<int> blockEnds)
+    {
+        int n = y.Length, top = -1;
+        Span<double> sums = work[..n], counts = work.Slice(n, n);
+        for (int i = 0; i < n; i++)
+        {
+            top++;
+            sums[top] = y[i];
+            counts[top] = 1;
+            blockEnds[top] = i + 1;
+            // Pool while the previous block's mean is not above the last one's (a violation of v non-increasing).
+            while (top > 0 && sums[top - 1] * counts[top] <= sums[top] * counts[top - 1])
+            {
+                sums[top - 1] += sums[top];
+                counts[top - 1] += counts[top];
+                blockEnds[top - 1] = blockEnds[top];
+                top--;
+            }
+        }
+        int start = 0;
+        for (int b = 0; b <= top; b++)
+        {
+            solution[start..blockEnds[b]].Fill(sums[b] / counts[b]);
+            start = blockEnds[b];
+        }
+        return top + 1;
+    }
+
+    /// <summary>PAV-KL with caller scratch (see the L2 overload). Log-sum-exps are merged stably.</summary>
+    internal static int KL(ReadOnlySpan<double> y, ReadOnlySpan<double> w, Span<double> solution, Span<double> work, Span<int> blockEnds)
+    {
+        int n = y.Length, top = -1;
+        Span<double> lseY = work[..n], lseW = work.Slice(n, n);
+        for (int i = 0; i < n; i++)
+        {
+            top++;
+            lseY[top] = y[i];
+            lseW[top] = w[i];
+            blockEnds[top] = i + 1;
+            while (top > 0 && lseY[top - 1] - lseW[top - 1] <= lseY[top] - lseW[top])
+            {
+                lseY[top - 1] = LogAddExp(lseY[top - 1], lseY[top]);
+                lseW[top - 1] = LogAddExp(lseW[top - 1], lseW[top]);
+                blockEnds[top - 1] = blockEnds[top];
+                top--;
+            }
+        }
+        int start = 0;
+        for (int b = 0; b <= top; b++)
+        {
+            solution[start..blockEnds[b]].Fill(lseY[b] - lseW[b]);
+            start = blockEnds[b];
+        }
+        return top + 1;
+    }
+
+    /// <summary>log(eᵃ + eᵇ) = max + log1p(exp(min − max)), which never overflows.</summary>
+    internal static double LogAddExp(double a, double b)
+    {
+        double max = Math.Max(a, b), min = Math.Min(a, b);
+        return max + Math.Log(1 + Math.Exp(min - max));
+    }
+}
