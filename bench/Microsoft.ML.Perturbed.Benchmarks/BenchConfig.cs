@@ -36,7 +36,7 @@ public sealed class ElementsPerSecondColumn : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
         var stats = summary[benchmarkCase]?.ResultStatistics;
-        if (stats is null)
+        if (stats is null || benchmarkCase.Descriptor.Type.Name is not ("PerturbedHeadBenchmarks" or "MatchingBenchmarks" or "ScalingBenchmarks"))
         {
             return "NA";
         }

@@ -1,6 +1,3 @@
-using System.Numerics;
-using Microsoft.ML.Perturbed.Threading;
-
 namespace Microsoft.ML.Perturbed.Sorting;
 
 /// <summary>
@@ -10,19 +7,15 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// (the solution is piecewise, its Jacobian block-structured by the PAV blocks) and cost O(n) more.
 /// </summary>
 /// <remarks>
-/// Batches are row-major <c>[batch × Dimension]</c> spans in single or double precision (computation is always in
-/// double). Rows run in parallel, results do not depend on the thread count, and steady-state calls allocate nothing.
 /// <para><b>ε = 0</b> returns the limit ε → 0⁺: exact sorts, and exact ranks in which tied values share their average
 /// rank. Its derivative is the limit one: a permutation for sorts, zero for ranks.</para>
 /// <para><b>Ties</b> need no rule: tied inputs always land in one PAV block, so they get equal soft ranks.</para>
 /// </remarks>
-public abstract class PermutahedronProjection
+public abstract class PermutahedronProjection : RowOperator
 {
-    private readonly ObjectPool<Workspace> _workspaces;
-
     private protected PermutahedronProjection(int dimension, double epsilon, SoftRegularization regularization, SortDirection direction)
+        : base(dimension, dimension)
     {
-        Guard.Positive(dimension, nameof(dimension));
         if (!(epsilon >= 0) || !double.IsFinite(epsilon))
         {
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon,
@@ -36,15 +29,10 @@ public abstract class PermutahedronProjection
         {
             throw new ArgumentOutOfRangeException(nameof(direction), direction, "Unknown sort direction.");
         }
-        Dimension = dimension;
         Epsilon = epsilon;
         Regularization = regularization;
         Direction = direction;
-        _workspaces = new ObjectPool<Workspace>(() => new Workspace(dimension));
     }
-
-    /// <summary>Length n of a row.</summary>
-    public int Dimension { get; }
 
     /// <summary>Regularization strength ε ≥ 0: 0 gives the hard operator, larger values smooth more.</summary>
     public double Epsilon { get; }
@@ -55,117 +43,23 @@ public abstract class PermutahedronProjection
     /// <summary>Ascending or descending.</summary>
     public SortDirection Direction { get; }
 
-    /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = -1;
-
-    /// <summary>Computes the soft operator of every row.</summary>
-    /// <param name="values">Inputs θ, <c>[batch × n]</c>, finite.</param>
-    /// <param name="result">Destination, <c>[batch × n]</c>.</param>
-    public void Forward(ReadOnlySpan<float> values, Span<float> result) => Run(values, result, default, default, Mode.Forward);
-
-    /// <inheritdoc cref="Forward(ReadOnlySpan{float}, Span{float})"/>
-    public void Forward(ReadOnlySpan<double> values, Span<double> result) => Run(values, result, default, default, Mode.Forward);
-
-    /// <summary>Computes the operator and the vector-Jacobian product Jᵀg of every row (exact).</summary>
-    /// <param name="values">Inputs θ, <c>[batch × n]</c>.</param>
-    /// <param name="cotangent">Upstream gradient g, <c>[batch × n]</c>.</param>
-    /// <param name="result">Destination for the operator's output.</param>
-    /// <param name="vjp">Destination for Jᵀg.</param>
-    public void ForwardVjp(ReadOnlySpan<float> values, ReadOnlySpan<float> cotangent, Span<float> result, Span<float> vjp)
-        => Run(values, result, cotangent, vjp, Mode.Vjp);
-
-    /// <inheritdoc cref="ForwardVjp(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
-    public void ForwardVjp(ReadOnlySpan<double> values, ReadOnlySpan<double> cotangent, Span<double> result, Span<double> vjp)
-        => Run(values, result, cotangent, vjp, Mode.Vjp);
-
     /// <summary>Computes the operator and the Jacobian-vector product J t of every row (exact).</summary>
     /// <param name="values">Inputs θ, <c>[batch × n]</c>.</param>
     /// <param name="tangent">Direction t, <c>[batch × n]</c>.</param>
     /// <param name="result">Destination for the operator's output.</param>
     /// <param name="jvp">Destination for J t.</param>
     public void ForwardJvp(ReadOnlySpan<float> values, ReadOnlySpan<float> tangent, Span<float> result, Span<float> jvp)
-        => Run(values, result, tangent, jvp, Mode.Jvp);
+        => Run(values, result, tangent, jvp, RowMode.Jvp);
 
     /// <inheritdoc cref="ForwardJvp(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
     public void ForwardJvp(ReadOnlySpan<double> values, ReadOnlySpan<double> tangent, Span<double> result, Span<double> jvp)
-        => Run(values, result, tangent, jvp, Mode.Jvp);
+        => Run(values, result, tangent, jvp, RowMode.Jvp);
 
-    /// <summary>Row kernel: fills <c>w.Output</c> from <c>w.Input</c> and, for derivatives, <c>w.Derivative</c> from <c>w.Direction</c>.</summary>
-    private protected abstract void ComputeRow(Workspace w, Mode mode);
+    private protected override RowWorkspace CreateWorkspace() => new Workspace(Dimension);
 
-    private protected enum Mode { Forward, Vjp, Jvp }
+    private protected override void ComputeRow(RowWorkspace w, RowMode mode) => ComputeRow((Workspace)w, mode);
 
-    private unsafe void Run<T>(ReadOnlySpan<T> values, Span<T> result, ReadOnlySpan<T> direction, Span<T> derivative, Mode mode)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = Dimension;
-        int batch = Guard.RowCount(values.Length, n, nameof(values));
-        Guard.Rows(result.Length, batch, n, nameof(result));
-        FiniteRows(values, n, nameof(values));
-        if (mode != Mode.Forward)
-        {
-            string directionName = mode == Mode.Vjp ? "cotangent" : "tangent";
-            Guard.Rows(direction.Length, batch, n, directionName);
-            Guard.Rows(derivative.Length, batch, n, mode == Mode.Vjp ? "vjp" : "jvp");
-            FiniteRows(direction, n, directionName);
-        }
-        fixed (T* pValues = values)
-        fixed (T* pResult = result)
-        fixed (T* pDirection = direction)
-        fixed (T* pDerivative = derivative)
-        {
-            RowJob<T> job = RowJob<T>.Rent();
-            job.Set(this, pValues, pResult, pDirection, pDerivative, mode);
-            try
-            {
-                RowParallel.For(batch, MaxDegreeOfParallelism, job);
-            }
-            finally
-            {
-                job.Return();
-            }
-        }
-    }
-
-    private static void FiniteRows<T>(ReadOnlySpan<T> values, int n, string paramName) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!T.IsFinite(values[i]))
-            {
-                throw new ArgumentException($"Expected finite values, found {values[i]} at row {i / n}, column {i % n}.", paramName);
-            }
-        }
-    }
-
-    private unsafe void ProcessRows<T>(int start, int end, T* values, T* result, T* direction, T* derivative, Mode mode)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = Dimension;
-        Workspace w = _workspaces.Rent();
-        try
-        {
-            for (int row = start; row < end; row++)
-            {
-                long o = (long)row * n;
-                for (int i = 0; i < n; i++) w.Input[i] = double.CreateTruncating(values[o + i]);
-                if (mode != Mode.Forward)
-                {
-                    for (int i = 0; i < n; i++) w.Direction[i] = double.CreateTruncating(direction[o + i]);
-                }
-                ComputeRow(w, mode);
-                for (int i = 0; i < n; i++) result[o + i] = T.CreateTruncating(w.Output[i]);
-                if (mode != Mode.Forward)
-                {
-                    for (int i = 0; i < n; i++) derivative[o + i] = T.CreateTruncating(w.Derivative[i]);
-                }
-            }
-        }
-        finally
-        {
-            _workspaces.Return(w);
-        }
-    }
+    private protected abstract void ComputeRow(Workspace w, RowMode mode);
 
     /// <summary>
     /// Sorts <c>w.Sorted</c> := <paramref name="scale"/>·θ in decreasing order (ties: lower index first) and records the
@@ -193,21 +87,82 @@ public abstract class PermutahedronProjection
         }
     }
 
-    /// <summary>Per-thread buffers for one row.</summary>
-    private protected sealed class Workspace(int n)
+    /// <summary>
+    /// Projection of sign·θ/ε onto the permutahedron of a reference vector w (sorted decreasingly, positive for KL):
+    /// L2 computes v = PAV-L2(s − w) and returns s − v; KL computes v = PAV-KL(s, log w) and returns exp(s − v);
+    /// each value goes back to its input's position. Soft ranks use w = (n, …, 1); soft quantile normalization uses
+    /// the target quantiles. ε = 0 gives the hard result, in which a run of tied inputs shares the mean of its entries of w.
+    /// </summary>
+    private protected void ProjectOntoReference(Workspace w, RowMode mode, double[] reference)
     {
-        public readonly double[] Input = new double[n], Output = new double[n], Direction = new double[n], Derivative = new double[n];
-        public readonly double[] Sorted = new double[n], Solution = new double[n], Values = new double[n], Scratch = new double[2 * n];
-        public readonly int[] Order = new int[n], BlockEnds = new int[n];
-        public readonly Entry[] Entries = new Entry[n];
-        public int Blocks;
-    }
+        int n = Dimension;
+        double sign = Direction == SortDirection.Ascending ? 1 : -1;
+        Span<double> s = w.Sorted, p = w.Values;
+        int[] order = w.Order;
+        if (Epsilon == 0)
+        {
+            // Limit ε → 0⁺: hard ranks/quantiles; a run of tied values shares the mean of its entries. Derivative: zero.
+            SortScaled(w, sign);
+            for (int a = 0, b; a < n; a = b)
+            {
+                for (b = a + 1; b < n && s[b] == s[a]; b++) { }
+                double mean = 0;
+                for (int k = a; k < b; k++) mean += reference[k];
+                mean /= b - a;
+                for (int k = a; k < b; k++) w.Output[order[k]] = mean;
+            }
+            w.Derivative.AsSpan().Clear();
+            return;
+        }
 
-    private protected readonly record struct Entry(double Value, int Index);
+        SortScaled(w, sign / Epsilon);
+        if (Regularization == SoftRegularization.L2)
+        {
+            for (int k = 0; k < n; k++) p[k] = s[k] - reference[k];
+            w.Blocks = IsotonicRegression.L2(p, w.Solution, w.Scratch, w.BlockEnds);
+            for (int k = 0; k < n; k++) p[k] = s[k] - w.Solution[k];
+        }
+        else
+        {
+            for (int k = 0; k < n; k++) p[k] = Math.Log(reference[k]);
+            w.Blocks = IsotonicRegression.KL(s, p, w.Solution, w.Scratch, w.BlockEnds);
+            for (int k = 0; k < n; k++) p[k] = Math.Exp(s[k] - w.Solution[k]);
+        }
+        for (int k = 0; k < n; k++) w.Output[order[k]] = p[k];
+        if (mode == RowMode.Forward)
+        {
+            return;
+        }
 
-    private readonly struct EntryOrder : IComparer<Entry>
-    {
-        public int Compare(Entry a, Entry b) => a.Value > b.Value ? -1 : a.Value < b.Value ? 1 : a.Index.CompareTo(b.Index);
+        // Within a PAV block B, ∂p/∂s = I − (1/|B|)·11ᵀ (L2) or diag(p)(I − 1·softmax(s_B)ᵀ) (KL); ∂s/∂θ = sign/ε.
+        double c = sign / Epsilon;
+        double[] g = w.Direction, softmax = w.Scratch;
+        for (int b = 0, a = 0; b < w.Blocks; a = w.BlockEnds[b], b++)
+        {
+            int end = w.BlockEnds[b];
+            if (Regularization == SoftRegularization.L2)
+            {
+                double mean = 0;
+                for (int k = a; k < end; k++) mean += g[order[k]];
+                mean /= end - a;
+                for (int k = a; k < end; k++) w.Derivative[order[k]] = c * (g[order[k]] - mean);
+            }
+            else
+            {
+                BlockSoftmax(s, a, end, softmax);
+                double sum = 0;
+                if (mode == RowMode.Vjp)
+                {
+                    for (int k = a; k < end; k++) sum += g[order[k]] * p[k];   // u = g ⊙ r
+                    for (int k = a; k < end; k++) w.Derivative[order[k]] = c * (g[order[k]] * p[k] - softmax[k] * sum);
+                }
+                else
+                {
+                    for (int k = a; k < end; k++) sum += softmax[k] * g[order[k]];
+                    for (int k = a; k < end; k++) w.Derivative[order[k]] = c * p[k] * (g[order[k]] - sum);
+                }
+            }
+        }
     }
 
     /// <summary>Softmax of <paramref name="s"/> over the block [a, b) into <paramref name="softmax"/>[a, b), computed stably.</summary>
@@ -220,36 +175,19 @@ public abstract class PermutahedronProjection
         for (int k = a; k < b; k++) softmax[k] /= sum;
     }
 
-    private sealed unsafe class RowJob<T> : IRowJob where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Per-thread buffers for one row.</summary>
+    private protected sealed class Workspace(int n) : RowWorkspace(n, n)
     {
-        [ThreadStatic] private static RowJob<T>? t_cached;
-        private PermutahedronProjection? _owner;
-        private T* _values, _result, _direction, _derivative;
-        private Mode _mode;
+        public readonly double[] Sorted = new double[n], Solution = new double[n], Values = new double[n], Scratch = new double[2 * n];
+        public readonly int[] Order = new int[n], BlockEnds = new int[n];
+        public readonly Entry[] Entries = new Entry[n];
+        public int Blocks;
+    }
 
-        public static RowJob<T> Rent()
-        {
-            RowJob<T> job = t_cached ?? new RowJob<T>();
-            t_cached = null;
-            return job;
-        }
+    private protected readonly record struct Entry(double Value, int Index);
 
-        public void Set(PermutahedronProjection owner, T* values, T* result, T* direction, T* derivative, Mode mode)
-        {
-            _owner = owner;
-            _values = values;
-            _result = result;
-            _direction = direction;
-            _derivative = derivative;
-            _mode = mode;
-        }
-
-        public void Return()
-        {
-            _owner = null;
-            t_cached = this;
-        }
-
-        public void Execute(int start, int end) => _owner!.ProcessRows(start, end, _values, _result, _direction, _derivative, _mode);
+    private readonly struct EntryOrder : IComparer<Entry>
+    {
+        public int Compare(Entry a, Entry b) => a.Value > b.Value ? -1 : a.Value < b.Value ? 1 : a.Index.CompareTo(b.Index);
     }
 }

@@ -23,73 +23,11 @@ public sealed class SoftRank : PermutahedronProjection
     {
     }
 
-    private protected override void ComputeRow(Workspace w, Mode mode)
+    private double[]? _reference;
+
+    private protected override void ComputeRow(Workspace w, RowMode mode)
     {
-        int n = Dimension;
-        double sign = Direction == SortDirection.Ascending ? 1 : -1;
-        Span<double> s = w.Sorted, p = w.Values;
-        int[] order = w.Order;
-        if (Epsilon == 0)
-        {
-            // Limit ε → 0⁺: exact ranks; a run of tied values shares the mean of its ranks. Derivative: zero.
-            SortScaled(w, sign);
-            for (int a = 0, b; a < n; a = b)
-            {
-                for (b = a + 1; b < n && s[b] == s[a]; b++) { }
-                double rank = n - (a + b - 1) / 2.0;
-                for (int k = a; k < b; k++) w.Output[order[k]] = rank;
-            }
-            w.Derivative.AsSpan().Clear();
-            return;
-        }
-
-        SortScaled(w, sign / Epsilon);
-        if (Regularization == SoftRegularization.L2)
-        {
-            for (int k = 0; k < n; k++) p[k] = s[k] - (n - k);
-            w.Blocks = IsotonicRegression.L2(p, w.Solution, w.Scratch, w.BlockEnds);
-            for (int k = 0; k < n; k++) p[k] = s[k] - w.Solution[k];
-        }
-        else
-        {
-            for (int k = 0; k < n; k++) p[k] = Math.Log(n - k);
-            w.Blocks = IsotonicRegression.KL(s, p, w.Solution, w.Scratch, w.BlockEnds);
-            for (int k = 0; k < n; k++) p[k] = Math.Exp(s[k] - w.Solution[k]);
-        }
-        for (int k = 0; k < n; k++) w.Output[order[k]] = p[k];
-        if (mode == Mode.Forward)
-        {
-            return;
-        }
-
-        // Within a PAV block B, ∂p/∂s = I − (1/|B|)·11ᵀ (L2) or diag(p)(I − 1·softmax(s_B)ᵀ) (KL); ∂s/∂θ = sign/ε.
-        double c = sign / Epsilon;
-        double[] g = w.Direction, softmax = w.Scratch;
-        for (int b = 0, a = 0; b < w.Blocks; a = w.BlockEnds[b], b++)
-        {
-            int end = w.BlockEnds[b];
-            if (Regularization == SoftRegularization.L2)
-            {
-                double mean = 0;
-                for (int k = a; k < end; k++) mean += g[order[k]];
-                mean /= end - a;
-                for (int k = a; k < end; k++) w.Derivative[order[k]] = c * (g[order[k]] - mean);
-            }
-            else
-            {
-                BlockSoftmax(s, a, end, softmax);
-                double sum = 0;
-                if (mode == Mode.Vjp)
-                {
-                    for (int k = a; k < end; k++) sum += g[order[k]] * p[k];   // u = g ⊙ r
-                    for (int k = a; k < end; k++) w.Derivative[order[k]] = c * (g[order[k]] * p[k] - softmax[k] * sum);
-                }
-                else
-                {
-                    for (int k = a; k < end; k++) sum += softmax[k] * g[order[k]];
-                    for (int k = a; k < end; k++) w.Derivative[order[k]] = c * p[k] * (g[order[k]] - sum);
-                }
-            }
-        }
+        _reference ??= Enumerable.Range(0, Dimension).Select(k => (double)(Dimension - k)).ToArray();
+        ProjectOntoReference(w, mode, _reference);
     }
 }

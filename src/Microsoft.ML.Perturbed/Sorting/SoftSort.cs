@@ -23,7 +23,7 @@ public sealed class SoftSort : PermutahedronProjection
     {
     }
 
-    private protected override void ComputeRow(Workspace w, Mode mode)
+    private protected override void ComputeRow(Workspace w, RowMode mode)
     {
         int n = Dimension;
         double sign = Direction == SortDirection.Ascending ? -1 : 1;
@@ -35,9 +35,9 @@ public sealed class SoftSort : PermutahedronProjection
         {
             // Limit ε → 0⁺: the exact sort, whose Jacobian is the sorting permutation.
             for (int k = 0; k < n; k++) w.Output[k] = sign * s[k];
-            for (int k = 0; k < n && mode != Mode.Forward; k++)
+            for (int k = 0; k < n && mode != RowMode.Forward; k++)
             {
-                if (mode == Mode.Vjp) w.Derivative[order[k]] = g[k];
+                if (mode == RowMode.Vjp) w.Derivative[order[k]] = g[k];
                 else w.Derivative[k] = g[order[k]];
             }
             return;
@@ -59,7 +59,7 @@ public sealed class SoftSort : PermutahedronProjection
             w.Blocks = IsotonicRegression.KL(z, s, w.Solution, w.Scratch, w.BlockEnds);
         }
         for (int k = 0; k < n; k++) w.Output[k] = sign * (z[k] - w.Solution[k]);
-        if (mode == Mode.Forward)
+        if (mode == RowMode.Forward)
         {
             return;
         }
@@ -78,7 +78,7 @@ public sealed class SoftSort : PermutahedronProjection
                 BlockSoftmax(s, a, end, softmax);
             }
             double sum = 0;
-            if (mode == Mode.Vjp)
+            if (mode == RowMode.Vjp)
             {
                 for (int k = a; k < end; k++) sum += g[k];
                 for (int j = a; j < end; j++) w.Derivative[order[j]] = softmax[j] * sum;

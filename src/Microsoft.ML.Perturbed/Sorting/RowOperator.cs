@@ -1,0 +1,196 @@
+using System.Numerics;
+using Microsoft.ML.Perturbed.Threading;
+
+namespace Microsoft.ML.Perturbed.Sorting;
+
+/// <summary>
+/// Base of the soft sorting operators: a differentiable map from rows of <see cref="Dimension"/> values to rows of
+/// <see cref="OutputDimension"/> values, applied to row-major batches in single or double precision (computation in
+/// double), in parallel over rows, with results independent of the thread count and no steady-state allocations.
+/// </summary>
+public abstract class RowOperator : ISoftOperator
+{
+    private readonly ObjectPool<RowWorkspace> _workspaces;
+
+    private protected RowOperator(int dimension, int outputDimension)
+    {
+        Guard.Positive(dimension, nameof(dimension));
+        Guard.Positive(outputDimension, nameof(outputDimension));
+        Dimension = dimension;
+        OutputDimension = outputDimension;
+        _workspaces = new ObjectPool<RowWorkspace>(CreateWorkspace);
+    }
+
+    /// <summary>Length n of an input row.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Length of an output row.</summary>
+    public int OutputDimension { get; }
+
+    /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>Computes the operator on every row.</summary>
+    /// <param name="values">Inputs, <c>[batch × Dimension]</c>, finite.</param>
+    /// <param name="result">Destination, <c>[batch × OutputDimension]</c>.</param>
+    public void Forward(ReadOnlySpan<float> values, Span<float> result) => Run(values, result, default, default, RowMode.Forward);
+
+    /// <inheritdoc cref="Forward(ReadOnlySpan{float}, Span{float})"/>
+    public void Forward(ReadOnlySpan<double> values, Span<double> result) => Run(values, result, default, default, RowMode.Forward);
+
+    /// <summary>Computes the operator and the vector-Jacobian product Jᵀg of every row.</summary>
+    /// <param name="values">Inputs, <c>[batch × Dimension]</c>.</param>
+    /// <param name="cotangent">Upstream gradient g, <c>[batch × OutputDimension]</c>.</param>
+    /// <param name="result">Destination for the output, <c>[batch × OutputDimension]</c>.</param>
+    /// <param name="vjp">Destination for Jᵀg, <c>[batch × Dimension]</c>.</param>
+    public void ForwardVjp(ReadOnlySpan<float> values, ReadOnlySpan<float> cotangent, Span<float> result, Span<float> vjp)
+        => Run(values, result, cotangent, vjp, RowMode.Vjp);
+
+    /// <inheritdoc cref="ForwardVjp(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
+    public void ForwardVjp(ReadOnlySpan<double> values, ReadOnlySpan<double> cotangent, Span<double> result, Span<double> vjp)
+        => Run(values, result, cotangent, vjp, RowMode.Vjp);
+
+    private protected abstract RowWorkspace CreateWorkspace();
+
+    /// <summary>Row kernel: fills <c>w.Output</c> from <c>w.Input</c> and, for derivatives, <c>w.Derivative</c> from <c>w.Direction</c>.</summary>
+    private protected abstract void ComputeRow(RowWorkspace w, RowMode mode);
+
+    private protected unsafe void Run<T>(ReadOnlySpan<T> values, Span<T> result, ReadOnlySpan<T> direction, Span<T> derivative, RowMode mode)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Dimension, dOut = OutputDimension;
+        int batch = Guard.RowCount(values.Length, n, nameof(values));
+        Guard.Rows(result.Length, batch, dOut, nameof(result));
+        FiniteRows(values, n, nameof(values));
+        if (mode != RowMode.Forward)
+        {
+            // VJP: g has the output's shape and Jᵀg the input's; JVP: t has the input's shape and J t the output's.
+            (int dirLength, int derLength, string dirName, string derName) = mode == RowMode.Vjp
+                ? (dOut, n, "cotangent", "vjp")
+                : (n, dOut, "tangent", "jvp");
+            Guard.Rows(direction.Length, batch, dirLength, dirName);
+            Guard.Rows(derivative.Length, batch, derLength, derName);
+            FiniteRows(direction, dirLength, dirName);
+        }
+        fixed (T* pValues = values)
+        fixed (T* pResult = result)
+        fixed (T* pDirection = direction)
+        fixed (T* pDerivative = derivative)
+        {
+            RowJob<T> job = RowJob<T>.Rent();
+            job.Set(this, pValues, pResult, pDirection, pDerivative, mode);
+            try
+            {
+                RowParallel.For(batch, MaxDegreeOfParallelism, job);
+            }
+            finally
+            {
+                job.Return();
+            }
+        }
+    }
+
+    private static void FiniteRows<T>(ReadOnlySpan<T> values, int n, string paramName) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!T.IsFinite(values[i]))
+            {
+                throw new ArgumentException($"Expected finite values, found {values[i]} at row {i / n}, column {i % n}.", paramName);
+            }
+        }
+    }
+
+    private unsafe void ProcessRows<T>(int start, int end, T* values, T* result, T* direction, T* derivative, RowMode mode)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Dimension, dOut = OutputDimension;
+        int dirLength = mode == RowMode.Vjp ? dOut : n, derLength = mode == RowMode.Vjp ? n : dOut;
+        RowWorkspace w = _workspaces.Rent();
+        try
+        {
+            for (int row = start; row < end; row++)
+            {
+                for (int i = 0; i < n; i++) w.Input[i] = double.CreateTruncating(values[(long)row * n + i]);
+                if (mode != RowMode.Forward)
+                {
+                    for (int i = 0; i < dirLength; i++) w.Direction[i] = double.CreateTruncating(direction[(long)row * dirLength + i]);
+                }
+                ComputeRow(w, mode);
+                for (int i = 0; i < dOut; i++) result[(long)row * dOut + i] = T.CreateTruncating(w.Output[i]);
+                if (mode != RowMode.Forward)
+                {
+                    for (int i = 0; i < derLength; i++) derivative[(long)row * derLength + i] = T.CreateTruncating(w.Derivative[i]);
+                }
+            }
+        }
+        finally
+        {
+            _workspaces.Return(w);
+        }
+    }
+
+    private sealed unsafe class RowJob<T> : IRowJob where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static RowJob<T>? t_cached;
+        private RowOperator? _owner;
+        private T* _values, _result, _direction, _derivative;
+        private RowMode _mode;
+
+        public static RowJob<T> Rent()
+        {
+            RowJob<T> job = t_cached ?? new RowJob<T>();
+            t_cached = null;   // a nested call on this thread gets its own job
+            return job;
+        }
+
+        public void Set(RowOperator owner, T* values, T* result, T* direction, T* derivative, RowMode mode)
+        {
+            _owner = owner;
+            _values = values;
+            _result = result;
+            _direction = direction;
+            _derivative = derivative;
+            _mode = mode;
+        }
+
+        public void Return()
+        {
+            _owner = null;
+            t_cached = this;
+        }
+
+        public void Execute(int start, int end) => _owner!.ProcessRows(start, end, _values, _result, _direction, _derivative, _mode);
+    }
+}
+
+/// <summary>What a row kernel computes.</summary>
+internal enum RowMode
+{
+    Forward,
+    Vjp,
+    Jvp,
+}
+
+/// <summary>Per-thread buffers of one row of a <see cref="RowOperator"/>; operators derive to add their own.</summary>
+internal class RowWorkspace
+{
+    public RowWorkspace(int dimension, int outputDimension)
+    {
+        int both = Math.Max(dimension, outputDimension);
+        Input = new double[dimension];
+        Output = new double[outputDimension];
+        Direction = new double[both];
+        Derivative = new double[both];
+    }
+
+    public double[] Input { get; }
+
+    public double[] Output { get; }
+
+    /// <summary>The cotangent (VJP, output length) or the tangent (JVP, input length).</summary>
+    public double[] Direction { get; }
+
+    /// <summary>Jᵀg (VJP, input length) or J t (JVP, output length).</summary>
+    public double[] Derivative { get; }
+}

@@ -1,0 +1,41 @@
+namespace Microsoft.ML.Perturbed.Sorting;
+
+/// <summary>Settings of <see cref="SinkhornSorting"/>; checked when the operator is created.</summary>
+public sealed class SinkhornOptions
+{
+    /// <summary>What to compute; default soft ranks.</summary>
+    public SinkhornOutput Output { get; set; } = SinkhornOutput.Rank;
+
+    /// <summary>Entropic regularization ε &gt; 0 of the transport, on the scale of squared distances in [0, 1]. Default 0.01.</summary>
+    public double Epsilon { get; set; } = 0.01;
+
+    /// <summary>Number m of targets (a regular grid on [0, 1]); 0 (default) uses m = n. Ignored for <see cref="SinkhornOutput.Quantile"/> (m = 3).</summary>
+    public int Targets { get; set; }
+
+    /// <summary>Target weights b (length m, positive, summing to 1); null (default) for uniform weights.</summary>
+    public double[]? TargetWeights { get; set; }
+
+    /// <summary>Target values f (ascending, length m) for <see cref="SinkhornOutput.QuantileNormalize"/>.</summary>
+    public double[]? TargetValues { get; set; }
+
+    /// <summary>Quantile level τ for <see cref="SinkhornOutput.Quantile"/>; default 0.5 (the median).</summary>
+    public double Level { get; set; } = 0.5;
+
+    /// <summary>Weight t of the middle target for <see cref="SinkhornOutput.Quantile"/>; default 0.05. Needs t/2 &lt; τ &lt; 1 − t/2.</summary>
+    public double QuantileWidth { get; set; } = 0.05;
+
+    /// <summary>Input squashing; default logistic.</summary>
+    public Squashing Squashing { get; set; } = Squashing.Logistic;
+
+    /// <summary>Ascending (default) or descending.</summary>
+    public SortDirection Direction { get; set; } = SortDirection.Ascending;
+
+    /// <summary>Stop when Σᵢ |(P1)ᵢ − aᵢ| falls below this (the columns are exact after each iteration). Default 1e-4.</summary>
+    public double Tolerance { get; set; } = 1e-4;
+
+    /// <summary>Most Sinkhorn iterations; default 1000.</summary>
+    public int MaxIterations { get; set; } = 1000;
+
+    /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>
+    public int MaxDegreeOfParallelism { get; set; } = -1;
+}

@@ -1,0 +1,437 @@
+namespace Microsoft.ML.Perturbed.Sorting;
+
+/// <summary>
+/// Soft ranks, CDF, sort, quantiles and quantile normalization by entropic optimal transport (Cuturi, Teboul, Vert
+/// 2019, "Differentiable Ranking and Sorting using Optimal Transport"). A row x of n values, squashed into [0, 1],
+/// is transported onto m targets y on a regular grid of [0, 1] with weights a = 1/n and b; the plan
+/// P_ε = argmin_{P∈U(a,b)} ⟨P, C⟩ − εH(P), C_ij = (yⱼ − x̃ᵢ)², is found by log-domain Sinkhorn iterations, and the
+/// requested output (<see cref="SinkhornOutput"/>) is read off P.
+/// </summary>
+/// <remarks>
+/// <para><b>Gradients</b> (VJP only) are computed by unrolling the Sinkhorn iterations in reverse mode: they are the exact
+/// derivative of the output actually computed (checked against finite differences), at about the cost of the forward
+/// pass and with the potentials of every iteration kept per thread (iterations × (n + m) doubles). Implicit
+/// differentiation would need a linear solve of size n + m per row and is only exact at convergence; unrolling is the
+/// simpler and more faithful choice at the sizes this operator is used for (it is O(n·m) per iteration anyway).</para>
+/// <para>Iterations stop when the row-marginal error Σᵢ |(P1)ᵢ − aᵢ| falls below <see cref="SinkhornOptions.Tolerance"/>
+/// (the column marginals are exact after every iteration) or after <see cref="SinkhornOptions.MaxIterations"/>.</para>
+/// </remarks>
+public sealed class SinkhornSorting : RowOperator
+{
+    private readonly double[] _targets, _logWeights, _weights, _cumulative, _values;
+    private readonly double _sign, _tolerance;
+    private readonly int _maxIterations;
+    private readonly SinkhornOutput _output;
+    private readonly Squashing _squashing;
+
+    /// <summary>Creates the operator for rows of <paramref name="dimension"/> values.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public SinkhornSorting(int dimension, SinkhornOptions? options = null)
+        : base(dimension, OutputLength(dimension, options ?? new SinkhornOptions()))
+    {
+        options ??= new SinkhornOptions();
+        if (!(options.Epsilon > 0) || !double.IsFinite(options.Epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon, $"'{nameof(options.Epsilon)}' must be a finite number greater than 0, got {options.Epsilon}.");
+        }
+        if (!(options.Tolerance >= 0) || options.MaxIterations < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"'{nameof(options.Tolerance)}' must be ≥ 0 (0 runs every iteration) and '{nameof(options.MaxIterations)}' ≥ 1.");
+        }
+        if (!Enum.IsDefined(options.Output) || !Enum.IsDefined(options.Squashing) || !Enum.IsDefined(options.Direction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "Unknown output, squashing or direction.");
+        }
+        Epsilon = options.Epsilon;
+        MaxDegreeOfParallelism = options.MaxDegreeOfParallelism;
+        _output = options.Output;
+        _squashing = options.Squashing;
+        _tolerance = options.Tolerance;
+        _maxIterations = options.MaxIterations;
+        _sign = options.Direction == SortDirection.Ascending ? 1 : -1;
+        int m = TargetCount(dimension, options);
+        _targets = new double[m];
+        _weights = new double[m];
+        if (options.Output == SinkhornOutput.Quantile)
+        {
+            double t = options.QuantileWidth, tau = options.Level;
+            if (!(t > 0 && t < 1) || !(tau > t / 2 && tau < 1 - t / 2))
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), tau,
+                    $"'{nameof(options.Level)}' τ must lie in (t/2, 1 − t/2) for the quantile width t = {t} (0 < t < 1), got τ = {tau}.");
+            }
+            _targets[0] = 0; _targets[1] = 0.5; _targets[2] = 1;
+            _weights[0] = tau - t / 2; _weights[1] = t; _weights[2] = 1 - tau - t / 2;
+        }
+        else
+        {
+            for (int j = 0; j < m; j++) _targets[j] = m == 1 ? 0.5 : (double)j / (m - 1);
+            if (options.TargetWeights is { } b)
+            {
+                if (b.Length != m || b.Any(v => !(v > 0) || !double.IsFinite(v)))
+                {
+                    throw new ArgumentException($"'{nameof(options.TargetWeights)}' must hold {m} positive finite weights, got {b.Length} values.", nameof(options));
+                }
+                double total = b.Sum();
+                for (int j = 0; j < m; j++) _weights[j] = b[j] / total;
+            }
+            else
+            {
+                Array.Fill(_weights, 1.0 / m);
+            }
+        }
+        _logWeights = _weights.Select(v => Math.Log(v)).ToArray();
+        _cumulative = new double[m];
+        for (int j = 0; j < m; j++) _cumulative[j] = (j > 0 ? _cumulative[j - 1] : 0) + _weights[j];
+        _values = new double[m];
+        if (options.Output == SinkhornOutput.QuantileNormalize)
+        {
+            double[] f = options.TargetValues
+                ?? throw new ArgumentException($"'{nameof(options.TargetValues)}' (the {m} values to normalize to) is required for quantile normalization.", nameof(options));
+            if (f.Length != m || f.Any(v => !double.IsFinite(v)))
+            {
+                throw new ArgumentException($"'{nameof(options.TargetValues)}' must hold {m} finite values, got {f.Length}.", nameof(options));
+            }
+            for (int j = 1; j < m; j++)
+            {
+                if (f[j] < f[j - 1])
+                {
+                    throw new ArgumentException($"'{nameof(options.TargetValues)}' must be sorted ascending; entry {j} ({f[j]}) is below entry {j - 1} ({f[j - 1]}).", nameof(options));
+                }
+            }
+            f.CopyTo(_values, 0);
+        }
+    }
+
+    /// <summary>What the operator computes.</summary>
+    public SinkhornOutput Output => _output;
+
+    /// <summary>Entropic regularization ε.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Number m of transport targets.</summary>
+    public int Targets => _targets.Length;
+
+    /// <summary>
+    /// The transport plan P (n × m, row-major) of one row: a soft permutation matrix when m = n, with row sums ≈ 1/n
+    /// (within the tolerance) and column sums equal to the target weights. Returns the number of iterations run.
+    /// </summary>
+    public int Plan(ReadOnlySpan<double> values, Span<double> plan)
+    {
+        Guard.Length(values.Length, Dimension, nameof(values), "one row");
+        Guard.Length(plan.Length, Dimension * _targets.Length, nameof(plan), "n × m");
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!double.IsFinite(values[i]))
+            {
+                throw new ArgumentException($"Expected finite values, found {values[i]} at column {i}.", nameof(values));
+            }
+        }
+        var w = (Workspace)CreateWorkspace();
+        for (int i = 0; i < Dimension; i++) w.Signed[i] = _sign * values[i];
+        Squash(w);
+        Transport(w);
+        w.Plan.CopyTo(plan);
+        return w.Iterations;
+    }
+
+    private static int TargetCount(int n, SinkhornOptions o) =>
+        o.Output == SinkhornOutput.Quantile ? 3 : o.Targets == 0 ? n : o.Targets > 0 ? o.Targets
+            : throw new ArgumentOutOfRangeException(nameof(o), o.Targets, $"'{nameof(o.Targets)}' must be ≥ 0 (0: as many as inputs).");
+
+    private static int OutputLength(int n, SinkhornOptions o) => o.Output switch
+    {
+        SinkhornOutput.Sort => TargetCount(n, o),
+        SinkhornOutput.Quantile => 1,
+        _ => n,
+    };
+
+    private protected override RowWorkspace CreateWorkspace() => new Workspace(Dimension, _targets.Length);
+
+    private protected override void ComputeRow(RowWorkspace rw, RowMode mode)
+    {
+        var w = (Workspace)rw;
+        int n = Dimension, m = _targets.Length;
+        double[] x = w.Signed;
+        for (int i = 0; i < n; i++) x[i] = _sign * w.Input[i];
+        Squash(w);
+        Transport(w);
+        double[] p = w.Plan;
+        SinkhornOutput output = _output;
+        double rowScale = output == SinkhornOutput.Rank ? (double)n * n : n;   // a⁻¹ = n; ranks are n·CDF
+        switch (output)
+        {
+            case SinkhornOutput.Rank:
+            case SinkhornOutput.Cdf:
+            case SinkhornOutput.QuantileNormalize:
+                double[] readout = output == SinkhornOutput.QuantileNormalize ? _values : _cumulative;
+                for (int i = 0; i < n; i++)
+                {
+                    double s = 0;
+                    for (int j = 0; j < m; j++) s += p[i * m + j] * readout[j];
+                    w.Output[i] = rowScale * s;
+                }
+                break;
+            default:
+                for (int j = 0; j < m; j++)
+                {
+                    double s = 0;
+                    for (int i = 0; i < n; i++) s += p[i * m + j] * x[i];
+                    w.Sorted[j] = s / _weights[j];
+                }
+                if (output == SinkhornOutput.Sort)
+                {
+                    for (int j = 0; j < m; j++) w.Output[j] = _sign * w.Sorted[j];
+                }
+                else
+                {
+                    w.Output[0] = _sign * w.Sorted[1];
+                }
+                break;
+        }
+        if (mode != RowMode.Vjp)
+        {
+            return;
+        }
+
+        // Adjoint of the read-out: P̄ (n × m), plus the direct dependence of sorted values on x.
+        double[] pBar = w.PlanBar, xBar = w.SignedBar;
+        Array.Clear(xBar);
+        double[] g = w.Direction;
+        switch (output)
+        {
+            case SinkhornOutput.Rank:
+            case SinkhornOutput.Cdf:
+            case SinkhornOutput.QuantileNormalize:
+                double[] readout = output == SinkhornOutput.QuantileNormalize ? _values : _cumulative;
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < m; j++)
+                        pBar[i * m + j] = rowScale * g[i] * readout[j];
+                break;
+            default:
+                Array.Clear(pBar);
+                for (int j = 0; j < m; j++)
+                {
+                    double gj = output == SinkhornOutput.Sort ? g[j] : j == 1 ? g[0] : 0;
+                    if (gj == 0) continue;
+                    double c = _sign * gj / _weights[j];
+                    for (int i = 0; i < n; i++)
+                    {
+                        pBar[i * m + j] = c * x[i];
+                        xBar[i] += c * p[i * m + j];
+                    }
+                }
+                break;
+        }
+        TransportBackward(w);
+        SquashBackward(w);
+        for (int i = 0; i < n; i++) w.Derivative[i] = _sign * xBar[i];
+    }
+
+    /// <summary>x̃ = squash(standardize(x)), and the cost matrix C (and its transpose) against the targets.</summary>
+    private void Squash(Workspace w)
+    {
+        int n = Dimension, m = _targets.Length;
+        double[] x = w.Signed, xt = w.Squashed, z = w.Standardized;
+        if (_squashing == Squashing.None)
+        {
+            x.CopyTo(xt, 0);
+        }
+        else
+        {
+            double mean = x.Average(), variance = 0;
+            for (int i = 0; i < n; i++) variance += (x[i] - mean) * (x[i] - mean);
+            w.Mean = mean;
+            w.Std = Math.Sqrt(variance / n);
+            for (int i = 0; i < n; i++)
+            {
+                z[i] = (x[i] - mean) / (w.Std + StdFloor);
+                xt[i] = _squashing == Squashing.Logistic ? 1 / (1 + Math.Exp(-z[i])) : 0.5 + Math.Atan(z[i]) / Math.PI;
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                double d = _targets[j] - xt[i];
+                w.Cost[i * m + j] = w.CostT[j * n + i] = d * d;
+            }
+        }
+    }
+
+    private const double StdFloor = 1e-12;
+
+    /// <summary>Log-domain Sinkhorn: f and g alternate soft-min updates; P = exp(log a + log b + (f + g − C)/ε).</summary>
+    private void Transport(Workspace w)
+    {
+        int n = Dimension, m = _targets.Length;
+        double eps = Epsilon, logA = -Math.Log(n);
+        double[] f = w.F, gPot = w.G;
+        Array.Clear(f);
+        Array.Clear(gPot);
+        int t = 0;
+        while (true)
+        {
+            w.EnsureHistory(t + 1);
+            double error = 0;
+            for (int i = 0; i < n; i++)
+            {
+                // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ − Cᵢⱼ)/ε); the row sum before the update is aᵢ·exp((fᵢ − fᵢ_new)/ε).
+                double fNew = -eps * LogSumExp(w.Cost.AsSpan(i * m, m), _logWeights, gPot, eps);
+                error += Math.Abs(Math.Exp((f[i] - fNew) / eps) - 1) / n;
+                f[i] = fNew;
+            }
+            f.CopyTo(w.HistoryF, t * n);
+            for (int j = 0; j < m; j++)
+            {
+                gPot[j] = -eps * LogSumExpUniform(w.CostT.AsSpan(j * n, n), logA, f, eps);
+            }
+            gPot.CopyTo(w.HistoryG, t * m);
+            t++;
+            if (t >= _maxIterations || (t > 1 && error < _tolerance))
+            {
+                break;
+            }
+        }
+        w.Iterations = t;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++)
+                w.Plan[i * m + j] = Math.Exp(logA + _logWeights[j] + (f[i] + gPot[j] - w.Cost[i * m + j]) / eps);
+    }
+
+    /// <summary>LSEⱼ(logWⱼ + (potⱼ − costⱼ)/ε), stably.</summary>
+    private static double LogSumExp(ReadOnlySpan<double> cost, double[] logW, double[] pot, double eps)
+    {
+        double max = double.NegativeInfinity;
+        for (int j = 0; j < cost.Length; j++) max = Math.Max(max, logW[j] + (pot[j] - cost[j]) / eps);
+        double s = 0;
+        for (int j = 0; j < cost.Length; j++) s += Math.Exp(logW[j] + (pot[j] - cost[j]) / eps - max);
+        return max + Math.Log(s);
+    }
+
+    private static double LogSumExpUniform(ReadOnlySpan<double> cost, double logW, double[] pot, double eps)
+    {
+        double max = double.NegativeInfinity;
+        for (int i = 0; i < cost.Length; i++) max = Math.Max(max, (pot[i] - cost[i]) / eps);
+        double s = 0;
+        for (int i = 0; i < cost.Length; i++) s += Math.Exp((pot[i] - cost[i]) / eps - max);
+        return logW + max + Math.Log(s);
+    }
+
+    /// <summary>Reverse mode through the plan and every Sinkhorn iteration: P̄ → C̄ → x̃̄ (into <c>w.SquashedBar</c>).</summary>
+    private void TransportBackward(Workspace w)
+    {
+        int n = Dimension, m = _targets.Length, iterations = w.Iterations;
+        double eps = Epsilon, logA = -Math.Log(n);
+        double[] fBar = w.F, gBar = w.G, cBar = w.PlanBar, p = w.Plan, cost = w.Cost;
+        Array.Clear(fBar);
+        Array.Clear(gBar);
+        // P = exp(log a + log b + (f + g − C)/ε): W = P̄ ⊙ P/ε flows to f, g and −C. C̄ overwrites P̄ in place.
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                double wij = cBar[i * m + j] * p[i * m + j] / eps;
+                fBar[i] += wij;
+                gBar[j] += wij;
+                cBar[i * m + j] = -wij;
+            }
+        }
+        for (int t = iterations - 1; t >= 0; t--)
+        {
+            ReadOnlySpan<double> ft = w.HistoryF.AsSpan(t * n, n), gt = w.HistoryG.AsSpan(t * m, m);
+            // gⱼ = −ε LSEᵢ(log a + (fᵢ − Cᵢⱼ)/ε): ∂gⱼ/∂fᵢ = −Qᵢⱼ, ∂gⱼ/∂Cᵢⱼ = Qᵢⱼ, Q the column softmax.
+            for (int i = 0; i < n; i++)
+            {
+                double acc = 0;
+                for (int j = 0; j < m; j++)
+                {
+                    if (gBar[j] == 0) continue;
+                    double q = Math.Exp(logA + (ft[i] - cost[i * m + j] + gt[j]) / eps);
+                    acc += gBar[j] * q;
+                    cBar[i * m + j] += gBar[j] * q;
+                }
+                fBar[i] -= acc;
+            }
+            Array.Clear(gBar);
+            // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ_prev − Cᵢⱼ)/ε): ∂fᵢ/∂gⱼ_prev = −Q′ᵢⱼ, ∂fᵢ/∂Cᵢⱼ = Q′ᵢⱼ, Q′ the row softmax.
+            ReadOnlySpan<double> gPrev = t > 0 ? w.HistoryG.AsSpan((t - 1) * m, m) : w.Zeros;
+            for (int i = 0; i < n; i++)
+            {
+                if (fBar[i] == 0) continue;
+                for (int j = 0; j < m; j++)
+                {
+                    double q = Math.Exp(_logWeights[j] + (gPrev[j] - cost[i * m + j] + ft[i]) / eps);
+                    gBar[j] -= fBar[i] * q;
+                    cBar[i * m + j] += fBar[i] * q;
+                }
+            }
+            Array.Clear(fBar);
+        }
+        // Cᵢⱼ = (yⱼ − x̃ᵢ)².
+        for (int i = 0; i < n; i++)
+        {
+            double s = 0;
+            for (int j = 0; j < m; j++) s += cBar[i * m + j] * -2 * (_targets[j] - w.Squashed[i]);
+            w.SquashedBar[i] = s;
+        }
+    }
+
+    /// <summary>x̃̄ → x̄ through the squashing and the standardization (adds to <c>w.SignedBar</c>).</summary>
+    private void SquashBackward(Workspace w)
+    {
+        int n = Dimension;
+        double[] xBar = w.SignedBar, xtBar = w.SquashedBar, z = w.Standardized, xt = w.Squashed, x = w.Signed;
+        if (_squashing == Squashing.None)
+        {
+            for (int i = 0; i < n; i++) xBar[i] += xtBar[i];
+            return;
+        }
+        double sigma = w.Std + StdFloor, zBarMean = 0, zBarDot = 0;
+        Span<double> zBar = w.ZBar;
+        for (int i = 0; i < n; i++)
+        {
+            zBar[i] = _squashing == Squashing.Logistic ? xtBar[i] * xt[i] * (1 - xt[i]) : xtBar[i] / (Math.PI * (1 + z[i] * z[i]));
+            zBarMean += zBar[i] / n;
+            zBarDot += zBar[i] * (x[i] - w.Mean);
+        }
+        // zᵢ = (xᵢ − μ)/(s + δ): x̄ₖ = (z̄ₖ − mean z̄)/(s + δ) − (xₖ − μ)·Σᵢ z̄ᵢ(xᵢ − μ)/(n·s·(s + δ)²).
+        for (int k = 0; k < n; k++)
+        {
+            double v = (zBar[k] - zBarMean) / sigma;
+            if (w.Std > 0) v -= (x[k] - w.Mean) * zBarDot / (n * w.Std * sigma * sigma);
+            xBar[k] += v;
+        }
+    }
+
+    private sealed class Workspace : RowWorkspace
+    {
+        private readonly int _n, _m;
+
+        public Workspace(int n, int m) : base(n, Math.Max(n, m))
+        {
+            _n = n;
+            _m = m;
+            Signed = new double[n]; SignedBar = new double[n]; Squashed = new double[n]; SquashedBar = new double[n];
+            Standardized = new double[n]; ZBar = new double[n]; F = new double[n]; G = new double[m]; Zeros = new double[m];
+            Cost = new double[n * m]; CostT = new double[n * m]; Plan = new double[n * m]; PlanBar = new double[n * m];
+            Sorted = new double[m];
+        }
+
+        public readonly double[] Signed, SignedBar, Squashed, SquashedBar, Standardized, ZBar, F, G, Zeros;
+        public readonly double[] Cost, CostT, Plan, PlanBar, Sorted;
+        public double[] HistoryF = [], HistoryG = [];
+        public double Mean, Std;
+        public int Iterations;
+
+        public void EnsureHistory(int iterations)
+        {
+            if (HistoryF.Length < iterations * _n)
+            {
+                int capacity = Math.Max(iterations, 2 * HistoryF.Length / _n);
+                Array.Resize(ref HistoryF, capacity * _n);
+                Array.Resize(ref HistoryG, capacity * _m);
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using Microsoft.ML.Perturbed.Sorting;
+
+namespace Microsoft.ML.Perturbed.Tests.Sorting;
+
+public class SinkhornSortingTests
+{
+    private static double[] Apply(double[] x, SinkhornOptions options)
+    {
+        var op = new SinkhornSorting(x.Length, options);
+        var y = new double[op.OutputDimension];
+        op.Forward(x, y);
+        return y;
+    }
+
+    private static readonly double[] Row = [0.7, -1.3, 2.2, 0.1, 1.5, -0.4];
+
+    [Fact]
+    public void Plan_has_the_requested_marginals()
+    {
+        var op = new SinkhornSorting(6, new SinkhornOptions { Epsilon = 0.05, Targets = 4, TargetWeights = [0.1, 0.2, 0.3, 0.4], Tolerance = 1e-6 });
+        var plan = new double[24];
+        int iterations = op.Plan(Row, plan);
+        Assert.InRange(iterations, 2, 1000);
+        double rowError = 0;
+        for (int i = 0; i < 6; i++) rowError += Math.Abs(Enumerable.Range(0, 4).Sum(j => plan[i * 4 + j]) - 1.0 / 6);
+        Assert.True(rowError < 1e-6, $"row marginal error {rowError}");
+        double[] b = [0.1, 0.2, 0.3, 0.4];
+        for (int j = 0; j < 4; j++) Assert.Equal(b[j], Enumerable.Range(0, 6).Sum(i => plan[i * 4 + j]), 10);
+    }
+
+    [Fact]
+    public void Small_epsilon_gives_hard_ranks_cdf_sort_and_quantile_normalization()
+    {
+        var options = new SinkhornOptions { Epsilon = 1e-4, Tolerance = 1e-8, MaxIterations = 5000 };
+        double[] ranks = Apply(Row, options);
+        double[] exact = [4, 1, 6, 3, 5, 2];
+        for (int i = 0; i < 6; i++) Assert.Equal(exact[i], ranks[i], 2);
+        options.Output = SinkhornOutput.Cdf;
+        double[] cdf = Apply(Row, options);
+        for (int i = 0; i < 6; i++) Assert.Equal(exact[i] / 6, cdf[i], 3);
+        options.Output = SinkhornOutput.Sort;
+        double[] sorted = Apply(Row, options);
+        double[] expectedSort = Row.OrderBy(v => v).ToArray();
+        for (int k = 0; k < 6; k++) Assert.Equal(expectedSort[k], sorted[k], 2);
+        options.Output = SinkhornOutput.QuantileNormalize;
+        options.TargetValues = [10, 20, 30, 40, 50, 60];
+        double[] normalized = Apply(Row, options);
+        for (int i = 0; i < 6; i++) Assert.Equal(10 * exact[i], normalized[i], 1);
+    }
+
+    [Fact]
+    public void Descending_direction_reverses_ranks_and_sort()
+    {
+        var asc = new SinkhornOptions { Epsilon = 0.02, Tolerance = 1e-12, MaxIterations = 20_000 };
+        var desc = new SinkhornOptions { Epsilon = 0.02, Tolerance = 1e-12, MaxIterations = 20_000, Direction = SortDirection.Descending };
+        double[] ra = Apply(Row, asc), rd = Apply(Row, desc);
+        // With logistic squashing, squash(−z) = 1 − squash(z): the descending plan mirrors the ascending one.
+        for (int i = 0; i < 6; i++) Assert.Equal(7 - ra[i], rd[i], 6);
+        asc.Output = desc.Output = SinkhornOutput.Sort;
+        double[] sa = Apply(Row, asc), sd = Apply(Row, desc);
+        for (int k = 0; k < 6; k++) Assert.Equal(sa[k], sd[5 - k], 6);
+    }
+
+    [Fact]
+    public void Soft_median_of_a_shuffled_range_is_near_the_middle()
+    {
+        double[] x = Enumerable.Range(0, 101).Select(i => (double)((i * 37) % 101)).ToArray();
+        double median = Apply(x, new SinkhornOptions { Output = SinkhornOutput.Quantile, Level = 0.5, QuantileWidth = 0.04, Epsilon = 1e-3, MaxIterations = 5000 })[0];
+        Assert.InRange(median, 49, 51);
+        double q25 = Apply(x, new SinkhornOptions { Output = SinkhornOutput.Quantile, Level = 0.25, QuantileWidth = 0.04, Epsilon = 1e-3, MaxIterations = 5000 })[0];
+        Assert.InRange(q25, 23, 27);
+    }
+
+    [Theory]
+    [InlineData(SinkhornOutput.Rank, Squashing.Logistic, SortDirection.Ascending)]
+    [InlineData(SinkhornOutput.Cdf, Squashing.Arctan, SortDirection.Descending)]
+    [InlineData(SinkhornOutput.Sort, Squashing.Logistic, SortDirection.Descending)]
+    [InlineData(SinkhornOutput.Sort, Squashing.None, SortDirection.Ascending)]
+    [InlineData(SinkhornOutput.Quantile, Squashing.Logistic, SortDirection.Ascending)]
+    [InlineData(SinkhornOutput.QuantileNormalize, Squashing.Arctan, SortDirection.Ascending)]
+    public void Unrolled_vjp_matches_float64_central_differences(SinkhornOutput output, Squashing squashing, SortDirection direction)
+    {
+        const int n = 5;
+        double[] x = [0.2, 0.9, -0.3, 0.5, 0.45];
+        // A fixed number of iterations (tolerance 0) keeps the computed function smooth for finite differences.
+        var op = new SinkhornSorting(n, new SinkhornOptions
+        {
+            Output = output, Squashing = squashing, Direction = direction, Epsilon = 0.05, Tolerance = 0, MaxIterations = 30,
+            Targets = output == SinkhornOutput.Sort ? 4 : 0, TargetValues = output == SinkhornOutput.QuantileNormalize ? [-1, 0, 0.5, 2, 3] : null,
+            Level = 0.4, QuantileWidth = 0.2,
+        });
+        int dOut = op.OutputDimension;
+        var rng = new System.Random(7);
+        double[] g = Enumerable.Range(0, dOut).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var vjp = new double[n];
+        op.ForwardVjp(x, g, new double[dOut], vjp);
+        const double h = 1e-6;
+        for (int k = 0; k < n; k++)
+        {
+            double[] plus = (double[])x.Clone(), minus = (double[])x.Clone();
+            plus[k] += h;
+            minus[k] -= h;
+            var fp = new double[dOut];
+            var fm = new double[dOut];
+            op.Forward(plus, fp);
+            op.Forward(minus, fm);
+            double fd = Enumerable.Range(0, dOut).Sum(i => g[i] * (fp[i] - fm[i]) / (2 * h));
+            Assert.True(Math.Abs(fd - vjp[k]) <= 1e-5 * (1 + Math.Abs(fd)), $"{output}: VJP[{k}] = {vjp[k]}, finite differences {fd}");
+        }
+    }
+
+    [Fact]
+    public void Bad_options_and_input_throw()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SinkhornSorting(3, new SinkhornOptions { Epsilon = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SinkhornSorting(3, new SinkhornOptions { Epsilon = double.NaN }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SinkhornSorting(3, new SinkhornOptions { Output = SinkhornOutput.Quantile, Level = 0.01 }));
+        Assert.Contains("TargetValues", Assert.Throws<ArgumentException>(() => new SinkhornSorting(3, new SinkhornOptions { Output = SinkhornOutput.QuantileNormalize })).Message);
+        Assert.Contains("sorted", Assert.Throws<ArgumentException>(() => new SinkhornSorting(3, new SinkhornOptions { Output = SinkhornOutput.QuantileNormalize, TargetValues = [3, 1, 2] })).Message);
+        Assert.Throws<ArgumentException>(() => new SinkhornSorting(3, new SinkhornOptions { TargetWeights = [1, -1, 1] }));
+        var op = new SinkhornSorting(3);
+        Assert.Contains("row 0, column 1", Assert.Throws<ArgumentException>(() => op.Forward([1f, float.NaN, 2f], new float[3])).Message);
+    }
+
+    [Fact]
+    public void Constant_rows_stay_finite()
+    {
+        double[] ranks = Apply([2, 2, 2, 2], new SinkhornOptions());
+        Assert.All(ranks, r => Assert.True(double.IsFinite(r)));
+        Assert.Equal(10, ranks.Sum(), 3);
+    }
+}
