@@ -1,0 +1,184 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence;
+
+/// <summary>
+/// The one place that reaches ML.NET internals, for saving our transformers into ML.NET model zips and loading them
+/// back as themselves (ML.NET 5.0.1 offers no public way: see DESIGN.md §7). Everything is checked once, at first use;
+/// if a member has moved, every entry point throws a <see cref="NotSupportedException"/> naming the ML.NET version.
+/// </summary>
+/// <remarks>
+/// Saving: <c>ModelSaveContext.CheckAtModel()</c>, <c>SetVersionInfo(VersionInfo)</c> and its <c>Writer</c>.
+/// Loading: a loadable class registered in the context's <see cref="ComponentCatalog"/> (internal
+/// <c>LoadableClassAttribute</c>, <c>LoadableClassInfo</c> and <c>AddClass</c>), whose creator receives the internal
+/// <c>ModelLoadContext</c> and reads from its <c>Reader</c> after <c>CheckAtModel()</c> and <c>CheckVersionInfo</c>.
+/// </remarks>
+internal static class MlNetInternals
+{
+    private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
+    private const string LoadContextType = "Microsoft.ML.ModelLoadContext, Microsoft.ML.Core";
+
+    private static readonly Lazy<Members> s_members = new(Resolve, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The ML.NET version this process runs, as reported by Microsoft.ML.Core.</summary>
+    public static string MlNetVersion =>
+        typeof(ComponentCatalog).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(ComponentCatalog).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>Registers a loader for <paramref name="loaderSignature"/> in <paramref name="catalog"/>, once.</summary>
+    /// <param name="catalog">The context's component catalog.</param>
+    /// <param name="instanceType">The transformer type the loader creates.</param>
+    /// <param name="loaderSignature">The signature written in the model header (at most 24 ASCII characters).</param>
+    /// <param name="create">A static method <c>(IHostEnvironment env, object loadContext)</c> returning <paramref name="instanceType"/>.</param>
+    public static void Register(ComponentCatalog catalog, Type instanceType, string loaderSignature, MethodInfo create)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        Members m = Get();
+        lock (m.Lock.GetValue(catalog)!)
+        {
+            if (m.GetLoadableClassInfo.Invoke(catalog, [loaderSignature, m.SignatureLoadModel]) is not null)
+            {
+                return;
+            }
+            object attribute = m.AttributeCtor.Invoke([instanceType, instanceType, null, m.SignatureLoadModel, instanceType.Name, new[] { loaderSignature }]);
+            object info = m.InfoCtor.Invoke([attribute, null, null, create, true]);
+            m.AddClass.Invoke(catalog, [info, new[] { loaderSignature }, true]);
+        }
+    }
+
+    /// <summary>The environment behind an ML.NET catalog (<c>IInternalCatalog.Environment</c>), e.g. of <c>mlContext.Transforms</c>.</summary>
+    public static IHostEnvironment EnvironmentOf(object catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return (IHostEnvironment)Get().CatalogEnvironment.GetValue(catalog)!;
+    }
+
+    /// <summary>The shape of a schema (<c>SchemaShape.Create</c>, internal): how estimators describe output columns.</summary>
+    public static SchemaShape ShapeOf(DataViewSchema schema)
+    {
+        Get();
+        return CreateShape(null, schema);
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "Create")]
+    private static extern SchemaShape CreateShape(SchemaShape? declaringType, DataViewSchema schema);
+
+    /// <summary>Writes the model header's version information and returns the model's writer.</summary>
+    public static BinaryWriter BeginSave(ModelSaveContext ctx, string modelSignature, uint version, string loaderSignature)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        Members m = Get();
+        CheckAtModel(ctx);
+        m.SetVersionInfo.Invoke(ctx, [VersionInfo(m, modelSignature, version, loaderSignature)]);
+        return SaveWriter(ctx);
+    }
+
+    /// <summary>Checks the model header against our signature and version and returns the model's reader.</summary>
+    /// <exception cref="FormatException">The model is of another kind or from a newer, incompatible version.</exception>
+    public static BinaryReader BeginLoad(object ctx, string modelSignature, uint version, string loaderSignature)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        Members m = Get();
+        LoadCheckAtModel(ctx);
+        try
+        {
+            m.CheckVersionInfo.Invoke(ctx, [VersionInfo(m, modelSignature, version, loaderSignature)]);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw new FormatException($"The saved '{loaderSignature}' model cannot be read by this version of Microsoft.ML.Perturbed: {e.InnerException.Message}", e.InnerException);
+        }
+        return LoadReader(ctx);
+    }
+
+    // The header needs a loader assembly name (ML.NET cannot read its own header back without one). The simple name
+    // makes ML.NET load whichever version of this assembly is installed, rather than demand the exact one that saved.
+    private static readonly string s_loaderAssembly = typeof(MlNetInternals).Assembly.GetName().Name!;
+
+    private static object VersionInfo(Members m, string modelSignature, uint version, string loaderSignature) =>
+        m.VersionInfoCtor.Invoke([modelSignature, version, version, version, s_loaderAssembly, loaderSignature, null]);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CheckAtModel")]
+    private static extern void CheckAtModel(ModelSaveContext ctx);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "Writer")]
+    private static extern ref BinaryWriter SaveWriterField(ModelSaveContext ctx);
+
+    private static BinaryWriter SaveWriter(ModelSaveContext ctx) => SaveWriterField(ctx);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CheckAtModel")]
+    private static extern void LoadCheckAtModel([UnsafeAccessorType(LoadContextType)] object ctx);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "Reader")]
+    private static extern ref BinaryReader LoadReaderField([UnsafeAccessorType(LoadContextType)] object ctx);
+
+    private static BinaryReader LoadReader(object ctx) => LoadReaderField(ctx);
+
+    private static Members Get()
+    {
+        try
+        {
+            return s_members.Value;
+        }
+        catch (Exception e) when (e is not NotSupportedException)
+        {
+            throw Unsupported(e.Message, e);
+        }
+    }
+
+    private static NotSupportedException Unsupported(string what, Exception? inner = null) => new(
+        $"Microsoft.ML.Perturbed saves and loads its transformers through ML.NET internals that it was built against (Microsoft.ML 5.0.1), " +
+        $"but this process runs Microsoft.ML {MlNetVersion}, where {what} Use Microsoft.ML [5.0.1, 5.1).", inner);
+
+    /// <summary>Finds every internal member once; a missing one makes all calls fail with a clear message.</summary>
+    private static Members Resolve()
+    {
+        Assembly core = typeof(ComponentCatalog).Assembly;
+        Type Need(string name) => core.GetType(name) ?? throw Unsupported($"the internal type '{name}' is missing.");
+        T NeedMember<T>(T? member, string name) where T : MemberInfo => member ?? throw Unsupported($"the internal member '{name}' is missing.");
+
+        Type versionInfo = Need("Microsoft.ML.VersionInfo");
+        Type loadContext = Need("Microsoft.ML.ModelLoadContext");
+        Type signature = Need("Microsoft.ML.SignatureLoadModel");
+        Type attributeBase = Need("Microsoft.ML.LoadableClassAttributeBase");
+        Type attribute = Need("Microsoft.ML.LoadableClassAttribute");
+        Type info = NeedMember(typeof(ComponentCatalog).GetNestedType("LoadableClassInfo", Any), "ComponentCatalog.LoadableClassInfo");
+        var members = new Members
+        {
+            SignatureLoadModel = signature,
+            VersionInfoCtor = NeedMember(versionInfo.GetConstructor(Any, [typeof(string), typeof(uint), typeof(uint), typeof(uint), typeof(string), typeof(string), typeof(string)]), "VersionInfo(..)"),
+            SetVersionInfo = NeedMember(typeof(ModelSaveContext).GetMethod("SetVersionInfo", Any, [versionInfo]), "ModelSaveContext.SetVersionInfo"),
+            CheckVersionInfo = NeedMember(loadContext.GetMethod("CheckVersionInfo", Any, [versionInfo]), "ModelLoadContext.CheckVersionInfo"),
+            AttributeCtor = NeedMember(attribute.GetConstructor(Any, [typeof(Type), typeof(Type), typeof(Type), typeof(Type), typeof(string), typeof(string[])]), "LoadableClassAttribute(..)"),
+            InfoCtor = NeedMember(info.GetConstructor(Any, [attributeBase, typeof(MethodInfo), typeof(ConstructorInfo), typeof(MethodInfo), typeof(bool)]), "LoadableClassInfo(..)"),
+            AddClass = NeedMember(typeof(ComponentCatalog).GetMethod("AddClass", Any), "ComponentCatalog.AddClass"),
+            GetLoadableClassInfo = NeedMember(typeof(ComponentCatalog).GetMethod("GetLoadableClassInfo", Any, [typeof(string), typeof(Type)]), "ComponentCatalog.GetLoadableClassInfo"),
+            Lock = NeedMember(typeof(ComponentCatalog).GetField("_lock", Any), "ComponentCatalog._lock"),
+            CatalogEnvironment = NeedMember(typeof(TransformsCatalog).Assembly.GetType("Microsoft.ML.Data.IInternalCatalog")?.GetProperty("Environment", Any), "IInternalCatalog.Environment"),
+        };
+        // The UnsafeAccessor members fail only when called; probe that they exist now.
+        NeedMember(typeof(ModelSaveContext).GetMethod("CheckAtModel", Any, Type.EmptyTypes), "ModelSaveContext.CheckAtModel");
+        NeedMember(typeof(ModelSaveContext).GetField("Writer", Any), "ModelSaveContext.Writer");
+        NeedMember(loadContext.GetMethod("CheckAtModel", Any, Type.EmptyTypes), "ModelLoadContext.CheckAtModel");
+        NeedMember(loadContext.GetField("Reader", Any), "ModelLoadContext.Reader");
+        NeedMember(typeof(SchemaShape).GetMethod("Create", Any, [typeof(DataViewSchema)]), "SchemaShape.Create");
+        return members;
+    }
+
+    private sealed class Members
+    {
+        public required Type SignatureLoadModel { get; init; }
+        public required ConstructorInfo VersionInfoCtor { get; init; }
+        public required MethodInfo SetVersionInfo { get; init; }
+        public required MethodInfo CheckVersionInfo { get; init; }
+        public required ConstructorInfo AttributeCtor { get; init; }
+        public required ConstructorInfo InfoCtor { get; init; }
+        public required MethodInfo AddClass { get; init; }
+        public required MethodInfo GetLoadableClassInfo { get; init; }
+        public required FieldInfo Lock { get; init; }
+        public required PropertyInfo CatalogEnvironment { get; init; }
+    }
+}

@@ -1,0 +1,84 @@
+using Microsoft.ML.Perturbed.Sorting;
+
+namespace Microsoft.ML.Perturbed.Estimators.Sorting;
+
+/// <summary>
+/// <c>mlContext.Transforms</c> extensions: differentiable ranking, sorting and quantile normalization of known-size
+/// <c>Vector&lt;Single&gt;</c> columns (Blondel et al. 2020; Cuturi et al. 2019; Berthet et al. 2020).
+/// </summary>
+public static class SoftSortingCatalog
+{
+    /// <summary>Soft ranks of each vector (ascending: the smallest value gets rank 1; ranks sum to n(n+1)/2).</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="outputColumnName">Name of the output column.</param>
+    /// <param name="inputColumnName">Name of the input column (a known-size vector of Single); defaults to <paramref name="outputColumnName"/>.</param>
+    /// <param name="epsilon">Strength ε ≥ 0 (0: exact ranks, ties averaged).</param>
+    /// <param name="direction">Ascending (default) or descending.</param>
+    /// <param name="method">The smoothing; default the L2 permutahedron projection.</param>
+    /// <example><code>var pipeline = mlContext.Transforms.SoftRank("Ranks", "Scores", epsilon: 0.1);</code></example>
+    public static SoftSortingEstimator SoftRank(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null,
+        double epsilon = 1.0, SortDirection direction = SortDirection.Ascending, SoftRankingMethod method = SoftRankingMethod.PermutahedronL2)
+        => Create(catalog, SoftSortingOperation.Rank, Options([new(outputColumnName, inputColumnName ?? outputColumnName)], epsilon, direction, method));
+
+    /// <summary>Soft ranks of several columns in one transform.</summary>
+    public static SoftSortingEstimator SoftRank(this TransformsCatalog catalog, InputOutputColumnPair[] columns,
+        double epsilon = 1.0, SortDirection direction = SortDirection.Ascending, SoftRankingMethod method = SoftRankingMethod.PermutahedronL2)
+        => Create(catalog, SoftSortingOperation.Rank, Options(columns, epsilon, direction, method));
+
+    /// <summary>Soft ranks with every option.</summary>
+    public static SoftSortingEstimator SoftRank(this TransformsCatalog catalog, SoftSortingOptions options)
+        => Create(catalog, SoftSortingOperation.Rank, options);
+
+    /// <summary>Soft sort of each vector's values (ascending by default).</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="outputColumnName">Name of the output column.</param>
+    /// <param name="inputColumnName">Name of the input column; defaults to <paramref name="outputColumnName"/>.</param>
+    /// <param name="epsilon">Strength ε ≥ 0 (0: exact sort).</param>
+    /// <param name="direction">Ascending (default) or descending.</param>
+    /// <param name="method">The smoothing; default the L2 permutahedron projection.</param>
+    public static SoftSortingEstimator SoftSort(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null,
+        double epsilon = 1.0, SortDirection direction = SortDirection.Ascending, SoftRankingMethod method = SoftRankingMethod.PermutahedronL2)
+        => Create(catalog, SoftSortingOperation.Sort, Options([new(outputColumnName, inputColumnName ?? outputColumnName)], epsilon, direction, method));
+
+    /// <summary>Soft sort of several columns in one transform.</summary>
+    public static SoftSortingEstimator SoftSort(this TransformsCatalog catalog, InputOutputColumnPair[] columns,
+        double epsilon = 1.0, SortDirection direction = SortDirection.Ascending, SoftRankingMethod method = SoftRankingMethod.PermutahedronL2)
+        => Create(catalog, SoftSortingOperation.Sort, Options(columns, epsilon, direction, method));
+
+    /// <summary>Soft sort with every option.</summary>
+    public static SoftSortingEstimator SoftSort(this TransformsCatalog catalog, SoftSortingOptions options)
+        => Create(catalog, SoftSortingOperation.Sort, options);
+
+    /// <summary>
+    /// Quantile normalization of each vector: its values are replaced by target quantiles in the vector's own order
+    /// (hard at ε = 0, soft and differentiable for ε &gt; 0). With <see cref="QuantileTarget.Learned"/>, <c>Fit</c> learns
+    /// the targets from the training rows and the model saves them.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="outputColumnName">Name of the output column.</param>
+    /// <param name="inputColumnName">Name of the input column; defaults to <paramref name="outputColumnName"/>.</param>
+    /// <param name="target">Target quantiles: uniform (default), standard normal, or learned from the data.</param>
+    /// <param name="epsilon">Strength ε ≥ 0; default 0 (hard quantile normalization).</param>
+    public static SoftSortingEstimator QuantileNormalize(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null,
+        QuantileTarget target = QuantileTarget.Uniform, double epsilon = 0)
+    {
+        SoftSortingOptions options = Options([new(outputColumnName, inputColumnName ?? outputColumnName)], epsilon, SortDirection.Ascending, SoftRankingMethod.PermutahedronL2);
+        options.Target = target;
+        return Create(catalog, SoftSortingOperation.QuantileNormalize, options);
+    }
+
+    /// <summary>Quantile normalization with every option.</summary>
+    public static SoftSortingEstimator QuantileNormalize(this TransformsCatalog catalog, SoftSortingOptions options)
+        => Create(catalog, SoftSortingOperation.QuantileNormalize, options);
+
+    private static SoftSortingOptions Options(InputOutputColumnPair[] columns, double epsilon, SortDirection direction, SoftRankingMethod method) =>
+        new() { Columns = columns, Epsilon = epsilon, Direction = direction, Method = method };
+
+    private static SoftSortingEstimator Create(TransformsCatalog catalog, SoftSortingOperation operation, SoftSortingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var estimator = new SoftSortingEstimator(operation, options);
+        PerturbedComponents.RegisterWith(catalog);   // so that models built here load back in this context without a call
+        return estimator;
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.ML.Perturbed.Sorting;
+
+namespace Microsoft.ML.Perturbed.Estimators.Sorting;
+
+/// <summary>Options of <c>SoftRank</c>, <c>SoftSort</c> and <c>QuantileNormalize</c>.</summary>
+public sealed class SoftSortingOptions
+{
+    /// <summary>Output/input column pairs; each input must be a known-size vector of <see cref="float"/>.</summary>
+    public InputOutputColumnPair[] Columns { get; set; } = [];
+
+    /// <summary>The smoothing: permutahedron L2 (default) or KL, Sinkhorn, or perturbed (not for quantile normalization).</summary>
+    public SoftRankingMethod Method { get; set; } = SoftRankingMethod.PermutahedronL2;
+
+    /// <summary>Strength ε (see <see cref="SoftRankingOptions.Epsilon"/>); 0 gives hard results for the permutahedron methods.</summary>
+    public double Epsilon { get; set; } = 1.0;
+
+    /// <summary>Ascending (default) or descending.</summary>
+    public SortDirection Direction { get; set; } = SortDirection.Ascending;
+
+    /// <summary>Quantile normalization: the target quantiles; default uniform.</summary>
+    public QuantileTarget Target { get; set; } = QuantileTarget.Uniform;
+
+    /// <summary>Quantile normalization with <see cref="QuantileTarget.Custom"/>: the targets, one per slot.</summary>
+    public double[]? TargetValues { get; set; }
+
+    /// <summary>Perturbed method: noise samples per row.</summary>
+    public int Samples { get; set; } = 100;
+
+    /// <summary>Perturbed method: seed (every row uses the same noise, so a row's output depends on its values only).</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Sinkhorn: iteration cap.</summary>
+    public int MaxIterations { get; set; } = 1000;
+
+    /// <summary>Sinkhorn: marginal tolerance.</summary>
+    public double Tolerance { get; set; } = 1e-4;
+
+    /// <summary>Sinkhorn: input squashing.</summary>
+    public Squashing Squashing { get; set; } = Squashing.Logistic;
+}
