@@ -273,40 +273,22 @@ public sealed class SoftSortingTransformer : ITransformer
         }
     }
 
-    private sealed class Cursor : DataViewRowCursor
+    /// <summary>A cursor is a moving <see cref="Row"/>: it forwards everything but <c>MoveNext</c> to one.</summary>
+    private sealed class Cursor(SoftSortingTransformer parent, DataViewRowCursor input, DataViewSchema schema, bool[] active) : DataViewRowCursor
     {
-        private readonly DataViewRowCursor _input;
-        private readonly DataViewSchema _schema;
-        private readonly bool[] _active;
-        private readonly RowComputer _computer;
+        private readonly Row _row = new(parent, input, schema, active);
 
-        public Cursor(SoftSortingTransformer parent, DataViewRowCursor input, DataViewSchema schema, bool[] active)
-        {
-            _input = input;
-            _schema = schema;
-            _active = active;
-            _computer = new RowComputer(parent, input, schema);
-        }
-
-        public override DataViewSchema Schema => _schema;
-        public override long Position => _input.Position;
-        public override long Batch => _input.Batch;
-        public override bool MoveNext() => _input.MoveNext();
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
-        public override bool IsColumnActive(DataViewSchema.Column column) => _active[column.Index];
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (!_active[column.Index])
-            {
-                throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-            }
-            return _computer.IsOutput(column) ? _computer.GetGetter<TValue>(column) : _input.GetGetter<TValue>(_input.Schema[column.Index]);
-        }
+        public override DataViewSchema Schema => _row.Schema;
+        public override long Position => input.Position;
+        public override long Batch => input.Batch;
+        public override bool MoveNext() => input.MoveNext();
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) => _row.IsColumnActive(column);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _row.GetGetter<TValue>(column);
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _input.Dispose();
+            if (disposing) input.Dispose();
             base.Dispose(disposing);
         }
     }
@@ -354,7 +336,13 @@ public sealed class SoftSortingTransformer : ITransformer
         public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
         public override bool IsColumnActive(DataViewSchema.Column column) => _active[column.Index];
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
-            _computer.IsOutput(column) ? _computer.GetGetter<TValue>(column) : _input.GetGetter<TValue>(_input.Schema[column.Index]);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!_active[column.Index])
+            {
+                throw new InvalidOperationException($"Column '{column.Name}' is not active in this row.");
+            }
+            return _computer.IsOutput(column) ? _computer.GetGetter<TValue>(column) : _input.GetGetter<TValue>(_input.Schema[column.Index]);
+        }
     }
 }

@@ -68,23 +68,50 @@ public abstract class PermutahedronProjection : RowOperator
     private protected void SortScaled(Workspace w, double scale)
     {
         int n = Dimension;
-        Span<Entry> entries = w.Entries;
+        if (w.SingleInput)
+        {
+            // Single-precision inputs: sort packed (value, index) keys by radix, O(n) (Oracles/SortKeys.cs). The order of
+            // scale·θ is that of θ for scale > 0 and of −θ otherwise; −θ is exact in single precision.
+            Span<ulong> keys = w.Keys;
+            for (int i = 0; i < n; i++)
+            {
+                float v = (float)w.Input[i];
+                keys[i] = Oracles.SortKeys.Descending(scale > 0 ? v : -v, i);
+            }
+            Oracles.SortKeys.SortFilled(keys);
+            for (int k = 0; k < n; k++)
+            {
+                int index = Oracles.SortKeys.Index(keys[k]);
+                w.Order[k] = index;
+                w.Sorted[k] = Scaled(w, scale, index);
+            }
+            return;
+        }
+        // Double precision: order-preserving 64-bit keys of −x (so ascending keys = descending x) sorted with their indices.
+        // A primitive key/item sort boxes no comparer; the order among exact ties is deterministic, and ties pool anyway.
+        Span<ulong> doubleKeys = w.Keys;
         for (int i = 0; i < n; i++)
         {
-            double x = scale * w.Input[i];
-            if (!double.IsFinite(x))
-            {
-                throw new ArgumentOutOfRangeException("epsilon", Epsilon,
-                    $"The regularization strength ε = {Epsilon} is too small for inputs of magnitude {Math.Abs(w.Input[i])}: θ/ε overflows. Use a larger ε, or ε = 0 for the hard operator.");
-            }
-            entries[i] = new Entry(x, i);
+            ulong bits = BitConverter.DoubleToUInt64Bits(-Scaled(w, scale, i) + 0.0);
+            doubleKeys[i] = (bits & 0x8000_0000_0000_0000UL) != 0 ? ~bits : bits | 0x8000_0000_0000_0000UL;
+            w.Order[i] = i;
         }
-        entries.Sort(default(EntryOrder));
+        doubleKeys.Sort(w.Order.AsSpan());
         for (int k = 0; k < n; k++)
         {
-            w.Sorted[k] = entries[k].Value;
-            w.Order[k] = entries[k].Index;
+            w.Sorted[k] = scale * w.Input[w.Order[k]];
         }
+    }
+
+    private double Scaled(Workspace w, double scale, int i)
+    {
+        double x = scale * w.Input[i];
+        if (!double.IsFinite(x))
+        {
+            throw new ArgumentOutOfRangeException("epsilon", Epsilon,
+                $"The regularization strength ε = {Epsilon} is too small for inputs of magnitude {Math.Abs(w.Input[i])}: θ/ε overflows. Use a larger ε, or ε = 0 for the hard operator.");
+        }
+        return x;
     }
 
     /// <summary>
@@ -93,7 +120,7 @@ public abstract class PermutahedronProjection : RowOperator
     /// each value goes back to its input's position. Soft ranks use w = (n, …, 1); soft quantile normalization uses
     /// the target quantiles. ε = 0 gives the hard result, in which a run of tied inputs shares the mean of its entries of w.
     /// </summary>
-    private protected void ProjectOntoReference(Workspace w, RowMode mode, double[] reference)
+    private protected void ProjectOntoReference(Workspace w, RowMode mode, double[] reference, double[] logReference)
     {
         int n = Dimension;
         double sign = Direction == SortDirection.Ascending ? 1 : -1;
@@ -124,7 +151,7 @@ public abstract class PermutahedronProjection : RowOperator
         }
         else
         {
-            for (int k = 0; k < n; k++) p[k] = Math.Log(reference[k]);
+            logReference.CopyTo(p);
             w.Blocks = IsotonicRegression.KL(s, p, w.Solution, w.Scratch, w.BlockEnds);
             for (int k = 0; k < n; k++) p[k] = Math.Exp(s[k] - w.Solution[k]);
         }
@@ -180,14 +207,8 @@ public abstract class PermutahedronProjection : RowOperator
     {
         public readonly double[] Sorted = new double[n], Solution = new double[n], Values = new double[n], Scratch = new double[2 * n];
         public readonly int[] Order = new int[n], BlockEnds = new int[n];
-        public readonly Entry[] Entries = new Entry[n];
+        public readonly ulong[] Keys = new ulong[n];
         public int Blocks;
     }
 
-    private protected readonly record struct Entry(double Value, int Index);
-
-    private readonly struct EntryOrder : IComparer<Entry>
-    {
-        public int Compare(Entry a, Entry b) => a.Value > b.Value ? -1 : a.Value < b.Value ? 1 : a.Index.CompareTo(b.Index);
-    }
 }

@@ -107,6 +107,7 @@ public abstract class RowOperator : ISoftOperator
         int n = Dimension, dOut = OutputDimension;
         int dirLength = mode == RowMode.Vjp ? dOut : n, derLength = mode == RowMode.Vjp ? n : dOut;
         RowWorkspace w = _workspaces.Rent();
+        w.SingleInput = typeof(T) == typeof(float);
         try
         {
             for (int row = start; row < end; row++)
@@ -185,6 +186,9 @@ internal class RowWorkspace
     }
 
     public double[] Input { get; }
+
+    /// <summary>True when the inputs came from single precision (every value is exactly a float).</summary>
+    public bool SingleInput { get; set; }
 
     public double[] Output { get; }
 

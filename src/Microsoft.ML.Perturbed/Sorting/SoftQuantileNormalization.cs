@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// </summary>
 public sealed class SoftQuantileNormalization : PermutahedronProjection
 {
-    private readonly double[] _descending;
+    private readonly double[] _descending, _logDescending;
 
     /// <summary>Creates the operator for rows of <paramref name="targets"/>.Length values.</summary>
     /// <param name="targets">Target quantiles f (any order; finite; positive for KL). See <see cref="QuantileTargets"/>.</param>
@@ -30,10 +30,11 @@ public sealed class SoftQuantileNormalization : PermutahedronProjection
         _descending = targets.ToArray();
         Array.Sort(_descending);
         Array.Reverse(_descending);
+        _logDescending = regularization == SoftRegularization.KL ? _descending.Select(v => Math.Log(v)).ToArray() : [];
     }
 
     /// <summary>The target quantiles, ascending.</summary>
     public IReadOnlyList<double> Targets => _descending.Reverse().ToArray();
 
-    private protected override void ComputeRow(Workspace w, RowMode mode) => ProjectOntoReference(w, mode, _descending);
+    private protected override void ComputeRow(Workspace w, RowMode mode) => ProjectOntoReference(w, mode, _descending, _logDescending);
 }

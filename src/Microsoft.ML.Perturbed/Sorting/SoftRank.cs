@@ -21,13 +21,11 @@ public sealed class SoftRank : PermutahedronProjection
         SortDirection direction = SortDirection.Ascending)
         : base(dimension, epsilon, regularization, direction)
     {
+        _reference = Enumerable.Range(0, dimension).Select(k => (double)(dimension - k)).ToArray();
+        _logReference = _reference.Select(v => Math.Log(v)).ToArray();
     }
 
-    private double[]? _reference;
+    private readonly double[] _reference, _logReference;   // ρ = (n, …, 1) and log ρ
 
-    private protected override void ComputeRow(Workspace w, RowMode mode)
-    {
-        _reference ??= Enumerable.Range(0, Dimension).Select(k => (double)(Dimension - k)).ToArray();
-        ProjectOntoReference(w, mode, _reference);
-    }
+    private protected override void ComputeRow(Workspace w, RowMode mode) => ProjectOntoReference(w, mode, _reference, _logReference);
 }
