@@ -5,6 +5,10 @@ using Microsoft.ML.Perturbed.Benchmarks;
 
 // `dotnet run -c Release -- quick` prints a Stopwatch probe of the reference shape for development;
 // anything else goes to BenchmarkDotNet (e.g. `--filter *` or `--filter *Scaling*`).
+if (args.Length > 0 && args[0] == "labelranking")
+{
+    return LabelRankingExperiment.Run(args);
+}
 if (args.Length > 0 && args[0] == "alloc")
 {
     var theta = Heads.Scores(64, 100);
@@ -21,7 +25,7 @@ if (args.Length > 0 && args[0] == "alloc")
             Console.WriteLine($"threads {threads}, {calls} calls: {all} B in all threads, {caller} B on the caller");
         }
     }
-    return;
+    return 0;
 }
 if (args.Length > 0 && args[0] == "parts")
 {
@@ -38,7 +42,7 @@ if (args.Length > 0 && args[0] == "parts")
     T("argmax solve", () => { for (int r = 0; r < reps; r++) argmax.Solve(theta, buf, 1); });
     T("add to double", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.SpanMath.Add(acc, buf); });
     T("maxmagnitude", () => { for (int r = 0; r < reps; r++) System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(buf); });
-    return;
+    return 0;
 }
 if (args.Length > 0 && args[0] == "quick")
 {
@@ -57,6 +61,7 @@ if (args.Length > 0 && args[0] == "quick")
             Console.WriteLine($"{head,-8} d={d,-5} batch={batch,-4} M={m,-4} threads={threads,-3} perturbed {perturbed,8:F2} ms  bare {bare,8:F2} ms  ratio {perturbed / bare:F2}");
         }
     }
-    return;
+    return 0;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Heads).Assembly).Run(args);
+return 0;
