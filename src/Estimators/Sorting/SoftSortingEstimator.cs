@@ -80,15 +80,7 @@ public sealed class SoftSortingEstimator : IEstimator<SoftSortingTransformer>
                 for (int i = 0; i < columns.Length; i++)
                 {
                     getters[i](ref buffer);
-                    buffer.CopyTo(dense[i]);
-                    for (int k = 0; k < dense[i].Length; k++)
-                    {
-                        if (!float.IsFinite(dense[i][k]))
-                        {
-                            throw new InvalidOperationException(
-                                $"Column '{columns[i].Name}' holds {dense[i][k]} at row {cursor.Position}, slot {k}: learning quantile targets needs finite values.");
-                        }
-                    }
+                    Data.VectorColumns.ReadFinite(buffer, dense[i], columns[i].Name, cursor.Position, "learning quantile targets");
                     Array.Sort(dense[i]);
                     for (int k = 0; k < dense[i].Length; k++) sums[i][k] += dense[i][k];
                 }

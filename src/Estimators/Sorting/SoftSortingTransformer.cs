@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Sorting;
 using Microsoft.ML.Runtime;
@@ -11,7 +12,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Sorting;
 /// Saves into ML.NET model zips and loads back as itself; in a fresh <see cref="MLContext"/> that has not built one of our
 /// pipelines, call <c>mlContext.ComponentCatalog.RegisterPerturbed()</c> once before <c>mlContext.Model.Load</c>.
 /// </summary>
-public sealed class SoftSortingTransformer : ITransformer
+public sealed class SoftSortingTransformer : RowMappingTransformer
 {
     internal const string LoaderSignature = "PerturbedSoftSorting";
     private const string ModelSignature = "PRTBSORT";
@@ -47,37 +48,24 @@ public sealed class SoftSortingTransformer : ITransformer
         _columns.FirstOrDefault(c => c.Output == outputColumnName)?.Targets?.Order().ToArray()
         ?? throw new ArgumentException($"No quantile-normalized output column '{outputColumnName}'.", nameof(outputColumnName));
 
-    /// <inheritdoc/>
-    public bool IsRowToRowMapper => true;
-
-    /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    private protected override OutputColumn[] GetOutputColumns(DataViewSchema inputSchema)
     {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        var builder = new DataViewSchema.Builder();
-        builder.AddColumns(inputSchema);
-        foreach (ColumnInfo c in _columns)
+        var outputs = new OutputColumn[_columns.Length];
+        for (int i = 0; i < _columns.Length; i++)
         {
+            ColumnInfo c = _columns[i];
             DataViewSchema.Column input = CheckInput(inputSchema, c.Input, c.Size);
             var annotations = new DataViewSchema.Annotations.Builder();
             if (CarriesSlotNames(c))
             {
                 annotations.Add(input.Annotations, name => name == "SlotNames");
             }
-            builder.AddColumn(c.Output, new VectorDataViewType(NumberDataViewType.Single, c.OutputSize), annotations.ToAnnotations());
+            outputs[i] = new OutputColumn(c.Output, new VectorDataViewType(NumberDataViewType.Single, c.OutputSize), annotations.ToAnnotations(), [c.Input]);
         }
-        return builder.ToSchema();
+        return outputs;
     }
 
-    /// <inheritdoc/>
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return new MappedDataView(this, input, GetOutputSchema(input.Schema));
-    }
-
-    /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema, GetOutputSchema(inputSchema));
+    private protected override RowComputer CreateComputer(DataViewRow input) => new Computer(this, input);
 
     /// <summary>
     /// Finds <paramref name="name"/> and checks it is a known-size vector of Single (of <paramref name="size"/> slots when
@@ -98,7 +86,7 @@ public sealed class SoftSortingTransformer : ITransformer
 
     private bool CarriesSlotNames(ColumnInfo c) => _settings.Operation != SoftSortingOperation.Sort && c.OutputSize == c.Size;
 
-    void ICanSaveModel.Save(ModelSaveContext ctx)
+    private protected override void SaveModel(ModelSaveContext ctx)
     {
         BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
         SoftSortingSettings s = _settings;
@@ -180,169 +168,30 @@ public sealed class SoftSortingTransformer : ITransformer
         public int OutputSize => Operator.OutputDimension;
     }
 
-    /// <summary>Computes output column values from an input row; one instance per row or cursor (buffers are not shared).</summary>
-    private sealed class RowComputer
+    /// <summary>Computes the output columns of one row; each getter caches its result for the current row.</summary>
+    private sealed class Computer(SoftSortingTransformer parent, DataViewRow input) : RowComputer
     {
-        private readonly SoftSortingTransformer _parent;
-        private readonly DataViewRow _input;
-        private readonly int _firstOutput;
-
-        public RowComputer(SoftSortingTransformer parent, DataViewRow input, DataViewSchema outputSchema)
+        public override Delegate GetGetter(int output)
         {
-            _parent = parent;
-            _input = input;
-            _firstOutput = outputSchema.Count - parent._columns.Length;
-        }
-
-        public bool IsOutput(DataViewSchema.Column column) => column.Index >= _firstOutput;
-
-        public ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            ColumnInfo c = _parent._columns[column.Index - _firstOutput];
-            if (typeof(TValue) != typeof(VBuffer<float>))
-            {
-                throw new InvalidOperationException($"Invalid TValue in GetGetter: '{typeof(TValue)}', expected type: '{typeof(VBuffer<float>)}'.");
-            }
-            ValueGetter<VBuffer<float>> source = _input.GetGetter<VBuffer<float>>(_input.Schema[c.Input]);
+            ColumnInfo c = parent._columns[output];
+            ValueGetter<VBuffer<float>> source = input.GetGetter<VBuffer<float>>(input.Schema[c.Input]);
             VBuffer<float> buffer = default;
             var dense = new float[c.Size];
             var result = new float[c.OutputSize];
             long computedAt = -1;
-            string operation = _parent._settings.Operation.ToString();
+            string operation = parent._settings.Operation.ToString();
             ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
             {
-                if (computedAt != _input.Position || computedAt < 0)
+                if (computedAt != input.Position || computedAt < 0)
                 {
                     source(ref buffer);
-                    if (buffer.Length != c.Size)
-                    {
-                        throw new InvalidOperationException($"Column '{c.Input}' holds a vector of {buffer.Length} slots at row {_input.Position}, expected {c.Size}.");
-                    }
-                    buffer.CopyTo(dense);
-                    for (int i = 0; i < dense.Length; i++)
-                    {
-                        if (!float.IsFinite(dense[i]))
-                        {
-                            throw new InvalidOperationException(
-                                $"Column '{c.Input}' holds {dense[i]} at row {_input.Position}, slot {i}: {operation} needs finite values.");
-                        }
-                    }
+                    VectorColumns.ReadFinite(buffer, dense, c.Input, input.Position, operation);
                     c.Operator.Forward(dense, result);
-                    computedAt = _input.Position;
+                    computedAt = input.Position;
                 }
-                VBufferEditor<float> editor = VBufferEditor.Create(ref value, result.Length);
-                result.CopyTo(editor.Values);
-                value = editor.Commit();
+                VectorColumns.Write(result, ref value);
             };
-            return (ValueGetter<TValue>)(Delegate)getter;
-        }
-    }
-
-    /// <summary>The lazily transformed data: input columns pass through, output columns are computed on demand.</summary>
-    private sealed class MappedDataView(SoftSortingTransformer parent, IDataView input, DataViewSchema schema) : IDataView
-    {
-        public DataViewSchema Schema => schema;
-
-        public bool CanShuffle => input.CanShuffle;
-
-        public long? GetRowCount() => input.GetRowCount();
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, System.Random? rand = null)
-        {
-            (IEnumerable<DataViewSchema.Column> inputColumns, bool[] active) = Needed(columnsNeeded);
-            return new Cursor(parent, input.GetRowCursor(inputColumns, rand), schema, active);
-        }
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, System.Random? rand = null)
-        {
-            (IEnumerable<DataViewSchema.Column> inputColumns, bool[] active) = Needed(columnsNeeded);
-            return input.GetRowCursorSet(inputColumns, n, rand).Select(c => (DataViewRowCursor)new Cursor(parent, c, schema, active)).ToArray();
-        }
-
-        private (IEnumerable<DataViewSchema.Column>, bool[]) Needed(IEnumerable<DataViewSchema.Column> columnsNeeded)
-        {
-            var active = new bool[schema.Count];
-            var inputs = new HashSet<int>();
-            int first = schema.Count - parent._columns.Length;
-            foreach (DataViewSchema.Column column in columnsNeeded)
-            {
-                active[column.Index] = true;
-                inputs.Add(column.Index < first ? column.Index : input.Schema[parent._columns[column.Index - first].Input].Index);
-            }
-            return (inputs.Select(i => input.Schema[i]).ToArray(), active);
-        }
-    }
-
-    /// <summary>A cursor is a moving <see cref="Row"/>: it forwards everything but <c>MoveNext</c> to one.</summary>
-    private sealed class Cursor(SoftSortingTransformer parent, DataViewRowCursor input, DataViewSchema schema, bool[] active) : DataViewRowCursor
-    {
-        private readonly Row _row = new(parent, input, schema, active);
-
-        public override DataViewSchema Schema => _row.Schema;
-        public override long Position => input.Position;
-        public override long Batch => input.Batch;
-        public override bool MoveNext() => input.MoveNext();
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
-        public override bool IsColumnActive(DataViewSchema.Column column) => _row.IsColumnActive(column);
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _row.GetGetter<TValue>(column);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) input.Dispose();
-            base.Dispose(disposing);
-        }
-    }
-
-    private sealed class Mapper(SoftSortingTransformer parent, DataViewSchema inputSchema, DataViewSchema outputSchema) : IRowToRowMapper
-    {
-        public DataViewSchema InputSchema => inputSchema;
-
-        public DataViewSchema OutputSchema => outputSchema;
-
-        public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
-        {
-            int first = outputSchema.Count - parent._columns.Length;
-            return dependingColumns
-                .Select(c => c.Index < first ? c.Index : inputSchema[parent._columns[c.Index - first].Input].Index)
-                .Distinct().Select(i => inputSchema[i]).ToArray();
-        }
-
-        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
-        {
-            var active = new bool[outputSchema.Count];
-            foreach (DataViewSchema.Column c in activeColumns) active[c.Index] = true;
-            return new Row(parent, input, outputSchema, active);
-        }
-    }
-
-    private sealed class Row : DataViewRow
-    {
-        private readonly DataViewRow _input;
-        private readonly DataViewSchema _schema;
-        private readonly bool[] _active;
-        private readonly RowComputer _computer;
-
-        public Row(SoftSortingTransformer parent, DataViewRow input, DataViewSchema schema, bool[] active)
-        {
-            _input = input;
-            _schema = schema;
-            _active = active;
-            _computer = new RowComputer(parent, input, schema);
-        }
-
-        public override DataViewSchema Schema => _schema;
-        public override long Position => _input.Position;
-        public override long Batch => _input.Batch;
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
-        public override bool IsColumnActive(DataViewSchema.Column column) => _active[column.Index];
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (!_active[column.Index])
-            {
-                throw new InvalidOperationException($"Column '{column.Name}' is not active in this row.");
-            }
-            return _computer.IsOutput(column) ? _computer.GetGetter<TValue>(column) : _input.GetGetter<TValue>(_input.Schema[column.Index]);
+            return getter;
         }
     }
 }
