@@ -1,4 +1,5 @@
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
+using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
 using Microsoft.ML.Runtime;
 
@@ -18,8 +19,11 @@ public static class PerturbedComponents
     public static void RegisterPerturbed(this ComponentCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
+        const System.Reflection.BindingFlags loader = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
         MlNetInternals.Register(catalog, typeof(SoftSortingTransformer), SoftSortingTransformer.LoaderSignature,
-            typeof(SoftSortingTransformer).GetMethod(nameof(SoftSortingTransformer.Create), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!);
+            typeof(SoftSortingTransformer).GetMethod(nameof(SoftSortingTransformer.Create), loader)!);
+        MlNetInternals.Register(catalog, typeof(LabelRankingTransformer), LabelRankingTransformer.LoaderSignature,
+            typeof(LabelRankingTransformer).GetMethod(nameof(LabelRankingTransformer.Create), loader)!);
     }
 
     /// <summary>Registers with the environment behind a catalog such as <c>mlContext.Transforms</c>.</summary>

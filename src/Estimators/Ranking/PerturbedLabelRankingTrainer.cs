@@ -1,0 +1,136 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Perturbed.Estimators.Ranking;
+
+/// <summary>
+/// Learns an affine label-ranking model with the perturbed Fenchel-Young loss over the permutahedron (Berthet et al.
+/// 2020, §5; or the squared, perturbed-squared or blackbox losses for comparison). Created by
+/// <c>mlContext.LabelRanking().Trainers.PerturbedFenchelYoung(...)</c>.
+/// </summary>
+public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransformer>
+{
+    private readonly IHostEnvironment _env;
+    private readonly PerturbedLabelRankingOptions _options;
+    private readonly int _seed;
+
+    internal PerturbedLabelRankingTrainer(IHostEnvironment env, PerturbedLabelRankingOptions options, int seed)
+    {
+        _env = env;
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _seed = seed;
+    }
+
+    /// <summary>Trains on <paramref name="input"/>.</summary>
+    public LabelRankingTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="trainData"/>, stopping early on the loss over <paramref name="validationData"/>.</summary>
+    public LabelRankingTransformer Fit(IDataView trainData, IDataView? validationData)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        (float[] x, float[] y, int p, int k) = Read(trainData, "training");
+        float[] vx = [], vy = [];
+        if (validationData is not null)
+        {
+            (vx, vy, int vp, int vk) = Read(validationData, "validation");
+            if (vp != p || vk != k)
+            {
+                throw new ArgumentException($"Validation data has {vp} features and {vk} labels, training data {p} and {k}.", nameof(validationData));
+            }
+        }
+        IChannel channel = _env.Start("PerturbedLabelRanking");
+        AffineModel model = StructuredTrainer.Train(new RankingOracle(k), x, y, p, new StructuredTrainerOptions
+        {
+            Loss = _options.Loss, Epsilon = _options.Epsilon, Samples = _options.Samples, LearningRate = _options.LearningRate,
+            L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs, BatchSize = _options.BatchSize,
+            BlackboxLambda = _options.BlackboxLambda, EarlyStoppingPatience = _options.EarlyStoppingPatience, Seed = _seed,
+        }, vx, vy, new ChannelProgress(channel));
+        channel.Dispose();
+        return new LabelRankingTransformer(model, _options.FeatureColumnName);
+    }
+
+    /// <summary>Reads features and labels; labels become targets k + 1 − rank (the oracle's ascending ranks).</summary>
+    private (float[] X, float[] Y, int P, int K) Read(IDataView data, string role)
+    {
+        DataViewSchema.Column features = Sorting.SoftSortingTransformer.CheckInput(data.Schema, _options.FeatureColumnName);
+        DataViewSchema.Column label = Sorting.SoftSortingTransformer.CheckInput(data.Schema, _options.LabelColumnName);
+        int p = ((VectorDataViewType)features.Type).Size, k = ((VectorDataViewType)label.Type).Size;
+        var x = new List<float>();
+        var y = new List<float>();
+        var xRow = new float[p];
+        var yRow = new float[k];
+        var seen = new bool[k + 1];
+        VBuffer<float> buffer = default;
+        using (DataViewRowCursor cursor = data.GetRowCursor([features, label]))
+        {
+            ValueGetter<VBuffer<float>> getX = cursor.GetGetter<VBuffer<float>>(features), getY = cursor.GetGetter<VBuffer<float>>(label);
+            while (cursor.MoveNext())
+            {
+                getX(ref buffer);
+                VectorColumns.ReadFinite(buffer, xRow, features.Name, cursor.Position, $"label ranking ({role})");
+                getY(ref buffer);
+                VectorColumns.ReadFinite(buffer, yRow, label.Name, cursor.Position, $"label ranking ({role})");
+                CheckPermutation(yRow, seen, label.Name, cursor.Position);
+                x.AddRange(xRow);
+                foreach (float r in yRow) y.Add(k + 1 - r);
+            }
+        }
+        if (x.Count == 0)
+        {
+            throw new InvalidOperationException($"The {role} data has no rows.");
+        }
+        return (x.ToArray(), y.ToArray(), p, k);
+    }
+
+    /// <summary>Checks that a label row is a permutation of 1..k; the message names the column, the row and the fault.</summary>
+    internal static void CheckPermutation(ReadOnlySpan<float> ranks, bool[] seen, string column, long row)
+    {
+        int k = ranks.Length;
+        Array.Clear(seen);
+        for (int i = 0; i < k; i++)
+        {
+            float r = ranks[i];
+            if (r != MathF.Round(r) || r < 1 || r > k)
+            {
+                throw new InvalidOperationException($"Column '{column}' row {row} is not a ranking of 1..{k}: slot {i} holds {r}, expected an integer rank in [1, {k}].");
+            }
+            if (seen[(int)r])
+            {
+                throw new InvalidOperationException($"Column '{column}' row {row} is not a ranking of 1..{k}: rank {r} appears twice.");
+            }
+            seen[(int)r] = true;
+        }
+    }
+
+    /// <summary>The output schema: the input plus Score and PredictedRanking (known-size Single vectors).</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var result = inputSchema.ToDictionary(c => c.Name);
+        foreach (string name in new[] { _options.FeatureColumnName, _options.LabelColumnName })
+        {
+            if (inputSchema.LastOrDefault(c => c.Name == name) is not { Name: not null } column)
+            {
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find input column '{name}'");
+            }
+            if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.ItemType != NumberDataViewType.Single)
+            {
+                throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                    $"Schema mismatch for input column '{name}': expected known-size vector of Single, got {column.Kind} of {column.ItemType}");
+            }
+        }
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(LabelRankingTransformer.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
+        builder.AddColumn(LabelRankingTransformer.PredictedRankingColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
+        foreach (SchemaShape.Column c in ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema())) result[c.Name] = c;
+        return new SchemaShape(result.Values);
+    }
+
+    private sealed class ChannelProgress(IChannel channel) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) =>
+            channel.Info(MessageSensitivity.None, $"epoch {value.Epoch}: training loss {value.TrainingLoss:G6}" + (double.IsNaN(value.ValidationLoss) ? "" : $", validation loss {value.ValidationLoss:G6}"));
+    }
+}
