@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
@@ -24,6 +25,8 @@ public static class PerturbedComponents
             typeof(SoftSortingTransformer).GetMethod(nameof(SoftSortingTransformer.Create), loader)!);
         MlNetInternals.Register(catalog, typeof(LabelRankingTransformer), LabelRankingTransformer.LoaderSignature,
             typeof(LabelRankingTransformer).GetMethod(nameof(LabelRankingTransformer.Create), loader)!);
+        MlNetInternals.Register(catalog, typeof(PerturbedMulticlassTransformer), PerturbedMulticlassTransformer.LoaderSignature,
+            typeof(PerturbedMulticlassTransformer).GetMethod(nameof(PerturbedMulticlassTransformer.Create), loader)!);
     }
 
     /// <summary>Registers with the environment behind a catalog such as <c>mlContext.Transforms</c>.</summary>

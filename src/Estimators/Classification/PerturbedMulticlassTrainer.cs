@@ -1,0 +1,140 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Perturbed.Estimators.Classification;
+
+/// <summary>
+/// Multiclass classification with the perturbed Fenchel-Young loss over the simplex (Argmax head; Berthet et al. 2020):
+/// an affine model trained by mini-batch Adam/SGD. Created by <c>mlContext.MulticlassClassification.Trainers.PerturbedFenchelYoung()</c>.
+/// </summary>
+public sealed class PerturbedMulticlassTrainer : IEstimator<PerturbedMulticlassTransformer>
+{
+    private readonly IHostEnvironment _env;
+    private readonly PerturbedMulticlassOptions _options;
+    private readonly int _seed;
+
+    internal PerturbedMulticlassTrainer(IHostEnvironment env, PerturbedMulticlassOptions options, int seed)
+    {
+        _env = env;
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _seed = seed;
+    }
+
+    /// <summary>Trains on <paramref name="input"/>.</summary>
+    public PerturbedMulticlassTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        DataViewSchema.Column features = Sorting.SoftSortingTransformer.CheckInput(input.Schema, _options.FeatureColumnName);
+        DataViewSchema.Column label = input.Schema.GetColumnOrNull(_options.LabelColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(input), $"Could not find label column '{_options.LabelColumnName}'");
+        if (label.Type is not KeyDataViewType { Count: >= 2 and <= int.MaxValue } key)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input),
+                $"Schema mismatch for label column '{label.Name}': expected Key with at least 2 classes, got {label.Type}");
+        }
+        int p = ((VectorDataViewType)features.Type).Size, k = (int)key.Count;
+        var x = new List<float>();
+        var y = new List<float>();
+        var row = new float[p];
+        var oneHot = new float[k];
+        VBuffer<float> buffer = default;
+        uint value = 0;
+        using (DataViewRowCursor cursor = input.GetRowCursor([features, label]))
+        {
+            ValueGetter<VBuffer<float>> getX = cursor.GetGetter<VBuffer<float>>(features);
+            ValueGetter<uint> getY = KeyGetter(cursor, label);
+            while (cursor.MoveNext())
+            {
+                getX(ref buffer);
+                VectorColumns.ReadFinite(buffer, row, features.Name, cursor.Position, "multiclass training");
+                getY(ref value);
+                if (value == 0 || value > k)
+                {
+                    throw new InvalidOperationException($"Column '{label.Name}' row {cursor.Position} has a missing label (key 0); remove or impute such rows.");
+                }
+                x.AddRange(row);
+                Array.Clear(oneHot);
+                oneHot[value - 1] = 1;
+                y.AddRange(oneHot);
+            }
+        }
+        if (x.Count == 0)
+        {
+            throw new InvalidOperationException("The training data has no rows.");
+        }
+        IChannel channel = _env.Start("PerturbedMulticlass");
+        AffineModel model = StructuredTrainer.Train(new ArgmaxOracle(k), x.ToArray(), y.ToArray(), p, new StructuredTrainerOptions
+        {
+            Loss = _options.Loss, Noise = _options.Noise, Epsilon = _options.Epsilon, Samples = _options.Samples,
+            LearningRate = _options.LearningRate, L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs,
+            BatchSize = _options.BatchSize, BlackboxLambda = _options.BlackboxLambda, Seed = _seed,
+        }, progress: new ChannelProgress(channel));
+        channel.Dispose();
+        return new PerturbedMulticlassTransformer(model, _options.Epsilon, features.Name, ClassNames(label, k));
+    }
+
+    /// <summary>A getter of the key as uint, whatever the key's raw type.</summary>
+    private static ValueGetter<uint> KeyGetter(DataViewRow row, DataViewSchema.Column column)
+    {
+        Type raw = column.Type.RawType;
+        if (raw == typeof(uint)) return row.GetGetter<uint>(column);
+        if (raw == typeof(byte)) { var g = row.GetGetter<byte>(column); byte b = 0; return (ref uint v) => { g(ref b); v = b; }; }
+        if (raw == typeof(ushort)) { var g = row.GetGetter<ushort>(column); ushort s = 0; return (ref uint v) => { g(ref s); v = s; }; }
+        var g64 = row.GetGetter<ulong>(column);
+        ulong l = 0;
+        return (ref uint v) => { g64(ref l); v = l > uint.MaxValue ? uint.MaxValue : (uint)l; };
+    }
+
+    /// <summary>The label's key values as text, or "0", "1", … without them.</summary>
+    private static string[] ClassNames(DataViewSchema.Column label, int k)
+    {
+        DataViewSchema.Column? keyValues = label.Annotations.Schema.GetColumnOrNull("KeyValues");
+        if (keyValues?.Type is VectorDataViewType { ItemType: TextDataViewType })
+        {
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            label.GetKeyValues(ref names);
+            string[] text = names.DenseValues().Select(n => n.ToString()).ToArray();
+            if (text.Length == k) return text;
+        }
+        if (keyValues?.Type is VectorDataViewType { ItemType: NumberDataViewType number } && number == NumberDataViewType.Single)
+        {
+            VBuffer<float> values = default;
+            label.Annotations.GetValue("KeyValues", ref values);
+            float[] numbers = values.DenseValues().ToArray();
+            if (numbers.Length == k) return numbers.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        }
+        return Enumerable.Range(0, k).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    /// <summary>The output schema: the input plus Score (Single vector) and PredictedLabel (key).</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var result = inputSchema.ToDictionary(c => c.Name);
+        if (inputSchema.LastOrDefault(c => c.Name == _options.FeatureColumnName) is not { Name: not null })
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find input column '{_options.FeatureColumnName}'");
+        }
+        if (inputSchema.LastOrDefault(c => c.Name == _options.LabelColumnName) is not { Name: not null } label || !label.IsKey)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find a key-typed label column '{_options.LabelColumnName}'");
+        }
+        var builder = new DataViewSchema.Builder();
+        var names = new DataViewSchema.Annotations.Builder();
+        ValueGetter<VBuffer<ReadOnlyMemory<char>>> none = (ref VBuffer<ReadOnlyMemory<char>> v) => v = default;
+        names.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, 2), none);
+        var keys = new DataViewSchema.Annotations.Builder();
+        keys.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, 2), none);
+        builder.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 2), names.ToAnnotations());
+        builder.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 2), keys.ToAnnotations());
+        foreach (SchemaShape.Column c in ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema())) result[c.Name] = c;
+        return new SchemaShape(result.Values);
+    }
+
+    private sealed class ChannelProgress(IChannel channel) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => channel.Info(MessageSensitivity.None, $"epoch {value.Epoch}: training loss {value.TrainingLoss:G6}");
+    }
+}
