@@ -2,6 +2,7 @@ using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
+using Microsoft.ML.Perturbed.Estimators.Structured;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators;
@@ -27,6 +28,8 @@ public static class PerturbedComponents
             typeof(LabelRankingTransformer).GetMethod(nameof(LabelRankingTransformer.Create), loader)!);
         MlNetInternals.Register(catalog, typeof(PerturbedMulticlassTransformer), PerturbedMulticlassTransformer.LoaderSignature,
             typeof(PerturbedMulticlassTransformer).GetMethod(nameof(PerturbedMulticlassTransformer.Create), loader)!);
+        MlNetInternals.Register(catalog, typeof(StructuredPredictionTransformer), StructuredPredictionTransformer.LoaderSignature,
+            typeof(StructuredPredictionTransformer).GetMethod(nameof(StructuredPredictionTransformer.Create), loader)!);
     }
 
     /// <summary>Registers with the environment behind a catalog such as <c>mlContext.Transforms</c>.</summary>
