@@ -122,3 +122,87 @@ public class MulticlassTests(ITestOutputHelper output)
         Assert.True(accuracy > 0.94, $"optdigits accuracy {accuracy:F4}");
     }
 }
+
+public class MulticlassTrainingControlTests
+{
+    private sealed class Example
+    {
+        public float[] Features { get; set; } = [];
+        public uint Label { get; set; }
+    }
+
+    private static IDataView Data(MLContext ml, int n, int p = 4, int seed = 1)
+    {
+        var rng = new System.Random(seed);
+        var definition = SchemaDefinition.Create(typeof(Example));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, p);
+        definition["Label"].ColumnType = new KeyDataViewType(typeof(uint), 3);
+        return ml.Data.LoadFromEnumerable(Enumerable.Range(0, n).Select(r => new Example
+        {
+            Features = Enumerable.Range(0, p).Select(i => (float)(rng.NextDouble() + (i == r % 3 ? 1 : 0))).ToArray(),
+            Label = (uint)(r % 3),   // POCO keys are 0-based
+        }).ToList(), definition);
+    }
+
+    [Fact]
+    public void Normal_noise_scores_are_the_monte_carlo_perturbed_argmax_and_survive_save_load()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = Data(ml, 90);
+        var model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Noise = Perturbed.Noise.NoiseDistribution.Normal, Epochs = 5, Epsilon = 0.5 }).Fit(data);
+        float[][] features = model.Transform(data).GetColumn<float[]>("Features").ToArray();
+        float[][] scores = model.Transform(data).GetColumn<float[]>("Score").ToArray();
+        var optimizer = new PerturbedOptimizer(new Perturbed.Oracles.ArgmaxOracle(3),
+            new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = PerturbedMulticlassTransformer.ScoringSamples, Noise = Perturbed.Noise.NoiseDistribution.Normal });
+        var theta = new float[3];
+        var expected = new float[3];
+        for (int r = 0; r < 5; r++)
+        {
+            model.Model.Score(features[r], theta);
+            optimizer.Forward(theta, expected);
+            Assert.Equal(expected, scores[r]);
+            Assert.Equal(1f, scores[r].Sum(), 4);
+        }
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var fresh = new MLContext();
+        fresh.ComponentCatalog.RegisterPerturbed();
+        var loaded = (PerturbedMulticlassTransformer)fresh.Model.Load(stream, out _);
+        Assert.Equal("Normal", loaded.Noise.Name);
+        Assert.Equal(scores, loaded.Transform(data).GetColumn<float[]>("Score").ToArray());
+    }
+
+    [Fact]
+    public void CancelExecution_stops_training()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = Data(ml, 600);
+        var trainer = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 100_000 });
+        // ML.NET 5.0.1 keeps CancelExecution non-public; AutoML calls it to stop trainers. Reach it as AutoML would.
+        typeof(MLContext).GetMethod("CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!.Invoke(ml, null);
+        Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(data));
+    }
+
+    [Fact]
+    public void Validation_data_stops_training_early_and_epochs_are_logged()
+    {
+        var ml = new MLContext(seed: 1);
+        var epochs = new List<string>();
+        ml.Log += (_, e) => { if (e.Message.Contains("validation loss")) lock (epochs) epochs.Add(e.Message); };
+        IDataView train = Data(ml, 300, seed: 2), valid = Data(ml, 150, seed: 3);
+        var trainer = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 500, LearningRate = 0.5 });
+        PerturbedMulticlassTransformer model = trainer.Fit(train, valid);
+        Assert.InRange(epochs.Count, 2, 499);
+        Assert.True(ml.MulticlassClassification.Evaluate(model.Transform(valid)).MicroAccuracy > 0.6);
+    }
+
+    [Fact]
+    public void A_model_rejects_features_of_another_size()
+    {
+        var ml = new MLContext(seed: 1);
+        PerturbedMulticlassTransformer model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epochs: 1).Fit(Data(ml, 30));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transform(Data(ml, 10, p: 5)));
+        Assert.Contains("Schema mismatch for input column 'Features': expected Vector<Single, 4>", e.Message);
+    }
+}

@@ -29,7 +29,6 @@ public static class PerturbedMulticlassCatalog
         ArgumentNullException.ThrowIfNull(options);
         IHostEnvironment env = ModelPersistence.MlNetInternals.EnvironmentOf(catalog);
         env.ComponentCatalog.RegisterPerturbed();
-        int seed = options.Seed ?? env.Register("PerturbedMulticlass").Rand.Next();
-        return new PerturbedMulticlassTrainer(env, options, seed);
+        return new PerturbedMulticlassTrainer(env.Register("PerturbedMulticlass"), options);
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
@@ -12,22 +13,51 @@ namespace Microsoft.ML.Perturbed.Estimators.Classification;
 /// </summary>
 public sealed class PerturbedMulticlassTrainer : IEstimator<PerturbedMulticlassTransformer>
 {
-    private readonly IHostEnvironment _env;
+    private readonly IHost _host;
     private readonly PerturbedMulticlassOptions _options;
     private readonly int _seed;
 
-    internal PerturbedMulticlassTrainer(IHostEnvironment env, PerturbedMulticlassOptions options, int seed)
+    internal PerturbedMulticlassTrainer(IHost host, PerturbedMulticlassOptions options)
     {
-        _env = env;
+        _host = host;
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _seed = seed;
+        if (options.Noise is not (GumbelNoise or NormalNoise))
+        {
+            throw new ArgumentException($"The multiclass trainer supports Gumbel and normal noise (the model saves its noise by name), got {options.Noise?.Name ?? "null"}.", nameof(options));
+        }
+        _seed = options.Seed ?? TrainingRun.NextSeed(host);
     }
 
     /// <summary>Trains on <paramref name="input"/>.</summary>
-    public PerturbedMulticlassTransformer Fit(IDataView input)
+    public PerturbedMulticlassTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="input"/>, stopping early on the loss over <paramref name="validationData"/> (same columns).</summary>
+    public PerturbedMulticlassTransformer Fit(IDataView input, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(input);
-        DataViewSchema.Column features = Sorting.SoftSortingTransformer.CheckInput(input.Schema, _options.FeatureColumnName);
+        (float[] x, float[] y, int p, int k, DataViewSchema.Column label, string featureName) = Read(input, "multiclass training");
+        float[] vx = [], vy = [];
+        if (validationData is not null)
+        {
+            (vx, vy, int vp, int vk, _, _) = Read(validationData, "multiclass validation");
+            if (vp != p || vk != k)
+            {
+                throw new ArgumentException($"Validation data has {vp} features and {vk} classes, training data {p} and {k}.", nameof(validationData));
+            }
+        }
+        using var run = new TrainingRun(_host);
+        AffineModel model = StructuredTrainer.Train(new ArgmaxOracle(k), x, y, p, new StructuredTrainerOptions
+        {
+            Loss = _options.Loss, Noise = _options.Noise, Epsilon = _options.Epsilon, Samples = _options.Samples,
+            LearningRate = _options.LearningRate, L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs,
+            BatchSize = _options.BatchSize, BlackboxLambda = _options.BlackboxLambda, Seed = _seed,
+        }, vx, vy, run.Progress, run.Token);
+        return new PerturbedMulticlassTransformer(model, _options.Epsilon, _options.Noise, featureName, ClassNames(label, k));
+    }
+
+    /// <summary>Reads features and key labels (as one-hot targets); key 0 (missing) is an error naming the row.</summary>
+    private (float[] X, float[] Y, int P, int K, DataViewSchema.Column Label, string Features) Read(IDataView input, string role)
+    {
         DataViewSchema.Column label = input.Schema.GetColumnOrNull(_options.LabelColumnName)
             ?? throw new ArgumentOutOfRangeException(nameof(input), $"Could not find label column '{_options.LabelColumnName}'");
         if (label.Type is not KeyDataViewType { Count: >= 2 and <= int.MaxValue } key)
@@ -35,45 +65,23 @@ public sealed class PerturbedMulticlassTrainer : IEstimator<PerturbedMulticlassT
             throw new ArgumentOutOfRangeException(nameof(input),
                 $"Schema mismatch for label column '{label.Name}': expected Key with at least 2 classes, got {label.Type}");
         }
-        int p = ((VectorDataViewType)features.Type).Size, k = (int)key.Count;
-        var x = new List<float>();
-        var y = new List<float>();
-        var row = new float[p];
-        var oneHot = new float[k];
-        VBuffer<float> buffer = default;
-        uint value = 0;
-        using (DataViewRowCursor cursor = input.GetRowCursor([features, label]))
+        int k = (int)key.Count;
+        (float[] x, float[] y, int p) = TrainingData.Read(input, _options.FeatureColumnName, label, k, cursor =>
         {
-            ValueGetter<VBuffer<float>> getX = cursor.GetGetter<VBuffer<float>>(features);
             ValueGetter<uint> getY = KeyGetter(cursor, label);
-            while (cursor.MoveNext())
+            uint value = 0;
+            return (target, row) =>
             {
-                getX(ref buffer);
-                VectorColumns.ReadFinite(buffer, row, features.Name, cursor.Position, "multiclass training");
                 getY(ref value);
                 if (value == 0 || value > k)
                 {
-                    throw new InvalidOperationException($"Column '{label.Name}' row {cursor.Position} has a missing label (key 0); remove or impute such rows.");
+                    throw new InvalidOperationException($"Column '{label.Name}' row {row} has a missing label (key 0); remove or impute such rows.");
                 }
-                x.AddRange(row);
-                Array.Clear(oneHot);
-                oneHot[value - 1] = 1;
-                y.AddRange(oneHot);
-            }
-        }
-        if (x.Count == 0)
-        {
-            throw new InvalidOperationException("The training data has no rows.");
-        }
-        IChannel channel = _env.Start("PerturbedMulticlass");
-        AffineModel model = StructuredTrainer.Train(new ArgmaxOracle(k), x.ToArray(), y.ToArray(), p, new StructuredTrainerOptions
-        {
-            Loss = _options.Loss, Noise = _options.Noise, Epsilon = _options.Epsilon, Samples = _options.Samples,
-            LearningRate = _options.LearningRate, L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs,
-            BatchSize = _options.BatchSize, BlackboxLambda = _options.BlackboxLambda, Seed = _seed,
-        }, progress: new ChannelProgress(channel));
-        channel.Dispose();
-        return new PerturbedMulticlassTransformer(model, _options.Epsilon, features.Name, ClassNames(label, k));
+                target.Clear();
+                target[(int)value - 1] = 1;
+            };
+        }, role);
+        return (x, y, p, k, label, input.Schema[_options.FeatureColumnName].Name);
     }
 
     /// <summary>A getter of the key as uint, whatever the key's raw type.</summary>
@@ -131,10 +139,5 @@ public sealed class PerturbedMulticlassTrainer : IEstimator<PerturbedMulticlassT
         builder.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 2), keys.ToAnnotations());
         foreach (SchemaShape.Column c in ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema())) result[c.Name] = c;
         return new SchemaShape(result.Values);
-    }
-
-    private sealed class ChannelProgress(IChannel channel) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => channel.Info(MessageSensitivity.None, $"epoch {value.Epoch}: training loss {value.TrainingLoss:G6}");
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
+using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
@@ -9,9 +10,10 @@ namespace Microsoft.ML.Perturbed.Estimators.Classification;
 
 /// <summary>
 /// A multiclass model trained with the perturbed Fenchel-Young loss over the simplex. Appends the columns ML.NET's
-/// multiclass evaluator reads: <c>Score</c> = ŷ_ε(θ) = softmax(θ/ε) (exact for the Gumbel noise the model was trained
-/// with; class probabilities, slot names = class names) and <c>PredictedLabel</c> (a key of the label's type, with its
-/// key values). <c>mlContext.MulticlassClassification.Evaluate</c> and <c>CrossValidate</c> work on its output.
+/// multiclass evaluator reads: <c>Score</c> = ŷ_ε(θ), the class probabilities of the perturbed argmax (slot names = class
+/// names) — exactly softmax(θ/ε) for Gumbel noise (the default), a deterministic Monte-Carlo estimate with
+/// <see cref="ScoringSamples"/> samples for normal noise — and <c>PredictedLabel</c> (argmax θ, a key with the class
+/// names as key values). <c>mlContext.MulticlassClassification.Evaluate</c> and <c>CrossValidate</c> work on its output.
 /// </summary>
 public sealed class PerturbedMulticlassTransformer : RowMappingTransformer
 {
@@ -19,16 +21,26 @@ public sealed class PerturbedMulticlassTransformer : RowMappingTransformer
     private const string ModelSignature = "PRTBMCLS";
     private const uint Version = 0x00010001;
 
+    /// <summary>Noise samples of the Monte-Carlo scores under normal noise (fixed seed, so scoring is deterministic).</summary>
+    public const int ScoringSamples = 1000;
+
     private readonly AffineModel _model;
     private readonly string[] _classNames;
+    private readonly PerturbedOptimizer? _monteCarlo;
 
-    internal PerturbedMulticlassTransformer(AffineModel model, double epsilon, string featureColumnName, string[] classNames)
+    internal PerturbedMulticlassTransformer(AffineModel model, double epsilon, NoiseDistribution noise, string featureColumnName, string[] classNames)
     {
         _model = model;
         Epsilon = epsilon;
+        Noise = noise;
         FeatureColumnName = featureColumnName;
         _classNames = classNames;
+        _monteCarlo = noise is GumbelNoise ? null : new PerturbedOptimizer(new ArgmaxOracle(model.Outputs),
+            new PerturbedOptimizerOptions { Epsilon = epsilon, Samples = ScoringSamples, Noise = noise, MaxDegreeOfParallelism = 1 });
     }
+
+    /// <summary>The noise the model was trained with; it defines the scores.</summary>
+    public NoiseDistribution Noise { get; }
 
     /// <summary>The features column.</summary>
     public string FeatureColumnName { get; }
@@ -66,6 +78,7 @@ public sealed class PerturbedMulticlassTransformer : RowMappingTransformer
         BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
         w.Write(FeatureColumnName);
         w.Write(Epsilon);
+        w.Write(Noise.Name);
         w.Write(_model.Features);
         w.Write(_model.Outputs);
         foreach (string name in _classNames) w.Write(name);
@@ -80,6 +93,13 @@ public sealed class PerturbedMulticlassTransformer : RowMappingTransformer
         {
             string feature = r.ReadString();
             double epsilon = r.ReadDouble();
+            string noiseName = r.ReadString();
+            NoiseDistribution noise = noiseName switch
+            {
+                "Gumbel" => NoiseDistribution.Gumbel,
+                "Normal" => NoiseDistribution.Normal,
+                _ => throw new FormatException($"The saved multiclass model uses unknown noise '{noiseName}'."),
+            };
             int p = r.ReadInt32(), k = r.ReadInt32();
             if (p < 1 || k < 2 || (long)p * k > 100_000_000 || !(epsilon > 0))
             {
@@ -91,7 +111,7 @@ public sealed class PerturbedMulticlassTransformer : RowMappingTransformer
             var bias = new float[k];
             for (int i = 0; i < weights.Length; i++) weights[i] = r.ReadSingle();
             for (int i = 0; i < k; i++) bias[i] = r.ReadSingle();
-            return new PerturbedMulticlassTransformer(new AffineModel(weights, bias), epsilon, feature, names);
+            return new PerturbedMulticlassTransformer(new AffineModel(weights, bias), epsilon, noise, feature, names);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException)
         {
@@ -118,11 +138,18 @@ public sealed class PerturbedMulticlassTransformer : RowMappingTransformer
             _features(ref _buffer);
             VectorColumns.ReadFinite(_buffer, _x, parent.FeatureColumnName, input.Position, "multiclass scoring");
             parent._model.Score(_x, _theta);
-            // ŷ_ε = softmax(θ/ε) (Gumbel perturbation of the argmax), computed stably.
-            double max = double.NegativeInfinity, sum = 0;
-            foreach (float t in _theta) max = Math.Max(max, t / parent.Epsilon);
-            for (int i = 0; i < _theta.Length; i++) sum += _probabilities[i] = (float)Math.Exp(_theta[i] / parent.Epsilon - max);
-            for (int i = 0; i < _theta.Length; i++) _probabilities[i] = (float)(_probabilities[i] / sum);
+            if (parent._monteCarlo is { } monteCarlo)
+            {
+                monteCarlo.Forward(_theta, _probabilities);   // normal noise: Monte-Carlo ŷ_ε, same draw for every row
+            }
+            else
+            {
+                // Gumbel noise: ŷ_ε = softmax(θ/ε) exactly, computed stably.
+                double max = double.NegativeInfinity, sum = 0;
+                foreach (float t in _theta) max = Math.Max(max, t / parent.Epsilon);
+                for (int i = 0; i < _theta.Length; i++) sum += _probabilities[i] = (float)Math.Exp(_theta[i] / parent.Epsilon - max);
+                for (int i = 0; i < _theta.Length; i++) _probabilities[i] = (float)(_probabilities[i] / sum);
+            }
             _predicted = (uint)ArgmaxOracle.IndexOfMax(_theta) + 1;   // keys are 1-based
             _computedAt = input.Position;
         }

@@ -66,6 +66,9 @@ internal static class MlNetInternals
     [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "Create")]
     private static extern SchemaShape CreateShape(SchemaShape? declaringType, DataViewSchema schema);
 
+    /// <summary>Whether <c>MLContext.CancelExecution()</c> was called for the environment of <paramref name="host"/> (internal <c>ICancelable.IsCanceled</c>).</summary>
+    public static bool IsCanceled(IHost host) => (bool)Get().IsCanceled.GetValue(host)!;
+
     /// <summary>Writes the model header's version information and returns the model's writer.</summary>
     public static BinaryWriter BeginSave(ModelSaveContext ctx, string modelSignature, uint version, string loaderSignature)
     {
@@ -157,6 +160,7 @@ internal static class MlNetInternals
             AddClass = NeedMember(typeof(ComponentCatalog).GetMethod("AddClass", Any), "ComponentCatalog.AddClass"),
             GetLoadableClassInfo = NeedMember(typeof(ComponentCatalog).GetMethod("GetLoadableClassInfo", Any, [typeof(string), typeof(Type)]), "ComponentCatalog.GetLoadableClassInfo"),
             Lock = NeedMember(typeof(ComponentCatalog).GetField("_lock", Any), "ComponentCatalog._lock"),
+            IsCanceled = NeedMember(core.GetType("Microsoft.ML.Runtime.ICancelable")?.GetProperty("IsCanceled", Any), "ICancelable.IsCanceled"),
             CatalogEnvironment = NeedMember(typeof(TransformsCatalog).Assembly.GetType("Microsoft.ML.Data.IInternalCatalog")?.GetProperty("Environment", Any), "IInternalCatalog.Environment"),
         };
         // The UnsafeAccessor members fail only when called; probe that they exist now.
@@ -180,5 +184,6 @@ internal static class MlNetInternals
         public required MethodInfo GetLoadableClassInfo { get; init; }
         public required FieldInfo Lock { get; init; }
         public required PropertyInfo CatalogEnvironment { get; init; }
+        public required PropertyInfo IsCanceled { get; init; }
     }
 }

@@ -153,8 +153,7 @@ public sealed class LabelRankingTrainers
     {
         ArgumentNullException.ThrowIfNull(options);
         // The context's random source gives the seed unless one is set: new MLContext(seed: s) makes runs repeatable.
-        int seed = options.Seed ?? ((IHostEnvironment)_mlContext).Register("PerturbedLabelRanking").Rand.Next();
-        return new PerturbedLabelRankingTrainer(_mlContext, options, seed);
+        return new PerturbedLabelRankingTrainer(((IHostEnvironment)_mlContext).Register("PerturbedLabelRanking"), options);
     }
 }
 

@@ -13,15 +13,15 @@ namespace Microsoft.ML.Perturbed.Estimators.Ranking;
 /// </summary>
 public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransformer>
 {
-    private readonly IHostEnvironment _env;
+    private readonly IHost _host;
     private readonly PerturbedLabelRankingOptions _options;
     private readonly int _seed;
 
-    internal PerturbedLabelRankingTrainer(IHostEnvironment env, PerturbedLabelRankingOptions options, int seed)
+    internal PerturbedLabelRankingTrainer(IHost host, PerturbedLabelRankingOptions options)
     {
-        _env = env;
+        _host = host;
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _seed = seed;
+        _seed = options.Seed ?? TrainingRun.NextSeed(host);
     }
 
     /// <summary>Trains on <paramref name="input"/>.</summary>
@@ -41,48 +41,26 @@ public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransf
                 throw new ArgumentException($"Validation data has {vp} features and {vk} labels, training data {p} and {k}.", nameof(validationData));
             }
         }
-        IChannel channel = _env.Start("PerturbedLabelRanking");
+        using var run = new TrainingRun(_host);
         AffineModel model = StructuredTrainer.Train(new RankingOracle(k), x, y, p, new StructuredTrainerOptions
         {
             Loss = _options.Loss, Epsilon = _options.Epsilon, Samples = _options.Samples, LearningRate = _options.LearningRate,
             L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs, BatchSize = _options.BatchSize,
             BlackboxLambda = _options.BlackboxLambda, EarlyStoppingPatience = _options.EarlyStoppingPatience, Seed = _seed,
-        }, vx, vy, new ChannelProgress(channel));
-        channel.Dispose();
+        }, vx, vy, run.Progress, run.Token);
         return new LabelRankingTransformer(model, _options.FeatureColumnName);
     }
 
     /// <summary>Reads features and labels; labels become targets k + 1 − rank (the oracle's ascending ranks).</summary>
     private (float[] X, float[] Y, int P, int K) Read(IDataView data, string role)
     {
-        DataViewSchema.Column features = Sorting.SoftSortingTransformer.CheckInput(data.Schema, _options.FeatureColumnName);
         DataViewSchema.Column label = Sorting.SoftSortingTransformer.CheckInput(data.Schema, _options.LabelColumnName);
-        int p = ((VectorDataViewType)features.Type).Size, k = ((VectorDataViewType)label.Type).Size;
-        var x = new List<float>();
-        var y = new List<float>();
-        var xRow = new float[p];
-        var yRow = new float[k];
+        int k = ((VectorDataViewType)label.Type).Size;
         var seen = new bool[k + 1];
-        VBuffer<float> buffer = default;
-        using (DataViewRowCursor cursor = data.GetRowCursor([features, label]))
-        {
-            ValueGetter<VBuffer<float>> getX = cursor.GetGetter<VBuffer<float>>(features), getY = cursor.GetGetter<VBuffer<float>>(label);
-            while (cursor.MoveNext())
-            {
-                getX(ref buffer);
-                VectorColumns.ReadFinite(buffer, xRow, features.Name, cursor.Position, $"label ranking ({role})");
-                getY(ref buffer);
-                VectorColumns.ReadFinite(buffer, yRow, label.Name, cursor.Position, $"label ranking ({role})");
-                CheckPermutation(yRow, seen, label.Name, cursor.Position);
-                x.AddRange(xRow);
-                foreach (float r in yRow) y.Add(k + 1 - r);
-            }
-        }
-        if (x.Count == 0)
-        {
-            throw new InvalidOperationException($"The {role} data has no rows.");
-        }
-        return (x.ToArray(), y.ToArray(), p, k);
+        (float[] x, float[] y, int p) = TrainingData.Read(data, _options.FeatureColumnName, label, k,
+            TrainingData.VectorLabel(label, $"label ranking ({role})", (row, position) => CheckPermutation(row, seen, label.Name, position), r => k + 1 - r),
+            $"label ranking ({role})");
+        return (x, y, p, k);
     }
 
     /// <summary>Checks that a label row is a permutation of 1..k; the message names the column, the row and the fault.</summary>
@@ -126,11 +104,5 @@ public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransf
         builder.AddColumn(LabelRankingTransformer.PredictedRankingColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
         foreach (SchemaShape.Column c in ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema())) result[c.Name] = c;
         return new SchemaShape(result.Values);
-    }
-
-    private sealed class ChannelProgress(IChannel channel) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) =>
-            channel.Info(MessageSensitivity.None, $"epoch {value.Epoch}: training loss {value.TrainingLoss:G6}" + (double.IsNaN(value.ValidationLoss) ? "" : $", validation loss {value.ValidationLoss:G6}"));
     }
 }

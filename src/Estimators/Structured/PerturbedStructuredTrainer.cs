@@ -12,32 +12,56 @@ namespace Microsoft.ML.Perturbed.Estimators.Structured;
 /// </summary>
 public sealed class PerturbedStructuredTrainer : IEstimator<StructuredPredictionTransformer>
 {
-    private readonly IHostEnvironment _env;
+    private readonly IHost _host;
     private readonly PerturbedStructuredOptions _options;
     private readonly StructuredHeadKind _kind;
     private readonly int _parameter;
     private readonly int _seed;
 
-    internal PerturbedStructuredTrainer(IHostEnvironment env, StructuredHeadKind kind, int parameter, PerturbedStructuredOptions options, int seed)
+    internal PerturbedStructuredTrainer(IHost host, StructuredHeadKind kind, int parameter, PerturbedStructuredOptions options)
     {
         if (parameter < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(parameter), parameter, kind == StructuredHeadKind.TopK ? "k must be at least 1." : "n must be at least 1.");
         }
-        _env = env;
+        _host = host;
         _kind = kind;
         _parameter = parameter;
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _seed = seed;
+        _seed = options.Seed ?? TrainingRun.NextSeed(host);
     }
 
     /// <summary>Trains on <paramref name="input"/>.</summary>
-    public StructuredPredictionTransformer Fit(IDataView input)
+    public StructuredPredictionTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="input"/>, stopping early on the loss over <paramref name="validationData"/> (same columns).</summary>
+    public StructuredPredictionTransformer Fit(IDataView input, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(input);
-        DataViewSchema.Column features = Sorting.SoftSortingTransformer.CheckInput(input.Schema, _options.FeatureColumnName);
+        (float[] x, float[] y, int p, StructuredHead head, string featureName) = Read(input, "structured training");
+        float[] vx = [], vy = [];
+        if (validationData is not null)
+        {
+            (vx, vy, int vp, StructuredHead vHead, _) = Read(validationData, "structured validation");
+            if (vp != p || vHead != head)
+            {
+                throw new ArgumentException($"Validation data has {vp} features and {vHead.Dimension} label slots, training data {p} and {head.Dimension}.", nameof(validationData));
+            }
+        }
+        using var run = new TrainingRun(_host);
+        AffineModel model = StructuredTrainer.Train(head.CreateOracle(), x, y, p, new StructuredTrainerOptions
+        {
+            Loss = _options.Loss, Epsilon = _options.Epsilon, Samples = _options.Samples, LearningRate = _options.LearningRate,
+            L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs, BatchSize = _options.BatchSize,
+            BlackboxLambda = _options.BlackboxLambda, Seed = _seed,
+        }, vx, vy, run.Progress, run.Token);
+        return new StructuredPredictionTransformer(model, head, featureName);
+    }
+
+    private (float[] X, float[] Y, int P, StructuredHead Head, string Features) Read(IDataView input, string role)
+    {
         DataViewSchema.Column label = Sorting.SoftSortingTransformer.CheckInput(input.Schema, _options.LabelColumnName);
-        int p = ((VectorDataViewType)features.Type).Size, d = ((VectorDataViewType)label.Type).Size;
+        int d = ((VectorDataViewType)label.Type).Size;
         if (_kind == StructuredHeadKind.TopK && _parameter > d)
         {
             throw new ArgumentOutOfRangeException(nameof(input), _parameter, $"k = {_parameter} is larger than the {d} labels of column '{label.Name}'.");
@@ -48,36 +72,9 @@ public sealed class PerturbedStructuredTrainer : IEstimator<StructuredPrediction
                 $"Schema mismatch for label column '{label.Name}': expected Vector<Single, {(long)_parameter * _parameter}> (an {_parameter}×{_parameter} assignment), got {label.Type}");
         }
         var head = new StructuredHead(_kind, _parameter, d);
-        var x = new List<float>();
-        var y = new List<float>();
-        var xRow = new float[p];
-        var yRow = new float[d];
-        VBuffer<float> buffer = default;
-        using (DataViewRowCursor cursor = input.GetRowCursor([features, label]))
-        {
-            ValueGetter<VBuffer<float>> getX = cursor.GetGetter<VBuffer<float>>(features), getY = cursor.GetGetter<VBuffer<float>>(label);
-            while (cursor.MoveNext())
-            {
-                getX(ref buffer);
-                VectorColumns.ReadFinite(buffer, xRow, features.Name, cursor.Position, "structured training");
-                getY(ref buffer);
-                VectorColumns.ReadFinite(buffer, yRow, label.Name, cursor.Position, "structured training");
-                head.CheckLabel(yRow, label.Name, cursor.Position);
-                x.AddRange(xRow);
-                y.AddRange(yRow);
-            }
-        }
-        if (x.Count == 0)
-        {
-            throw new InvalidOperationException("The training data has no rows.");
-        }
-        AffineModel model = StructuredTrainer.Train(head.CreateOracle(), x.ToArray(), y.ToArray(), p, new StructuredTrainerOptions
-        {
-            Loss = _options.Loss, Epsilon = _options.Epsilon, Samples = _options.Samples, LearningRate = _options.LearningRate,
-            L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs, BatchSize = _options.BatchSize,
-            BlackboxLambda = _options.BlackboxLambda, Seed = _seed,
-        });
-        return new StructuredPredictionTransformer(model, head, features.Name);
+        (float[] x, float[] y, int p) = TrainingData.Read(input, _options.FeatureColumnName, label, d,
+            TrainingData.VectorLabel(label, role, (row, position) => head.CheckLabel(row, label.Name, position)), role);
+        return (x, y, p, head, input.Schema[_options.FeatureColumnName].Name);
     }
 
     /// <summary>The output schema: the input plus Score and Prediction (Single vectors).</summary>

@@ -116,9 +116,7 @@ public sealed class StructuredPredictionTrainers
     private PerturbedStructuredTrainer Create(StructuredHeadKind kind, int parameter, PerturbedStructuredOptions? options)
     {
         options ??= new PerturbedStructuredOptions();
-        IHostEnvironment env = _mlContext;
-        int seed = options.Seed ?? env.Register("PerturbedStructured").Rand.Next();
-        return new PerturbedStructuredTrainer(env, kind, parameter, options, seed);
+        return new PerturbedStructuredTrainer(((IHostEnvironment)_mlContext).Register("PerturbedStructured"), kind, parameter, options);
     }
 }
 

@@ -1,0 +1,52 @@
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
+using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Perturbed.Estimators.Data;
+
+/// <summary>
+/// What a trainer takes from its <see cref="MLContext"/>: a host (and from it a seed, like ML.NET's own trainers), a
+/// log channel for per-epoch progress, and cancellation by <c>MLContext.CancelExecution()</c>, polled every 50 ms into a
+/// token the core trainer checks between mini-batches.
+/// </summary>
+internal sealed class TrainingRun : IDisposable
+{
+    private readonly IHost _host;
+    private readonly IChannel _channel;
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly Timer _poll;
+
+    public TrainingRun(IHost host)
+    {
+        _host = host;
+        _channel = host.Start("Training");
+        _poll = new Timer(_ =>
+        {
+            if (MlNetInternals.IsCanceled(_host)) _cancel.Cancel();
+        }, null, 0, 50);
+        Progress = new ChannelProgress(_channel);
+    }
+
+    /// <summary>The seed a trainer uses when its options set none: the next value of the host's random source.</summary>
+    public static int NextSeed(IHost host) => host.Rand.Next();
+
+    /// <summary>Per-epoch progress, written to the context's log.</summary>
+    public IProgress<TrainingProgress> Progress { get; }
+
+    /// <summary>Cancelled when the context's execution is cancelled.</summary>
+    public CancellationToken Token => _cancel.Token;
+
+    public void Dispose()
+    {
+        _poll.Dispose();
+        _channel.Dispose();
+        _cancel.Dispose();
+    }
+
+    private sealed class ChannelProgress(IChannel channel) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) =>
+            channel.Info(MessageSensitivity.None, $"epoch {value.Epoch}: training loss {value.TrainingLoss:G6}"
+                + (double.IsNaN(value.ValidationLoss) ? "" : $", validation loss {value.ValidationLoss:G6}"));
+    }
+}
