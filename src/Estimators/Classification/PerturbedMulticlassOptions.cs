@@ -1,52 +1,12 @@
 using Microsoft.ML.Perturbed.Noise;
-using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.SearchSpace;
 
 namespace Microsoft.ML.Perturbed.Estimators.Classification;
 
-/// <summary>Options of the perturbed Fenchel-Young multiclass trainer (sweepable hyper-parameters are properties with ranges).</summary>
-public sealed class PerturbedMulticlassOptions
+/// <summary>Options of the perturbed Fenchel-Young multiclass trainer (key-typed label; default 30 epochs, Gumbel noise).</summary>
+public sealed class PerturbedMulticlassOptions : PerturbedTrainerOptions
 {
-    /// <summary>Label column: a key type (use <c>MapValueToKey</c> first).</summary>
-    public string LabelColumnName { get; set; } = "Label";
-
-    /// <summary>Features column: a known-size vector of Single.</summary>
-    public string FeatureColumnName { get; set; } = "Features";
-
-    /// <summary>The loss; default perturbed Fenchel-Young.</summary>
-    public StructuredLossKind Loss { get; set; } = StructuredLossKind.FenchelYoung;
-
-    /// <summary>Noise; default Gumbel, for which the output scores softmax(θ/ε) are the exact perturbed argmax.</summary>
+    /// <summary>Noise: Gumbel (default, the scores softmax(θ/ε) are then the exact perturbed argmax) or normal.</summary>
     public NoiseDistribution Noise { get; set; } = NoiseDistribution.Gumbel;
 
-    /// <summary>Noise scale ε &gt; 0; default 1.</summary>
-    [Range(1e-3, 10.0, 1.0, true)]
-    public double Epsilon { get; set; } = 1.0;
-
-    /// <summary>Noise samples M per row and step; default 10.</summary>
-    [Range(1, 100, 10, true)]
-    public int Samples { get; set; } = 10;
-
-    /// <summary>Learning rate; default 0.01.</summary>
-    [Range(1e-4, 1.0, 1e-2, true)]
-    public double LearningRate { get; set; } = 0.01;
-
-    /// <summary>L2 regularization of the weights; default 0.</summary>
-    [Range(0.0, 1.0, 0.0, false)]
-    public double L2 { get; set; }
-
-    /// <summary>SGD or Adam (default).</summary>
-    public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
-
-    /// <summary>Passes over the data; default 30.</summary>
-    public int Epochs { get; set; } = 30;
-
-    /// <summary>Rows per mini-batch; default 32.</summary>
-    public int BatchSize { get; set; } = 32;
-
-    /// <summary>Blackbox loss: interpolation step λ.</summary>
-    public double BlackboxLambda { get; set; } = 1.0;
-
-    /// <summary>Seed; null (default) uses the MLContext's random source.</summary>
-    public int? Seed { get; set; }
+    private protected override NoiseDistribution NoiseLaw => Noise;
 }

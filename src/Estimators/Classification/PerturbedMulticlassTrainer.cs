@@ -46,12 +46,7 @@ public sealed class PerturbedMulticlassTrainer : IEstimator<PerturbedMulticlassT
             }
         }
         using var run = new TrainingRun(_host);
-        AffineModel model = StructuredTrainer.Train(new ArgmaxOracle(k), x, y, p, new StructuredTrainerOptions
-        {
-            Loss = _options.Loss, Noise = _options.Noise, Epsilon = _options.Epsilon, Samples = _options.Samples,
-            LearningRate = _options.LearningRate, L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs,
-            BatchSize = _options.BatchSize, BlackboxLambda = _options.BlackboxLambda, Seed = _seed,
-        }, vx, vy, run.Progress, run.Token);
+        AffineModel model = StructuredTrainer.Train(new ArgmaxOracle(k), x, y, p, _options.ToTrainerOptions(_seed), vx, vy, run.Progress, run.Token);
         return new PerturbedMulticlassTransformer(model, _options.Epsilon, _options.Noise, featureName, ClassNames(label, k));
     }
 

@@ -1,54 +1,11 @@
-using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.SearchSpace;
-
 namespace Microsoft.ML.Perturbed.Estimators.Ranking;
 
 /// <summary>
-/// Options of the perturbed label-ranking trainer. The hyper-parameters a sweep tunes (ε, learning rate, L2, M) are
-/// properties with <c>Microsoft.ML.SearchSpace</c> ranges, ε on a log scale, so AutoML can sweep them where installed.
+/// Options of the perturbed label-ranking trainer. The label column holds rank vectors (1 = most preferred), each row a
+/// permutation of 1..k. Default 50 epochs.
 /// </summary>
-public sealed class PerturbedLabelRankingOptions
+public sealed class PerturbedLabelRankingOptions : PerturbedTrainerOptions
 {
-    /// <summary>Label column: a known-size vector of ranks, 1 = most preferred, each row a permutation of 1..k.</summary>
-    public string LabelColumnName { get; set; } = "Label";
-
-    /// <summary>Features column: a known-size vector of Single.</summary>
-    public string FeatureColumnName { get; set; } = "Features";
-
-    /// <summary>The loss; default perturbed Fenchel-Young.</summary>
-    public StructuredLossKind Loss { get; set; } = StructuredLossKind.FenchelYoung;
-
-    /// <summary>Noise scale ε &gt; 0; default 1.</summary>
-    [Range(1e-3, 10.0, 1.0, true)]
-    public double Epsilon { get; set; } = 1.0;
-
-    /// <summary>Noise samples M per row and step; default 10.</summary>
-    [Range(1, 100, 10, true)]
-    public int Samples { get; set; } = 10;
-
-    /// <summary>Learning rate; default 0.01.</summary>
-    [Range(1e-4, 1.0, 1e-2, true)]
-    public double LearningRate { get; set; } = 0.01;
-
-    /// <summary>L2 regularization of the weights; default 0.</summary>
-    [Range(0.0, 1.0, 0.0, false)]
-    public double L2 { get; set; }
-
-    /// <summary>SGD or Adam (default).</summary>
-    public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
-
-    /// <summary>Passes over the data; default 50.</summary>
-    public int Epochs { get; set; } = 50;
-
-    /// <summary>Rows per mini-batch; default 32.</summary>
-    public int BatchSize { get; set; } = 32;
-
-    /// <summary>Blackbox loss: interpolation step λ.</summary>
-    public double BlackboxLambda { get; set; } = 1.0;
-
-    /// <summary>With a validation set: epochs without improvement before stopping.</summary>
-    public int EarlyStoppingPatience { get; set; } = 5;
-
-    /// <summary>Seed; null (default) uses the MLContext's random source, so <c>new MLContext(seed: …)</c> makes training repeatable.</summary>
-    public int? Seed { get; set; }
+    /// <summary>Creates the options with their defaults.</summary>
+    public PerturbedLabelRankingOptions() => Epochs = 50;
 }

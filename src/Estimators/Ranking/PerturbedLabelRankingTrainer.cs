@@ -42,12 +42,7 @@ public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransf
             }
         }
         using var run = new TrainingRun(_host);
-        AffineModel model = StructuredTrainer.Train(new RankingOracle(k), x, y, p, new StructuredTrainerOptions
-        {
-            Loss = _options.Loss, Epsilon = _options.Epsilon, Samples = _options.Samples, LearningRate = _options.LearningRate,
-            L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs, BatchSize = _options.BatchSize,
-            BlackboxLambda = _options.BlackboxLambda, EarlyStoppingPatience = _options.EarlyStoppingPatience, Seed = _seed,
-        }, vx, vy, run.Progress, run.Token);
+        AffineModel model = StructuredTrainer.Train(new RankingOracle(k), x, y, p, _options.ToTrainerOptions(_seed), vx, vy, run.Progress, run.Token);
         return new LabelRankingTransformer(model, _options.FeatureColumnName);
     }
 

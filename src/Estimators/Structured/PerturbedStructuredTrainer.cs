@@ -49,12 +49,7 @@ public sealed class PerturbedStructuredTrainer : IEstimator<StructuredPrediction
             }
         }
         using var run = new TrainingRun(_host);
-        AffineModel model = StructuredTrainer.Train(head.CreateOracle(), x, y, p, new StructuredTrainerOptions
-        {
-            Loss = _options.Loss, Epsilon = _options.Epsilon, Samples = _options.Samples, LearningRate = _options.LearningRate,
-            L2 = _options.L2, Optimizer = _options.Optimizer, Epochs = _options.Epochs, BatchSize = _options.BatchSize,
-            BlackboxLambda = _options.BlackboxLambda, Seed = _seed,
-        }, vx, vy, run.Progress, run.Token);
+        AffineModel model = StructuredTrainer.Train(head.CreateOracle(), x, y, p, _options.ToTrainerOptions(_seed), vx, vy, run.Progress, run.Token);
         return new StructuredPredictionTransformer(model, head, featureName);
     }
 
