@@ -23,12 +23,15 @@ public static class LabelRankingExperiment
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         string dir = args.Length > 1 ? args[1] : Path.Combine("..", "shared", "data", "label_ranking");
         int epochs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 50;
+        double lambda = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 1.0;   // blackbox λ
         if (!Directory.Exists(dir))
         {
             Console.WriteLine($"Skipped: no label-ranking data at '{Path.GetFullPath(dir)}'.");
             return 0;
         }
-        StructuredLossKind[] losses = [StructuredLossKind.FenchelYoung, StructuredLossKind.SquaredScores, StructuredLossKind.PerturbedSquared, StructuredLossKind.Blackbox];
+        StructuredLossKind[] losses = Environment.GetEnvironmentVariable("LR_ONLY_BLACKBOX") is null
+            ? [StructuredLossKind.FenchelYoung, StructuredLossKind.SquaredScores, StructuredLossKind.PerturbedSquared, StructuredLossKind.Blackbox]
+            : [StructuredLossKind.Blackbox];
         Console.WriteLine($"| data | rows | FY | squared | perturbed+squared | blackbox | published FY / squared | FY time |");
         Console.WriteLine($"|---|---|---|---|---|---|---|---|");
         foreach (string name in Published.Keys)
@@ -41,7 +44,7 @@ public static class LabelRankingExperiment
             foreach (StructuredLossKind loss in losses)
             {
                 var sw = Stopwatch.StartNew();
-                double rho = CrossValidate(x, y, n, p, d, loss, epochs);
+                double rho = CrossValidate(x, y, n, p, d, loss, epochs, lambda);
                 if (loss == StructuredLossKind.FenchelYoung) fyTime = $"{sw.Elapsed.TotalSeconds:F1} s";
                 cells.Add($"{rho:F3}");
             }
@@ -75,7 +78,7 @@ public static class LabelRankingExperiment
         return (x, y, n, p, d);
     }
 
-    private static double CrossValidate(float[] x, float[] y, int n, int p, int d, StructuredLossKind loss, int epochs)
+    private static double CrossValidate(float[] x, float[] y, int n, int p, int d, StructuredLossKind loss, int epochs, double lambda)
     {
         const int folds = 10;
         int[] order = Enumerable.Range(0, n).ToArray();
@@ -88,7 +91,7 @@ public static class LabelRankingExperiment
             float[] xTrain = Gather(x, train, p), yTrain = Gather(y, train, d), xTest = Gather(x, test, p), yTest = Gather(y, test, d);
             AffineModel model = StructuredTrainer.Train(head, xTrain, yTrain, p, new StructuredTrainerOptions
             {
-                Loss = loss, Epsilon = 1.0, Samples = 10, Epochs = epochs, LearningRate = 0.01, BatchSize = 32, Seed = f,
+                Loss = loss, Epsilon = 1.0, Samples = 10, Epochs = epochs, LearningRate = 0.01, BatchSize = 32, Seed = f, BlackboxLambda = lambda,
             });
             var theta = new float[test.Length * d];
             model.Score(xTest, theta);
