@@ -1,0 +1,124 @@
+using Microsoft.ML.Perturbed.Noise;
+using Microsoft.ML.Perturbed.Oracles;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
+
+public class TorchPerturbedOptimizerTests
+{
+    private static PerturbedOptimizerOptions Options(double eps, int m, NoiseDistribution? noise = null, int seed = 1) =>
+        new() { Epsilon = eps, Samples = m, Noise = noise ?? NoiseDistribution.Normal, Seed = seed };
+
+    [Fact]
+    public void Libtorch_loads_on_this_machine_through_the_projects_fix_when_needed()
+    {
+        LibTorchRuntime.EnsureLoaded();
+        bool newStdCxx = File.ReadAllText("/proc/self/maps").Split('\n').Any(l => l.Contains("libstdc++"))
+            && File.Exists("/usr/lib/x86_64-linux-gnu/libstdc++.so.6")
+            && System.Text.Encoding.ASCII.GetString(File.ReadAllBytes("/usr/lib/x86_64-linux-gnu/libstdc++.so.6")).Contains("GLIBCXX_3.4.32");
+        if (OperatingSystem.IsLinux() && File.Exists("/usr/lib/x86_64-linux-gnu/libstdc++.so.6"))
+        {
+            Assert.Equal(!newStdCxx, LibTorchRuntime.ShimLoaded);
+        }
+        Assert.Equal(6f, tensor(new float[] { 1, 2, 3 }).sum().item<float>());
+    }
+
+    [Fact]
+    public void Gumbel_argmax_on_the_device_is_softmax_and_its_max_is_logsumexp_plus_gamma()
+    {
+        const int d = 5, m = 40_000;
+        const double eps = 0.8;
+        float[] theta = [0.3f, -1.2f, 1.0f, 0.9f, -0.1f];
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel));
+        (Tensor y, Tensor f) = optimizer.Forward(tensor(theta, [1, d]));
+        float[] yHat = y.data<float>().ToArray();
+        double max = theta.Max(v => v / eps), lse = max + Math.Log(theta.Sum(v => Math.Exp(v / eps - max)));
+        for (int i = 0; i < d; i++)
+        {
+            double p = Math.Exp(theta[i] / eps - lse), se = Math.Sqrt(p * (1 - p) / m);
+            Assert.InRange(yHat[i], p - 5 * se - 1e-6, p + 5 * se + 1e-6);
+        }
+        double expected = eps * (lse + GumbelNoise.EulerGamma), seF = eps * Math.PI / Math.Sqrt(6 * m);
+        Assert.InRange(f.item<float>(), expected - 5 * seF, expected + 5 * seF);
+    }
+
+    [Theory]
+    [InlineData(TorchHeadKind.Ranking)]
+    [InlineData(TorchHeadKind.TopK)]
+    public void Device_and_core_agree_within_monte_carlo_error(TorchHeadKind kind)
+    {
+        const int d = 8, batch = 4, m = 20_000;
+        var rng = new System.Random(3);
+        float[] theta = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        Oracle oracle = kind == TorchHeadKind.Ranking ? new RankingOracle(d) : new TopKOracle(d, 3);
+        var core = new PerturbedOptimizer(oracle, Options(0.5, m));
+        var device = new TorchPerturbedOptimizer(kind, d, Options(0.5, m), k: 3);
+        var a = new float[batch * d];
+        var b = new float[batch * d];
+        core.Forward(theta, a);
+        device.Forward(theta, b);
+        // Entries of one sample lie in [1, d] (ranks) or [0, 1]: variance ≤ range²/4, so each mean has s.e. ≤ range/(2√M).
+        double range = kind == TorchHeadKind.Ranking ? d - 1 : 1;
+        double tolerance = 5 * Math.Sqrt(2) * range / (2 * Math.Sqrt(m));
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= tolerance, $"entry {i}: core {a[i]}, device {b[i]}");
+    }
+
+    [Fact]
+    public void Device_vjp_matches_the_softmax_jacobian_under_gumbel_noise()
+    {
+        const int d = 4, m = 80_000;
+        const double eps = 0.7;
+        float[] theta = [0.2f, -0.4f, 0.9f, 0.1f];
+        float[] g = [1f, -2f, 0.5f, 0.3f];
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel));
+        var y = new float[d];
+        var vjp = new float[d];
+        optimizer.ForwardVjp(theta, g, y, vjp);
+        double max = theta.Max(v => v / eps), z = theta.Sum(v => Math.Exp(v / eps - max));
+        double[] p = theta.Select(v => Math.Exp(v / eps - max) / z).ToArray();
+        double pg = Enumerable.Range(0, d).Sum(i => p[i] * g[i]);
+        double se = 2.0 / eps / Math.Sqrt(m);   // second moment of a term ≤ ‖g‖∞²·E[∇ν²]/ε², E[∇ν²] = 1
+        for (int i = 0; i < d; i++)
+        {
+            double exact = p[i] * (g[i] - pg) / eps;
+            Assert.InRange(vjp[i], exact - 5 * se, exact + 5 * se);
+        }
+    }
+
+    [Fact]
+    public void Same_seed_and_draw_give_identical_results_and_another_draw_differs()
+    {
+        var rng = new System.Random(4);
+        float[] theta = Enumerable.Range(0, 3 * 6).Select(_ => (float)rng.NextDouble()).ToArray();
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Ranking, 6, Options(0.3, 50));
+        var a = new float[18];
+        var b = new float[18];
+        var c = new float[18];
+        optimizer.Forward(theta, a, draw: 7);
+        optimizer.Forward(theta, b, draw: 7);
+        optimizer.Forward(theta, c, draw: 8);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+        Assert.All(Enumerable.Range(0, 3), r => Assert.Equal(21f, a.Skip(r * 6).Take(6).Sum(), 3));   // ranks sum to d(d+1)/2
+    }
+
+    [Fact]
+    public void Device_selection_and_bad_input_errors()
+    {
+        Assert.Equal(DeviceType.CPU, TorchDevice.Select(null, fallbackToCpu: false).type);
+        if (!cuda.is_available())
+        {
+            Assert.Equal(DeviceType.CPU, TorchDevice.Select(0, fallbackToCpu: true).type);
+            Assert.Contains("FallbackToCpu", Assert.Throws<InvalidOperationException>(() => TorchDevice.Select(0, fallbackToCpu: false)).Message);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => TorchDevice.Select(-1, true));
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, Options(1, 4));
+        Assert.Throws<ArgumentException>(() => optimizer.Forward(zeros(2, 4)));
+        Assert.Throws<ArgumentException>(() => optimizer.Forward(tensor(new float[] { 1, float.NaN, 0 }, [1, 3])));
+        Assert.Throws<ArgumentException>(() => optimizer.Forward(new float[4], new float[4]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(TorchHeadKind.TopK, 3, Options(1, 4), k: 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, Options(0, 4)));
+        Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, new PerturbedOptimizerOptions { Perturbation = PerturbationKind.Multiplicative }));
+    }
+}
