@@ -81,10 +81,16 @@ public sealed class TorchPerturbedOptimizer
         using var scope = NewDisposeScope();
         (Tensor y, _, Tensor z) = Solve(theta, draw);
         Tensor g = cotangent.to(ScalarType.Float32).to(Device);
-        Tensor weights = (y * g.unsqueeze(0)).sum(-1, keepdim: true);                 // ⟨yₘ, g⟩: [M, batch, 1]
-        Tensor score = Noise is GumbelNoise ? 1 - (-z).exp() : z;                      // ∇ν(Z)
-        Tensor vjp = (weights * score).mean([0]) / Epsilon;
+        Tensor vjp = Vjp(y, z, g);
         return (y.mean([0]).MoveToOuterDisposeScope(), vjp.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Jᵀg = (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) for samples y, z of shape [M, batch, d] and g of shape [batch, d].</summary>
+    internal Tensor Vjp(Tensor y, Tensor z, Tensor g)
+    {
+        Tensor weights = (y * g.unsqueeze(0)).sum(-1, keepdim: true);   // ⟨yₘ, g⟩: [M, batch, 1]
+        Tensor score = Noise is GumbelNoise ? 1 - (-z).exp() : z;          // ∇ν(Z)
+        return (weights * score).mean([0]) / Epsilon;
     }
 
     /// <summary>Single-precision batches in and out, for code without tensors (copies to and from the device).</summary>
@@ -140,7 +146,7 @@ public sealed class TorchPerturbedOptimizer
     }
 
     /// <summary>Draws Z [M, batch, d] on the device, perturbs and solves: returns the solutions, the perturbed scores and Z.</summary>
-    private (Tensor Y, Tensor U, Tensor Z) Solve(Tensor theta, ulong draw)
+    internal (Tensor Y, Tensor U, Tensor Z) Solve(Tensor theta, ulong draw)
     {
         if (theta.dim() != 2 || theta.shape[1] != Dimension)
         {

@@ -1,0 +1,73 @@
+using Microsoft.ML.Perturbed.Noise;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
+
+public class PerturbedAutogradTests
+{
+    private static TorchPerturbedOptimizer Optimizer(TorchHeadKind head, int d, int m = 30, NoiseDistribution? noise = null) =>
+        new(head, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, Noise = noise ?? NoiseDistribution.Normal, Seed = 2 }, k: 2);
+
+    [Fact]
+    public void Perturbed_layer_backward_is_the_vjp_of_the_same_samples()
+    {
+        var optimizer = Optimizer(TorchHeadKind.Ranking, 5);
+        float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 0.5f, 1f, 0f, -1f, 2f, 0.4f];
+        float[] g = [1f, -1f, 0.5f, 0f, 2f, -0.5f, 0.3f, 0.2f, -1f, 1f];
+        Tensor theta = tensor(values, [2, 5]).requires_grad_(true);
+        Tensor y = PerturbedAutograd.Perturbed(optimizer, theta, draw: 4);
+        (y * tensor(g, [2, 5])).sum().backward();
+        var expectedY = new float[10];
+        var expectedVjp = new float[10];
+        optimizer.ForwardVjp(values, g, expectedY, expectedVjp, draw: 4);
+        Assert.Equal(expectedY, y.detach().data<float>().ToArray());
+        float[] gradient = theta.grad!.data<float>().ToArray();
+        for (int i = 0; i < 10; i++) Assert.Equal(expectedVjp[i], gradient[i], 5);
+    }
+
+    [Fact]
+    public void Fenchel_young_loss_gradient_is_the_perturbed_solution_minus_the_target_over_the_batch()
+    {
+        var optimizer = Optimizer(TorchHeadKind.TopK, 4);
+        float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 1f, 0f, -1f, 2f, 0.2f, 0.1f, 0.4f, 0.3f];
+        float[] target = [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0];
+        Tensor theta = tensor(values, [3, 4]).requires_grad_(true);
+        Tensor loss = PerturbedAutograd.FenchelYoungLoss(optimizer, theta, tensor(target, [3, 4]), draw: 9);
+        loss.backward();
+        var yHat = new float[12];
+        optimizer.Forward(values, yHat, draw: 9);
+        float[] gradient = theta.grad!.data<float>().ToArray();
+        for (int i = 0; i < 12; i++) Assert.Equal((yHat[i] - target[i]) / 3, gradient[i], 6);
+        Assert.Equal(0, loss.dim());
+    }
+
+    [Fact]
+    public void A_torchsharp_mlp_learns_separable_classes_through_the_fenchel_young_loss()
+    {
+        const int n = 300, p = 4, k = 3;
+        torch.random.manual_seed(1);
+        var rng = new System.Random(1);
+        var xs = new float[n * p];
+        var labels = new long[n];
+        for (int r = 0; r < n; r++)
+        {
+            labels[r] = r % k;
+            for (int j = 0; j < p; j++) xs[r * p + j] = (float)(rng.NextDouble() + (j == labels[r] ? 2 : 0));
+        }
+        Tensor x = tensor(xs, [n, p]), onehot = nn.functional.one_hot(tensor(labels), k).to(ScalarType.Float32);
+        var model = nn.Sequential(("hidden", nn.Linear(p, 16)), ("relu", nn.ReLU()), ("out", nn.Linear(16, k)));
+        var adam = optim.Adam(model.parameters(), lr: 0.05);
+        var optimizer = Optimizer(TorchHeadKind.Argmax, k, m: 10, NoiseDistribution.Gumbel);
+        for (int step = 0; step < 150; step++)
+        {
+            adam.zero_grad();
+            Tensor loss = PerturbedAutograd.FenchelYoungLoss(optimizer, model.forward(x), onehot, (ulong)step);
+            loss.backward();
+            adam.step();
+        }
+        using var noGrad = no_grad();
+        double accuracy = (model.forward(x).argmax(1) == tensor(labels)).to(ScalarType.Float32).mean().item<float>();
+        Assert.True(accuracy > 0.95, $"accuracy {accuracy:F3}");
+    }
+}
