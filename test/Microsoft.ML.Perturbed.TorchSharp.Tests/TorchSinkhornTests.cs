@@ -1,0 +1,46 @@
+using Microsoft.ML.Perturbed.Sorting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
+
+public class TorchSinkhornTests
+{
+    [Theory]
+    [InlineData(SinkhornOutput.Rank, SortDirection.Ascending)]
+    [InlineData(SinkhornOutput.Rank, SortDirection.Descending)]
+    [InlineData(SinkhornOutput.Sort, SortDirection.Ascending)]
+    public void Device_sinkhorn_matches_the_core_values_and_gradients(SinkhornOutput output, SortDirection direction)
+    {
+        const int n = 6, iterations = 40;
+        const double eps = 0.05;
+        double[] row = [0.7, -1.3, 2.2, 0.1, 1.5, -0.4];
+        double[] g = [0.3, -1, 0.5, 0.2, -0.4, 1];
+        var core = new SinkhornSorting(n, new SinkhornOptions { Output = output, Direction = direction, Epsilon = eps, Tolerance = 0, MaxIterations = iterations });
+        var expected = new double[n];
+        var expectedVjp = new double[n];
+        core.ForwardVjp(row, g, expected, expectedVjp);
+
+        Tensor x = tensor(row, [1, n]).requires_grad_(true);   // float64 on the device, to compare with the core's doubles
+        Tensor y = output == SinkhornOutput.Rank ? TorchSinkhorn.Ranks(x, eps, iterations, direction) : TorchSinkhorn.Sort(x, eps, iterations, direction);
+        (y * tensor(g, [1, n])).sum().backward();
+        double[] actual = y.detach().data<double>().ToArray(), vjp = x.grad!.data<double>().ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(expected[i], actual[i], 8);
+            Assert.Equal(expectedVjp[i], vjp[i], 6);
+        }
+    }
+
+    [Fact]
+    public void Ranks_tend_to_hard_ranks_and_bad_arguments_throw()
+    {
+        Tensor ranks = TorchSinkhorn.Ranks(tensor(new float[] { 0.7f, -1.3f, 2.2f, 0.1f, 1.5f, -0.4f }, [1, 6]), 1e-3, 2000);
+        float[] expected = [4, 1, 6, 3, 5, 2];
+        float[] actual = ranks.data<float>().ToArray();
+        for (int i = 0; i < 6; i++) Assert.Equal(expected[i], actual[i], 1);
+        Assert.Throws<ArgumentException>(() => TorchSinkhorn.Ranks(zeros(3)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TorchSinkhorn.Ranks(zeros(1, 3), epsilon: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TorchSinkhorn.Sort(zeros(1, 3), iterations: 0));
+    }
+}
