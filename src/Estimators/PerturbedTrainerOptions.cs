@@ -54,10 +54,19 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Seed; null (default) uses the MLContext's random source, so <c>new MLContext(seed: …)</c> makes training repeatable.</summary>
     public int? Seed { get; set; }
 
+    /// <summary>
+    /// Where training runs: null (default) for the managed CPU trainer of an affine model, or another backend such as
+    /// <c>TorchTrainingBackend</c> (Microsoft.ML.Perturbed.TorchSharp: GPU, MLP score models). Models score in managed
+    /// code either way. Not saved with the model.
+    /// </summary>
+    public IStructuredTrainingBackend? Backend { get; set; }
+
     /// <summary>The noise law of the perturbation (normal unless a trainer says otherwise).</summary>
     private protected virtual NoiseDistribution NoiseLaw => NoiseDistribution.Normal;
 
     /// <summary>The core trainer's settings for these options and a resolved seed.</summary>
+    internal IStructuredTrainingBackend TrainingBackend => Backend ?? CpuTrainingBackend.Instance;
+
     internal StructuredTrainerOptions ToTrainerOptions(int seed) => new()
     {
         Loss = Loss, Noise = NoiseLaw, Epsilon = Epsilon, Samples = Samples, LearningRate = LearningRate, L2 = L2,

@@ -98,7 +98,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         var again = new MLContext(seed: 5);
         IDataView sameData = Synthetic(again, 200, 6, 4, 0.3, seed: 3);
         LabelRankingTransformer same = again.LabelRanking().Trainers.PerturbedFenchelYoung(epochs: 5).Fit(sameData);
-        Assert.Equal(model.Model.Weights.ToArray(), same.Model.Weights.ToArray());
+        Assert.Equal(((AffineModel)model.Model).Weights.ToArray(), ((AffineModel)same.Model).Weights.ToArray());
 
         using var stream = new MemoryStream();
         ml.Model.Save(model, data.Schema, stream);

@@ -27,7 +27,7 @@ public sealed class PerturbedMulticlassTransformer : AffineScoringTransformer
     private readonly string[] _classNames;
     private readonly PerturbedOptimizer? _monteCarlo;
 
-    internal PerturbedMulticlassTransformer(AffineModel model, double epsilon, NoiseDistribution noise, string featureColumnName, string[] classNames)
+    internal PerturbedMulticlassTransformer(IScoreModel model, double epsilon, NoiseDistribution noise, string featureColumnName, string[] classNames)
         : base(model, featureColumnName)
     {
         Epsilon = epsilon;
@@ -121,7 +121,7 @@ public sealed class PerturbedMulticlassTransformer : AffineScoringTransformer
                 throw new FormatException($"The saved multiclass model claims {k} classes and ε = {epsilon}.");
             }
             for (int i = 0; i < k; i++) names.Add(r.ReadString());
-            (AffineModel model, string feature) = ReadAffine(r);
+            (IScoreModel model, string feature) = ReadAffine(r);
             if (model.Outputs != k)
             {
                 throw new FormatException($"The saved multiclass model has {k} class names but {model.Outputs} outputs.");

@@ -4,13 +4,13 @@ using Microsoft.ML.Perturbed.Training;
 namespace Microsoft.ML.Perturbed.Estimators.Data;
 
 /// <summary>
-/// Base of the trained models: reads a features column, computes θ = W x + b once per row, and derives its output
-/// columns from θ (<see cref="Decode"/>). Scoring is plain managed code; the affine model saves with
-/// <see cref="WriteAffine"/> / <see cref="ReadAffine"/>.
+/// Base of the trained models: reads a features column, computes the scores θ = g(x) once per row (an affine model or
+/// an MLP), and derives its output columns from θ (<see cref="Decode"/>). Scoring is plain managed code; the score model
+/// saves with <see cref="WriteAffine"/> / <see cref="ReadAffine"/>.
 /// </summary>
 public abstract class AffineScoringTransformer : RowMappingTransformer
 {
-    private protected AffineScoringTransformer(AffineModel model, string featureColumnName)
+    private protected AffineScoringTransformer(IScoreModel model, string featureColumnName)
     {
         Model = model;
         FeatureColumnName = featureColumnName;
@@ -19,8 +19,8 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
     /// <summary>The features column the model reads.</summary>
     public string FeatureColumnName { get; }
 
-    /// <summary>The affine score model θ = W x + b (W: outputs × features, row-major).</summary>
-    public AffineModel Model { get; }
+    /// <summary>The score model: an <see cref="AffineModel"/> θ = W x + b, or an <see cref="MlpModel"/>.</summary>
+    public IScoreModel Model { get; }
 
     /// <summary>What the output columns are; each is computed into a float buffer of <see cref="OutputLengths"/> per row.</summary>
     private protected abstract OutputColumn[] Outputs(DataViewSchema inputSchema);
@@ -46,30 +46,52 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
 
     private protected sealed override RowComputer CreateComputer(DataViewRow input) => new Computer(this, input);
 
-    /// <summary>Writes the features column name and the affine model.</summary>
+    /// <summary>Writes the features column name and the score model: a layer count (1 for affine), then each layer.</summary>
     private protected void WriteAffine(BinaryWriter w)
     {
         w.Write(FeatureColumnName);
-        w.Write(Model.Features);
-        w.Write(Model.Outputs);
-        foreach (float v in Model.Weights) w.Write(v);
-        foreach (float v in Model.Bias) w.Write(v);
+        IReadOnlyList<AffineModel> layers = Model switch
+        {
+            AffineModel affine => [affine],
+            MlpModel mlp => mlp.Layers,
+            _ => throw new NotSupportedException($"Cannot save a score model of type {Model.GetType().Name}; use AffineModel or MlpModel."),
+        };
+        w.Write(Model is MlpModel);
+        w.Write(layers.Count);
+        foreach (AffineModel layer in layers)
+        {
+            w.Write(layer.Features);
+            w.Write(layer.Outputs);
+            foreach (float v in layer.Weights) w.Write(v);
+            foreach (float v in layer.Bias) w.Write(v);
+        }
     }
 
     /// <summary>Reads what <see cref="WriteAffine"/> wrote; throws <see cref="FormatException"/> on implausible sizes.</summary>
-    private protected static (AffineModel Model, string FeatureColumnName) ReadAffine(BinaryReader r)
+    private protected static (IScoreModel Model, string FeatureColumnName) ReadAffine(BinaryReader r)
     {
         string feature = r.ReadString();
-        int p = r.ReadInt32(), d = r.ReadInt32();
-        if (p < 1 || d < 1 || (long)p * d > 100_000_000)
+        bool mlp = r.ReadBoolean();
+        int count = r.ReadInt32();
+        if (count < 1 || count > 64 || (!mlp && count != 1))
         {
-            throw new FormatException($"The saved model claims {d} outputs × {p} features.");
+            throw new FormatException($"The saved score model claims {count} layers.");
         }
-        var weights = new float[d * p];
-        var bias = new float[d];
-        for (int i = 0; i < weights.Length; i++) weights[i] = r.ReadSingle();
-        for (int i = 0; i < d; i++) bias[i] = r.ReadSingle();
-        return (new AffineModel(weights, bias), feature);
+        var layers = new AffineModel[count];
+        for (int l = 0; l < count; l++)
+        {
+            int p = r.ReadInt32(), d = r.ReadInt32();
+            if (p < 1 || d < 1 || (long)p * d > 100_000_000)
+            {
+                throw new FormatException($"The saved model claims a layer of {d} outputs × {p} features.");
+            }
+            var weights = new float[d * p];
+            var bias = new float[d];
+            for (int i = 0; i < weights.Length; i++) weights[i] = r.ReadSingle();
+            for (int i = 0; i < d; i++) bias[i] = r.ReadSingle();
+            layers[l] = new AffineModel(weights, bias);
+        }
+        return (mlp ? new MlpModel(layers) : layers[0], feature);
     }
 
     /// <summary>Computes θ and every output once per row, on first use.</summary>

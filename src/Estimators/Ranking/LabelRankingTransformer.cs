@@ -26,7 +26,7 @@ public sealed class LabelRankingTransformer : AffineScoringTransformer
 
     private readonly RankingOracle _head;
 
-    internal LabelRankingTransformer(AffineModel model, string featureColumnName) : base(model, featureColumnName)
+    internal LabelRankingTransformer(IScoreModel model, string featureColumnName) : base(model, featureColumnName)
     {
         _head = new RankingOracle(model.Outputs);
     }
@@ -59,7 +59,7 @@ public sealed class LabelRankingTransformer : AffineScoringTransformer
         BinaryReader r = MlNetInternals.BeginLoad(ctx, ModelSignature, Version, LoaderSignature);
         try
         {
-            (AffineModel model, string feature) = ReadAffine(r);
+            (IScoreModel model, string feature) = ReadAffine(r);
             return new LabelRankingTransformer(model, feature);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException)

@@ -23,7 +23,7 @@ public sealed class StructuredPredictionTransformer : AffineScoringTransformer
     private readonly StructuredHead _head;
     private readonly Oracle _oracle;
 
-    internal StructuredPredictionTransformer(AffineModel model, StructuredHead head, string featureColumnName) : base(model, featureColumnName)
+    internal StructuredPredictionTransformer(IScoreModel model, StructuredHead head, string featureColumnName) : base(model, featureColumnName)
     {
         _head = head;
         _oracle = head.CreateOracle();
@@ -65,7 +65,7 @@ public sealed class StructuredPredictionTransformer : AffineScoringTransformer
         {
             var kind = (StructuredHeadKind)r.ReadInt32();
             int parameter = r.ReadInt32();
-            (AffineModel model, string feature) = ReadAffine(r);
+            (IScoreModel model, string feature) = ReadAffine(r);
             int d = model.Outputs;
             bool valid = Enum.IsDefined(kind) && (kind == StructuredHeadKind.TopK ? parameter >= 1 && parameter <= d : (long)parameter * parameter == d);
             if (!valid)

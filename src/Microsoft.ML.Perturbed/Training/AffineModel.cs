@@ -4,7 +4,7 @@ namespace Microsoft.ML.Perturbed.Training;
 /// The affine score model θ = W x + b of the papers (Berthet et al. 2020, §5): <c>Weights</c> is d × p row-major
 /// (one row per output score), <c>Bias</c> has d entries.
 /// </summary>
-public sealed class AffineModel
+public sealed class AffineModel : IScoreModel
 {
     /// <summary>Creates a zero model with <paramref name="outputs"/> scores over <paramref name="features"/> inputs.</summary>
     public AffineModel(int features, int outputs)
