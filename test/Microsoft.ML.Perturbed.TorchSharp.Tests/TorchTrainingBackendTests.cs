@@ -1,0 +1,114 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators;
+using Microsoft.ML.Perturbed.Estimators.Classification;
+using Microsoft.ML.Perturbed.Estimators.Ranking;
+using Microsoft.ML.Perturbed.Estimators.Structured;
+using Microsoft.ML.Perturbed.Training;
+
+namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
+
+public class TorchTrainingBackendTests
+{
+    private sealed class Ranked
+    {
+        public float[] Features { get; set; } = [];
+        public float[] Label { get; set; } = [];
+    }
+
+    private sealed class Classified
+    {
+        public float[] Features { get; set; } = [];
+        public uint Label { get; set; }
+    }
+
+    private static IDataView Ranking(MLContext ml, int n, int p, int k, int seed)
+    {
+        var rng = new System.Random(seed);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        double[] w = Enumerable.Range(0, k * p).Select(_ => Normal()).ToArray();
+        var rows = Enumerable.Range(0, n).Select(_ =>
+        {
+            float[] x = Enumerable.Range(0, p).Select(_ => (float)Normal()).ToArray();
+            double[] s = Enumerable.Range(0, k).Select(j => Enumerable.Range(0, p).Sum(i => w[j * p + i] * x[i]) + 0.1 * Normal()).ToArray();
+            var label = new float[k];
+            int position = 1;
+            foreach (int j in Enumerable.Range(0, k).OrderByDescending(j => s[j])) label[j] = position++;
+            return new Ranked { Features = x, Label = label };
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(Ranked));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, p);
+        definition["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, k);
+        return ml.Data.LoadFromEnumerable(rows, definition);
+    }
+
+    private static double CrossValidatedSpearman(MLContext ml, IDataView data, IStructuredTrainingBackend? backend, int epochs = 20) =>
+        ml.LabelRanking().CrossValidate(data, ml.LabelRanking().Trainers.PerturbedFenchelYoung(
+            new PerturbedLabelRankingOptions { Epochs = epochs, Seed = 1, Backend = backend }), numberOfFolds: 3).Average(f => f.Metrics.Spearman);
+
+    [Fact]
+    public void Device_trained_affine_label_ranking_matches_the_cpu_trainer()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = Ranking(ml, 450, 10, 6, seed: 2);
+        double cpu = CrossValidatedSpearman(ml, data, null);
+        double device = CrossValidatedSpearman(ml, data, new TorchTrainingBackend());
+        Assert.True(cpu > 0.85 && device > 0.85, $"Spearman CPU {cpu:F3}, device {device:F3}");
+        Assert.True(Math.Abs(cpu - device) < 0.05, $"Spearman CPU {cpu:F3}, device {device:F3}");
+    }
+
+    [Fact]
+    public void Mlp_label_ranking_model_saves_and_loads_without_torchsharp_scoring()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = Ranking(ml, 300, 8, 5, seed: 3);
+        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(
+            new PerturbedLabelRankingOptions { Epochs = 30, Seed = 2, Backend = new TorchTrainingBackend(hiddenLayers: [32]) }).Fit(data);
+        var mlp = Assert.IsType<MlpModel>(model.Model);
+        Assert.Equal([8, 32], mlp.Layers.Select(l => l.Features));
+        Assert.True(ml.LabelRanking().Evaluate(model.Transform(data)).Spearman > 0.8);
+
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var fresh = new MLContext();
+        fresh.ComponentCatalog.RegisterPerturbed();
+        var loaded = Assert.IsType<LabelRankingTransformer>(fresh.Model.Load(stream, out _));
+        Assert.IsType<MlpModel>(loaded.Model);
+        Assert.Equal(model.Transform(data).GetColumn<float[]>("Score").ToArray(), loaded.Transform(data).GetColumn<float[]>("Score").ToArray());
+    }
+
+    [Fact]
+    public void Device_trained_multiclass_accuracy_equals_the_cpu_trainers()
+    {
+        var ml = new MLContext(seed: 1);
+        var rng = new System.Random(4);
+        var definition = SchemaDefinition.Create(typeof(Classified));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 5);
+        definition["Label"].ColumnType = new KeyDataViewType(typeof(uint), 3);
+        IDataView data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 600).Select(r => new Classified
+        {
+            Features = Enumerable.Range(0, 5).Select(i => (float)(rng.NextDouble() * 2 + (i == r % 3 ? 1.5 : 0))).ToArray(),
+            Label = (uint)(r % 3),
+        }).ToList(), definition);
+        double Accuracy(IStructuredTrainingBackend? backend) => ml.MulticlassClassification.Evaluate(
+            ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 20, Seed = 1, Backend = backend })
+                .Fit(data).Transform(data)).MicroAccuracy;
+        double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend());
+        Assert.True(Math.Abs(cpu - device) < 0.03, $"accuracy CPU {cpu:F3}, device {device:F3}");
+        Assert.True(device > 0.8, $"device accuracy {device:F3}");
+    }
+
+    [Fact]
+    public void Unsupported_heads_and_losses_say_to_use_the_cpu_backend()
+    {
+        var backend = new TorchTrainingBackend();
+        float[] x = [1, 2, 3, 4];
+        Assert.Contains("CPU backend", Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.MatchingOracle(2), x, [1, 0, 0, 1, 0, 1, 1, 0], 2,
+            new StructuredTrainerOptions(), default, default, null, default)).Message);
+        Assert.Contains("CPU backend", Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
+            new StructuredTrainerOptions { Loss = StructuredLossKind.Blackbox }, default, default, null, default)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchTrainingBackend(null, 0).Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
+            new StructuredTrainerOptions(), default, default, null, default));
+    }
+}
