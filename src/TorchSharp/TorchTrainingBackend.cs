@@ -21,6 +21,17 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// <param name="hiddenLayers">Widths of the hidden layers; empty (default) for the affine model of the papers.</param>
 public sealed class TorchTrainingBackend(Device? device = null, params int[] hiddenLayers) : IStructuredTrainingBackend
 {
+    /// <summary>
+    /// The backend on the device an <see cref="MLContext"/> asks for: its <c>GpuDeviceId</c> (null: CPU) and
+    /// <c>FallbackToCpu</c> (whether a missing GPU falls back to the CPU or throws).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A GPU is required and none is available.</exception>
+    public static TorchTrainingBackend ForContext(MLContext mlContext, params int[] hiddenLayers)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return new TorchTrainingBackend(TorchDevice.Select(mlContext.GpuDeviceId, mlContext.FallbackToCpu), hiddenLayers);
+    }
+
     /// <summary>The training device.</summary>
     public Device Device { get; } = device ?? CPU;
 

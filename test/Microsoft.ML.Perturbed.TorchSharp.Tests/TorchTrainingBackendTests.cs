@@ -112,3 +112,17 @@ public class TorchTrainingBackendTests
             new StructuredTrainerOptions(), default, default, null, default));
     }
 }
+
+public class TorchDeviceFromContextTests
+{
+    [Fact]
+    public void The_backend_follows_the_contexts_gpu_settings()
+    {
+        Assert.Equal(global::TorchSharp.DeviceType.CPU, TorchTrainingBackend.ForContext(new MLContext()).Device.type);
+        if (!global::TorchSharp.torch.cuda.is_available())
+        {
+            Assert.Equal(global::TorchSharp.DeviceType.CPU, TorchTrainingBackend.ForContext(new MLContext { GpuDeviceId = 0, FallbackToCpu = true }).Device.type);
+            Assert.Throws<InvalidOperationException>(() => TorchTrainingBackend.ForContext(new MLContext { GpuDeviceId = 0, FallbackToCpu = false }));
+        }
+    }
+}
