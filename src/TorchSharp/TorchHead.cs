@@ -11,4 +11,10 @@ public enum TorchHeadKind
 
     /// <summary>Ascending ranks 1..d, the largest score getting d (permutahedron), as <c>RankingOracle</c>.</summary>
     Ranking = 2,
+
+    /// <summary>
+    /// Maximum-weight perfect matching of an n×n score matrix (d = n², row-major), solved exactly by the core's CPU
+    /// oracle on the perturbed scores, which move to the host and back (noise, sums and the VJP stay on the device).
+    /// </summary>
+    Matching = 3,
 }

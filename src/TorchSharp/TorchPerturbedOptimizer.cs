@@ -26,6 +26,12 @@ public sealed class TorchPerturbedOptimizer
         if (!Enum.IsDefined(head)) throw new ArgumentOutOfRangeException(nameof(head), head, "Unknown head.");
         if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "'dimension' must be at least 1.");
         if (head == TorchHeadKind.TopK && (k < 1 || k > dimension)) throw new ArgumentOutOfRangeException(nameof(k), k, $"'k' must be in [1, {dimension}].");
+        if (head == TorchHeadKind.Matching)
+        {
+            int n = (int)Math.Round(Math.Sqrt(dimension));
+            if (n * n != dimension) throw new ArgumentException($"The matching head needs n² scores per row (a square matrix), got {dimension}.", nameof(dimension));
+            _matching = new Oracles.MatchingOracle(n);
+        }
         if (!(options.Epsilon > 0) || !double.IsFinite(options.Epsilon)) throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon, "'Epsilon' must be a finite number greater than 0.");
         if (options.Samples < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Samples, "'Samples' (M) must be at least 1.");
         if (options.Noise is not (NormalNoise or GumbelNoise)) throw new ArgumentException("The device path supports normal and Gumbel noise.", nameof(options));
@@ -40,6 +46,8 @@ public sealed class TorchPerturbedOptimizer
         Seed = options.Seed;
         Device = device ?? CPU;
     }
+
+    private readonly Oracles.MatchingOracle? _matching;
 
     /// <summary>The head.</summary>
     public TorchHeadKind Head { get; }
@@ -130,6 +138,15 @@ public sealed class TorchPerturbedOptimizer
         return length / Dimension;
     }
 
+    /// <summary>Permutation matrices of the perturbed score matrices, solved on the host by the exact CPU oracle.</summary>
+    private Tensor Matching(Tensor u)
+    {
+        float[] host = u.cpu().data<float>().ToArray();
+        var solutions = new float[host.Length];
+        _matching!.Solve(host, solutions);
+        return tensor(solutions, u.shape).to(Device);
+    }
+
     /// <summary>Indicator of the k largest along the last dimension.</summary>
     private Tensor TopK(Tensor u)
     {
@@ -169,6 +186,7 @@ public sealed class TorchPerturbedOptimizer
         {
             TorchHeadKind.Argmax => nn.functional.one_hot(u.argmax(-1), Dimension).to(ScalarType.Float32),
             TorchHeadKind.TopK => TopK(u),
+            TorchHeadKind.Matching => Matching(u),
             _ => Ranks(u),
         };
         return (y, u, z);

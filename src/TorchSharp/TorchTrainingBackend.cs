@@ -13,7 +13,8 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// TorchSharp. Set it as <c>Backend</c> in a trainer's options.
 /// </summary>
 /// <remarks>
-/// Heads: argmax, top-k and ranking (with the default reference) run on the device; other oracles are not supported here.
+/// Heads: argmax, top-k and ranking (with the default reference) run on the device; matching solves its perturbed
+/// assignments on the host with the exact CPU oracle; other oracles train with the CPU backend.
 /// Losses: Fenchel-Young, perturbed + squared, squared on scores (blackbox is CPU only). L2 is applied as weight decay
 /// (on weights and biases). Results are deterministic for a seed on the CPU; GPU kernels may differ in the last bits.
 /// </remarks>
@@ -50,8 +51,9 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         {
             ArgmaxOracle => (TorchHeadKind.Argmax, 1),
             TopKOracle top => (TorchHeadKind.TopK, top.K),
+            MatchingOracle => (TorchHeadKind.Matching, 1),
             RankingOracle ranking when ranking.ReferenceDescending.SequenceEqual(RankingOracle.DefaultReference(ranking.Dimension).Reverse().ToArray()) => (TorchHeadKind.Ranking, 1),
-            _ => throw new NotSupportedException($"The TorchSharp backend runs the argmax, top-k and ranking heads on the device; {head.Name} trains with the CPU backend."),
+            _ => throw new NotSupportedException($"The TorchSharp backend runs the argmax, top-k, ranking and matching heads; {head.Name} trains with the CPU backend."),
         };
         if (options.Loss == StructuredLossKind.Blackbox)
         {

@@ -122,3 +122,25 @@ public class TorchPerturbedOptimizerTests
         Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, new PerturbedOptimizerOptions { Perturbation = PerturbationKind.Multiplicative }));
     }
 }
+
+public class TorchMatchingHeadTests
+{
+    [Fact]
+    public void Matching_head_agrees_with_the_core_within_monte_carlo_error()
+    {
+        const int n = 3, m = 20_000;
+        var rng = new System.Random(5);
+        float[] theta = Enumerable.Range(0, 2 * n * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        var options = new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = m, Seed = 1 };
+        var core = new PerturbedOptimizer(new Oracles.MatchingOracle(n), options);
+        var device = new TorchPerturbedOptimizer(TorchHeadKind.Matching, n * n, options);
+        var a = new float[theta.Length];
+        var b = new float[theta.Length];
+        core.Forward(theta, a);
+        device.Forward(theta, b);
+        double tolerance = 5 * Math.Sqrt(2) * 0.5 / Math.Sqrt(m);   // 0/1 entries: variance ≤ 1/4
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= tolerance, $"entry {i}: core {a[i]}, device {b[i]}");
+        for (int r = 0; r < 2; r++) Assert.Equal(n, b.Skip(r * n * n).Take(n * n).Sum(), 3);   // doubly stochastic: total n
+        Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Matching, 8, options));
+    }
+}

@@ -104,7 +104,7 @@ public class TorchTrainingBackendTests
     {
         var backend = new TorchTrainingBackend();
         float[] x = [1, 2, 3, 4];
-        Assert.Contains("CPU backend", Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.MatchingOracle(2), x, [1, 0, 0, 1, 0, 1, 1, 0], 2,
+        Assert.Contains("CPU backend", Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.GridShortestPathOracle(2, 2), x, [1, 1, 0, 1, 1, 0, 1, 1], 2,
             new StructuredTrainerOptions(), default, default, null, default)).Message);
         Assert.Contains("CPU backend", Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
             new StructuredTrainerOptions { Loss = StructuredLossKind.Blackbox }, default, default, null, default)).Message);
