@@ -88,9 +88,8 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         var shuffle = new System.Random(options.Seed);
         int[] order = Enumerable.Range(0, n).ToArray();
         int batchSize = Math.Min(options.BatchSize, n);
-        float[][]? best = null;
-        double bestValidation = double.PositiveInfinity;
-        int sinceBest = 0;
+        var stopping = new EarlyStopping<float[][]>(options.EarlyStoppingPatience);
+        float[][] Snapshot() => linears.SelectMany(l => new[] { l.weight!.detach().cpu().data<float>().ToArray(), l.bias!.detach().cpu().data<float>().ToArray() }).ToArray();
         ulong step = 0;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
@@ -116,13 +115,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
                 {
                     validationLoss = Loss(model.forward(vx!), vy!, perturbed, options.Loss, ulong.MaxValue).item<float>();
                 }
-                if (validationLoss < bestValidation - 1e-12)
-                {
-                    bestValidation = validationLoss;
-                    best = linears.SelectMany(l => new[] { l.weight!.detach().cpu().data<float>().ToArray(), l.bias!.detach().cpu().data<float>().ToArray() }).ToArray();
-                    sinceBest = 0;
-                }
-                else if (++sinceBest >= options.EarlyStoppingPatience)
+                if (stopping.Observe(validationLoss, Snapshot))
                 {
                     progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss));
                     break;
@@ -130,7 +123,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
             }
             progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss));
         }
-        float[][] parameters = best ?? linears.SelectMany(l => new[] { l.weight!.detach().cpu().data<float>().ToArray(), l.bias!.detach().cpu().data<float>().ToArray() }).ToArray();
+        float[][] parameters = stopping.Best ?? Snapshot();
         var layers = new AffineModel[linears.Length];
         for (int i = 0; i < layers.Length; i++) layers[i] = new AffineModel(parameters[2 * i], parameters[2 * i + 1]);   // torch's [out, in] weights are W, row-major
         return layers.Length == 1 ? layers[0] : new MlpModel(layers);

@@ -65,9 +65,7 @@ public static class StructuredTrainer
         var rowLoss = new float[batchSize];
         var order = Enumerable.Range(0, n).ToArray();
         var shuffle = new System.Random(options.Seed);
-        float[]? best = null;
-        double bestValidation = double.PositiveInfinity;
-        int sinceBest = 0;
+        var stopping = new EarlyStopping<float[]>(options.EarlyStoppingPatience);
         ulong step = 0;
 
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
@@ -95,13 +93,7 @@ public static class StructuredTrainer
             if (validate)
             {
                 validationLoss = MeanLoss(model, loss, validationFeatures, validationTargets, nValid);
-                if (validationLoss < bestValidation - 1e-12)
-                {
-                    bestValidation = validationLoss;
-                    best = (float[])model.Parameters.Clone();
-                    sinceBest = 0;
-                }
-                else if (++sinceBest >= options.EarlyStoppingPatience)
+                if (stopping.Observe(validationLoss, () => (float[])model.Parameters.Clone()))
                 {
                     progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss));
                     break;
@@ -109,7 +101,7 @@ public static class StructuredTrainer
             }
             progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss));
         }
-        best?.CopyTo(model.Parameters, 0);
+        stopping.Best?.CopyTo(model.Parameters, 0);
         return model;
     }
 
