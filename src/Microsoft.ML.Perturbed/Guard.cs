@@ -37,26 +37,26 @@ internal static class Guard
     }
 
     /// <summary>Throws naming the first row and column holding NaN or ±∞.</summary>
-    public static void Finite(ReadOnlySpan<float> values, int rowLength, string paramName)
+    public static void Finite<T>(ReadOnlySpan<T> values, int rowLength, string paramName) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Fast path: x − x is 0 for finite x and NaN for NaN and ±∞.
         int start = 0;
         if (Vector.IsHardwareAccelerated)
         {
-            ReadOnlySpan<Vector<float>> blocks = MemoryMarshal.Cast<float, Vector<float>>(values);
+            ReadOnlySpan<Vector<T>> blocks = MemoryMarshal.Cast<T, Vector<T>>(values);
             int k = 0;
             for (; k < blocks.Length; k++)
             {
-                if (!Vector.EqualsAll(blocks[k] - blocks[k], Vector<float>.Zero))
+                if (!Vector.EqualsAll(blocks[k] - blocks[k], Vector<T>.Zero))
                 {
                     break;
                 }
             }
-            start = k * Vector<float>.Count;
+            start = k * Vector<T>.Count;
         }
         for (int i = start; i < values.Length; i++)
         {
-            if (!float.IsFinite(values[i]))
+            if (!T.IsFinite(values[i]))
             {
                 throw new ArgumentException(
                     $"Expected finite values, found {values[i]} at row {i / rowLength}, column {i % rowLength}.", paramName);

@@ -115,24 +115,14 @@ public sealed class PerturbedMulticlassTrainer : IEstimator<PerturbedMulticlassT
     /// <summary>The output schema: the input plus Score (Single vector) and PredictedLabel (key).</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var result = inputSchema.ToDictionary(c => c.Name);
-        if (inputSchema.LastOrDefault(c => c.Name == _options.FeatureColumnName) is not { Name: not null })
+        SchemaShapes.RequireSingleVector(inputSchema, _options.FeatureColumnName);
+        if (!SchemaShapes.Find(inputSchema, _options.LabelColumnName).IsKey)
         {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find input column '{_options.FeatureColumnName}'");
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for label column '{_options.LabelColumnName}': expected Key");
         }
-        if (inputSchema.LastOrDefault(c => c.Name == _options.LabelColumnName) is not { Name: not null } label || !label.IsKey)
-        {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find a key-typed label column '{_options.LabelColumnName}'");
-        }
-        var builder = new DataViewSchema.Builder();
-        var names = new DataViewSchema.Annotations.Builder();
-        ValueGetter<VBuffer<ReadOnlyMemory<char>>> none = (ref VBuffer<ReadOnlyMemory<char>> v) => v = default;
-        names.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, 2), none);
-        var keys = new DataViewSchema.Annotations.Builder();
-        keys.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, 2), none);
-        builder.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 2), names.ToAnnotations());
-        builder.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 2), keys.ToAnnotations());
-        foreach (SchemaShape.Column c in ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema())) result[c.Name] = c;
-        return new SchemaShape(result.Values);
+        var outputs = new DataViewSchema.Builder();
+        outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 2), SchemaShapes.TextAnnotation("SlotNames"));
+        outputs.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 2), SchemaShapes.TextAnnotation("KeyValues"));
+        return SchemaShapes.Append(inputSchema, outputs);
     }
 }

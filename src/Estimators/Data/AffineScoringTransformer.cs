@@ -40,7 +40,7 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
 
     private protected sealed override OutputColumn[] GetOutputColumns(DataViewSchema inputSchema)
     {
-        Sorting.SoftSortingTransformer.CheckInput(inputSchema, FeatureColumnName, Model.Features);
+        VectorColumns.Require(inputSchema, FeatureColumnName, Model.Features);
         return Outputs(inputSchema);
     }
 

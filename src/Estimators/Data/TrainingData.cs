@@ -16,7 +16,7 @@ internal static class TrainingData
     public static (float[] X, float[] Y, int P) Read(IDataView data, string featureColumnName, DataViewSchema.Column label, int d,
         Func<DataViewRowCursor, LabelDecoder> bindLabel, string role)
     {
-        DataViewSchema.Column features = Sorting.SoftSortingTransformer.CheckInput(data.Schema, featureColumnName);
+        DataViewSchema.Column features = VectorColumns.Require(data.Schema, featureColumnName);
         int p = ((VectorDataViewType)features.Type).Size;
         var x = new List<float>();
         var y = new List<float>();

@@ -6,6 +6,23 @@ namespace Microsoft.ML.Perturbed.Estimators.Data;
 internal static class VectorColumns
 {
     /// <summary>
+    /// Finds <paramref name="name"/> and checks it is a known-size vector of Single (of <paramref name="size"/> slots when
+    /// given); the messages follow ML.NET's wording.
+    /// </summary>
+    public static DataViewSchema.Column Require(DataViewSchema schema, string name, int size = 0)
+    {
+        DataViewSchema.Column column = schema.GetColumnOrNull(name)
+            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find input column '{name}'");
+        if (column.Type is not VectorDataViewType { Size: > 0 } vector || vector.ItemType != NumberDataViewType.Single
+            || (size > 0 && vector.Size != size))
+        {
+            string expected = size > 0 ? $"Vector<Single, {size}>" : "known-size vector of Single";
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for input column '{name}': expected {expected}, got {column.Type}");
+        }
+        return column;
+    }
+
+    /// <summary>
     /// Copies <paramref name="source"/> into <paramref name="dense"/> and checks its length and that every value is finite;
     /// the message names the column, row and slot, and what needed the values.
     /// </summary>

@@ -34,8 +34,8 @@ public sealed class LabelRankingCatalog
         string predictedRankingColumnName = LabelRankingTransformer.PredictedRankingColumnName)
     {
         ArgumentNullException.ThrowIfNull(data);
-        DataViewSchema.Column label = Sorting.SoftSortingTransformer.CheckInput(data.Schema, labelColumnName);
-        DataViewSchema.Column predicted = Sorting.SoftSortingTransformer.CheckInput(data.Schema, predictedRankingColumnName, ((VectorDataViewType)label.Type).Size);
+        DataViewSchema.Column label = VectorColumns.Require(data.Schema, labelColumnName);
+        DataViewSchema.Column predicted = VectorColumns.Require(data.Schema, predictedRankingColumnName, ((VectorDataViewType)label.Type).Size);
         int k = ((VectorDataViewType)label.Type).Size;
         var truth = new float[k];
         var guess = new float[k];

@@ -49,7 +49,7 @@ public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransf
     /// <summary>Reads features and labels; labels become targets k + 1 − rank (the oracle's ascending ranks).</summary>
     private (float[] X, float[] Y, int P, int K) Read(IDataView data, string role)
     {
-        DataViewSchema.Column label = Sorting.SoftSortingTransformer.CheckInput(data.Schema, _options.LabelColumnName);
+        DataViewSchema.Column label = VectorColumns.Require(data.Schema, _options.LabelColumnName);
         int k = ((VectorDataViewType)label.Type).Size;
         var seen = new bool[k + 1];
         (float[] x, float[] y, int p) = TrainingData.Read(data, _options.FeatureColumnName, label, k,
@@ -81,23 +81,11 @@ public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransf
     /// <summary>The output schema: the input plus Score and PredictedRanking (known-size Single vectors).</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var result = inputSchema.ToDictionary(c => c.Name);
-        foreach (string name in new[] { _options.FeatureColumnName, _options.LabelColumnName })
-        {
-            if (inputSchema.LastOrDefault(c => c.Name == name) is not { Name: not null } column)
-            {
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find input column '{name}'");
-            }
-            if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.ItemType != NumberDataViewType.Single)
-            {
-                throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                    $"Schema mismatch for input column '{name}': expected known-size vector of Single, got {column.Kind} of {column.ItemType}");
-            }
-        }
-        var builder = new DataViewSchema.Builder();
-        builder.AddColumn(LabelRankingTransformer.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
-        builder.AddColumn(LabelRankingTransformer.PredictedRankingColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
-        foreach (SchemaShape.Column c in ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema())) result[c.Name] = c;
-        return new SchemaShape(result.Values);
+        SchemaShapes.RequireSingleVector(inputSchema, _options.FeatureColumnName);
+        SchemaShapes.RequireSingleVector(inputSchema, _options.LabelColumnName);
+        var outputs = new DataViewSchema.Builder();
+        outputs.AddColumn(LabelRankingTransformer.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
+        outputs.AddColumn(LabelRankingTransformer.PredictedRankingColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
+        return SchemaShapes.Append(inputSchema, outputs);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Sorting;
 
 namespace Microsoft.ML.Perturbed.Estimators.Sorting;
@@ -43,7 +44,7 @@ public sealed class SoftSortingEstimator : IEstimator<SoftSortingTransformer>
     public SoftSortingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        int[] sizes = _columns.Select(c => ((VectorDataViewType)SoftSortingTransformer.CheckInput(input.Schema, c.InputColumnName).Type).Size).ToArray();
+        int[] sizes = _columns.Select(c => ((VectorDataViewType)VectorColumns.Require(input.Schema, c.InputColumnName).Type).Size).ToArray();
         double[]?[] targets = new double[_columns.Length][];
         if (_settings.Operation == SoftSortingOperation.QuantileNormalize)
         {
@@ -98,29 +99,13 @@ public sealed class SoftSortingEstimator : IEstimator<SoftSortingTransformer>
     /// <summary>The schema after the transform: the input columns and one known-size Single vector per output column.</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var result = inputSchema.ToDictionary(c => c.Name);
+        var outputs = new DataViewSchema.Builder();
         foreach (InputOutputColumnPair pair in _columns)
         {
-            if (inputSchema.LastOrDefault(c => c.Name == pair.InputColumnName) is not { Name: not null } column)
-            {
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find input column '{pair.InputColumnName}'");
-            }
-            if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.ItemType != NumberDataViewType.Single)
-            {
-                throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                    $"Schema mismatch for input column '{pair.InputColumnName}': expected known-size vector of Single, got {column.Kind} of {column.ItemType}");
-            }
-            // A SchemaShape column is built from a schema holding it (its constructor is internal); the size is not part of a shape.
-            var annotations = new DataViewSchema.Annotations.Builder();
-            if (_settings.Operation != SoftSortingOperation.Sort && column.Annotations.Any(a => a.Name == SlotNames))
-            {
-                ValueGetter<VBuffer<ReadOnlyMemory<char>>> none = (ref VBuffer<ReadOnlyMemory<char>> v) => v = default;
-                annotations.Add(SlotNames, new VectorDataViewType(TextDataViewType.Instance, 1), none);
-            }
-            var builder = new DataViewSchema.Builder();
-            builder.AddColumn(pair.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, 1), annotations.ToAnnotations());
-            result[pair.OutputColumnName] = ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema()).Single();
+            SchemaShape.Column column = SchemaShapes.RequireSingleVector(inputSchema, pair.InputColumnName);
+            bool slotNames = _settings.Operation != SoftSortingOperation.Sort && column.Annotations.Any(a => a.Name == SlotNames);
+            outputs.AddColumn(pair.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, 1), slotNames ? SchemaShapes.TextAnnotation(SlotNames) : null);
         }
-        return new SchemaShape(result.Values);
+        return SchemaShapes.Append(inputSchema, outputs);
     }
 }

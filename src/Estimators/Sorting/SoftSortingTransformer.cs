@@ -54,7 +54,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
         for (int i = 0; i < _columns.Length; i++)
         {
             ColumnInfo c = _columns[i];
-            DataViewSchema.Column input = CheckInput(inputSchema, c.Input, c.Size);
+            DataViewSchema.Column input = VectorColumns.Require(inputSchema, c.Input, c.Size);
             var annotations = new DataViewSchema.Annotations.Builder();
             if (CarriesSlotNames(c))
             {
@@ -66,23 +66,6 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
     }
 
     private protected override RowComputer CreateComputer(DataViewRow input) => new Computer(this, input);
-
-    /// <summary>
-    /// Finds <paramref name="name"/> and checks it is a known-size vector of Single (of <paramref name="size"/> slots when
-    /// given); the messages follow ML.NET's wording.
-    /// </summary>
-    internal static DataViewSchema.Column CheckInput(DataViewSchema schema, string name, int size = 0)
-    {
-        DataViewSchema.Column column = schema.GetColumnOrNull(name)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find input column '{name}'");
-        if (column.Type is not VectorDataViewType { Size: > 0 } vector || vector.ItemType != NumberDataViewType.Single
-            || (size > 0 && vector.Size != size))
-        {
-            string expected = size > 0 ? $"Vector<Single, {size}>" : "known-size vector of Single";
-            throw new ArgumentOutOfRangeException(nameof(schema), $"Schema mismatch for input column '{name}': expected {expected}, got {column.Type}");
-        }
-        return column;
-    }
 
     private bool CarriesSlotNames(ColumnInfo c) => _settings.Operation != SoftSortingOperation.Sort && c.OutputSize == c.Size;
 

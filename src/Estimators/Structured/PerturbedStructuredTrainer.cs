@@ -55,7 +55,7 @@ public sealed class PerturbedStructuredTrainer : IEstimator<StructuredPrediction
 
     private (float[] X, float[] Y, int P, StructuredHead Head, string Features) Read(IDataView input, string role)
     {
-        DataViewSchema.Column label = Sorting.SoftSortingTransformer.CheckInput(input.Schema, _options.LabelColumnName);
+        DataViewSchema.Column label = VectorColumns.Require(input.Schema, _options.LabelColumnName);
         int d = ((VectorDataViewType)label.Type).Size;
         if (_kind == StructuredHeadKind.TopK && _parameter > d)
         {
@@ -75,18 +75,11 @@ public sealed class PerturbedStructuredTrainer : IEstimator<StructuredPrediction
     /// <summary>The output schema: the input plus Score and Prediction (Single vectors).</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var result = inputSchema.ToDictionary(c => c.Name);
-        foreach (string name in new[] { _options.FeatureColumnName, _options.LabelColumnName })
-        {
-            if (inputSchema.LastOrDefault(c => c.Name == name) is not { Name: not null })
-            {
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Could not find input column '{name}'");
-            }
-        }
-        var builder = new DataViewSchema.Builder();
-        builder.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 1));
-        builder.AddColumn(StructuredPredictionTransformer.PredictionColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
-        foreach (SchemaShape.Column c in ModelPersistence.MlNetInternals.ShapeOf(builder.ToSchema())) result[c.Name] = c;
-        return new SchemaShape(result.Values);
+        SchemaShapes.RequireSingleVector(inputSchema, _options.FeatureColumnName);
+        SchemaShapes.RequireSingleVector(inputSchema, _options.LabelColumnName);
+        var outputs = new DataViewSchema.Builder();
+        outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 1));
+        outputs.AddColumn(StructuredPredictionTransformer.PredictionColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
+        return SchemaShapes.Append(inputSchema, outputs);
     }
 }

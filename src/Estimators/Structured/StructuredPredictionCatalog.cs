@@ -65,9 +65,9 @@ public sealed class StructuredPredictionCatalog
         Func<float[], float[], (double, double)> score)
     {
         ArgumentNullException.ThrowIfNull(data);
-        DataViewSchema.Column label = Sorting.SoftSortingTransformer.CheckInput(data.Schema, labelColumnName);
+        DataViewSchema.Column label = VectorColumns.Require(data.Schema, labelColumnName);
         int d = ((VectorDataViewType)label.Type).Size;
-        DataViewSchema.Column predicted = Sorting.SoftSortingTransformer.CheckInput(data.Schema, predictionColumnName, d);
+        DataViewSchema.Column predicted = VectorColumns.Require(data.Schema, predictionColumnName, d);
         var y = new float[d];
         var yHat = new float[d];
         VBuffer<float> buffer = default;

@@ -25,8 +25,8 @@ namespace Microsoft.ML.Perturbed;
 /// </remarks>
 public sealed class PerturbedOptimizer
 {
-    private readonly Stack<Workspace> _workspaces = new();
-    private readonly Stack<RowJob> _jobs = new();
+    private readonly ObjectPool<Workspace> _workspaces;
+    private readonly ObjectPool<RowJob> _jobs;
 
     /// <summary>Creates a perturbed optimizer over <paramref name="oracle"/>.</summary>
     /// <exception cref="ArgumentException">An option is out of range (see <see cref="PerturbedOptimizerOptions"/>).</exception>
@@ -77,6 +77,8 @@ public sealed class PerturbedOptimizer
         VarianceReduction = options.VarianceReduction;
         Seed = options.Seed;
         MaxDegreeOfParallelism = options.MaxDegreeOfParallelism;
+        _workspaces = new ObjectPool<Workspace>(() => new Workspace(oracle.Dimension, oracle.OutputDimension));
+        _jobs = new ObjectPool<RowJob>(() => new RowJob(this));
     }
 
     /// <summary>The solver being smoothed.</summary>
@@ -211,7 +213,7 @@ public sealed class PerturbedOptimizer
         fixed (float* pCotangent = cotangent)
         fixed (float* pVjp = vjp)
         {
-            RowJob job = RentJob();
+            RowJob job = _jobs.Rent();
             job.Theta = pTheta;
             job.Solution = pSolution;
             job.Max = wantMax ? pMax : null;
@@ -228,43 +230,8 @@ public sealed class PerturbedOptimizer
             finally
             {
                 job.CotangentFunction = null;
-                lock (_jobs)
-                {
-                    _jobs.Push(job);
-                }
+                _jobs.Return(job);
             }
-        }
-    }
-
-    private RowJob RentJob()
-    {
-        lock (_jobs)
-        {
-            if (_jobs.Count > 0)
-            {
-                return _jobs.Pop();
-            }
-        }
-        return new RowJob(this);
-    }
-
-    private Workspace RentWorkspace()
-    {
-        lock (_workspaces)
-        {
-            if (_workspaces.Count > 0)
-            {
-                return _workspaces.Pop();
-            }
-        }
-        return new Workspace(Oracle.Dimension, Oracle.OutputDimension);
-    }
-
-    private void ReturnWorkspace(Workspace workspace)
-    {
-        lock (_workspaces)
-        {
-            _workspaces.Push(workspace);
         }
     }
 
@@ -409,7 +376,7 @@ public sealed class PerturbedOptimizer
 
         public void Execute(int start, int end)
         {
-            Workspace w = owner.RentWorkspace();
+            Workspace w = owner._workspaces.Rent();
             try
             {
                 for (int row = start; row < end; row++)
@@ -419,7 +386,7 @@ public sealed class PerturbedOptimizer
             }
             finally
             {
-                owner.ReturnWorkspace(w);
+                owner._workspaces.Return(w);
             }
         }
     }

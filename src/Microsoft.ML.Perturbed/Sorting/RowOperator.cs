@@ -61,7 +61,7 @@ public abstract class RowOperator : ISoftOperator
         int n = Dimension, dOut = OutputDimension;
         int batch = Guard.RowCount(values.Length, n, nameof(values));
         Guard.Rows(result.Length, batch, dOut, nameof(result));
-        FiniteRows(values, n, nameof(values));
+        Guard.Finite(values, n, nameof(values));
         if (mode != RowMode.Forward)
         {
             // VJP: g has the output's shape and Jᵀg the input's; JVP: t has the input's shape and J t the output's.
@@ -70,7 +70,7 @@ public abstract class RowOperator : ISoftOperator
                 : (n, dOut, "tangent", "jvp");
             Guard.Rows(direction.Length, batch, dirLength, dirName);
             Guard.Rows(derivative.Length, batch, derLength, derName);
-            FiniteRows(direction, dirLength, dirName);
+            Guard.Finite(direction, dirLength, dirName);
         }
         fixed (T* pValues = values)
         fixed (T* pResult = result)
@@ -86,17 +86,6 @@ public abstract class RowOperator : ISoftOperator
             finally
             {
                 job.Return();
-            }
-        }
-    }
-
-    private static void FiniteRows<T>(ReadOnlySpan<T> values, int n, string paramName) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!T.IsFinite(values[i]))
-            {
-                throw new ArgumentException($"Expected finite values, found {values[i]} at row {i / n}, column {i % n}.", paramName);
             }
         }
     }

@@ -120,13 +120,7 @@ public sealed class SinkhornSorting : RowOperator
     {
         Guard.Length(values.Length, Dimension, nameof(values), "one row");
         Guard.Length(plan.Length, Dimension * _targets.Length, nameof(plan), "n × m");
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!double.IsFinite(values[i]))
-            {
-                throw new ArgumentException($"Expected finite values, found {values[i]} at column {i}.", nameof(values));
-            }
-        }
+        Guard.Finite(values, Dimension, nameof(values));
         var w = (Workspace)CreateWorkspace();
         for (int i = 0; i < Dimension; i++) w.Signed[i] = _sign * values[i];
         Squash(w);

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>
@@ -40,21 +42,30 @@ public sealed class MlpModel : IScoreModel
     {
         int batch = Guard.RowCount(features.Length, Features, nameof(features));
         Guard.Rows(scores.Length, batch, Outputs, nameof(scores));
-        ReadOnlySpan<float> input = features;
-        float[]? hidden = null;
-        for (int l = 0; l < _layers.Length; l++)
+        // Hidden activations live in two pooled buffers used in turn, so scoring a row allocates nothing.
+        int widest = _layers.Take(_layers.Length - 1).Select(l => l.Outputs).DefaultIfEmpty(0).Max() * batch;
+        float[] a = ArrayPool<float>.Shared.Rent(widest), b = ArrayPool<float>.Shared.Rent(widest);
+        try
         {
-            AffineModel layer = _layers[l];
-            bool last = l == _layers.Length - 1;
-            float[] output = last ? [] : new float[batch * layer.Outputs];
-            Span<float> destination = last ? scores : output;
-            layer.Score(input, destination);
-            if (!last)
+            ReadOnlySpan<float> input = features;
+            for (int l = 0; l < _layers.Length; l++)
             {
+                AffineModel layer = _layers[l];
+                if (l == _layers.Length - 1)
+                {
+                    layer.Score(input, scores);
+                    break;
+                }
+                Span<float> output = (l % 2 == 0 ? a : b).AsSpan(0, batch * layer.Outputs);
+                layer.Score(input, output);
                 for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);   // ReLU
-                hidden = output;
-                input = hidden;
+                input = output;
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(a);
+            ArrayPool<float>.Shared.Return(b);
         }
     }
 }
