@@ -1,11 +1,16 @@
-// Perturbed Argmax / TopK(10) / Ranking forward passes for M × batch × d noisy scores, on a device or on the managed core.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.GpuBenchmarks -- [--device cpu|cuda] [--core] [--m 100] [--batch 4096] [--d 1000] [--repeats 5]
-// Prints time per call, perturbed elements per second, and the ratio to the memory-bandwidth floor of the bytes a fused
-// implementation must move (--bandwidth GB/s; H100 SXM ≈ 3350, H200 ≈ 4800).
+// GPU benchmark of the TorchSharp backend (bench/gpu/run-on-gpu.sh runs it on the GPU machine):
+//   perturbed Argmax / TopK(10) / Ranking, forward and forward + VJP, for M × batch × d noisy scores;
+//   Sinkhorn soft ranks, forward + backward; training throughput of the TorchSharp training backend vs the CPU one.
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.GpuBenchmarks -- [--device cpu|cuda] [--core]
+//       [--m 100] [--batch 4096] [--d 1000] [--repeats 5] [--bandwidth 3350] [--markdown results.md] [--skip-training]
+// --core times the managed core instead (the CPU baseline). Times are wall-clock per call after one warm-up, with the
+// device synchronized before the clock is read.
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Perturbed;
 using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Sorting;
+using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Perturbed.TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,50 +18,149 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
 int m = int.Parse(Arg("--m", "100")), batch = int.Parse(Arg("--batch", "4096")), d = int.Parse(Arg("--d", "1000")), repeats = int.Parse(Arg("--repeats", "5"));
 double bandwidth = double.Parse(Arg("--bandwidth", "3350")) * 1e9;
+string? markdown = Arg("--markdown", "") is { Length: > 0 } path ? path : null;
 bool core = args.Contains("--core");
 string deviceName = Arg("--device", "cpu");
 
 double elements = (double)m * batch * d;
-// A fused kernel reads θ once and writes ŷ once; an unfused one (this one) also writes and reads Z, θ + εZ and the
-// solutions: about 6 float passes over M × batch × d. The floor uses the unfused count, the bytes this code moves.
-double bytes = 6.0 * 4 * elements;
-Console.WriteLine($"shape M={m} batch={batch} d={d}: {elements / 1e6:F0} M perturbed elements; floor at {bandwidth / 1e9:F0} GB/s = {bytes / bandwidth * 1e3:F2} ms");
+// The unfused device code writes Z, reads it, writes θ + εZ, reads it in the head and writes the solutions, which the
+// mean reads again: about 6 float passes over M × batch × d. The floor is the time those bytes take at full bandwidth.
+double floorMs = 6.0 * 4 * elements / bandwidth * 1e3;
+var lines = new List<string>();
+void Report(string line) { Console.WriteLine(line); lines.Add(line); }
+Report($"shape M={m} batch={batch} d={d}: {elements / 1e6:F0} M perturbed elements; 6-pass bandwidth floor at {bandwidth / 1e9:F0} GB/s = {floorMs:F2} ms");
+
 var scores = new float[batch * d];
 var rng = new Random(1);
 for (int i = 0; i < scores.Length; i++) scores[i] = (float)rng.NextDouble();
+var heads = new (string Name, TorchHeadKind Kind, Func<Oracle> Oracle)[]
+{
+    ("Argmax", TorchHeadKind.Argmax, () => new ArgmaxOracle(d)),
+    ("TopK10", TorchHeadKind.TopK, () => new TopKOracle(d, 10)),
+    ("Ranking", TorchHeadKind.Ranking, () => new RankingOracle(d)),
+};
+
+double Time(Action<ulong> once, Action? synchronize = null)
+{
+    once(0);
+    synchronize?.Invoke();
+    var watch = Stopwatch.StartNew();
+    for (int r = 0; r < repeats; r++) once((ulong)r + 1);
+    synchronize?.Invoke();
+    return watch.Elapsed.TotalMilliseconds / repeats;
+}
+
+string Rate(double ms) => $"{elements / (ms / 1e3) / 1e6:F0} M/s";
 
 if (core)
 {
+    Report($"| managed core ({Environment.ProcessorCount} threads) | forward | forward + VJP |");
+    Report("|---|---|---|");
     var solution = new float[batch * d];
-    foreach ((string name, Oracle oracle) in new (string, Oracle)[] { ("Argmax", new ArgmaxOracle(d)), ("TopK10", new TopKOracle(d, 10)), ("Ranking", new RankingOracle(d)) })
+    var vjp = new float[batch * d];
+    var cotangent = new float[batch * d];
+    for (int i = 0; i < cotangent.Length; i++) cotangent[i] = (float)(rng.NextDouble() - 0.5);
+    foreach (var head in heads)
     {
-        var optimizer = new PerturbedOptimizer(oracle, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m });
-        optimizer.Forward(scores, solution);
-        var watch = Stopwatch.StartNew();
-        for (int r = 0; r < repeats; r++) optimizer.Forward(scores, solution, draw: (ulong)r);
-        double ms = watch.Elapsed.TotalMilliseconds / repeats;
-        Console.WriteLine($"core CPU ({Environment.ProcessorCount} threads) {name,-8} {ms,10:F1} ms  {elements / (ms / 1e3) / 1e6,10:F0} M elements/s");
+        var optimizer = new PerturbedOptimizer(head.Oracle(), new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m });
+        double forward = Time(draw => optimizer.Forward(scores, solution, draw: draw));
+        double both = Time(draw => optimizer.ForwardVjp(scores, cotangent, solution, vjp, draw: draw));
+        Report($"| {head.Name} | {forward:F1} ms ({Rate(forward)}) | {both:F1} ms ({Rate(both)}) |");
     }
+    if (!args.Contains("--skip-training")) Training(($"CPU core ({Environment.ProcessorCount} threads)", CpuTrainingBackend.Instance));
+    Save();
     return;
 }
 
 LibTorchRuntime.EnsureLoaded();
 Device device = deviceName == "cuda" ? TorchDevice.Select(0, fallbackToCpu: false) : CPU;
-Console.WriteLine($"device {device}, cuda available: {cuda.is_available()}");
-using Tensor theta = tensor(scores, [batch, d]).to(device);
-foreach ((string name, TorchHeadKind kind) in new[] { ("Argmax", TorchHeadKind.Argmax), ("TopK10", TorchHeadKind.TopK), ("Ranking", TorchHeadKind.Ranking) })
+Action? sync = device.type == TorchSharp.DeviceType.CUDA ? () => cuda.synchronize() : null;
+Report($"device {device}; CUDA available: {cuda.is_available()} ({(cuda.is_available() ? cuda.device_count() : 0)} device(s)); TorchSharp built for libtorch {__version__}");
+using (Tensor theta = tensor(scores, [batch, d]).to(device))
+using (Tensor g = (rand([batch, d], generator: new Generator(2)) - 0.5).to(device))
 {
-    var optimizer = new TorchPerturbedOptimizer(kind, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m }, device, k: 10);
-    void Once(ulong draw)
+    Report("");
+    Report($"| {device} | forward | × floor | forward + VJP | × floor |");
+    Report("|---|---|---|---|---|");
+    foreach (var head in heads)
     {
-        (Tensor y, Tensor f) = optimizer.Forward(theta, draw);
-        y.Dispose();
-        f.Dispose();
-        if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
+        var optimizer = new TorchPerturbedOptimizer(head.Kind, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m }, device, k: 10);
+        double forward = Time(draw =>
+        {
+            (Tensor y, Tensor f) = optimizer.Forward(theta, draw);
+            y.Dispose();
+            f.Dispose();
+        }, sync);
+        double both = Time(draw =>
+        {
+            (Tensor y, Tensor v) = optimizer.ForwardVjp(theta, g, draw);
+            y.Dispose();
+            v.Dispose();
+        }, sync);
+        Report($"| {head.Name} | {forward:F2} ms ({Rate(forward)}) | {forward / floorMs:F1} | {both:F2} ms ({Rate(both)}) | {both / floorMs:F1} |");
     }
-    Once(0);
-    var watch = Stopwatch.StartNew();
-    for (int r = 0; r < repeats; r++) Once((ulong)r + 1);
-    double ms = watch.Elapsed.TotalMilliseconds / repeats;
-    Console.WriteLine($"{device,-6} {name,-8} {ms,10:F2} ms  {elements / (ms / 1e3) / 1e6,10:F0} M elements/s  {ms / (bytes / bandwidth * 1e3),6:F1}× the bandwidth floor");
+}
+
+// Sinkhorn soft ranks on the device, forward + backward through the unrolled iterations.
+const int sinkhornN = 100, sinkhornIterations = 50;
+using (Tensor values = randn([batch, sinkhornN], generator: new Generator(3)).to(device))
+{
+    double ms = Time(_ =>
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = values.detach().requires_grad_(true);
+        TorchSinkhorn.Ranks(x, 0.05, sinkhornIterations).sum().backward();
+    }, sync);
+    Report("");
+    Report($"Sinkhorn soft ranks, batch {batch} × n {sinkhornN}, {sinkhornIterations} iterations, forward + backward: {ms:F2} ms ({batch / (ms / 1e3):F0} rows/s)");
+}
+
+if (!args.Contains("--skip-training"))
+{
+    Training(
+        ($"CPU core ({Environment.ProcessorCount} threads)", CpuTrainingBackend.Instance),
+        ($"TorchSharp {device}, affine", new TorchTrainingBackend(device)),
+        ($"TorchSharp {device}, MLP 256-256", new TorchTrainingBackend(device, 256, 256)));
+}
+Save();
+
+void Save()
+{
+    if (markdown is not null)
+    {
+        File.AppendAllLines(markdown, lines.Select(l => l.Length > 0 && !l.StartsWith('|') ? l + "  " : l).Append(""));
+    }
+}
+
+// Label ranking with the ranking head (d 10 labels, 20 features), one epoch over generated rows, M = 10.
+void Training(params (string Name, IStructuredTrainingBackend Backend)[] backends)
+{
+    const int labels = 10, features = 20, rows = 100_000;
+    var x = new float[rows * features];
+    var targets = new float[rows * labels];
+    var w = new double[labels * features];
+    for (int i = 0; i < w.Length; i++) w[i] = rng.NextDouble() * 2 - 1;
+    var s = new double[labels];
+    for (int r = 0; r < rows; r++)
+    {
+        for (int j = 0; j < features; j++) x[r * features + j] = (float)(rng.NextDouble() * 2 - 1);
+        for (int l = 0; l < labels; l++)
+        {
+            s[l] = 0;
+            for (int j = 0; j < features; j++) s[l] += w[l * features + j] * x[r * features + j];
+        }
+        for (int l = 0; l < labels; l++) targets[r * labels + l] = 1 + s.Count(v => v < s[l]);   // ascending ranks
+    }
+    Report("");
+    Report($"| training backend ({rows / 1000}k rows, d {labels}, {features} features, M 10, batch 256, 1 epoch) | rows/s |");
+    Report("|---|---|");
+    foreach ((string name, IStructuredTrainingBackend backend) in backends)
+    {
+        var options = new StructuredTrainerOptions { Samples = 10, BatchSize = 256, Epochs = 1, Seed = 1 };
+        // The warm-up is a whole epoch too: shorter ones leave the managed code partly unoptimized (tiered JIT).
+        backend.Train(new RankingOracle(labels), x, targets, features, options, default, default, null, default);
+        var watch = Stopwatch.StartNew();
+        backend.Train(new RankingOracle(labels), x, targets, features, options, default, default, null, default);
+        Report($"| {name} | {rows / watch.Elapsed.TotalSeconds / 1e3:F0} k |");
+    }
 }

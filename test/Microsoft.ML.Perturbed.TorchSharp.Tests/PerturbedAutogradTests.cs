@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 public class PerturbedAutogradTests
 {
     private static TorchPerturbedOptimizer Optimizer(TorchHeadKind head, int d, int m = 30, NoiseDistribution? noise = null) =>
-        new(head, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, Noise = noise ?? NoiseDistribution.Normal, Seed = 2 }, k: 2);
+        new(head, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, Noise = noise ?? NoiseDistribution.Normal, Seed = 2 }, TestDevice.Current, k: 2);
 
     [Fact]
     public void Perturbed_layer_backward_is_the_vjp_of_the_same_samples()
@@ -15,14 +15,14 @@ public class PerturbedAutogradTests
         var optimizer = Optimizer(TorchHeadKind.Ranking, 5);
         float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 0.5f, 1f, 0f, -1f, 2f, 0.4f];
         float[] g = [1f, -1f, 0.5f, 0f, 2f, -0.5f, 0.3f, 0.2f, -1f, 1f];
-        Tensor theta = tensor(values, [2, 5]).requires_grad_(true);
+        Tensor theta = tensor(values, [2, 5]).to(TestDevice.Current).requires_grad_(true);
         Tensor y = PerturbedAutograd.Perturbed(optimizer, theta, draw: 4);
-        (y * tensor(g, [2, 5])).sum().backward();
+        (y * tensor(g, [2, 5]).to(TestDevice.Current)).sum().backward();
         var expectedY = new float[10];
         var expectedVjp = new float[10];
         optimizer.ForwardVjp(values, g, expectedY, expectedVjp, draw: 4);
-        Assert.Equal(expectedY, y.detach().data<float>().ToArray());
-        float[] gradient = theta.grad!.data<float>().ToArray();
+        Assert.Equal(expectedY, y.detach().cpu().data<float>().ToArray());
+        float[] gradient = theta.grad!.cpu().data<float>().ToArray();
         for (int i = 0; i < 10; i++) Assert.Equal(expectedVjp[i], gradient[i], 5);
     }
 
@@ -32,12 +32,12 @@ public class PerturbedAutogradTests
         var optimizer = Optimizer(TorchHeadKind.TopK, 4);
         float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 1f, 0f, -1f, 2f, 0.2f, 0.1f, 0.4f, 0.3f];
         float[] target = [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0];
-        Tensor theta = tensor(values, [3, 4]).requires_grad_(true);
-        Tensor loss = PerturbedAutograd.FenchelYoungLoss(optimizer, theta, tensor(target, [3, 4]), draw: 9);
+        Tensor theta = tensor(values, [3, 4]).to(TestDevice.Current).requires_grad_(true);
+        Tensor loss = PerturbedAutograd.FenchelYoungLoss(optimizer, theta, tensor(target, [3, 4]).to(TestDevice.Current), draw: 9);
         loss.backward();
         var yHat = new float[12];
         optimizer.Forward(values, yHat, draw: 9);
-        float[] gradient = theta.grad!.data<float>().ToArray();
+        float[] gradient = theta.grad!.cpu().data<float>().ToArray();
         for (int i = 0; i < 12; i++) Assert.Equal((yHat[i] - target[i]) / 3, gradient[i], 6);
         Assert.Equal(0, loss.dim());
     }
@@ -55,8 +55,9 @@ public class PerturbedAutogradTests
             labels[r] = r % k;
             for (int j = 0; j < p; j++) xs[r * p + j] = (float)(rng.NextDouble() + (j == labels[r] ? 2 : 0));
         }
-        Tensor x = tensor(xs, [n, p]), onehot = nn.functional.one_hot(tensor(labels), k).to(ScalarType.Float32);
-        var model = nn.Sequential(("hidden", nn.Linear(p, 16)), ("relu", nn.ReLU()), ("out", nn.Linear(16, k)));
+        Device device = TestDevice.Current;
+        Tensor x = tensor(xs, [n, p]).to(device), y = tensor(labels).to(device), onehot = nn.functional.one_hot(y, k).to(ScalarType.Float32);
+        var model = nn.Sequential(("hidden", nn.Linear(p, 16)), ("relu", nn.ReLU()), ("out", nn.Linear(16, k))).to(device);
         var adam = optim.Adam(model.parameters(), lr: 0.05);
         var optimizer = Optimizer(TorchHeadKind.Argmax, k, m: 10, NoiseDistribution.Gumbel);
         for (int step = 0; step < 150; step++)
@@ -67,7 +68,7 @@ public class PerturbedAutogradTests
             adam.step();
         }
         using var noGrad = no_grad();
-        double accuracy = (model.forward(x).argmax(1) == tensor(labels)).to(ScalarType.Float32).mean().item<float>();
+        double accuracy = (model.forward(x).argmax(1) == y).to(ScalarType.Float32).mean().item<float>();
         Assert.True(accuracy > 0.95, $"accuracy {accuracy:F3}");
     }
 }

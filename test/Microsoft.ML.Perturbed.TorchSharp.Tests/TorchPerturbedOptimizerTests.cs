@@ -30,9 +30,9 @@ public class TorchPerturbedOptimizerTests
         const int d = 5, m = 40_000;
         const double eps = 0.8;
         float[] theta = [0.3f, -1.2f, 1.0f, 0.9f, -0.1f];
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel));
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel), TestDevice.Current);
         (Tensor y, Tensor f) = optimizer.Forward(tensor(theta, [1, d]));
-        float[] yHat = y.data<float>().ToArray();
+        float[] yHat = y.cpu().data<float>().ToArray();
         double max = theta.Max(v => v / eps), lse = max + Math.Log(theta.Sum(v => Math.Exp(v / eps - max)));
         for (int i = 0; i < d; i++)
         {
@@ -53,7 +53,7 @@ public class TorchPerturbedOptimizerTests
         float[] theta = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         Oracle oracle = kind == TorchHeadKind.Ranking ? new RankingOracle(d) : new TopKOracle(d, 3);
         var core = new PerturbedOptimizer(oracle, Options(0.5, m));
-        var device = new TorchPerturbedOptimizer(kind, d, Options(0.5, m), k: 3);
+        var device = new TorchPerturbedOptimizer(kind, d, Options(0.5, m), TestDevice.Current, k: 3);
         var a = new float[batch * d];
         var b = new float[batch * d];
         core.Forward(theta, a);
@@ -71,7 +71,7 @@ public class TorchPerturbedOptimizerTests
         const double eps = 0.7;
         float[] theta = [0.2f, -0.4f, 0.9f, 0.1f];
         float[] g = [1f, -2f, 0.5f, 0.3f];
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel));
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel), TestDevice.Current);
         var y = new float[d];
         var vjp = new float[d];
         optimizer.ForwardVjp(theta, g, y, vjp);
@@ -91,7 +91,7 @@ public class TorchPerturbedOptimizerTests
     {
         var rng = new System.Random(4);
         float[] theta = Enumerable.Range(0, 3 * 6).Select(_ => (float)rng.NextDouble()).ToArray();
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Ranking, 6, Options(0.3, 50));
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Ranking, 6, Options(0.3, 50), TestDevice.Current);
         var a = new float[18];
         var b = new float[18];
         var c = new float[18];
@@ -112,8 +112,15 @@ public class TorchPerturbedOptimizerTests
             Assert.Equal(DeviceType.CPU, TorchDevice.Select(0, fallbackToCpu: true).type);
             Assert.Contains("FallbackToCpu", Assert.Throws<InvalidOperationException>(() => TorchDevice.Select(0, fallbackToCpu: false)).Message);
         }
+        else
+        {
+            Assert.Equal(DeviceType.CUDA, TorchDevice.Select(0, fallbackToCpu: false).type);
+            int missing = cuda.device_count();   // one past the last device
+            Assert.Equal(DeviceType.CPU, TorchDevice.Select(missing, fallbackToCpu: true).type);
+            Assert.Contains($"only {missing} device(s)", Assert.Throws<InvalidOperationException>(() => TorchDevice.Select(missing, fallbackToCpu: false)).Message);
+        }
         Assert.Throws<ArgumentOutOfRangeException>(() => TorchDevice.Select(-1, true));
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, Options(1, 4));
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, Options(1, 4), TestDevice.Current);
         Assert.Throws<ArgumentException>(() => optimizer.Forward(zeros(2, 4)));
         Assert.Throws<ArgumentException>(() => optimizer.Forward(tensor(new float[] { 1, float.NaN, 0 }, [1, 3])));
         Assert.Throws<ArgumentException>(() => optimizer.Forward(new float[4], new float[4]));
@@ -133,7 +140,7 @@ public class TorchMatchingHeadTests
         float[] theta = Enumerable.Range(0, 2 * n * n).Select(_ => (float)rng.NextDouble()).ToArray();
         var options = new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = m, Seed = 1 };
         var core = new PerturbedOptimizer(new Oracles.MatchingOracle(n), options);
-        var device = new TorchPerturbedOptimizer(TorchHeadKind.Matching, n * n, options);
+        var device = new TorchPerturbedOptimizer(TorchHeadKind.Matching, n * n, options, TestDevice.Current);
         var a = new float[theta.Length];
         var b = new float[theta.Length];
         core.Forward(theta, a);

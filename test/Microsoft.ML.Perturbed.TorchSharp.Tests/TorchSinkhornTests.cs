@@ -21,10 +21,10 @@ public class TorchSinkhornTests
         var expectedVjp = new double[n];
         core.ForwardVjp(row, g, expected, expectedVjp);
 
-        Tensor x = tensor(row, [1, n]).requires_grad_(true);   // float64 on the device, to compare with the core's doubles
+        Tensor x = tensor(row, [1, n]).to(TestDevice.Current).requires_grad_(true);   // float64 on the device, to compare with the core's doubles
         Tensor y = output == SinkhornOutput.Rank ? TorchSinkhorn.Ranks(x, eps, iterations, direction) : TorchSinkhorn.Sort(x, eps, iterations, direction);
-        (y * tensor(g, [1, n])).sum().backward();
-        double[] actual = y.detach().data<double>().ToArray(), vjp = x.grad!.data<double>().ToArray();
+        (y * tensor(g, [1, n]).to(TestDevice.Current)).sum().backward();
+        double[] actual = y.detach().cpu().data<double>().ToArray(), vjp = x.grad!.cpu().data<double>().ToArray();
         for (int i = 0; i < n; i++)
         {
             Assert.Equal(expected[i], actual[i], 8);
@@ -35,9 +35,9 @@ public class TorchSinkhornTests
     [Fact]
     public void Ranks_tend_to_hard_ranks_and_bad_arguments_throw()
     {
-        Tensor ranks = TorchSinkhorn.Ranks(tensor(new float[] { 0.7f, -1.3f, 2.2f, 0.1f, 1.5f, -0.4f }, [1, 6]), 1e-3, 2000);
+        Tensor ranks = TorchSinkhorn.Ranks(tensor(new float[] { 0.7f, -1.3f, 2.2f, 0.1f, 1.5f, -0.4f }, [1, 6]).to(TestDevice.Current), 1e-3, 2000);
         float[] expected = [4, 1, 6, 3, 5, 2];
-        float[] actual = ranks.data<float>().ToArray();
+        float[] actual = ranks.cpu().data<float>().ToArray();
         for (int i = 0; i < 6; i++) Assert.Equal(expected[i], actual[i], 1);
         Assert.Throws<ArgumentException>(() => TorchSinkhorn.Ranks(zeros(3)));
         Assert.Throws<ArgumentOutOfRangeException>(() => TorchSinkhorn.Ranks(zeros(1, 3), epsilon: 0));

@@ -52,7 +52,7 @@ public class TorchTrainingBackendTests
         var ml = new MLContext(seed: 1);
         IDataView data = Ranking(ml, 450, 10, 6, seed: 2);
         double cpu = CrossValidatedSpearman(ml, data, null);
-        double device = CrossValidatedSpearman(ml, data, new TorchTrainingBackend());
+        double device = CrossValidatedSpearman(ml, data, new TorchTrainingBackend(TestDevice.Current));
         Assert.True(cpu > 0.85 && device > 0.85, $"Spearman CPU {cpu:F3}, device {device:F3}");
         Assert.True(Math.Abs(cpu - device) < 0.05, $"Spearman CPU {cpu:F3}, device {device:F3}");
     }
@@ -63,7 +63,7 @@ public class TorchTrainingBackendTests
         var ml = new MLContext(seed: 1);
         IDataView data = Ranking(ml, 300, 8, 5, seed: 3);
         LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(
-            new PerturbedLabelRankingOptions { Epochs = 30, Seed = 2, Backend = new TorchTrainingBackend(hiddenLayers: [32]) }).Fit(data);
+            new PerturbedLabelRankingOptions { Epochs = 30, Seed = 2, Backend = new TorchTrainingBackend(TestDevice.Current, 32) }).Fit(data);
         var mlp = Assert.IsType<MlpModel>(model.Model);
         Assert.Equal([8, 32], mlp.Layers.Select(l => l.Features));
         Assert.True(ml.LabelRanking().Evaluate(model.Transform(data)).Spearman > 0.8);
@@ -94,7 +94,7 @@ public class TorchTrainingBackendTests
         double Accuracy(IStructuredTrainingBackend? backend) => ml.MulticlassClassification.Evaluate(
             ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 20, Seed = 1, Backend = backend })
                 .Fit(data).Transform(data)).MicroAccuracy;
-        double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend());
+        double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend(TestDevice.Current));
         Assert.True(Math.Abs(cpu - device) < 0.03, $"accuracy CPU {cpu:F3}, device {device:F3}");
         Assert.True(device > 0.8, $"device accuracy {device:F3}");
     }
@@ -105,11 +105,11 @@ public class TorchTrainingBackendTests
         var backend = new TorchTrainingBackend();
         float[] x = [1, 2, 3, 4];
         Assert.Contains("CPU backend", Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.GridShortestPathOracle(2, 2), x, [1, 1, 0, 1, 1, 0, 1, 1], 2,
-            new StructuredTrainerOptions(), default, default, null, default)).Message);
+            new StructuredTrainerOptions(), default, default, null, TestContext.Current.CancellationToken)).Message);
         Assert.Contains("CPU backend", Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
-            new StructuredTrainerOptions { Loss = StructuredLossKind.Blackbox }, default, default, null, default)).Message);
+            new StructuredTrainerOptions { Loss = StructuredLossKind.Blackbox }, default, default, null, TestContext.Current.CancellationToken)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new TorchTrainingBackend(null, 0).Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
-            new StructuredTrainerOptions(), default, default, null, default));
+            new StructuredTrainerOptions(), default, default, null, TestContext.Current.CancellationToken));
     }
 }
 
@@ -123,6 +123,10 @@ public class TorchDeviceFromContextTests
         {
             Assert.Equal(global::TorchSharp.DeviceType.CPU, TorchTrainingBackend.ForContext(new MLContext { GpuDeviceId = 0, FallbackToCpu = true }).Device.type);
             Assert.Throws<InvalidOperationException>(() => TorchTrainingBackend.ForContext(new MLContext { GpuDeviceId = 0, FallbackToCpu = false }));
+        }
+        else
+        {
+            Assert.Equal(global::TorchSharp.DeviceType.CUDA, TorchTrainingBackend.ForContext(new MLContext { GpuDeviceId = 0, FallbackToCpu = false }).Device.type);
         }
     }
 }
