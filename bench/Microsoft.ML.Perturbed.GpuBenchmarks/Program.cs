@@ -2,7 +2,7 @@
 //   perturbed Argmax / TopK(10) / Ranking, forward and forward + VJP, for M × batch × d noisy scores;
 //   Sinkhorn soft ranks, forward + backward; training throughput of the TorchSharp training backend vs the CPU one.
 //   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.GpuBenchmarks -- [--device cpu|cuda] [--core]
-//       [--m 100] [--batch 4096] [--d 1000] [--repeats 5] [--bandwidth 3350] [--markdown results.md] [--skip-training]
+//       [--m 100] [--batch 4096] [--d 1000] [--chunk 0] [--repeats 5] [--bandwidth 3350] [--markdown results.md] [--skip-training]
 // --core times the managed core instead (the CPU baseline). Times are wall-clock per call after one warm-up, with the
 // device synchronized before the clock is read.
 using System.Diagnostics;
@@ -17,6 +17,7 @@ using static TorchSharp.torch;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
 int m = int.Parse(Arg("--m", "100")), batch = int.Parse(Arg("--batch", "4096")), d = int.Parse(Arg("--d", "1000")), repeats = int.Parse(Arg("--repeats", "5"));
+int samplesPerChunk = int.Parse(Arg("--chunk", "0"));   // TorchPerturbedOptimizer.SamplesPerChunk; 0 = automatic (≤ 2²⁷ values)
 double bandwidth = double.Parse(Arg("--bandwidth", "3350")) * 1e9;
 string? markdown = Arg("--markdown", "") is { Length: > 0 } path ? path : null;
 bool core = args.Contains("--core");
@@ -80,11 +81,14 @@ using (Tensor theta = tensor(scores, [batch, d]).to(device))
 using (Tensor g = (rand([batch, d], generator: new Generator(2)) - 0.5).to(device))
 {
     Report("");
+    int chunk = samplesPerChunk > 0 ? Math.Min(samplesPerChunk, m) : (int)Math.Clamp((1L << 27) / ((long)batch * d), 1, m);
+    Report($"samples per chunk: {chunk} ({(m + chunk - 1) / chunk} chunk(s) of M = {m})");
+    Report("");
     Report($"| {device} | forward | × floor | forward + VJP | × floor |");
     Report("|---|---|---|---|---|");
     foreach (var head in heads)
     {
-        var optimizer = new TorchPerturbedOptimizer(head.Kind, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m }, device, k: 10);
+        var optimizer = new TorchPerturbedOptimizer(head.Kind, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m }, device, k: 10) { SamplesPerChunk = samplesPerChunk };
         double forward = Time(draw =>
         {
             (Tensor y, Tensor f) = optimizer.Forward(theta, draw);

@@ -10,8 +10,9 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 public static class PerturbedAutograd
 {
     /// <summary>
-    /// ŷ_ε(θ) as a differentiable layer: backward is the score-function VJP from the forward samples (kept on the device,
-    /// M × batch × d), with no extra solve.
+    /// ŷ_ε(θ) as a differentiable layer: backward is the score-function VJP from the forward samples — kept on the device
+    /// when the batch is solved in one chunk (no extra solve), solved again chunk by chunk otherwise (see
+    /// <see cref="TorchPerturbedOptimizer.SamplesPerChunk"/>).
     /// </summary>
     /// <param name="optimizer">The device optimizer (head, ε, M, noise, seed).</param>
     /// <param name="theta">Scores [batch, d], typically the output of a model.</param>
@@ -46,17 +47,35 @@ public static class PerturbedAutograd
             var optimizer = (TorchPerturbedOptimizer)vars[1];
             var draw = (ulong)vars[2];
             using var noGrad = no_grad();
-            (Tensor y, _, Tensor z) = optimizer.Solve(theta.detach(), draw);
-            ctx.save_for_backward([y, z]);
+            Tensor th = optimizer.Prepare(theta.detach());
             ctx.save_data("optimizer", optimizer);
-            return y.mean([0]).to(theta.dtype).to(theta.device);
+            ctx.save_data("draw", draw);
+            Tensor solution;
+            if (optimizer.SingleChunk(th.shape[0]))
+            {
+                // One chunk: keep its samples for backward (no second solve).
+                (Tensor y, _, Tensor z) = optimizer.SolveChunk(th, draw, 0, optimizer.Samples);
+                ctx.save_for_backward([y, z]);
+                solution = y.sum([0]).div_(optimizer.Samples);
+            }
+            else
+            {
+                // Several chunks: keep θ only and solve the same samples again in backward (memory stays per chunk).
+                (solution, Tensor max) = optimizer.Forward(th, draw);
+                max.Dispose();
+                ctx.save_for_backward([th]);
+            }
+            return solution.to(theta.dtype).to(theta.device);
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
             List<Tensor> saved = ctx.get_saved_variables();
             var optimizer = (TorchPerturbedOptimizer)ctx.get_data("optimizer");
-            Tensor vjp = optimizer.Vjp(saved[0], saved[1], gradOutput.to(ScalarType.Float32).to(optimizer.Device));
+            Tensor g = gradOutput.to(ScalarType.Float32).to(optimizer.Device);
+            Tensor vjp = saved.Count == 2
+                ? optimizer.VjpSum(saved[0], saved[1], g).div_(optimizer.Samples * optimizer.Epsilon)
+                : optimizer.Vjp(saved[0], g, (ulong)ctx.get_data("draw"));
             // One gradient per argument of apply (θ, optimizer, draw); only θ has one.
             return [vjp.to(gradOutput.dtype).to(gradOutput.device), null!, null!];
         }
@@ -73,12 +92,11 @@ public static class PerturbedAutograd
             var optimizer = (TorchPerturbedOptimizer)vars[2];
             var draw = (ulong)vars[3];
             using var noGrad = no_grad();
-            Tensor th = theta.detach().to(ScalarType.Float32).to(optimizer.Device);
-            Tensor y = target.to(ScalarType.Float32).to(optimizer.Device);
-            (Tensor samples, Tensor u, _) = optimizer.Solve(th, draw);
-            Tensor perturbedMax = (samples * u).sum(-1).mean([0]);              // F̂ per row
+            Tensor th = optimizer.Prepare(theta.detach());
+            Tensor y = optimizer.Cotangent(target, th, "target");
+            (Tensor solution, Tensor perturbedMax) = optimizer.Forward(th, draw);   // ŷ and F̂ per row
             Tensor loss = (perturbedMax - (th * y).sum(-1)).mean();
-            ctx.save_for_backward([(samples.mean([0]) - y) / th.shape[0]]);   // ∂mean loss/∂θ = (ŷ − y)/batch
+            ctx.save_for_backward([(solution - y) / th.shape[0]]);            // ∂mean loss/∂θ = (ŷ − y)/batch
             return loss.to(theta.dtype).to(theta.device);
         }
 

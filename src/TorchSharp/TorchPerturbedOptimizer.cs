@@ -5,9 +5,10 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Perturbed.TorchSharp;
 
 /// <summary>
-/// The perturbed optimizer of the core (Berthet et al. 2020) with the whole M × batch × d perturbation batch on a
-/// TorchSharp device: noise drawn on the device from a seeded generator, the head solved on the device (argmax, top-k,
-/// ranking), and ŷ_ε, F̂_ε and the VJP (1/(Mε)) Σ ⟨yₘ, g⟩ ∇ν(Zₘ) from the same samples. The formulas and conventions are
+/// The perturbed optimizer of the core (Berthet et al. 2020) with the M × batch × d perturbation batch on a TorchSharp
+/// device, in chunks of samples (<see cref="SamplesPerChunk"/>): noise drawn on the device from seeded generators, the
+/// head solved on the device (argmax, top-k, ranking; matching on the host), and ŷ_ε, F̂_ε and the VJP
+/// (1/(Mε)) Σ ⟨yₘ, g⟩ ∇ν(Zₘ) from the same samples. The formulas and conventions are
 /// the core's, so results agree with <see cref="PerturbedOptimizer"/> within Monte-Carlo error (not bit for bit: the
 /// noise streams differ).
 /// </summary>
@@ -73,32 +74,91 @@ public sealed class TorchPerturbedOptimizer
     /// <summary>The device.</summary>
     public Device Device { get; }
 
+    /// <summary>
+    /// Samples per chunk: the M samples are drawn, solved and reduced this many at a time, so the device holds a few
+    /// chunk × batch × d tensors instead of M × batch × d ones. 0 (default) picks the largest chunk of at most 2²⁷ values
+    /// (512 MB per float tensor). Results do not depend on it beyond float rounding: sample m's noise comes from its own
+    /// generator, seeded by (seed, draw, m).
+    /// </summary>
+    public int SamplesPerChunk
+    {
+        get => _samplesPerChunk;
+        init
+        {
+            if (value < 0) throw new ArgumentOutOfRangeException(nameof(SamplesPerChunk), value, "'SamplesPerChunk' must be 0 (automatic) or more.");
+            _samplesPerChunk = value;
+        }
+    }
+
+    private readonly int _samplesPerChunk;
+    private const long AutomaticChunkValues = 1L << 27;
+
     /// <summary>ŷ_ε(θ) and F̂_ε(θ) for θ of shape [batch, d] (on any device; computed on <see cref="Device"/>).</summary>
     public (Tensor Solution, Tensor PerturbedMax) Forward(Tensor theta, ulong draw = 0)
     {
         using var scope = NewDisposeScope();
-        (Tensor y, Tensor u, _) = Solve(theta, draw);
-        Tensor solution = y.mean([0]);
-        Tensor max = (y * u).sum(-1).mean([0]);
-        return (solution.MoveToOuterDisposeScope(), max.MoveToOuterDisposeScope());
+        Tensor th = Prepare(theta);
+        Tensor solution = zeros_like(th), max = zeros([th.shape[0]], ScalarType.Float32, Device);
+        foreach ((int start, int count) in Chunks(th.shape[0]))
+        {
+            using var chunk = NewDisposeScope();
+            (Tensor y, Tensor u, _) = SolveChunk(th, draw, start, count);
+            solution.add_(y.sum([0]));
+            max.add_((y * u).sum(-1).sum([0]));
+        }
+        return (solution.div_(Samples).MoveToOuterDisposeScope(), max.div_(Samples).MoveToOuterDisposeScope());
     }
 
     /// <summary>ŷ_ε(θ) and the VJP Jᵀg = (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) from the same samples; θ and g of shape [batch, d].</summary>
     public (Tensor Solution, Tensor Vjp) ForwardVjp(Tensor theta, Tensor cotangent, ulong draw = 0)
     {
         using var scope = NewDisposeScope();
-        (Tensor y, _, Tensor z) = Solve(theta, draw);
-        Tensor g = cotangent.to(ScalarType.Float32).to(Device);
-        Tensor vjp = Vjp(y, z, g);
-        return (y.mean([0]).MoveToOuterDisposeScope(), vjp.MoveToOuterDisposeScope());
+        Tensor th = Prepare(theta);
+        Tensor g = Cotangent(cotangent, th);
+        Tensor solution = zeros_like(th), vjp = zeros_like(th);
+        foreach ((int start, int count) in Chunks(th.shape[0]))
+        {
+            using var chunk = NewDisposeScope();
+            (Tensor y, _, Tensor z) = SolveChunk(th, draw, start, count);
+            solution.add_(y.sum([0]));
+            vjp.add_(VjpSum(y, z, g));
+        }
+        return (solution.div_(Samples).MoveToOuterDisposeScope(), vjp.div_(Samples * Epsilon).MoveToOuterDisposeScope());
     }
 
-    /// <summary>Jᵀg = (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) for samples y, z of shape [M, batch, d] and g of shape [batch, d].</summary>
-    internal Tensor Vjp(Tensor y, Tensor z, Tensor g)
+    /// <summary>The VJP alone, solving the chunks again (the perturbed layer's backward when its samples were not kept).</summary>
+    internal Tensor Vjp(Tensor th, Tensor g, ulong draw)
     {
-        Tensor weights = (y * g.unsqueeze(0)).sum(-1, keepdim: true);   // ⟨yₘ, g⟩: [M, batch, 1]
+        using var scope = NewDisposeScope();
+        Tensor vjp = zeros_like(th);
+        foreach ((int start, int count) in Chunks(th.shape[0]))
+        {
+            using var chunk = NewDisposeScope();
+            (Tensor y, _, Tensor z) = SolveChunk(th, draw, start, count);
+            vjp.add_(VjpSum(y, z, g));
+        }
+        return vjp.div_(Samples * Epsilon).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) over the samples of a chunk, y and z of shape [count, batch, d], g of shape [batch, d].</summary>
+    internal Tensor VjpSum(Tensor y, Tensor z, Tensor g)
+    {
+        Tensor weights = (y * g.unsqueeze(0)).sum(-1, keepdim: true);   // ⟨yₘ, g⟩: [count, batch, 1]
         Tensor score = Noise is GumbelNoise ? 1 - (-z).exp() : z;          // ∇ν(Z)
-        return (weights * score).mean([0]) / Epsilon;
+        return (weights * score).sum([0]);
+    }
+
+    /// <summary>Whether a batch of this many rows is solved in one chunk (so its samples can be kept for a backward pass).</summary>
+    internal bool SingleChunk(long batch) => ChunkSize(batch) >= Samples;
+
+    /// <summary>Checks that a tensor paired with θ (a cotangent, a target) has θ's shape; returns it as float32 on the device.</summary>
+    internal Tensor Cotangent(Tensor cotangent, Tensor th, string name = "cotangent")
+    {
+        if (!cotangent.shape.SequenceEqual(th.shape))
+        {
+            throw new ArgumentException($"Expected '{name}' of shape [{string.Join(", ", th.shape)}] like the scores, got [{string.Join(", ", cotangent.shape)}].", name);
+        }
+        return cotangent.to(ScalarType.Float32).to(Device);
     }
 
     /// <summary>Single-precision batches in and out, for code without tensors (copies to and from the device).</summary>
@@ -162,25 +222,52 @@ public sealed class TorchPerturbedOptimizer
         return zeros_like(u).scatter_(-1, order, positions);
     }
 
-    /// <summary>Draws Z [M, batch, d] on the device, perturbs and solves: returns the solutions, the perturbed scores and Z.</summary>
-    internal (Tensor Y, Tensor U, Tensor Z) Solve(Tensor theta, ulong draw)
+    /// <summary>Checks θ [batch, d] and returns it as float32 on the device.</summary>
+    internal Tensor Prepare(Tensor theta)
     {
-        if (theta.dim() != 2 || theta.shape[1] != Dimension)
+        if (theta.dim() != 2 || theta.shape[1] != Dimension || theta.shape[0] == 0)
         {
-            throw new ArgumentException($"Expected scores of shape [batch, {Dimension}], got [{string.Join(", ", theta.shape)}].", nameof(theta));
+            throw new ArgumentException($"Expected scores of shape [batch, {Dimension}] with batch ≥ 1, got [{string.Join(", ", theta.shape)}].", nameof(theta));
         }
         Tensor th = theta.to(ScalarType.Float32).to(Device);
         if (!th.isfinite().all().item<bool>())
         {
             throw new ArgumentException("Expected finite scores, found NaN or infinity.", nameof(theta));
         }
+        return th;
+    }
+
+    private int ChunkSize(long batch) =>
+        _samplesPerChunk > 0 ? Math.Min(_samplesPerChunk, Samples) : (int)Math.Clamp(AutomaticChunkValues / (batch * Dimension), 1, Samples);
+
+    /// <summary>The (first sample, count) of each chunk of the M samples.</summary>
+    internal IEnumerable<(int Start, int Count)> Chunks(long batch)
+    {
+        int size = ChunkSize(batch);
+        for (int start = 0; start < Samples; start += size) yield return (start, Math.Min(size, Samples - start));
+    }
+
+    /// <summary>
+    /// Draws Z for samples [start, start + count) on the device, perturbs θ (float32 on the device) and solves: returns
+    /// the solutions, the perturbed scores and Z, each [count, batch, d].
+    /// </summary>
+    internal (Tensor Y, Tensor U, Tensor Z) SolveChunk(Tensor th, ulong draw, int start, int count)
+    {
         long batch = th.shape[0];
-        // One generator per call, seeded from (seed, draw): equal draws reuse the same noise (common random numbers).
-        using var generator = new Generator((ulong)(uint)Seed * 0x9E3779B97F4A7C15UL ^ draw, Device);
-        long[] shape = [Samples, batch, Dimension];
-        Tensor z = Noise is GumbelNoise
-            ? -(-rand(shape, ScalarType.Float32, Device, generator: generator).clamp_min(1e-12).log()).log()
-            : randn(shape, ScalarType.Float32, Device, generator: generator);
+        Tensor z = empty([count, batch, Dimension], ScalarType.Float32, Device);
+        for (int i = 0; i < count; i++)
+        {
+            // Sample m from its own generator seeded by (seed, draw, m): equal draws reuse the same noise (common random
+            // numbers) and the chunking does not change it.
+            using var generator = new Generator(SampleSeed(draw, start + i), Device);
+            using Tensor slice = z[i];
+            if (Noise is GumbelNoise) slice.uniform_(0, 1, generator);
+            else slice.normal_(0, 1, generator);
+        }
+        if (Noise is GumbelNoise)
+        {
+            z = -(-z.clamp_min_(1e-12).log_()).log_();   // G = −log(−log U)
+        }
         Tensor u = th.unsqueeze(0) + z * Epsilon;
         Tensor y = Head switch
         {
@@ -190,5 +277,17 @@ public sealed class TorchPerturbedOptimizer
             _ => Ranks(u),
         };
         return (y, u, z);
+    }
+
+    /// <summary>A SplitMix64 finalizer over (seed, draw, sample): distinct, well-mixed generator seeds.</summary>
+    private ulong SampleSeed(ulong draw, int sample)
+    {
+        static ulong Mix(ulong x)
+        {
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+            return x ^ (x >> 31);
+        }
+        return Mix(Mix(Mix((uint)Seed + 0x9E3779B97F4A7C15UL) ^ draw) ^ (ulong)sample);
     }
 }

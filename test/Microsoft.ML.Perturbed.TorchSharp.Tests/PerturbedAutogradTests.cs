@@ -6,13 +6,18 @@ namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 
 public class PerturbedAutogradTests
 {
-    private static TorchPerturbedOptimizer Optimizer(TorchHeadKind head, int d, int m = 30, NoiseDistribution? noise = null) =>
-        new(head, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, Noise = noise ?? NoiseDistribution.Normal, Seed = 2 }, TestDevice.Current, k: 2);
+    private static TorchPerturbedOptimizer Optimizer(TorchHeadKind head, int d, int m = 30, NoiseDistribution? noise = null, int chunk = 0) =>
+        new(head, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, Noise = noise ?? NoiseDistribution.Normal, Seed = 2 }, TestDevice.Current, k: 2)
+        {
+            SamplesPerChunk = chunk,
+        };
 
-    [Fact]
-    public void Perturbed_layer_backward_is_the_vjp_of_the_same_samples()
+    [Theory]
+    [InlineData(0)]    // one chunk: backward uses the kept samples
+    [InlineData(7)]    // several chunks: backward solves the same samples again
+    public void Perturbed_layer_backward_is_the_vjp_of_the_same_samples(int samplesPerChunk)
     {
-        var optimizer = Optimizer(TorchHeadKind.Ranking, 5);
+        var optimizer = Optimizer(TorchHeadKind.Ranking, 5, chunk: samplesPerChunk);
         float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 0.5f, 1f, 0f, -1f, 2f, 0.4f];
         float[] g = [1f, -1f, 0.5f, 0f, 2f, -0.5f, 0.3f, 0.2f, -1f, 1f];
         Tensor theta = tensor(values, [2, 5]).to(TestDevice.Current).requires_grad_(true);
@@ -26,10 +31,12 @@ public class PerturbedAutogradTests
         for (int i = 0; i < 10; i++) Assert.Equal(expectedVjp[i], gradient[i], 5);
     }
 
-    [Fact]
-    public void Fenchel_young_loss_gradient_is_the_perturbed_solution_minus_the_target_over_the_batch()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void Fenchel_young_loss_gradient_is_the_perturbed_solution_minus_the_target_over_the_batch(int samplesPerChunk)
     {
-        var optimizer = Optimizer(TorchHeadKind.TopK, 4);
+        var optimizer = Optimizer(TorchHeadKind.TopK, 4, chunk: samplesPerChunk);
         float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 1f, 0f, -1f, 2f, 0.2f, 0.1f, 0.4f, 0.3f];
         float[] target = [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0];
         Tensor theta = tensor(values, [3, 4]).to(TestDevice.Current).requires_grad_(true);
@@ -40,6 +47,7 @@ public class PerturbedAutogradTests
         float[] gradient = theta.grad!.cpu().data<float>().ToArray();
         for (int i = 0; i < 12; i++) Assert.Equal((yHat[i] - target[i]) / 3, gradient[i], 6);
         Assert.Equal(0, loss.dim());
+        Assert.Contains("'target'", Assert.Throws<ArgumentException>(() => PerturbedAutograd.FenchelYoungLoss(optimizer, theta, zeros(3, 5))).Message);
     }
 
     [Fact]

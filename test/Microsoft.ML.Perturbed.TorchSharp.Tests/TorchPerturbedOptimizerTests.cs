@@ -103,6 +103,40 @@ public class TorchPerturbedOptimizerTests
         Assert.All(Enumerable.Range(0, 3), r => Assert.Equal(21f, a.Skip(r * 6).Take(6).Sum(), 3));   // ranks sum to d(d+1)/2
     }
 
+    [Theory]
+    [InlineData(TorchHeadKind.Ranking, false)]
+    [InlineData(TorchHeadKind.Argmax, true)]
+    [InlineData(TorchHeadKind.TopK, false)]
+    public void Chunking_the_samples_changes_memory_not_results(TorchHeadKind kind, bool gumbel)
+    {
+        const int d = 7, batch = 5, m = 10;
+        var rng = new System.Random(6);
+        float[] theta = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] g = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        (float[] Y, float[] F, float[] Vjp) Run(int chunk)
+        {
+            var optimizer = new TorchPerturbedOptimizer(kind, d, Options(0.4, m, gumbel ? NoiseDistribution.Gumbel : null), TestDevice.Current, k: 2) { SamplesPerChunk = chunk };
+            (Tensor y, Tensor f) = optimizer.Forward(tensor(theta, [batch, d]), draw: 3);
+            var yv = new float[batch * d];
+            var vjp = new float[batch * d];
+            optimizer.ForwardVjp(theta, g, yv, vjp, draw: 3);
+            Assert.Equal(y.cpu().data<float>().ToArray(), yv);   // Forward and ForwardVjp use the same samples
+            return (yv, f.cpu().data<float>().ToArray(), vjp);
+        }
+        var whole = Run(0);   // automatic: one chunk at this size
+        foreach (int chunk in new[] { 1, 3, m, 4 * m })
+        {
+            var chunked = Run(chunk);
+            for (int i = 0; i < whole.Y.Length; i++)
+            {
+                Assert.Equal(whole.Y[i], chunked.Y[i], 5);
+                Assert.Equal(whole.Vjp[i], chunked.Vjp[i], 4);
+            }
+            for (int r = 0; r < batch; r++) Assert.Equal(whole.F[r], chunked.F[r], 5);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(kind, d, Options(0.4, m), TestDevice.Current, k: 2) { SamplesPerChunk = -1 });
+    }
+
     [Fact]
     public void Device_selection_and_bad_input_errors()
     {
