@@ -16,7 +16,8 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// Heads: argmax, top-k and ranking (with the default reference) run on the device; matching solves its perturbed
 /// assignments on the host with the exact CPU oracle; other oracles train with the CPU backend.
 /// Losses: Fenchel-Young, perturbed + squared, squared on scores (blackbox is CPU only). L2 is applied as weight decay
-/// (on weights and biases). Results are deterministic for a seed on the CPU; GPU kernels may differ in the last bits.
+/// (on weights and biases). Results are bit for bit the same for a seed on the CPU, whatever torch's thread count (tested);
+/// GPU kernels may differ in the last bits.
 /// </remarks>
 /// <param name="device">Where to train; default the CPU. See <see cref="TorchDevice.Select"/>.</param>
 /// <param name="hiddenLayers">Widths of the hidden layers; empty (default) for the affine model of the papers.</param>

@@ -185,3 +185,40 @@ public class TorchMatchingHeadTests
         Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Matching, 8, options));
     }
 }
+
+public class TorchThreadCountTests
+{
+    [Fact]
+    public void Cpu_results_do_not_depend_on_the_number_of_torch_threads()
+    {
+        if (TestDevice.IsCuda) return;   // a CPU property
+        const int d = 300, batch = 64;
+        var rng = new System.Random(8);
+        float[] theta = Enumerable.Range(0, batch * d).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] g = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] Run(TorchHeadKind kind)
+        {
+            var optimizer = new TorchPerturbedOptimizer(kind, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 40, Seed = 3 }, k: 5);
+            var y = new float[batch * d];
+            var vjp = new float[batch * d];
+            optimizer.ForwardVjp(theta, g, y, vjp);
+            (Tensor _, Tensor f) = optimizer.Forward(tensor(theta, [batch, d]));
+            return [.. y, .. vjp, .. f.data<float>().ToArray()];
+        }
+        int threads = torch.get_num_threads();
+        try
+        {
+            foreach (TorchHeadKind kind in new[] { TorchHeadKind.Argmax, TorchHeadKind.TopK, TorchHeadKind.Ranking })
+            {
+                torch.set_num_threads(1);
+                float[] one = Run(kind);
+                torch.set_num_threads(Math.Max(4, Environment.ProcessorCount));
+                Assert.Equal(one, Run(kind));
+            }
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+    }
+}

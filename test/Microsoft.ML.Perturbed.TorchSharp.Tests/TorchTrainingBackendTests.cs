@@ -100,6 +100,40 @@ public class TorchTrainingBackendTests
     }
 
     [Fact]
+    public void Cpu_training_is_bit_for_bit_the_same_for_a_seed_whatever_the_torch_thread_count()
+    {
+        if (TestDevice.IsCuda) return;   // a CPU property
+        const int n = 400, p = 12, d = 6;
+        var rng = new System.Random(9);
+        float[] x = Enumerable.Range(0, n * p).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] y = Enumerable.Range(0, n).SelectMany(_ => Enumerable.Range(1, d).OrderBy(_ => rng.Next()).Select(v => (float)v)).ToArray();
+        float[] Train(int[] hidden)
+        {
+            IScoreModel model = new TorchTrainingBackend(null, hidden).Train(new Oracles.RankingOracle(d), x, y, p,
+                new StructuredTrainerOptions { Epochs = 3, BatchSize = 64, Samples = 5, Seed = 4 }, default, default, null, TestContext.Current.CancellationToken);
+            var scores = new float[n * d];
+            model.Score(x, scores);
+            return scores;
+        }
+        int threads = global::TorchSharp.torch.get_num_threads();
+        try
+        {
+            foreach (int[] hidden in new[] { Array.Empty<int>(), [64] })
+            {
+                global::TorchSharp.torch.set_num_threads(1);
+                float[] one = Train(hidden);
+                global::TorchSharp.torch.set_num_threads(Math.Max(4, Environment.ProcessorCount));
+                Assert.Equal(one, Train(hidden));
+                Assert.Equal(one, Train(hidden));
+            }
+        }
+        finally
+        {
+            global::TorchSharp.torch.set_num_threads(threads);
+        }
+    }
+
+    [Fact]
     public void Unsupported_heads_and_losses_say_to_use_the_cpu_backend()
     {
         var backend = new TorchTrainingBackend();
