@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Microsoft.ML.Perturbed.Sorting;
 
 /// <summary>
@@ -259,8 +261,9 @@ public sealed class SinkhornSorting : RowOperator
     private void Transport(Workspace w)
     {
         int n = Dimension, m = _targets.Length;
-        double eps = Epsilon, logA = -Math.Log(n);
+        double eps = Epsilon, inverseEps = 1 / eps, logA = -Math.Log(n);
         double[] f = w.F, gPot = w.G;
+        Span<double> rowBuffer = w.Buffer.AsSpan(0, m), columnBuffer = w.Buffer.AsSpan(0, n);
         Array.Clear(f);
         Array.Clear(gPot);
         int t = 0;
@@ -271,14 +274,17 @@ public sealed class SinkhornSorting : RowOperator
             for (int i = 0; i < n; i++)
             {
                 // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ − Cᵢⱼ)/ε); the row sum before the update is aᵢ·exp((fᵢ − fᵢ_new)/ε).
-                double fNew = -eps * LogSumExp(w.Cost.AsSpan(i * m, m), _logWeights, gPot, eps);
+                Exponent(gPot, w.Cost.AsSpan(i * m, m), inverseEps, _logWeights, rowBuffer);
+                double fNew = -eps * LogSumExp(rowBuffer);
                 error += Math.Abs(Math.Exp((f[i] - fNew) / eps) - 1) / n;
                 f[i] = fNew;
             }
             f.CopyTo(w.HistoryF, t * n);
             for (int j = 0; j < m; j++)
             {
-                gPot[j] = -eps * LogSumExpUniform(w.CostT.AsSpan(j * n, n), logA, f, eps);
+                // gⱼ = −ε LSEᵢ(log aᵢ + (fᵢ − Cᵢⱼ)/ε), over the transposed cost's row j.
+                Exponent(f, w.CostT.AsSpan(j * n, n), inverseEps, w.Zeros.AsSpan(0, n), columnBuffer);
+                gPot[j] = -eps * (logA + LogSumExp(columnBuffer));
             }
             gPot.CopyTo(w.HistoryG, t * m);
             t++;
@@ -289,34 +295,50 @@ public sealed class SinkhornSorting : RowOperator
         }
         w.Iterations = t;
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < m; j++)
-                w.Plan[i * m + j] = Math.Exp(logA + _logWeights[j] + (f[i] + gPot[j] - w.Cost[i * m + j]) / eps);
+        {
+            Span<double> plan = w.Plan.AsSpan(i * m, m);
+            Exponent(gPot, w.Cost.AsSpan(i * m, m), inverseEps, _logWeights, plan);
+            TensorPrimitives.Add(plan, logA + f[i] * inverseEps, plan);
+            TensorPrimitives.Exp(plan, plan);
+        }
     }
 
-    /// <summary>LSEⱼ(logWⱼ + (potⱼ − costⱼ)/ε), stably.</summary>
-    private static double LogSumExp(ReadOnlySpan<double> cost, double[] logW, double[] pot, double eps)
+    /// <summary>Below this length the scalar loops beat the vector ones (per-call overhead; measured at n = m = 10).</summary>
+    private const int VectorMinimum = 32;
+
+    /// <summary>destination = (potential − cost)/ε + logWeights, elementwise: the exponent of a Gibbs kernel.</summary>
+    private static void Exponent(ReadOnlySpan<double> potential, ReadOnlySpan<double> cost, double inverseEps, ReadOnlySpan<double> logWeights, Span<double> destination)
     {
-        double max = double.NegativeInfinity;
-        for (int j = 0; j < cost.Length; j++) max = Math.Max(max, logW[j] + (pot[j] - cost[j]) / eps);
-        double s = 0;
-        for (int j = 0; j < cost.Length; j++) s += Math.Exp(logW[j] + (pot[j] - cost[j]) / eps - max);
-        return max + Math.Log(s);
+        if (destination.Length < VectorMinimum)
+        {
+            for (int j = 0; j < destination.Length; j++) destination[j] = (potential[j] - cost[j]) * inverseEps + logWeights[j];
+            return;
+        }
+        TensorPrimitives.Subtract(potential, cost, destination);
+        TensorPrimitives.MultiplyAdd(destination, inverseEps, logWeights, destination);
     }
 
-    private static double LogSumExpUniform(ReadOnlySpan<double> cost, double logW, double[] pot, double eps)
+    /// <summary>log Σ exp(vᵢ), stably; overwrites <paramref name="values"/> with exp(vᵢ − max).</summary>
+    private static double LogSumExp(Span<double> values)
     {
-        double max = double.NegativeInfinity;
-        for (int i = 0; i < cost.Length; i++) max = Math.Max(max, (pot[i] - cost[i]) / eps);
-        double s = 0;
-        for (int i = 0; i < cost.Length; i++) s += Math.Exp((pot[i] - cost[i]) / eps - max);
-        return logW + max + Math.Log(s);
+        if (values.Length < VectorMinimum)
+        {
+            double top = double.NegativeInfinity, total = 0;
+            foreach (double v in values) top = Math.Max(top, v);
+            for (int j = 0; j < values.Length; j++) total += values[j] = Math.Exp(values[j] - top);
+            return top + Math.Log(total);
+        }
+        double max = TensorPrimitives.Max(values);
+        TensorPrimitives.Subtract(values, max, values);
+        TensorPrimitives.Exp(values, values);
+        return max + Math.Log(TensorPrimitives.Sum(values));
     }
 
     /// <summary>Reverse mode through the plan and every Sinkhorn iteration: P̄ → C̄ → x̃̄ (into <c>w.SquashedBar</c>).</summary>
     private void TransportBackward(Workspace w)
     {
         int n = Dimension, m = _targets.Length, iterations = w.Iterations;
-        double eps = Epsilon, logA = -Math.Log(n);
+        double eps = Epsilon, inverseEps = 1 / eps, logA = -Math.Log(n);
         double[] fBar = w.F, gBar = w.G, cBar = w.PlanBar, p = w.Plan, cost = w.Cost;
         Array.Clear(fBar);
         Array.Clear(gBar);
@@ -331,34 +353,35 @@ public sealed class SinkhornSorting : RowOperator
                 cBar[i * m + j] = -wij;
             }
         }
+        Span<double> q = w.Buffer.AsSpan(0, m);
         for (int t = iterations - 1; t >= 0; t--)
         {
             ReadOnlySpan<double> ft = w.HistoryF.AsSpan(t * n, n), gt = w.HistoryG.AsSpan(t * m, m);
-            // gⱼ = −ε LSEᵢ(log a + (fᵢ − Cᵢⱼ)/ε): ∂gⱼ/∂fᵢ = −Qᵢⱼ, ∂gⱼ/∂Cᵢⱼ = Qᵢⱼ, Q the column softmax.
+            // gⱼ = −ε LSEᵢ(log a + (fᵢ − Cᵢⱼ)/ε): ∂gⱼ/∂fᵢ = −Qᵢⱼ, ∂gⱼ/∂Cᵢⱼ = Qᵢⱼ, Q the column softmax
+            // Qᵢⱼ = exp(log a + (fᵢ − Cᵢⱼ + gⱼ)/ε) (≤ 1: the columns sum to 1).
             for (int i = 0; i < n; i++)
             {
-                double acc = 0;
-                for (int j = 0; j < m; j++)
-                {
-                    if (gBar[j] == 0) continue;
-                    double q = Math.Exp(logA + (ft[i] - cost[i * m + j] + gt[j]) / eps);
-                    acc += gBar[j] * q;
-                    cBar[i * m + j] += gBar[j] * q;
-                }
-                fBar[i] -= acc;
+                Span<double> cBarRow = cBar.AsSpan(i * m, m);
+                TensorPrimitives.Subtract(gt, cost.AsSpan(i * m, m), q);
+                TensorPrimitives.Multiply(q, inverseEps, q);
+                TensorPrimitives.Add(q, logA + ft[i] * inverseEps, q);
+                TensorPrimitives.Exp(q, q);
+                fBar[i] -= TensorPrimitives.Dot(gBar, q);
+                TensorPrimitives.MultiplyAdd(gBar, q, cBarRow, cBarRow);
             }
             Array.Clear(gBar);
-            // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ_prev − Cᵢⱼ)/ε): ∂fᵢ/∂gⱼ_prev = −Q′ᵢⱼ, ∂fᵢ/∂Cᵢⱼ = Q′ᵢⱼ, Q′ the row softmax.
-            ReadOnlySpan<double> gPrev = t > 0 ? w.HistoryG.AsSpan((t - 1) * m, m) : w.Zeros;
+            // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ_prev − Cᵢⱼ)/ε): ∂fᵢ/∂gⱼ_prev = −Q′ᵢⱼ, ∂fᵢ/∂Cᵢⱼ = Q′ᵢⱼ, Q′ the row softmax
+            // Q′ᵢⱼ = exp(log bⱼ + (gⱼ_prev − Cᵢⱼ + fᵢ)/ε).
+            ReadOnlySpan<double> gPrev = t > 0 ? w.HistoryG.AsSpan((t - 1) * m, m) : w.Zeros.AsSpan(0, m);
             for (int i = 0; i < n; i++)
             {
                 if (fBar[i] == 0) continue;
-                for (int j = 0; j < m; j++)
-                {
-                    double q = Math.Exp(_logWeights[j] + (gPrev[j] - cost[i * m + j] + ft[i]) / eps);
-                    gBar[j] -= fBar[i] * q;
-                    cBar[i * m + j] += fBar[i] * q;
-                }
+                Span<double> cBarRow = cBar.AsSpan(i * m, m);
+                Exponent(gPrev, cost.AsSpan(i * m, m), inverseEps, _logWeights, q);
+                TensorPrimitives.Add(q, ft[i] * inverseEps, q);
+                TensorPrimitives.Exp(q, q);
+                TensorPrimitives.MultiplyAdd(q, -fBar[i], gBar, gBar);
+                TensorPrimitives.MultiplyAdd(q, fBar[i], cBarRow, cBarRow);
             }
             Array.Clear(fBar);
         }
@@ -407,13 +430,13 @@ public sealed class SinkhornSorting : RowOperator
             _n = n;
             _m = m;
             Signed = new double[n]; SignedBar = new double[n]; Squashed = new double[n]; SquashedBar = new double[n];
-            Standardized = new double[n]; ZBar = new double[n]; F = new double[n]; G = new double[m]; Zeros = new double[m];
+            Standardized = new double[n]; ZBar = new double[n]; F = new double[n]; G = new double[m]; Zeros = new double[Math.Max(n, m)];
             Cost = new double[n * m]; CostT = new double[n * m]; Plan = new double[n * m]; PlanBar = new double[n * m];
-            Sorted = new double[m];
+            Sorted = new double[m]; Buffer = new double[Math.Max(n, m)];
         }
 
         public readonly double[] Signed, SignedBar, Squashed, SquashedBar, Standardized, ZBar, F, G, Zeros;
-        public readonly double[] Cost, CostT, Plan, PlanBar, Sorted;
+        public readonly double[] Cost, CostT, Plan, PlanBar, Sorted, Buffer;
         public double[] HistoryF = [], HistoryG = [];
         public double Mean, Std;
         public int Iterations;
