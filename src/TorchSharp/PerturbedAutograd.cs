@@ -61,8 +61,7 @@ public static class PerturbedAutograd
             else
             {
                 // Several chunks: keep θ only and solve the same samples again in backward (memory stays per chunk).
-                (solution, Tensor max) = optimizer.Forward(th, draw);
-                max.Dispose();
+                solution = optimizer.Reduce(th, draw, solution: true, perturbedMax: false, cotangent: null).Solution!;
                 ctx.save_for_backward([th]);
             }
             return solution.to(theta.dtype).to(theta.device);
@@ -73,9 +72,10 @@ public static class PerturbedAutograd
             List<Tensor> saved = ctx.get_saved_variables();
             var optimizer = (TorchPerturbedOptimizer)ctx.get_data("optimizer");
             Tensor g = gradOutput.to(ScalarType.Float32).to(optimizer.Device);
+            // Saved (y, z) of the one chunk, or θ alone to solve the chunks again.
             Tensor vjp = saved.Count == 2
                 ? optimizer.VjpSum(saved[0], saved[1], g).div_(optimizer.Samples * optimizer.Epsilon)
-                : optimizer.Vjp(saved[0], g, (ulong)ctx.get_data("draw"));
+                : optimizer.Reduce(saved[0], (ulong)ctx.get_data("draw"), solution: false, perturbedMax: false, g).Vjp!;
             // One gradient per argument of apply (θ, optimizer, draw); only θ has one.
             return [vjp.to(gradOutput.dtype).to(gradOutput.device), null!, null!];
         }
@@ -93,7 +93,7 @@ public static class PerturbedAutograd
             var draw = (ulong)vars[3];
             using var noGrad = no_grad();
             Tensor th = optimizer.Prepare(theta.detach());
-            Tensor y = optimizer.Cotangent(target, th, "target");
+            Tensor y = optimizer.LikeScores(target, th, nameof(target));
             (Tensor solution, Tensor perturbedMax) = optimizer.Forward(th, draw);   // ŷ and F̂ per row
             Tensor loss = (perturbedMax - (th * y).sum(-1)).mean();
             ctx.save_for_backward([(solution - y) / th.shape[0]]);            // ∂mean loss/∂θ = (ŷ − y)/batch

@@ -97,16 +97,8 @@ public sealed class TorchPerturbedOptimizer
     public (Tensor Solution, Tensor PerturbedMax) Forward(Tensor theta, ulong draw = 0)
     {
         using var scope = NewDisposeScope();
-        Tensor th = Prepare(theta);
-        Tensor solution = zeros_like(th), max = zeros([th.shape[0]], ScalarType.Float32, Device);
-        foreach ((int start, int count) in Chunks(th.shape[0]))
-        {
-            using var chunk = NewDisposeScope();
-            (Tensor y, Tensor u, _) = SolveChunk(th, draw, start, count);
-            solution.add_(y.sum([0]));
-            max.add_((y * u).sum(-1).sum([0]));
-        }
-        return (solution.div_(Samples).MoveToOuterDisposeScope(), max.div_(Samples).MoveToOuterDisposeScope());
+        (Tensor? solution, Tensor? max, _) = Reduce(Prepare(theta), draw, solution: true, perturbedMax: true, cotangent: null);
+        return (solution!.MoveToOuterDisposeScope(), max!.MoveToOuterDisposeScope());
     }
 
     /// <summary>ŷ_ε(θ) and the VJP Jᵀg = (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) from the same samples; θ and g of shape [batch, d].</summary>
@@ -114,30 +106,28 @@ public sealed class TorchPerturbedOptimizer
     {
         using var scope = NewDisposeScope();
         Tensor th = Prepare(theta);
-        Tensor g = Cotangent(cotangent, th);
-        Tensor solution = zeros_like(th), vjp = zeros_like(th);
-        foreach ((int start, int count) in Chunks(th.shape[0]))
-        {
-            using var chunk = NewDisposeScope();
-            (Tensor y, _, Tensor z) = SolveChunk(th, draw, start, count);
-            solution.add_(y.sum([0]));
-            vjp.add_(VjpSum(y, z, g));
-        }
-        return (solution.div_(Samples).MoveToOuterDisposeScope(), vjp.div_(Samples * Epsilon).MoveToOuterDisposeScope());
+        (Tensor? solution, _, Tensor? vjp) = Reduce(th, draw, solution: true, perturbedMax: false, LikeScores(cotangent, th, nameof(cotangent)));
+        return (solution!.MoveToOuterDisposeScope(), vjp!.MoveToOuterDisposeScope());
     }
 
-    /// <summary>The VJP alone, solving the chunks again (the perturbed layer's backward when its samples were not kept).</summary>
-    internal Tensor Vjp(Tensor th, Tensor g, ulong draw)
+    /// <summary>
+    /// One pass over the chunks of samples, accumulating what is asked for: ŷ_ε, F̂_ε, and the VJP when a cotangent is
+    /// given. θ is float32 on the device (see <see cref="Prepare"/>).
+    /// </summary>
+    internal (Tensor? Solution, Tensor? PerturbedMax, Tensor? Vjp) Reduce(Tensor th, ulong draw, bool solution, bool perturbedMax, Tensor? cotangent)
     {
-        using var scope = NewDisposeScope();
-        Tensor vjp = zeros_like(th);
+        Tensor? ySum = solution ? zeros_like(th) : null;
+        Tensor? maxSum = perturbedMax ? zeros([th.shape[0]], ScalarType.Float32, Device) : null;
+        Tensor? vjpSum = cotangent is null ? null : zeros_like(th);
         foreach ((int start, int count) in Chunks(th.shape[0]))
         {
             using var chunk = NewDisposeScope();
-            (Tensor y, _, Tensor z) = SolveChunk(th, draw, start, count);
-            vjp.add_(VjpSum(y, z, g));
+            (Tensor y, Tensor u, Tensor z) = SolveChunk(th, draw, start, count);
+            ySum?.add_(y.sum([0]));
+            maxSum?.add_((y * u).sum(-1).sum([0]));
+            vjpSum?.add_(VjpSum(y, z, cotangent!));
         }
-        return vjp.div_(Samples * Epsilon).MoveToOuterDisposeScope();
+        return (ySum?.div_(Samples), maxSum?.div_(Samples), vjpSum?.div_(Samples * Epsilon));
     }
 
     /// <summary>Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) over the samples of a chunk, y and z of shape [count, batch, d], g of shape [batch, d].</summary>
@@ -152,13 +142,13 @@ public sealed class TorchPerturbedOptimizer
     internal bool SingleChunk(long batch) => ChunkSize(batch) >= Samples;
 
     /// <summary>Checks that a tensor paired with θ (a cotangent, a target) has θ's shape; returns it as float32 on the device.</summary>
-    internal Tensor Cotangent(Tensor cotangent, Tensor th, string name = "cotangent")
+    internal Tensor LikeScores(Tensor value, Tensor th, string name)
     {
-        if (!cotangent.shape.SequenceEqual(th.shape))
+        if (!value.shape.SequenceEqual(th.shape))
         {
-            throw new ArgumentException($"Expected '{name}' of shape [{string.Join(", ", th.shape)}] like the scores, got [{string.Join(", ", cotangent.shape)}].", name);
+            throw new ArgumentException($"Expected '{name}' of shape [{string.Join(", ", th.shape)}] like the scores, got [{string.Join(", ", value.shape)}].", name);
         }
-        return cotangent.to(ScalarType.Float32).to(Device);
+        return value.to(ScalarType.Float32).to(Device);
     }
 
     /// <summary>Single-precision batches in and out, for code without tensors (copies to and from the device).</summary>

@@ -16,4 +16,19 @@ internal static class TestDevice
     public static Device Current => s_device.Value;
 
     public static bool IsCuda => Current.type == global::TorchSharp.DeviceType.CUDA;
+
+    /// <summary>Runs <paramref name="run"/> with torch's intra-op thread count set to <paramref name="threads"/>, then restores it.</summary>
+    public static T WithTorchThreads<T>(int threads, Func<T> run)
+    {
+        int previous = global::TorchSharp.torch.get_num_threads();
+        global::TorchSharp.torch.set_num_threads(threads);
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            global::TorchSharp.torch.set_num_threads(previous);
+        }
+    }
 }

@@ -205,20 +205,10 @@ public class TorchThreadCountTests
             (Tensor _, Tensor f) = optimizer.Forward(tensor(theta, [batch, d]));
             return [.. y, .. vjp, .. f.data<float>().ToArray()];
         }
-        int threads = torch.get_num_threads();
-        try
+        foreach (TorchHeadKind kind in new[] { TorchHeadKind.Argmax, TorchHeadKind.TopK, TorchHeadKind.Ranking })
         {
-            foreach (TorchHeadKind kind in new[] { TorchHeadKind.Argmax, TorchHeadKind.TopK, TorchHeadKind.Ranking })
-            {
-                torch.set_num_threads(1);
-                float[] one = Run(kind);
-                torch.set_num_threads(Math.Max(4, Environment.ProcessorCount));
-                Assert.Equal(one, Run(kind));
-            }
-        }
-        finally
-        {
-            torch.set_num_threads(threads);
+            float[] one = TestDevice.WithTorchThreads(1, () => Run(kind));
+            Assert.Equal(one, TestDevice.WithTorchThreads(Math.Max(4, Environment.ProcessorCount), () => Run(kind)));
         }
     }
 }

@@ -115,21 +115,12 @@ public class TorchTrainingBackendTests
             model.Score(x, scores);
             return scores;
         }
-        int threads = global::TorchSharp.torch.get_num_threads();
-        try
+        int many = Math.Max(4, Environment.ProcessorCount);
+        foreach (int[] hidden in new[] { Array.Empty<int>(), [64] })
         {
-            foreach (int[] hidden in new[] { Array.Empty<int>(), [64] })
-            {
-                global::TorchSharp.torch.set_num_threads(1);
-                float[] one = Train(hidden);
-                global::TorchSharp.torch.set_num_threads(Math.Max(4, Environment.ProcessorCount));
-                Assert.Equal(one, Train(hidden));
-                Assert.Equal(one, Train(hidden));
-            }
-        }
-        finally
-        {
-            global::TorchSharp.torch.set_num_threads(threads);
+            float[] one = TestDevice.WithTorchThreads(1, () => Train(hidden));
+            Assert.Equal(one, TestDevice.WithTorchThreads(many, () => Train(hidden)));
+            Assert.Equal(one, TestDevice.WithTorchThreads(many, () => Train(hidden)));
         }
     }
 

@@ -283,7 +283,7 @@ public sealed class SinkhornSorting : RowOperator
             for (int j = 0; j < m; j++)
             {
                 // gⱼ = −ε LSEᵢ(log aᵢ + (fᵢ − Cᵢⱼ)/ε), over the transposed cost's row j.
-                Exponent(f, w.CostT.AsSpan(j * n, n), inverseEps, w.Zeros.AsSpan(0, n), columnBuffer);
+                Exponent(f, w.CostT.AsSpan(j * n, n), inverseEps, default, columnBuffer);
                 gPot[j] = -eps * (logA + LogSumExp(columnBuffer));
             }
             gPot.CopyTo(w.HistoryG, t * m);
@@ -296,26 +296,40 @@ public sealed class SinkhornSorting : RowOperator
         w.Iterations = t;
         for (int i = 0; i < n; i++)
         {
-            Span<double> plan = w.Plan.AsSpan(i * m, m);
-            Exponent(gPot, w.Cost.AsSpan(i * m, m), inverseEps, _logWeights, plan);
-            TensorPrimitives.Add(plan, logA + f[i] * inverseEps, plan);
-            TensorPrimitives.Exp(plan, plan);
+            Kernel(gPot, w.Cost.AsSpan(i * m, m), inverseEps, _logWeights, logA + f[i] * inverseEps, w.Plan.AsSpan(i * m, m));
         }
     }
 
     /// <summary>Below this length the scalar loops beat the vector ones (per-call overhead; measured at n = m = 10).</summary>
     private const int VectorMinimum = 32;
 
-    /// <summary>destination = (potential − cost)/ε + logWeights, elementwise: the exponent of a Gibbs kernel.</summary>
+    /// <summary>
+    /// destination = (potential − cost)/ε + logWeights, elementwise (logWeights empty: none): the exponent of a Gibbs
+    /// kernel.
+    /// </summary>
     private static void Exponent(ReadOnlySpan<double> potential, ReadOnlySpan<double> cost, double inverseEps, ReadOnlySpan<double> logWeights, Span<double> destination)
     {
         if (destination.Length < VectorMinimum)
         {
-            for (int j = 0; j < destination.Length; j++) destination[j] = (potential[j] - cost[j]) * inverseEps + logWeights[j];
+            for (int j = 0; j < destination.Length; j++) destination[j] = (potential[j] - cost[j]) * inverseEps + (logWeights.IsEmpty ? 0 : logWeights[j]);
             return;
         }
         TensorPrimitives.Subtract(potential, cost, destination);
-        TensorPrimitives.MultiplyAdd(destination, inverseEps, logWeights, destination);
+        if (logWeights.IsEmpty) TensorPrimitives.Multiply(destination, inverseEps, destination);
+        else TensorPrimitives.MultiplyAdd(destination, inverseEps, logWeights, destination);
+    }
+
+    /// <summary>destination = exp((potential − cost)/ε + logWeights + shift): a row of the plan or of a softmax Jacobian.</summary>
+    private static void Kernel(ReadOnlySpan<double> potential, ReadOnlySpan<double> cost, double inverseEps, ReadOnlySpan<double> logWeights, double shift, Span<double> destination)
+    {
+        Exponent(potential, cost, inverseEps, logWeights, destination);
+        if (destination.Length < VectorMinimum)
+        {
+            for (int j = 0; j < destination.Length; j++) destination[j] = Math.Exp(destination[j] + shift);
+            return;
+        }
+        TensorPrimitives.Add(destination, shift, destination);
+        TensorPrimitives.Exp(destination, destination);
     }
 
     /// <summary>log Σ exp(vᵢ), stably; overwrites <paramref name="values"/> with exp(vᵢ − max).</summary>
@@ -362,24 +376,19 @@ public sealed class SinkhornSorting : RowOperator
             for (int i = 0; i < n; i++)
             {
                 Span<double> cBarRow = cBar.AsSpan(i * m, m);
-                TensorPrimitives.Subtract(gt, cost.AsSpan(i * m, m), q);
-                TensorPrimitives.Multiply(q, inverseEps, q);
-                TensorPrimitives.Add(q, logA + ft[i] * inverseEps, q);
-                TensorPrimitives.Exp(q, q);
+                Kernel(gt, cost.AsSpan(i * m, m), inverseEps, default, logA + ft[i] * inverseEps, q);
                 fBar[i] -= TensorPrimitives.Dot(gBar, q);
                 TensorPrimitives.MultiplyAdd(gBar, q, cBarRow, cBarRow);
             }
             Array.Clear(gBar);
             // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ_prev − Cᵢⱼ)/ε): ∂fᵢ/∂gⱼ_prev = −Q′ᵢⱼ, ∂fᵢ/∂Cᵢⱼ = Q′ᵢⱼ, Q′ the row softmax
             // Q′ᵢⱼ = exp(log bⱼ + (gⱼ_prev − Cᵢⱼ + fᵢ)/ε).
-            ReadOnlySpan<double> gPrev = t > 0 ? w.HistoryG.AsSpan((t - 1) * m, m) : w.Zeros.AsSpan(0, m);
+            ReadOnlySpan<double> gPrev = t > 0 ? w.HistoryG.AsSpan((t - 1) * m, m) : w.Zeros;
             for (int i = 0; i < n; i++)
             {
                 if (fBar[i] == 0) continue;
                 Span<double> cBarRow = cBar.AsSpan(i * m, m);
-                Exponent(gPrev, cost.AsSpan(i * m, m), inverseEps, _logWeights, q);
-                TensorPrimitives.Add(q, ft[i] * inverseEps, q);
-                TensorPrimitives.Exp(q, q);
+                Kernel(gPrev, cost.AsSpan(i * m, m), inverseEps, _logWeights, ft[i] * inverseEps, q);
                 TensorPrimitives.MultiplyAdd(q, -fBar[i], gBar, gBar);
                 TensorPrimitives.MultiplyAdd(q, fBar[i], cBarRow, cBarRow);
             }
@@ -430,7 +439,7 @@ public sealed class SinkhornSorting : RowOperator
             _n = n;
             _m = m;
             Signed = new double[n]; SignedBar = new double[n]; Squashed = new double[n]; SquashedBar = new double[n];
-            Standardized = new double[n]; ZBar = new double[n]; F = new double[n]; G = new double[m]; Zeros = new double[Math.Max(n, m)];
+            Standardized = new double[n]; ZBar = new double[n]; F = new double[n]; G = new double[m]; Zeros = new double[m];
             Cost = new double[n * m]; CostT = new double[n * m]; Plan = new double[n * m]; PlanBar = new double[n * m];
             Sorted = new double[m]; Buffer = new double[Math.Max(n, m)];
         }
