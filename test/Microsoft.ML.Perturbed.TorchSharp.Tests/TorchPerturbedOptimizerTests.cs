@@ -156,6 +156,8 @@ public class TorchPerturbedOptimizerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => TorchDevice.Select(-1, true));
         var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, Options(1, 4), TestDevice.Current);
         Assert.Throws<ArgumentException>(() => optimizer.Forward(zeros(2, 4)));
+        Assert.Contains("batch ≥ 1", Assert.Throws<ArgumentException>(() => optimizer.Forward(zeros(0, 3))).Message);
+        Assert.Contains("'cotangent'", Assert.Throws<ArgumentException>(() => optimizer.ForwardVjp(zeros(2, 3), zeros(2, 4))).Message);
         Assert.Throws<ArgumentException>(() => optimizer.Forward(tensor(new float[] { 1, float.NaN, 0 }, [1, 3])));
         Assert.Throws<ArgumentException>(() => optimizer.Forward(new float[4], new float[4]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(TorchHeadKind.TopK, 3, Options(1, 4), k: 4));
