@@ -29,11 +29,13 @@ public static class LabelRankingExperiment
             Console.WriteLine($"Skipped: no label-ranking data at '{Path.GetFullPath(dir)}'.");
             return 0;
         }
-        StructuredLossKind[] losses = Environment.GetEnvironmentVariable("LR_ONLY_BLACKBOX") is null
-            ? [StructuredLossKind.FenchelYoung, StructuredLossKind.SquaredScores, StructuredLossKind.PerturbedSquared, StructuredLossKind.Blackbox]
-            : [StructuredLossKind.Blackbox];
-        Console.WriteLine($"| data | rows | FY | squared | perturbed+squared | blackbox | published FY / squared | FY time |");
-        Console.WriteLine($"|---|---|---|---|---|---|---|---|");
+        StructuredLossKind[] losses = Environment.GetEnvironmentVariable("LR_LOSSES") is { } only
+            ? only.Split(',').Select(Enum.Parse<StructuredLossKind>).ToArray()
+            : [StructuredLossKind.FenchelYoung, StructuredLossKind.SquaredScores, StructuredLossKind.PerturbedSquared, StructuredLossKind.Blackbox, StructuredLossKind.IdentityWithProjection];
+        double learningRate = Environment.GetEnvironmentVariable("LR_RATE") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 0.01;
+        Layers.ScoreProjection projection = Environment.GetEnvironmentVariable("LR_PROJECTION") is { } pr ? Enum.Parse<Layers.ScoreProjection>(pr) : Layers.ScoreProjection.PlaneThenSphere;
+        Console.WriteLine($"| data | rows | {string.Join(" | ", losses)} | published FY / squared | FY time |");
+        Console.WriteLine($"|---|---|{string.Concat(losses.Select(_ => "---|"))}---|---|");
         foreach (string name in Published.Keys)
         {
             string path = Path.Combine(dir, name + ".csv");
@@ -44,7 +46,7 @@ public static class LabelRankingExperiment
             foreach (StructuredLossKind loss in losses)
             {
                 var sw = Stopwatch.StartNew();
-                double rho = CrossValidate(x, y, n, p, d, loss, epochs, lambda);
+                double rho = CrossValidate(x, y, n, p, d, loss, epochs, lambda, learningRate, projection);
                 if (loss == StructuredLossKind.FenchelYoung) fyTime = $"{sw.Elapsed.TotalSeconds:F1} s";
                 cells.Add($"{rho:F3}");
             }
@@ -78,7 +80,7 @@ public static class LabelRankingExperiment
         return (x, y, n, p, d);
     }
 
-    private static double CrossValidate(float[] x, float[] y, int n, int p, int d, StructuredLossKind loss, int epochs, double lambda)
+    private static double CrossValidate(float[] x, float[] y, int n, int p, int d, StructuredLossKind loss, int epochs, double lambda, double learningRate, Layers.ScoreProjection projection)
     {
         const int folds = 10;
         int[] order = Enumerable.Range(0, n).ToArray();
@@ -91,7 +93,7 @@ public static class LabelRankingExperiment
             float[] xTrain = Gather(x, train, p), yTrain = Gather(y, train, d), xTest = Gather(x, test, p), yTest = Gather(y, test, d);
             AffineModel model = StructuredTrainer.Train(head, xTrain, yTrain, p, new StructuredTrainerOptions
             {
-                Loss = loss, Epsilon = 1.0, Samples = 10, Epochs = epochs, LearningRate = 0.01, BatchSize = 32, Seed = f, BlackboxLambda = lambda,
+                Loss = loss, Epsilon = 1.0, Samples = 10, Epochs = epochs, LearningRate = learningRate, BatchSize = 32, Seed = f, BlackboxLambda = lambda, Projection = projection,
             });
             var theta = new float[test.Length * d];
             model.Score(xTest, theta);

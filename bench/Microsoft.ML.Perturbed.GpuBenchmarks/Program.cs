@@ -162,9 +162,9 @@ void Training(params (string Name, IStructuredTrainingBackend Backend)[] backend
     {
         var options = new StructuredTrainerOptions { Samples = 10, BatchSize = 256, Epochs = 1, Seed = 1 };
         // The warm-up is a whole epoch too: shorter ones leave the managed code partly unoptimized (tiered JIT).
-        backend.Train(new RankingOracle(labels), x, targets, features, options, default, default, null, default);
+        StructuredTrainer.Fit(new RankingOracle(labels), x, targets, features, options, backend: backend);
         var watch = Stopwatch.StartNew();
-        backend.Train(new RankingOracle(labels), x, targets, features, options, default, default, null, default);
+        StructuredTrainer.Fit(new RankingOracle(labels), x, targets, features, options, backend: backend);
         Report($"| {name} | {rows / watch.Elapsed.TotalSeconds / 1e3:F0} k |");
     }
 }

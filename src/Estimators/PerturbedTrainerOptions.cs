@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.SearchSpace;
@@ -17,20 +18,24 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Features column: a known-size vector of Single.</summary>
     public string FeatureColumnName { get; set; } = "Features";
 
-    /// <summary>The loss; default perturbed Fenchel-Young.</summary>
+    /// <summary>
+    /// The loss; default perturbed Fenchel-Young. Also: perturbed + squared, squared on scores, blackbox interpolation,
+    /// identity with projection, SPO+ (the label is then the true score vector) and direct loss minimization with a
+    /// learned noise scale (see <see cref="StructuredLossKind"/>).
+    /// </summary>
     public StructuredLossKind Loss { get; set; } = StructuredLossKind.FenchelYoung;
 
     /// <summary>Noise scale ε &gt; 0; default 1.</summary>
     [Range(1e-3, 10.0, 1.0, true)]
-    public double Epsilon { get; set; } = 1.0;
+    public double Epsilon { get; set; } = StructuredLossOptions.DefaultEpsilon;
 
     /// <summary>Noise samples M per row and step; default 10 (M = 1 already gives an unbiased Fenchel-Young gradient).</summary>
     [Range(1, 100, 10, true)]
-    public int Samples { get; set; } = 10;
+    public int Samples { get; set; } = StructuredLossOptions.DefaultSamples;
 
     /// <summary>Learning rate; default 0.01.</summary>
     [Range(1e-4, 1.0, 1e-2, true)]
-    public double LearningRate { get; set; } = 0.01;
+    public double LearningRate { get; set; } = StructuredTrainerOptions.DefaultLearningRate;
 
     /// <summary>L2 regularization of the weights; default 0.</summary>
     [Range(0.0, 1.0, 0.0, false)]
@@ -39,17 +44,29 @@ public abstract class PerturbedTrainerOptions
     /// <summary>SGD or Adam (default).</summary>
     public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
 
-    /// <summary>Passes over the data.</summary>
-    public int Epochs { get; set; } = 30;
+    /// <summary>Passes over the data; default 50.</summary>
+    public int Epochs { get; set; } = StructuredTrainerOptions.DefaultEpochs;
 
     /// <summary>Rows per mini-batch; default 32.</summary>
-    public int BatchSize { get; set; } = 32;
+    public int BatchSize { get; set; } = StructuredTrainerOptions.DefaultBatchSize;
 
-    /// <summary>Blackbox loss: interpolation step λ.</summary>
-    public double BlackboxLambda { get; set; } = 1.0;
+    /// <summary>Blackbox loss: interpolation step λ &gt; 0 (relative to unit-norm scores under the default projection); default 0.1.</summary>
+    public double BlackboxLambda { get; set; } = StructuredLossOptions.DefaultBlackboxLambda;
 
-    /// <summary>With validation data: epochs without improvement before stopping (the best model is kept).</summary>
-    public int EarlyStoppingPatience { get; set; } = 5;
+    /// <summary>Blackbox and identity losses: projections of the scores before the solver; default P_sphere ∘ P_plane.</summary>
+    public ScoreProjection Projection { get; set; } = ScoreProjection.PlaneThenSphere;
+
+    /// <summary>Blackbox and identity losses: margin noise α ≥ 0 before the projections; default 0.</summary>
+    public double Margin { get; set; }
+
+    /// <summary>
+    /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+ and direct loss,
+    /// 0.01 for blackbox and identity with projection.
+    /// </summary>
+    public double? InitialWeightScale { get; set; }
+
+    /// <summary>With validation data: epochs without improvement before stopping (the best model is kept); default 5.</summary>
+    public int EarlyStoppingPatience { get; set; } = StructuredTrainerOptions.DefaultEarlyStoppingPatience;
 
     /// <summary>Seed; null (default) uses the MLContext's random source, so <c>new MLContext(seed: …)</c> makes training repeatable.</summary>
     public int? Seed { get; set; }
@@ -64,13 +81,16 @@ public abstract class PerturbedTrainerOptions
     /// <summary>The noise law of the perturbation (normal unless a trainer says otherwise).</summary>
     private protected virtual NoiseDistribution NoiseLaw => NoiseDistribution.Normal;
 
-    /// <summary>The core trainer's settings for these options and a resolved seed.</summary>
-    internal IStructuredTrainingBackend TrainingBackend => Backend ?? CpuTrainingBackend.Instance;
-
+    /// <summary>The core trainer's settings for these options and a resolved seed (checked there, once).</summary>
     internal StructuredTrainerOptions ToTrainerOptions(int seed) => new()
     {
         Loss = Loss, Noise = NoiseLaw, Epsilon = Epsilon, Samples = Samples, LearningRate = LearningRate, L2 = L2,
         Optimizer = Optimizer, Epochs = Epochs, BatchSize = BatchSize, BlackboxLambda = BlackboxLambda,
+        Projection = Projection, Margin = Margin, InitialWeightScale = InitialWeightScale,
         EarlyStoppingPatience = EarlyStoppingPatience, Seed = seed,
     };
+
+    /// <summary>Trains through the one training loop on the chosen backend.</summary>
+    internal IScoreModel Fit(Oracles.Oracle head, float[] x, float[] y, int p, int seed, float[] vx, float[] vy, Data.TrainingRun run) =>
+        StructuredTrainer.Fit(head, x, y, p, ToTrainerOptions(seed), vx, vy, run.Progress, run.Token, Backend);
 }

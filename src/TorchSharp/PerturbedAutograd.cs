@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,6 +36,109 @@ public static class PerturbedAutograd
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         return FenchelYoungFunction.apply(theta, target, optimizer, draw);
+    }
+
+    /// <summary>
+    /// Any core <see cref="Layers.Layer"/> — blackbox interpolation, identity with projection, a soft sorting operator, a
+    /// chain, the perturbed optimizer over a user oracle — as a differentiable function of a TorchSharp tensor: forward
+    /// and backward run the layer on the host (θ and g are copied there and back), with the same draw in both passes.
+    /// </summary>
+    /// <param name="layer">The layer.</param>
+    /// <param name="theta">Inputs [batch, layer.Dimension].</param>
+    /// <param name="draw">Noise draw.</param>
+    public static Tensor Layer(Layer layer, Tensor theta, ulong draw = 0)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(theta);
+        return HostLayer.apply(theta, layer, draw);
+    }
+
+    /// <summary>
+    /// Any core <see cref="StructuredLoss"/> — Fenchel-Young, a layer loss, SPO+, direct loss minimization, a user's loss — as
+    /// a differentiable TorchSharp scalar: the mean over rows of its value, with gradient (∂L/∂θ)/batch from the host.
+    /// </summary>
+    /// <param name="loss">The loss.</param>
+    /// <param name="theta">Outputs [batch, loss.Dimension].</param>
+    /// <param name="target">Targets [batch, loss.TargetDimension] (not differentiated).</param>
+    /// <param name="draw">Noise draw.</param>
+    public static Tensor Loss(StructuredLoss loss, Tensor theta, Tensor target, ulong draw = 0)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(theta);
+        ArgumentNullException.ThrowIfNull(target);
+        return HostLoss.apply(theta, target, loss, draw);
+    }
+
+    /// <summary>Copies a [batch, width] tensor to a host array, naming the argument when its shape is wrong.</summary>
+    private static float[] Host(Tensor t, int width, string name)
+    {
+        if (t.dim() != 2 || t.shape[1] != width || t.shape[0] < 1)
+        {
+            throw new ArgumentException($"Expected a [batch, {width}] tensor with at least one row, got [{string.Join(", ", t.shape)}].", name);
+        }
+        return t.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+    }
+
+    private sealed class HostLayer : autograd.SingleTensorFunction<HostLayer>
+    {
+        public override string Name => "HostLayer";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var theta = (Tensor)vars[0];
+            var layer = (Layer)vars[1];
+            var draw = (ulong)vars[2];
+            float[] th = Host(theta, layer.Dimension, nameof(theta));
+            int batch = th.Length / layer.Dimension;
+            var y = new float[batch * layer.OutputDimension];
+            layer.Forward(th, y, draw);
+            ctx.save_data("layer", layer);
+            ctx.save_data("draw", draw);
+            ctx.save_data("theta", th);
+            return tensor(y, [batch, layer.OutputDimension]).to(theta.dtype).to(theta.device);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+        {
+            var layer = (Layer)ctx.get_data("layer");
+            var th = (float[])ctx.get_data("theta");
+            float[] g = Host(gradOutput, layer.OutputDimension, "gradOutput");
+            int batch = th.Length / layer.Dimension;
+            var vjp = new float[th.Length];
+            layer.ForwardVjp(th, g, new float[g.Length], vjp, (ulong)ctx.get_data("draw"));
+            return [tensor(vjp, [batch, layer.Dimension]).to(gradOutput.dtype).to(gradOutput.device), null!, null!];
+        }
+    }
+
+    private sealed class HostLoss : autograd.SingleTensorFunction<HostLoss>
+    {
+        public override string Name => "HostLoss";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var theta = (Tensor)vars[0];
+            var target = (Tensor)vars[1];
+            var loss = (StructuredLoss)vars[2];
+            var draw = (ulong)vars[3];
+            float[] th = Host(theta, loss.Dimension, nameof(theta));
+            int batch = th.Length / loss.Dimension;
+            float[] y = Host(target, loss.TargetDimension, nameof(target));
+            if (y.Length != batch * loss.TargetDimension)
+            {
+                throw new ArgumentException($"Expected {batch} target rows, got {y.Length / loss.TargetDimension}.", nameof(target));
+            }
+            var gradient = new float[th.Length];
+            double mean = loss.Evaluate(th, y, new float[batch], gradient, draw);
+            for (int i = 0; i < gradient.Length; i++) gradient[i] /= batch;   // ∂ mean/∂θ
+            ctx.save_for_backward([tensor(gradient, [batch, loss.Dimension]).to(theta.dtype).to(theta.device)]);
+            return tensor((float)mean).to(theta.dtype).to(theta.device);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+        {
+            Tensor gradient = ctx.get_saved_variables()[0];
+            return [gradient * gradOutput.to(gradient.device), null!, null!, null!];
+        }
     }
 
     private sealed class PerturbedLayer : autograd.SingleTensorFunction<PerturbedLayer>

@@ -1,3 +1,5 @@
+using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 using TorchSharp;
@@ -7,20 +9,22 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Perturbed.TorchSharp;
 
 /// <summary>
-/// Trains structured models with TorchSharp on a device (GPU when selected): an affine model or an MLP (hidden layers
-/// with ReLU), the perturbation batch and the loss on the device (<see cref="PerturbedAutograd"/>), TorchSharp's Adam or
-/// SGD. Returns managed <see cref="AffineModel"/>/<see cref="MlpModel"/> weights, so saved models score without
-/// TorchSharp. Set it as <c>Backend</c> in a trainer's options.
+/// Runs the steps of the one training loop (<see cref="StructuredTrainer"/>) with TorchSharp on a device (GPU when
+/// selected): an affine model or an MLP (hidden layers with ReLU) and its optimizer (TorchSharp's Adam or SGD) on the
+/// device. Returns managed <see cref="AffineModel"/>/<see cref="MlpModel"/> weights, so saved models score without
+/// TorchSharp. Set it as <c>Backend</c> in a trainer's options, or pass it to <see cref="StructuredTrainer.Fit"/>.
 /// </summary>
 /// <remarks>
-/// Heads: argmax, top-k and ranking (with the default reference) run on the device; matching solves its perturbed
-/// assignments on the host with the exact CPU oracle; other oracles train with the CPU backend.
-/// Losses: Fenchel-Young, perturbed + squared, squared on scores (blackbox is CPU only). L2 is applied as weight decay
-/// (on weights and biases). Results are bit for bit the same for a seed on the CPU, whatever torch's thread count (tested);
-/// GPU kernels may differ in the last bits.
+/// <para>The loss: the Fenchel-Young and perturbed + squared losses of the argmax, top-k, ranking and matching heads, and
+/// the squared loss of the scores, run on the device (<see cref="PerturbedAutograd"/>); every other loss — blackbox,
+/// identity with projection, SPO+, direct loss, a user's loss or head — runs the core's loss on the host through
+/// <see cref="PerturbedAutograd.Loss"/>, so every method trains here too.</para>
+/// <para>Initialization, L2 (λ·W on the weights, not the biases), epochs, shuffles, early stopping and divergence checks
+/// are the CPU trainer's (one loop, one set of option checks). Results are bit for bit the same for a seed on the CPU,
+/// whatever torch's thread count (tested); GPU kernels may differ in the last bits.</para>
 /// </remarks>
 /// <param name="device">Where to train; default the CPU. See <see cref="TorchDevice.Select"/>.</param>
-/// <param name="hiddenLayers">Widths of the hidden layers; empty (default) for the affine model of the papers.</param>
+/// <param name="hiddenLayers">Widths of the hidden layers; empty (default) uses the options' <c>HiddenLayers</c>.</param>
 public sealed class TorchTrainingBackend(Device? device = null, params int[] hiddenLayers) : IStructuredTrainingBackend
 {
     /// <summary>
@@ -37,112 +41,167 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
     /// <summary>The training device.</summary>
     public Device Device { get; } = device ?? CPU;
 
-    /// <summary>Hidden layer widths.</summary>
+    /// <summary>Hidden layer widths (empty: those of the options).</summary>
     public IReadOnlyList<int> HiddenLayers { get; } = hiddenLayers.ToArray();
 
-    /// <inheritdoc/>
+    /// <summary>Trains with this backend through the one training loop (the arguments of <see cref="StructuredTrainer.Fit"/>).</summary>
     public IScoreModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount, StructuredTrainerOptions options,
-        ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default, IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+        => StructuredTrainer.Fit(head, features, targets, featureCount, options, validationFeatures, validationTargets, progress, cancellationToken, this);
+
+    /// <inheritdoc/>
+    public ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
+        for (int i = 0; i < HiddenLayers.Count; i++)
+        {
+            if (HiddenLayers[i] < 1) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), HiddenLayers[i], $"Hidden layer widths must be at least 1; hiddenLayers[{i}] is {HiddenLayers[i]}.");
+        }
         LibTorchRuntime.EnsureLoaded();
-        if (HiddenLayers.Any(w => w < 1)) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), "Hidden layer widths must be at least 1.");
-        (TorchHeadKind kind, int k) = head switch
+        var settings = new StructuredTrainerOptions
+        {
+            Loss = options.Loss, LossFactory = options.LossFactory, Seed = options.Seed, InitialWeightScale = options.InitialWeightScale,
+            HiddenLayers = HiddenLayers.Count > 0 ? HiddenLayers : options.HiddenLayers,
+        };
+        // The same initial parameters as the CPU step, so both backends start from one point.
+        ITrainableModel initial = CpuTrainingBackend.Instance.Start(head, loss, featureCount, settings).Result();
+        return new Session(this, head, loss, options, initial);
+    }
+
+    /// <summary>The device version of a core loss where there is one, else null (the loss then runs on the host).</summary>
+    private Func<Tensor, Tensor, ulong, Tensor>? DeviceLoss(Oracle head, StructuredLoss loss)
+    {
+        (TorchHeadKind Kind, int K)? deviceHead = head switch
         {
             ArgmaxOracle => (TorchHeadKind.Argmax, 1),
             TopKOracle top => (TorchHeadKind.TopK, top.K),
             MatchingOracle => (TorchHeadKind.Matching, 1),
             RankingOracle ranking when ranking.ReferenceDescending.SequenceEqual(RankingOracle.DefaultReference(ranking.Dimension).Reverse().ToArray()) => (TorchHeadKind.Ranking, 1),
-            _ => throw new NotSupportedException($"The TorchSharp backend runs the argmax, top-k, ranking and matching heads; {head.Name} trains with the CPU backend."),
+            _ => null,
         };
-        if (options.Loss == StructuredLossKind.Blackbox)
+        TorchPerturbedOptimizer? OnDevice(PerturbedOptimizer o) =>
+            deviceHead is { } h && ReferenceEquals(o.Oracle, head) && o.Noise is NormalNoise or GumbelNoise
+            && o.Perturbation == PerturbationKind.Additive && o.VarianceReduction == VarianceReduction.None
+                ? new TorchPerturbedOptimizer(h.Kind, head.Dimension, new PerturbedOptimizerOptions { Epsilon = o.Epsilon, Samples = o.Samples, Noise = o.Noise, Seed = o.Seed }, Device, h.K)
+                : null;
+        switch (loss)
         {
-            throw new NotSupportedException("The blackbox loss trains with the CPU backend.");
+            case FenchelYoungLoss fy when OnDevice(fy.Optimizer) is { } perturbed:
+                return (theta, target, draw) => PerturbedAutograd.FenchelYoungLoss(perturbed, theta, target, draw);
+            case LayerLoss { Layer: PerturbedOptimizer o } squared when ReferenceEquals(squared.RowLoss, RowLosses.Squared) && OnDevice(o) is { } perturbed:
+                return (theta, target, draw) => 0.5 * (PerturbedAutograd.Perturbed(perturbed, theta, draw) - target).pow(2).sum(-1).mean();
+            case LayerLoss { Layer: ScoresLayer } squared when ReferenceEquals(squared.RowLoss, RowLosses.Squared):
+                return (theta, target, _) => 0.5 * (theta - target).pow(2).sum(-1).mean();
+            default:
+                return null;
         }
-        int d = head.Dimension, p = featureCount;
-        int n = features.Length / p;
-        if (n == 0 || features.Length != n * p || targets.Length != n * d)
-        {
-            throw new ArgumentException($"Expected [n × {p}] features and [n × {d}] targets, got {features.Length} and {targets.Length} values.", nameof(features));
-        }
-
-        using var scope = NewDisposeScope();
-        random.manual_seed(options.Seed);
-        var perturbed = new TorchPerturbedOptimizer(kind, d, new PerturbedOptimizerOptions
-        {
-            Epsilon = options.Epsilon, Samples = options.Samples, Noise = options.Noise, Seed = options.Seed,
-        }, Device, k);
-        Linear[] linears = BuildLayers(p, d);
-        var model = nn.Sequential(linears.SelectMany((layer, i) => i < linears.Length - 1
-            ? new (string, nn.Module<Tensor, Tensor>)[] { ($"linear{i}", layer), ($"relu{i}", nn.ReLU()) }
-            : new (string, nn.Module<Tensor, Tensor>)[] { ($"linear{i}", layer) }).ToArray());
-        model.to(Device);
-        optim.Optimizer optimizer = options.Optimizer == GradientOptimizerKind.Adam
-            ? optim.Adam(model.parameters(), lr: options.LearningRate, weight_decay: options.L2)
-            : optim.SGD(model.parameters(), options.LearningRate, weight_decay: options.L2);
-
-        Tensor x = tensor(features.ToArray(), [n, p]).to(Device), y = tensor(targets.ToArray(), [n, d]).to(Device);
-        bool validate = !validationFeatures.IsEmpty;
-        Tensor? vx = validate ? tensor(validationFeatures.ToArray(), [validationFeatures.Length / p, p]).to(Device) : null;
-        Tensor? vy = validate ? tensor(validationTargets.ToArray(), [validationTargets.Length / d, d]).to(Device) : null;
-        var shuffle = new System.Random(options.Seed);
-        int[] order = Enumerable.Range(0, n).ToArray();
-        int batchSize = Math.Min(options.BatchSize, n);
-        var stopping = new EarlyStopping<float[][]>(options.EarlyStoppingPatience);
-        float[][] Snapshot() => linears.SelectMany(l => new[] { l.weight!.detach().cpu().data<float>().ToArray(), l.bias!.detach().cpu().data<float>().ToArray() }).ToArray();
-        ulong step = 0;
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
-        {
-            shuffle.Shuffle(order);
-            double epochLoss = 0;
-            int batches = 0;
-            for (int start = 0; start < n; start += batchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var batchScope = NewDisposeScope();
-                Tensor rows = tensor(order.AsSpan(start, Math.Min(batchSize, n - start)).ToArray().Select(i => (long)i).ToArray()).to(Device);
-                optimizer.zero_grad();
-                Tensor loss = Loss(model.forward(x.index_select(0, rows)), y.index_select(0, rows), perturbed, options.Loss, step++);
-                loss.backward();
-                optimizer.step();
-                epochLoss += loss.item<float>();
-                batches++;
-            }
-            double validationLoss = double.NaN;
-            if (validate)
-            {
-                using (no_grad())
-                {
-                    validationLoss = Loss(model.forward(vx!), vy!, perturbed, options.Loss, ulong.MaxValue).item<float>();
-                }
-                if (stopping.Observe(validationLoss, Snapshot))
-                {
-                    progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss));
-                    break;
-                }
-            }
-            progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss));
-        }
-        float[][] parameters = stopping.Best ?? Snapshot();
-        var layers = new AffineModel[linears.Length];
-        for (int i = 0; i < layers.Length; i++) layers[i] = new AffineModel(parameters[2 * i], parameters[2 * i + 1]);   // torch's [out, in] weights are W, row-major
-        return layers.Length == 1 ? layers[0] : new MlpModel(layers);
     }
 
-    private Linear[] BuildLayers(int inputs, int outputs)
+    private sealed class Session : ITrainingSession
     {
-        int[] widths = [inputs, .. HiddenLayers, outputs];
-        var layers = new Linear[widths.Length - 1];
-        for (int i = 0; i < layers.Length; i++) layers[i] = nn.Linear(widths[i], widths[i + 1]);
-        return layers;
-    }
+        private readonly DisposeScope _scope = NewDisposeScope();
+        private readonly Linear[] _linears;
+        private readonly nn.Module<Tensor, Tensor> _model;
+        private readonly optim.Optimizer _optimizer;
+        private readonly Func<Tensor, Tensor, ulong, Tensor> _loss;
+        private readonly Device _device;
+        private readonly double _l2;
+        private readonly int _features, _outputs, _targets;
 
-    /// <summary>The mean loss of a batch on the device.</summary>
-    private static Tensor Loss(Tensor theta, Tensor target, TorchPerturbedOptimizer perturbed, StructuredLossKind kind, ulong draw) => kind switch
-    {
-        StructuredLossKind.FenchelYoung => PerturbedAutograd.FenchelYoungLoss(perturbed, theta, target, draw),
-        StructuredLossKind.PerturbedSquared => 0.5 * (PerturbedAutograd.Perturbed(perturbed, theta, draw) - target).pow(2).sum(-1).mean(),
-        _ => 0.5 * (theta - target).pow(2).sum(-1).mean(),
-    };
+        public Session(TorchTrainingBackend backend, Oracle head, StructuredLoss loss, StructuredTrainerOptions options, ITrainableModel initial)
+        {
+            _device = backend.Device;
+            _l2 = options.L2;
+            _features = initial.Features;
+            _outputs = loss.Dimension;
+            _targets = loss.TargetDimension;
+            random.manual_seed(options.Seed);
+            IReadOnlyList<AffineModel> layers = initial is MlpModel mlp ? mlp.Layers : [(AffineModel)initial];
+            _linears = layers.Select(l => nn.Linear(l.Features, l.Outputs)).ToArray();
+            using (no_grad())
+            {
+                for (int i = 0; i < layers.Count; i++)
+                {
+                    _linears[i].weight!.copy_(tensor(layers[i].Weights.ToArray(), [layers[i].Outputs, layers[i].Features]));
+                    _linears[i].bias!.copy_(tensor(layers[i].Bias.ToArray(), [layers[i].Outputs]));
+                }
+            }
+            _model = nn.Sequential(_linears.SelectMany((layer, i) => i < _linears.Length - 1
+                ? new (string, nn.Module<Tensor, Tensor>)[] { ($"linear{i}", layer), ($"relu{i}", nn.ReLU()) }
+                : new (string, nn.Module<Tensor, Tensor>)[] { ($"linear{i}", layer) }).ToArray());
+            _model.to(_device);
+            _optimizer = options.Optimizer switch
+            {
+                GradientOptimizerKind.Adam => optim.Adam(_model.parameters(), lr: options.LearningRate),
+                GradientOptimizerKind.Sgd => optim.SGD(_model.parameters(), options.LearningRate),
+                _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
+            };
+            _loss = backend.DeviceLoss(head, loss) ?? ((theta, target, draw) => PerturbedAutograd.Loss(loss, theta, target, draw));
+        }
+
+        public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        {
+            using var scope = NewDisposeScope();
+            _optimizer.zero_grad();
+            Tensor loss = Loss(features, targets, draw, train: true);
+            loss.backward();
+            using (no_grad())
+            {
+                // L2 on the weights only, as on the CPU: gradient + λW.
+                if (_l2 > 0) foreach (Linear l in _linears) l.weight!.grad!.add_(l.weight, alpha: _l2);
+            }
+            _optimizer.step();
+            double value = Finite(loss.item<float>());
+            foreach (Linear l in _linears)
+            {
+                if (!isfinite(l.weight!).all().item<bool>() || !isfinite(l.bias!).all().item<bool>())
+                    throw new TrainingDivergedException("a parameter overflowed.");
+            }
+            return value;
+        }
+
+        public double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return Finite(Loss(features, targets, draw, train: false).item<float>());
+        }
+
+        private Tensor Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw, bool train)
+        {
+            long n = features.Length / _features;
+            Tensor x = tensor(features.ToArray(), [n, _features]).to(_device), y = tensor(targets.ToArray(), [n, _targets]).to(_device);
+            Tensor theta = _model.forward(x);
+            if (!isfinite(theta).all().item<bool>()) throw new TrainingDivergedException("the model's scores overflowed.");
+            return _loss(theta, y, draw);
+        }
+
+        private static double Finite(double loss) => double.IsFinite(loss) ? loss : throw new TrainingDivergedException($"the loss is {loss}.");
+
+        public object Snapshot() => _linears.SelectMany(l => new[] { l.weight!.detach().cpu().data<float>().ToArray(), l.bias!.detach().cpu().data<float>().ToArray() }).ToArray();
+
+        public void Restore(object snapshot)
+        {
+            var parameters = (float[][])snapshot;
+            using var noGrad = no_grad();
+            for (int i = 0; i < _linears.Length; i++)
+            {
+                _linears[i].weight!.copy_(tensor(parameters[2 * i], _linears[i].weight!.shape));
+                _linears[i].bias!.copy_(tensor(parameters[2 * i + 1], _linears[i].bias!.shape));
+            }
+        }
+
+        public ITrainableModel Result()
+        {
+            var parameters = (float[][])Snapshot();
+            var layers = new AffineModel[_linears.Length];
+            for (int i = 0; i < layers.Length; i++) layers[i] = new AffineModel(parameters[2 * i], parameters[2 * i + 1]);   // torch's [out, in] weights are W, row-major
+            return layers.Length == 1 ? layers[0] : new MlpModel(layers);
+        }
+
+        public void Dispose() => _scope.Dispose();
+    }
 }

@@ -46,7 +46,7 @@ public sealed class PerturbedMulticlassTrainer : IEstimator<PerturbedMulticlassT
             }
         }
         using var run = new TrainingRun(_host);
-        IScoreModel model = _options.TrainingBackend.Train(new ArgmaxOracle(k), x, y, p, _options.ToTrainerOptions(_seed), vx, vy, run.Progress, run.Token);
+        IScoreModel model = _options.Fit(new ArgmaxOracle(k), x, y, p, _seed, vx, vy, run);
         return new PerturbedMulticlassTransformer(model, _options.Epsilon, _options.Noise, featureName, ClassNames(label, k));
     }
 

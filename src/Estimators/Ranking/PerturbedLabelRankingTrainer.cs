@@ -42,7 +42,7 @@ public sealed class PerturbedLabelRankingTrainer : IEstimator<LabelRankingTransf
             }
         }
         using var run = new TrainingRun(_host);
-        IScoreModel model = _options.TrainingBackend.Train(new RankingOracle(k), x, y, p, _options.ToTrainerOptions(_seed), vx, vy, run.Progress, run.Token);
+        IScoreModel model = _options.Fit(new RankingOracle(k), x, y, p, _seed, vx, vy, run);
         return new LabelRankingTransformer(model, _options.FeatureColumnName);
     }
 

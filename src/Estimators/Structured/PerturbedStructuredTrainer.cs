@@ -49,7 +49,7 @@ public sealed class PerturbedStructuredTrainer : IEstimator<StructuredPrediction
             }
         }
         using var run = new TrainingRun(_host);
-        IScoreModel model = _options.TrainingBackend.Train(head.CreateOracle(), x, y, p, _options.ToTrainerOptions(_seed), vx, vy, run.Progress, run.Token);
+        IScoreModel model = _options.Fit(head.CreateOracle(), x, y, p, _seed, vx, vy, run);
         return new StructuredPredictionTransformer(model, head, featureName);
     }
 

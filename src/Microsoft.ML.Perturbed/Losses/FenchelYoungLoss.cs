@@ -10,13 +10,13 @@ namespace Microsoft.ML.Perturbed;
 /// F̂_ε(θ) − ⟨θ, y⟩, which equals L_ε(θ; y) up to the constant εΩ(y): it does not depend on θ, so it is the right
 /// quantity to monitor and compare across θ for a fixed target, but it is not the loss itself and can be negative.
 /// </remarks>
-public sealed class FenchelYoungLoss
+public sealed class FenchelYoungLoss : StructuredLoss
 {
     /// <summary>Creates the loss of a perturbed optimizer; it must use additive noise and map scores to the same space.</summary>
     /// <exception cref="ArgumentException">The perturbation is multiplicative, or the oracle's output dimension differs from its input dimension.</exception>
     public FenchelYoungLoss(PerturbedOptimizer optimizer)
+        : base((optimizer ?? throw new ArgumentNullException(nameof(optimizer))).Oracle.Dimension, optimizer.Oracle.Dimension)
     {
-        ArgumentNullException.ThrowIfNull(optimizer);
         if (optimizer.Perturbation != PerturbationKind.Additive)
         {
             throw new ArgumentException("The Fenchel-Young loss is defined for additive perturbation only (its gradient is ŷ − y there).", nameof(optimizer));
@@ -33,35 +33,27 @@ public sealed class FenchelYoungLoss
     /// <summary>The perturbed optimizer whose F_ε defines the loss.</summary>
     public PerturbedOptimizer Optimizer { get; }
 
+    /// <inheritdoc/>
+    public override string Name => $"FenchelYoung({Optimizer.Name})";
+
     /// <summary>
-    /// Evaluates the loss of every row and its gradient. Returns the mean over rows of F̂ − ⟨θ, y⟩.
+    /// Per row: the value F̂ − ⟨θ, y⟩ (equal to the loss up to a constant in θ) and the gradient ŷ_ε(θ) − y; the targets y
+    /// are points of the oracle's polytope (one-hot labels, rank vectors, …).
     /// </summary>
-    /// <param name="theta">Scores θ, <c>[batch × d]</c>.</param>
-    /// <param name="target">Targets y (points of the oracle's polytope, e.g. one-hot labels or rank vectors), <c>[batch × d]</c>.</param>
-    /// <param name="loss">Destination for F̂_ε(θ) − ⟨θ, y⟩ per row (equal to the loss up to a constant in θ).</param>
-    /// <param name="gradient">Destination for ŷ_ε(θ) − y, <c>[batch × d]</c>.</param>
-    /// <param name="draw">Index of the noise draw (a training loop passes its step).</param>
-    public double Evaluate(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw = 0)
+    protected override void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw)
     {
-        int d = Optimizer.Oracle.Dimension;
-        int batch = Guard.RowCount(theta.Length, d, nameof(theta));
-        Guard.Rows(target.Length, batch, d, nameof(target));
-        Guard.Length(loss.Length, batch, nameof(loss), "one value per row");
-        Guard.Finite(target, d, nameof(target));
+        int d = Dimension, batch = loss.Length;
         Optimizer.Forward(theta, gradient, loss, draw);
-        double total = 0;
         for (int r = 0; r < batch; r++)
         {
             int o = r * d;
             ReadOnlySpan<float> y = target.Slice(o, d);
             loss[r] = (float)(loss[r] - SpanMath.Dot(theta.Slice(o, d), y));
-            total += loss[r];
             Span<float> g = gradient.Slice(o, d);
             for (int i = 0; i < d; i++)
             {
                 g[i] -= y[i];
             }
         }
-        return total / batch;
     }
 }

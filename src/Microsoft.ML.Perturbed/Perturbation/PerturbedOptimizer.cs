@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Random;
@@ -23,7 +24,7 @@ namespace Microsoft.ML.Perturbed;
 /// <para>The CPU path works one row at a time, in parallel over rows, and never holds M × batch × d values.
 /// Instances are immutable and thread-safe; steady-state calls allocate nothing.</para>
 /// </remarks>
-public sealed class PerturbedOptimizer
+public sealed class PerturbedOptimizer : Layer
 {
     private readonly ObjectPool<Workspace> _workspaces;
     private readonly ObjectPool<RowJob> _jobs;
@@ -31,18 +32,23 @@ public sealed class PerturbedOptimizer
     /// <summary>Creates a perturbed optimizer over <paramref name="oracle"/>.</summary>
     /// <exception cref="ArgumentException">An option is out of range (see <see cref="PerturbedOptimizerOptions"/>).</exception>
     public PerturbedOptimizer(Oracle oracle, PerturbedOptimizerOptions? options = null)
+        : base((oracle ?? throw new ArgumentNullException(nameof(oracle))).Dimension, oracle.OutputDimension)
     {
-        ArgumentNullException.ThrowIfNull(oracle);
         options ??= new PerturbedOptimizerOptions();
         if (!(options.Epsilon > 0) || !double.IsFinite(options.Epsilon))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon,
                 $"'{nameof(options.Epsilon)}' must be a finite number greater than 0, got {options.Epsilon}.");
         }
-        if (options.Samples < 1)
+        if (options.Samples < 1 || options.Samples > PerturbedOptimizerOptions.MaxSamples)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Samples,
-                $"'{nameof(options.Samples)}' (M) must be at least 1, got {options.Samples}.");
+                $"'{nameof(options.Samples)}' (M) must be in [1, {PerturbedOptimizerOptions.MaxSamples}], got {options.Samples}.");
+        }
+        if ((long)options.Samples * Math.Max(oracle.Dimension, oracle.OutputDimension) > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Samples,
+                $"'{nameof(options.Samples)}' × the row length ({options.Samples} × {Math.Max(oracle.Dimension, oracle.OutputDimension)}) exceeds the largest buffer .NET can allocate.");
         }
         ArgumentNullException.ThrowIfNull(options.Noise, $"{nameof(options)}.{nameof(options.Noise)}");
         if (!Enum.IsDefined(options.Perturbation))
@@ -109,7 +115,7 @@ public sealed class PerturbedOptimizer
     /// <param name="theta">Scores, <c>[batch × d]</c>, finite (positive for multiplicative perturbation).</param>
     /// <param name="solution">Destination for ŷ_ε(θ), <c>[batch × d′]</c>.</param>
     /// <param name="draw">Index of the noise draw: equal draws reuse the same noise (common random numbers).</param>
-    public void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0)
+    public override void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0)
         => Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty,
             ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: false);
 
@@ -128,7 +134,7 @@ public sealed class PerturbedOptimizer
     /// <param name="solution">Destination for ŷ, <c>[batch × d′]</c>.</param>
     /// <param name="jvp">Destination for J t, <c>[batch × d′]</c>.</param>
     /// <param name="draw">Index of the noise draw.</param>
-    public void ForwardJvp(ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw = 0)
+    public override void ForwardJvp(ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw = 0)
         => Run(theta, solution, Span<float>.Empty, tangent, jvp, ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: false, wantJvp: true);
 
     /// <summary>Computes ŷ and the vector-Jacobian product Jᵀg ≈ (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) from the same samples.</summary>
@@ -137,7 +143,7 @@ public sealed class PerturbedOptimizer
     /// <param name="solution">Destination for ŷ, <c>[batch × d′]</c>.</param>
     /// <param name="vjp">Destination for Jᵀg = ∂loss/∂θ, <c>[batch × d]</c>.</param>
     /// <param name="draw">Index of the noise draw.</param>
-    public void ForwardVjp(ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
+    public override void ForwardVjp(ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
         => Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, cotangent, null, vjp, draw, wantMax: false, wantVjp: true);
 
     /// <summary>
@@ -150,12 +156,21 @@ public sealed class PerturbedOptimizer
     /// <param name="solution">Destination for ŷ, <c>[batch × d′]</c>.</param>
     /// <param name="vjp">Destination for Jᵀg, <c>[batch × d]</c>.</param>
     /// <param name="draw">Index of the noise draw.</param>
-    public void ForwardVjp(ReadOnlySpan<float> theta, CotangentFunction cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
+    public override void ForwardVjp(ReadOnlySpan<float> theta, CotangentFunction cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
     {
         ArgumentNullException.ThrowIfNull(cotangent);
         Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, ReadOnlySpan<float>.Empty, cotangent, vjp, draw,
             wantMax: false, wantVjp: true);
     }
+
+    /// <inheritdoc/>
+    public override string Name => $"Perturbed({Oracle.Name}, ε={Epsilon}, M={Samples}, {Noise.Name})";
+
+    /// <inheritdoc/>
+    public override bool HasJvp => true;
+
+    /// <inheritdoc/>
+    public override bool IsStochastic => true;
 
     /// <inheritdoc/>
     public override string ToString() =>
@@ -328,7 +343,7 @@ public sealed class PerturbedOptimizer
         {
             Span<float> g = w.G;
             job.CotangentFunction!(row, solution, g);
-            Guard.Finite(g, dOut, "cotangent");
+            CheckCotangentRow(g, row);
             for (int k = 0; k < m; k++)
             {
                 ReadOnlySpan<float> sk = w.KeptS.AsSpan(k * d, d);

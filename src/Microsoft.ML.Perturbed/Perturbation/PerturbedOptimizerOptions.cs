@@ -5,6 +5,9 @@ namespace Microsoft.ML.Perturbed;
 /// <summary>Settings of a <see cref="PerturbedOptimizer"/>. Checked when the optimizer is created.</summary>
 public sealed class PerturbedOptimizerOptions
 {
+    /// <summary>The most samples M a call accepts (2²⁰): more would take hours per row and say nothing new.</summary>
+    public const int MaxSamples = 1 << 20;
+
     /// <summary>Noise scale ε &gt; 0. Larger ε smooths more; y*_ε(θ) = y*_1(θ/ε). Default 1.</summary>
     public double Epsilon { get; set; } = 1.0;
 

@@ -3,25 +3,119 @@ using Microsoft.ML.Perturbed.Oracles;
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>
-/// Where and how a structured model is trained: the managed CPU trainer (<see cref="CpuTrainingBackend"/>, the default)
-/// or another backend, such as the TorchSharp one (GPU, MLP score models) in Microsoft.ML.Perturbed.TorchSharp.
-/// Whatever the backend, the result is a managed <see cref="IScoreModel"/>, so saved models score without it.
+/// Where the steps of training run: the managed CPU step (<see cref="CpuTrainingBackend"/>, the default) or another
+/// backend, such as the TorchSharp one (GPU) in Microsoft.ML.Perturbed.TorchSharp. A backend supplies only the step — the
+/// loop itself (epochs, shuffles, seeds, early stopping, progress, divergence checks) is <see cref="StructuredTrainer"/>'s,
+/// written once. Whatever the backend, the result is a managed <see cref="IScoreModel"/>, so saved models score without it.
 /// </summary>
 public interface IStructuredTrainingBackend
 {
-    /// <summary>Trains a score model whose head solutions match the targets; the arguments are those of <see cref="StructuredTrainer.Train"/>.</summary>
-    IScoreModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount, StructuredTrainerOptions options,
-        ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken);
+    /// <summary>Starts a session that fits a model of <paramref name="featureCount"/> inputs and <c>loss.Dimension</c> outputs.</summary>
+    /// <param name="head">The prediction head (a backend may run it on its device).</param>
+    /// <param name="loss">The loss to minimize (a backend may use its own device version of the same loss).</param>
+    /// <param name="featureCount">Number p of features.</param>
+    /// <param name="options">The validated settings.</param>
+    ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options);
 }
 
-/// <summary>The managed CPU trainer of an affine model (<see cref="StructuredTrainer"/>).</summary>
+/// <summary>The state of one training run on a backend: a model, its optimizer, and the loss.</summary>
+public interface ITrainingSession : IDisposable
+{
+    /// <summary>One update on a mini-batch (<c>[b × p]</c> features, <c>[b × t]</c> targets); returns the batch's mean loss.</summary>
+    /// <exception cref="TrainingDivergedException">Scores, the loss or the parameters stopped being finite.</exception>
+    double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw);
+
+    /// <summary>The mean loss over a data set with the current parameters (no update).</summary>
+    double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw);
+
+    /// <summary>A copy of the current parameters.</summary>
+    object Snapshot();
+
+    /// <summary>Restores parameters from a <see cref="Snapshot"/>.</summary>
+    void Restore(object snapshot);
+
+    /// <summary>The trained model, in managed code, with every output of the loss (the loop keeps the head's scores).</summary>
+    ITrainableModel Result();
+}
+
+/// <summary>Thrown when training stops producing finite numbers.</summary>
+public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
+
+/// <summary>The managed CPU step: an affine model or an MLP (<see cref="StructuredTrainerOptions.HiddenLayers"/>), SGD or Adam.</summary>
 public sealed class CpuTrainingBackend : IStructuredTrainingBackend
 {
     /// <summary>The shared instance.</summary>
     public static CpuTrainingBackend Instance { get; } = new();
 
     /// <inheritdoc/>
-    public IScoreModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount, StructuredTrainerOptions options,
-        ReadOnlySpan<float> validationFeatures, ReadOnlySpan<float> validationTargets, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
-        => StructuredTrainer.Train(head, features, targets, featureCount, options, validationFeatures, validationTargets, progress, cancellationToken);
+    public ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(options);
+        ITrainableModel model = options.HiddenLayers.Count > 0
+            ? MlpModel.Random(featureCount, options.HiddenLayers, loss.Dimension, options.Seed)
+            : InitialAffine(featureCount, loss.Dimension, options.EffectiveInitialWeightScale, options.Seed);
+        return new ManagedTrainingSession(model, loss, options);
+    }
+
+    /// <summary>An affine model with N(0, scale²) weights from a seeded generator and zero biases.</summary>
+    internal static AffineModel InitialAffine(int features, int outputs, double scale, int seed)
+    {
+        var model = new AffineModel(features, outputs);
+        if (scale > 0)
+        {
+            var random = new System.Random(seed);
+            Span<float> w = model.ParameterArray.AsSpan(0, features * outputs);
+            for (int i = 0; i < w.Length; i++)
+            {
+                // Box–Muller from two uniforms in (0, 1].
+                double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
+                w[i] = (float)(scale * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+            }
+        }
+        return model;
+    }
+
+    private sealed class ManagedTrainingSession(ITrainableModel model, StructuredLoss loss, StructuredTrainerOptions options) : ITrainingSession
+    {
+        private readonly GradientOptimizer _optimizer = new(options.Optimizer, options.LearningRate, model.Parameters.Length);
+        private readonly double[] _gradient = new double[model.Parameters.Length];
+        private float[] _theta = [], _g = [], _rowLoss = [];
+
+        public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        {
+            double mean = Evaluate(features, targets, draw);
+            model.Backward(features, _g.AsSpan(0, features.Length / model.Features * loss.Dimension), options.L2, _gradient);
+            _optimizer.Step(model.Parameters, _gradient);
+            StructuredTrainer.CheckParameters(model.Parameters);
+            return mean;
+        }
+
+        public double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw) => Evaluate(features, targets, draw);
+
+        private double Evaluate(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        {
+            int b = features.Length / model.Features, d = loss.Dimension;
+            if (_theta.Length < b * d)
+            {
+                _theta = new float[b * d];
+                _g = new float[b * d];
+                _rowLoss = new float[b];
+            }
+            Span<float> theta = _theta.AsSpan(0, b * d);
+            model.Score(features, theta);
+            StructuredTrainer.CheckScores(theta);
+            return StructuredTrainer.CheckLoss(loss.Evaluate(theta, targets, _rowLoss.AsSpan(0, b), _g.AsSpan(0, b * d), draw));
+        }
+
+        public object Snapshot() => model.Parameters.ToArray();
+
+        public void Restore(object snapshot) => ((float[])snapshot).CopyTo(model.Parameters);
+
+        public ITrainableModel Result() => model.Clone();
+
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -3,12 +3,13 @@ using System.Buffers;
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>
-/// A multilayer perceptron score model: affine layers with ReLU between them (none after the last), scored in plain
-/// managed code, so a model trained on a GPU (Microsoft.ML.Perturbed.TorchSharp) scores without TorchSharp.
+/// A multilayer perceptron score model: affine layers with ReLU between them (none after the last), scored and trained
+/// in plain managed code; a model trained on a GPU (Microsoft.ML.Perturbed.TorchSharp) scores without TorchSharp.
 /// </summary>
-public sealed class MlpModel : IScoreModel
+public sealed class MlpModel : ITrainableModel
 {
     private readonly AffineModel[] _layers;
+    private readonly float[] _parameters;
 
     /// <summary>Creates the model from its layers, input first; each layer's inputs must be the previous layer's outputs.</summary>
     public MlpModel(IReadOnlyList<AffineModel> layers)
@@ -25,11 +26,43 @@ public sealed class MlpModel : IScoreModel
                 throw new ArgumentException($"Layer {i} takes {layers[i].Features} inputs but layer {i - 1} gives {layers[i - 1].Outputs}.", nameof(layers));
             }
         }
-        _layers = layers.ToArray();
+        // One flat parameter vector for the training loop; the layers keep their own storage, synchronized on use.
+        _layers = layers.Select(l => (AffineModel)l.Clone()).ToArray();
+        _parameters = new float[_layers.Sum(l => l.ParameterArray.Length)];
+        Gather();
+    }
+
+    /// <summary>
+    /// A randomly initialized MLP over <paramref name="features"/> inputs with hidden layers of the given widths and
+    /// <paramref name="outputs"/> scores: every layer's weights and biases uniform in ±1/√fan-in (TorchSharp's default for
+    /// linear layers), from a seeded generator.
+    /// </summary>
+    public static MlpModel Random(int features, IReadOnlyList<int> hiddenLayers, int outputs, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(hiddenLayers);
+        int[] widths = [features, .. hiddenLayers, outputs];
+        var random = new System.Random(seed);
+        var layers = new AffineModel[widths.Length - 1];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            Guard.Positive(widths[l + 1], nameof(hiddenLayers));
+            layers[l] = new AffineModel(widths[l], widths[l + 1]);
+            float bound = 1 / MathF.Sqrt(widths[l]);
+            Span<float> p = layers[l].ParameterArray;
+            for (int i = 0; i < p.Length; i++) p[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+        }
+        return new MlpModel(layers);
     }
 
     /// <summary>The layers, input first.</summary>
-    public IReadOnlyList<AffineModel> Layers => _layers;
+    public IReadOnlyList<AffineModel> Layers
+    {
+        get
+        {
+            Scatter();
+            return _layers;
+        }
+    }
 
     /// <inheritdoc/>
     public int Features => _layers[0].Features;
@@ -38,10 +71,14 @@ public sealed class MlpModel : IScoreModel
     public int Outputs => _layers[^1].Outputs;
 
     /// <inheritdoc/>
+    public Span<float> Parameters => _parameters;
+
+    /// <inheritdoc/>
     public void Score(ReadOnlySpan<float> features, Span<float> scores)
     {
         int batch = Guard.RowCount(features.Length, Features, nameof(features));
         Guard.Rows(scores.Length, batch, Outputs, nameof(scores));
+        Scatter();
         // Hidden activations live in two pooled buffers used in turn, so scoring a row allocates nothing.
         int widest = _layers.Take(_layers.Length - 1).Select(l => l.Outputs).DefaultIfEmpty(0).Max() * batch;
         float[] a = ArrayPool<float>.Shared.Rent(widest), b = ArrayPool<float>.Shared.Rent(widest);
@@ -66,6 +103,79 @@ public sealed class MlpModel : IScoreModel
         {
             ArrayPool<float>.Shared.Return(a);
             ArrayPool<float>.Shared.Return(b);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Backward(ReadOnlySpan<float> features, ReadOnlySpan<float> scoreGradient, double l2, Span<double> gradient)
+    {
+        int batch = Guard.RowCount(features.Length, Features, nameof(features));
+        Guard.Rows(scoreGradient.Length, batch, Outputs, nameof(scoreGradient));
+        Guard.Length(gradient.Length, _parameters.Length, nameof(gradient), "one value per parameter");
+        Scatter();
+        // Forward pass keeping every layer's (post-ReLU) input.
+        var inputs = new float[_layers.Length][];
+        inputs[0] = features.ToArray();
+        for (int l = 0; l < _layers.Length - 1; l++)
+        {
+            var output = new float[batch * _layers[l].Outputs];
+            _layers[l].Score(inputs[l], output);
+            for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);
+            inputs[l + 1] = output;
+        }
+        float[] g = scoreGradient.ToArray();
+        int offset = _parameters.Length;
+        for (int l = _layers.Length - 1; l >= 0; l--)
+        {
+            AffineModel layer = _layers[l];
+            offset -= layer.ParameterArray.Length;
+            Span<double> slice = gradient.Slice(offset, layer.ParameterArray.Length);
+            float[]? down = l > 0 ? new float[batch * layer.Features] : null;
+            layer.BackwardInto(inputs[l], g, slice, down);
+            int wCount = layer.Outputs * layer.Features;
+            ReadOnlySpan<float> w = layer.Weights;
+            for (int i = 0; i < slice.Length; i++) slice[i] /= batch;
+            for (int i = 0; i < wCount; i++) slice[i] += l2 * w[i];
+            if (down is null) break;
+            float[] activation = inputs[l];
+            for (int i = 0; i < down.Length; i++) if (activation[i] <= 0) down[i] = 0;   // ReLU′
+            g = down;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ITrainableModel Clone()
+    {
+        Scatter();
+        return new MlpModel(_layers);
+    }
+
+    /// <inheritdoc/>
+    public ITrainableModel FirstOutputs(int outputs)
+    {
+        Scatter();
+        var layers = _layers.ToArray();
+        layers[^1] = (AffineModel)layers[^1].FirstOutputs(outputs);
+        return new MlpModel(layers);
+    }
+
+    private void Gather()
+    {
+        int o = 0;
+        foreach (AffineModel l in _layers)
+        {
+            l.ParameterArray.CopyTo(_parameters, o);
+            o += l.ParameterArray.Length;
+        }
+    }
+
+    private void Scatter()
+    {
+        int o = 0;
+        foreach (AffineModel l in _layers)
+        {
+            _parameters.AsSpan(o, l.ParameterArray.Length).CopyTo(l.ParameterArray);
+            o += l.ParameterArray.Length;
         }
     }
 }

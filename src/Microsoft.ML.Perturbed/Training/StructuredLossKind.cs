@@ -1,9 +1,13 @@
 namespace Microsoft.ML.Perturbed.Training;
 
-/// <summary>The loss a structured trainer minimizes over scores θ = g_w(x) for targets y (Berthet et al. 2020, §5).</summary>
+/// <summary>
+/// The built-in losses a structured trainer minimizes over scores θ = g_w(x) for targets y. Each becomes a
+/// <see cref="StructuredLoss"/> in one place, <see cref="StructuredLoss.Create"/>; a user's own loss is set with
+/// <see cref="StructuredTrainerOptions.LossFactory"/> instead.
+/// </summary>
 public enum StructuredLossKind
 {
-    /// <summary>Perturbed Fenchel-Young loss: gradient ŷ_ε(θ) − y, convex in θ (default).</summary>
+    /// <summary>Perturbed Fenchel-Young loss (Berthet et al. 2020): gradient ŷ_ε(θ) − y, convex in θ (default).</summary>
     FenchelYoung = 0,
 
     /// <summary>½‖y − ŷ_ε(θ)‖², back-propagated through the perturbed optimizer's VJP.</summary>
@@ -13,8 +17,24 @@ public enum StructuredLossKind
     SquaredScores = 2,
 
     /// <summary>
-    /// Blackbox differentiation (Vlastelica et al. 2020) of ½‖y − y*(θ)‖²: with g = y*(θ) − y, the gradient is
-    /// (y*(θ) − y*(θ − λg))/λ for our maximizing oracles, one extra solve per row.
+    /// ½‖y − y*(P θ)‖² through blackbox interpolation (Vlastelica et al. 2020): gradient J_Pᵀ (y*(Pθ) − y*(Pθ − λg))/λ,
+    /// one extra solve per row, after the projections P of <see cref="StructuredLossOptions.Projection"/>.
     /// </summary>
     Blackbox = 3,
+
+    /// <summary>½‖y − y*(P θ)‖² through identity with projection (Sahoo et al. 2023): gradient J_Pᵀ (ŷ − y).</summary>
+    IdentityWithProjection = 4,
+
+    /// <summary>
+    /// SPO+ (Elmachtoub &amp; Grigas 2022) for targets that are the true scores s (maximization form of true costs
+    /// c = −s): gradient 2(y*(2θ − s) − y*(s)).
+    /// </summary>
+    SpoPlus = 5,
+
+    /// <summary>
+    /// Direct loss minimization with a learned noise scale (Cohen Indelman &amp; Hazan 2021): the model gives d scores μ
+    /// and one more output per row, the noise scale σ = softplus(·); the task loss is the head's linear loss
+    /// (<see cref="LinearLosses.For"/>).
+    /// </summary>
+    DirectLoss = 6,
 }

@@ -1,49 +1,88 @@
-using Microsoft.ML.Perturbed.Noise;
-
 namespace Microsoft.ML.Perturbed.Training;
 
-/// <summary>Settings of <see cref="StructuredTrainer"/>; checked when training starts.</summary>
-public sealed class StructuredTrainerOptions
+/// <summary>
+/// Settings of the training loop (<see cref="StructuredTrainer"/>), on top of the loss settings it inherits; defined
+/// and checked here once (<see cref="Validate"/>), for every backend.
+/// </summary>
+public sealed class StructuredTrainerOptions : StructuredLossOptions
 {
-    /// <summary>The loss; default the perturbed Fenchel-Young loss.</summary>
+    /// <summary>Default number of epochs.</summary>
+    public const int DefaultEpochs = 50;
+
+    /// <summary>Default mini-batch size.</summary>
+    public const int DefaultBatchSize = 32;
+
+    /// <summary>Default learning rate.</summary>
+    public const double DefaultLearningRate = 0.01;
+
+    /// <summary>Default early-stopping patience.</summary>
+    public const int DefaultEarlyStoppingPatience = 5;
+
+    /// <summary>The built-in loss; default the perturbed Fenchel-Young loss. Ignored when <see cref="LossFactory"/> is set.</summary>
     public StructuredLossKind Loss { get; set; } = StructuredLossKind.FenchelYoung;
 
-    /// <summary>Noise scale ε &gt; 0 of the perturbed losses. Default 1.</summary>
-    public double Epsilon { get; set; } = 1.0;
-
-    /// <summary>
-    /// Noise samples M per row and step. Default 10: M = 1 already gives an unbiased Fenchel-Young gradient, more samples
-    /// lower its variance at proportional cost.
-    /// </summary>
-    public int Samples { get; set; } = 10;
-
-    /// <summary>Noise law; default normal.</summary>
-    public NoiseDistribution Noise { get; set; } = NoiseDistribution.Normal;
-
-    /// <summary>Blackbox loss: interpolation step λ.</summary>
-    public double BlackboxLambda { get; set; } = 1.0;
+    /// <summary>A user's loss over the head (null: the built-in <see cref="Loss"/>). Its score dimension must be the head's.</summary>
+    public Func<Oracles.Oracle, StructuredLoss>? LossFactory { get; set; }
 
     /// <summary>The parameter update; default Adam.</summary>
     public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
 
     /// <summary>Learning rate η &gt; 0; default 0.01.</summary>
-    public double LearningRate { get; set; } = 0.01;
+    public double LearningRate { get; set; } = DefaultLearningRate;
 
     /// <summary>Passes over the data; default 50.</summary>
-    public int Epochs { get; set; } = 50;
+    public int Epochs { get; set; } = DefaultEpochs;
 
     /// <summary>Rows per mini-batch; default 32.</summary>
-    public int BatchSize { get; set; } = 32;
+    public int BatchSize { get; set; } = DefaultBatchSize;
 
-    /// <summary>L2 regularization λ ≥ 0 on the weights (not the bias): adds λ·W to the gradient. Default 0.</summary>
+    /// <summary>L2 regularization λ ≥ 0 on the weights (not the biases): adds λ·W to the gradient, on every backend. Default 0.</summary>
     public double L2 { get; set; }
 
-    /// <summary>Seed of the row shuffles and of the noise; the same seed gives the same model, bit for bit.</summary>
-    public int Seed { get; set; }
-
     /// <summary>With a validation set: stop after this many epochs without improvement and keep the best model. Default 5.</summary>
-    public int EarlyStoppingPatience { get; set; } = 5;
+    public int EarlyStoppingPatience { get; set; } = DefaultEarlyStoppingPatience;
 
-    /// <summary>Most threads per step; −1 (default) uses every core. Results do not depend on it.</summary>
-    public int MaxDegreeOfParallelism { get; set; } = -1;
+    /// <summary>Widths of the hidden layers of an MLP score model (ReLU between layers); empty (default) for the affine model of the papers.</summary>
+    public IReadOnlyList<int> HiddenLayers { get; set; } = [];
+
+    /// <summary>
+    /// Standard deviation of the initial weights of the affine model (biases start at 0). Null (default): 0 for the
+    /// losses that start well from zero (Fenchel-Young, squared, SPO+, direct loss), 0.01 for blackbox and identity with
+    /// projection, whose projected zero scores would have a zero Jacobian. MLPs always start from TorchSharp's uniform
+    /// ±1/√fan-in initialization.
+    /// </summary>
+    public double? InitialWeightScale { get; set; }
+
+    /// <summary>The initial weight scale in force for the loss.</summary>
+    public double EffectiveInitialWeightScale => InitialWeightScale
+        ?? (LossFactory is null && Loss is StructuredLossKind.Blackbox or StructuredLossKind.IdentityWithProjection ? 0.01 : 0.0);
+
+    /// <summary>The loss these options train: <see cref="LossFactory"/>'s, or the built-in <see cref="Loss"/>.</summary>
+    public StructuredLoss CreateLoss(Oracles.Oracle head)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        StructuredLoss loss = LossFactory is null ? StructuredLoss.Create(head, Loss, this) : LossFactory(head)
+            ?? throw new InvalidOperationException($"'{nameof(LossFactory)}' returned null.");
+        if (loss.ScoreDimension != head.Dimension)
+        {
+            throw new ArgumentException($"The loss {loss.Name} scores {loss.ScoreDimension} values per row but the head {head.Name} takes {head.Dimension}.", nameof(head));
+        }
+        return loss;
+    }
+
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        base.Validate();
+        Check.Defined(Loss, nameof(Loss));
+        Check.Defined(Optimizer, nameof(Optimizer));
+        Check.FinitePositive(LearningRate, nameof(LearningRate));
+        Check.FiniteNonNegative(L2, nameof(L2));
+        Check.AtLeast(Epochs, 1, nameof(Epochs));
+        Check.AtLeast(BatchSize, 1, nameof(BatchSize));
+        Check.AtLeast(EarlyStoppingPatience, 1, nameof(EarlyStoppingPatience));
+        ArgumentNullException.ThrowIfNull(HiddenLayers, nameof(HiddenLayers));
+        for (int i = 0; i < HiddenLayers.Count; i++) Check.AtLeast(HiddenLayers[i], 1, $"{nameof(HiddenLayers)}[{i}]");
+        if (InitialWeightScale is double s) Check.FiniteNonNegative(s, nameof(InitialWeightScale));
+    }
 }

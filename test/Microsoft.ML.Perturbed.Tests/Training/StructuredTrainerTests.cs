@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Random;
@@ -94,9 +95,9 @@ public class StructuredTrainerTests
     public void Blackbox_gradient_points_downhill_for_a_maximizing_oracle()
     {
         // Predicted class 0, target class 2: descending the gradient must lower θ₀ and raise θ₂.
-        var loss = new StructuredLoss(new ArgmaxOracle(3), StructuredLossKind.Blackbox, blackboxLambda: 5);
+        var loss = StructuredLoss.Create(new ArgmaxOracle(3), StructuredLossKind.Blackbox, new StructuredLossOptions { BlackboxLambda = 5, Projection = ScoreProjection.None });
         var g = new float[3];
-        loss.Evaluate([1f, 0f, 0.5f], [0, 0, 1], new float[1], g, 0, new float[3]);
+        loss.Evaluate([1f, 0f, 0.5f], [0, 0, 1], new float[1], g, 0);
         Assert.True(g[0] > 0 && g[2] < 0, $"gradient [{string.Join(", ", g)}]");
     }
 

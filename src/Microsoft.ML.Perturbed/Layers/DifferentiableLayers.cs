@@ -1,0 +1,56 @@
+using Microsoft.ML.Perturbed.Oracles;
+
+namespace Microsoft.ML.Perturbed.Layers;
+
+/// <summary>
+/// Builds the differentiable solver layers of the literature from an oracle, each with its optional margin noise and
+/// projections in front (docs/architecture.md, "Layers"): blackbox interpolation and identity with projection
+/// (the perturbed optimizer is <see cref="PerturbedOptimizer"/> itself).
+/// </summary>
+public static class DifferentiableLayers
+{
+    /// <summary>
+    /// Blackbox interpolation (Vlastelica et al. 2020) after the projections: y*(P(θ)), backward
+    /// J_Pᵀ (y*(P θ) − y*(P θ − λg))/λ. With <see cref="ScoreProjection.Sphere"/> in <paramref name="projection"/>, λ is
+    /// relative to unit-norm scores.
+    /// </summary>
+    /// <param name="oracle">The solver (d′ = d).</param>
+    /// <param name="lambda">Interpolation step λ &gt; 0.</param>
+    /// <param name="projection">Projections before the solver; default none (the paper's blackbox).</param>
+    /// <param name="margin">Margin noise α ≥ 0 before the projections; default 0 (none).</param>
+    /// <param name="seed">Seed of the margin noise.</param>
+    public static Layer Blackbox(Oracle oracle, double lambda, ScoreProjection projection = ScoreProjection.None, double margin = 0, int seed = 0)
+        => Compose(oracle, new BlackboxLayer(oracle, lambda), projection, margin, seed);
+
+    /// <summary>
+    /// Identity with projection (Sahoo et al. 2023): y*(P(θ + ξ)), backward J_Pᵀ g (the identity surrogate for our
+    /// maximizing oracles) through the projections.
+    /// </summary>
+    /// <param name="oracle">The solver (d′ = d).</param>
+    /// <param name="projection">Projections before the solver; default P_sphere ∘ P_plane (the paper's choice for ranking and top-k).</param>
+    /// <param name="margin">Margin noise α ≥ 0 before the projections; default 0 (none).</param>
+    /// <param name="seed">Seed of the margin noise.</param>
+    public static Layer IdentityWithProjection(Oracle oracle, ScoreProjection projection = ScoreProjection.PlaneThenSphere, double margin = 0, int seed = 0)
+        => Compose(oracle, new IdentityGradientLayer(oracle), projection, margin, seed);
+
+    /// <summary>The projection layers of <paramref name="projection"/> for rows of <paramref name="dimension"/>, in the order they run.</summary>
+    public static Layer[] Projections(int dimension, ScoreProjection projection) => projection switch
+    {
+        ScoreProjection.None => [],
+        ScoreProjection.Plane => [new PlaneProjection(dimension)],
+        ScoreProjection.Sphere => [new SphereProjection(dimension)],
+        ScoreProjection.PlaneThenSphere => [new PlaneProjection(dimension), new SphereProjection(dimension)],
+        _ => throw new ArgumentOutOfRangeException(nameof(projection), projection, "Unknown score projection."),
+    };
+
+    private static Layer Compose(Oracle oracle, Layer solver, ScoreProjection projection, double margin, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(oracle);
+        var layers = new List<Layer>();
+        if (margin > 0 || !(margin >= 0)) layers.Add(new MarginNoise(oracle.Dimension, margin, seed));   // MarginNoise checks α
+        layers.AddRange(Projections(oracle.Dimension, projection));
+        if (layers.Count == 0) return solver;
+        layers.Add(solver);
+        return new SequentialLayer([.. layers]);
+    }
+}

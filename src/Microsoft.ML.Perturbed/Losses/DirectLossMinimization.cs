@@ -1,0 +1,202 @@
+using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Noise;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Random;
+
+namespace Microsoft.ML.Perturbed;
+
+/// <summary>
+/// A task loss that is linear in the prediction: ℓ(y, ŷ) = ⟨t(y), ŷ⟩ + c(y). Writes t for the target row and returns c.
+/// </summary>
+public delegate double LinearLoss(ReadOnlySpan<float> target, Span<float> coefficients);
+
+/// <summary>Task losses linear in ŷ for the built-in heads (what direct loss minimization needs for one extra solve).</summary>
+public static class LinearLosses
+{
+    /// <summary>
+    /// ½‖ŷ − y‖² for 0/1 solutions (one-hot, k-hot, assignments, paths), where ŷᵢ² = ŷᵢ: t = ½ − y, c = ½Σy (half the
+    /// Hamming distance).
+    /// </summary>
+    public static LinearLoss ZeroOneSquared { get; } = (target, t) =>
+    {
+        double c = 0;
+        for (int i = 0; i < target.Length; i++)
+        {
+            t[i] = 0.5f - target[i];
+            c += 0.5 * target[i];
+        }
+        return c;
+    };
+
+    /// <summary>½‖ŷ − y‖² for permutations of one reference vector (rankings), where ‖ŷ‖ = ‖y‖: t = −y, c = ‖y‖².</summary>
+    public static LinearLoss PermutationSquared { get; } = (target, t) =>
+    {
+        double c = 0;
+        for (int i = 0; i < target.Length; i++)
+        {
+            t[i] = -target[i];
+            c += (double)target[i] * target[i];
+        }
+        return c;
+    };
+
+    /// <summary>The squared loss of a built-in head in linear form; a user oracle brings its own.</summary>
+    /// <exception cref="NotSupportedException">The head is not a built-in one.</exception>
+    public static LinearLoss For(Oracle head) => head switch
+    {
+        RankingOracle => PermutationSquared,
+        ArgmaxOracle or TopKOracle or MatchingOracle or GridShortestPathOracle => ZeroOneSquared,
+        null => throw new ArgumentNullException(nameof(head)),
+        _ => throw new NotSupportedException($"No built-in linear task loss for {head.Name}; pass a LinearLoss to DirectLossMinimization."),
+    };
+}
+
+/// <summary>Settings of <see cref="DirectLossMinimization"/>.</summary>
+public sealed class DirectLossOptions
+{
+    /// <summary>Loss perturbation ε ≠ 0; negative (default −1) is the "towards better" direction of the paper.</summary>
+    public double Epsilon { get; set; } = -1;
+
+    /// <summary>How many times |ε| is doubled for a sample whose loss-perturbed solution equals the plain one; default 3.</summary>
+    public int MaxEpsilonDoublings { get; set; } = 3;
+
+    /// <summary>Gumbel samples γ per row and step, averaged; default 1.</summary>
+    public int Samples { get; set; } = 1;
+
+    /// <summary>
+    /// Zero-mean Gumbel noise γ − γ_Euler (location −0.5772, as in the paper) instead of the standard Gumbel law
+    /// (location 0). It matters only when solutions differ in their sums (paths of varying length); default true.
+    /// </summary>
+    public bool ZeroMeanNoise { get; set; } = true;
+
+    /// <summary>Seed of the noise.</summary>
+    public int Seed { get; set; }
+}
+
+/// <summary>
+/// Direct loss minimization with a learned noise scale (Cohen Indelman &amp; Hazan 2021, §4.2–4.3). The randomized
+/// predictor is y*(μ + σγ) = argmax_y ⟨μ + σγ, y⟩ with i.i.d. Gumbel γ; the model gives, per row, the d scores μ and one
+/// more output v from which σ = softplus(v) (so θ has d + 1 entries; <see cref="StructuredLoss.ScoreDimension"/> is d and
+/// a trained predictor keeps μ). The loss-perturbed solution y*(ε) = argmax ⟨μ + σγ + ε t, y⟩ (one more solve; the task
+/// loss ℓ = ⟨t, ŷ⟩ + c linear in ŷ) gives the gradients of the expected task loss E_γ ℓ(y, y*(μ + σγ)):
+/// ∂/∂μ ≈ (y*(ε) − y*)/ε and ∂/∂σ ≈ ⟨γ, y*(ε) − y*⟩/ε, then ∂σ/∂v = sigmoid(v). The value reported is ℓ(y, y*).
+/// </summary>
+public sealed class DirectLossMinimization : RowwiseLoss
+{
+    private readonly LinearLoss _taskLoss;
+
+    /// <summary>Creates the loss.</summary>
+    /// <param name="oracle">The solver (d′ = d).</param>
+    /// <param name="taskLoss">The task loss in linear form (see <see cref="LinearLosses"/>).</param>
+    /// <param name="options">ε, doublings, samples, noise centring, seed; defaults when null.</param>
+    public DirectLossMinimization(Oracle oracle, LinearLoss taskLoss, DirectLossOptions? options = null)
+        : base((oracle ?? throw new ArgumentNullException(nameof(oracle))).Dimension + 1, oracle.Dimension)
+    {
+        ArgumentNullException.ThrowIfNull(taskLoss);
+        options ??= new DirectLossOptions();
+        if (oracle.OutputDimension != oracle.Dimension)
+        {
+            throw new ArgumentException($"Direct loss minimization needs solutions in the space of the scores; {oracle.Name} maps {oracle.Dimension} scores to {oracle.OutputDimension} values.", nameof(oracle));
+        }
+        if (!(options.Epsilon != 0) || !double.IsFinite(options.Epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon, $"'{nameof(options.Epsilon)}' must be a finite number other than 0, got {options.Epsilon}.");
+        }
+        if (options.MaxEpsilonDoublings is < 0 or > 60)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpsilonDoublings, $"'{nameof(options.MaxEpsilonDoublings)}' must be in [0, 60], got {options.MaxEpsilonDoublings}.");
+        }
+        if (options.Samples < 1 || options.Samples > PerturbedOptimizerOptions.MaxSamples)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Samples, $"'{nameof(options.Samples)}' must be in [1, {PerturbedOptimizerOptions.MaxSamples}], got {options.Samples}.");
+        }
+        Oracle = oracle;
+        _taskLoss = taskLoss;
+        Epsilon = options.Epsilon;
+        MaxEpsilonDoublings = options.MaxEpsilonDoublings;
+        Samples = options.Samples;
+        ZeroMeanNoise = options.ZeroMeanNoise;
+        Seed = options.Seed;
+    }
+
+    /// <summary>The solver.</summary>
+    public Oracle Oracle { get; }
+
+    /// <summary>ε.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Most doublings of |ε| per sample.</summary>
+    public int MaxEpsilonDoublings { get; }
+
+    /// <summary>Gumbel samples per row.</summary>
+    public int Samples { get; }
+
+    /// <summary>Whether γ is centred.</summary>
+    public bool ZeroMeanNoise { get; }
+
+    /// <summary>Seed.</summary>
+    public int Seed { get; }
+
+    /// <inheritdoc/>
+    public override int ScoreDimension => Dimension - 1;
+
+    /// <inheritdoc/>
+    public override string Name => $"DirectLoss({Oracle.Name}, ε={Epsilon}, M={Samples})";
+
+    /// <inheritdoc/>
+    protected override int ScratchLength => 6 * Oracle.Dimension;
+
+    /// <summary>softplus(v) = log(1 + eᵛ), computed without overflow.</summary>
+    public static double Softplus(double v) => v > 30 ? v : v < -30 ? Math.Exp(v) : Math.Log(1 + Math.Exp(v));
+
+    /// <inheritdoc/>
+    protected override double EvaluateRow(int row, ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> gradient, ulong draw, Span<float> scratch)
+    {
+        int d = Oracle.Dimension;
+        Span<float> t = scratch[..d], gamma = scratch.Slice(d, d), u = scratch.Slice(2 * d, d), y0 = scratch.Slice(3 * d, d),
+            uEps = scratch.Slice(4 * d, d), y1 = scratch.Slice(5 * d, d);
+        ReadOnlySpan<float> mu = theta[..d];
+        double v = theta[d], sigma = Softplus(v), dSigma = 1 / (1 + Math.Exp(-v));
+        double c = _taskLoss(target, t);
+        Span<float> gMu = gradient[..d];
+        gMu.Clear();
+        double gSigma = 0, value = 0;
+        for (int k = 0; k < Samples; k++)
+        {
+            PhiloxStream stream = PhiloxStream.ForSample(Seed, draw, row, k);
+            NoiseDistribution.Gumbel.Sample(ref stream, gamma);
+            if (ZeroMeanNoise)
+            {
+                for (int i = 0; i < d; i++) gamma[i] -= (float)GumbelNoise.EulerGamma;
+            }
+            for (int i = 0; i < d; i++) u[i] = Finite(mu[i] + sigma * gamma[i], row, i);
+            SolverLayer.Solve(Oracle, u, y0, row);
+            value += SpanMath.Dot(t, y0) + c;
+            double eps = Epsilon;
+            for (int attempt = 0; ; attempt++)
+            {
+                for (int i = 0; i < d; i++) uEps[i] = Finite(u[i] + eps * t[i], row, i);
+                SolverLayer.Solve(Oracle, uEps, y1, row);
+                if (attempt >= MaxEpsilonDoublings || !y1.SequenceEqual(y0)) break;
+                eps *= 2;
+            }
+            double dot = 0;
+            for (int i = 0; i < d; i++)
+            {
+                double diff = (double)y1[i] - y0[i];
+                gMu[i] += (float)(diff / eps);
+                dot += gamma[i] * diff;
+            }
+            gSigma += dot / eps;
+        }
+        for (int i = 0; i < d; i++) gMu[i] /= Samples;
+        gradient[d] = (float)(gSigma / Samples * dSigma);
+        return value / Samples;
+    }
+
+    private static float Finite(double value, int row, int column)
+    {
+        float f = (float)value;
+        return float.IsFinite(f) ? f : throw new ArgumentException($"The perturbed scores of row {row} overflow single precision at column {column}.", "theta");
+    }
+}

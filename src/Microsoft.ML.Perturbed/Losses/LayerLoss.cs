@@ -1,0 +1,127 @@
+using Microsoft.ML.Perturbed.Layers;
+
+namespace Microsoft.ML.Perturbed;
+
+/// <summary>
+/// A loss of one row of a layer's output ŷ against its target y: returns the value and writes the cotangent ∂ℓ/∂ŷ.
+/// </summary>
+/// <param name="solution">The row's ŷ.</param>
+/// <param name="target">The row's target.</param>
+/// <param name="cotangent">Destination for ∂ℓ/∂ŷ; every entry must be written.</param>
+public delegate double RowLoss(ReadOnlySpan<float> solution, ReadOnlySpan<float> target, Span<float> cotangent);
+
+/// <summary>
+/// ℓ(layer(θ), y) for any layer and any row loss ℓ, back-propagated through the layer's VJP: squared loss of the
+/// perturbed optimizer (the papers' "perturbed + squared"), of blackbox interpolation, of identity with projection, of θ
+/// itself (<see cref="ScoresLayer"/>), or the user's own loss of ŷ. A perturbed layer reuses its forward samples
+/// (no second solve).
+/// </summary>
+public sealed class LayerLoss : StructuredLoss
+{
+    private readonly Threading.ObjectPool<Job> _jobs;
+
+    /// <summary>Creates the loss; <paramref name="rowLoss"/> must be thread-safe (rows are evaluated concurrently).</summary>
+    /// <param name="layer">The layer θ → ŷ.</param>
+    /// <param name="rowLoss">ℓ(ŷ, y) and ∂ℓ/∂ŷ for one row.</param>
+    /// <param name="name">Name of ℓ in messages.</param>
+    /// <param name="targetDimension">Length of a target row; default the layer's output length.</param>
+    public LayerLoss(Layer layer, RowLoss rowLoss, string name = "UserLoss", int? targetDimension = null)
+        : base((layer ?? throw new ArgumentNullException(nameof(layer))).Dimension, targetDimension ?? layer.OutputDimension)
+    {
+        ArgumentNullException.ThrowIfNull(rowLoss);
+        Layer = layer;
+        RowLoss = rowLoss;
+        LossName = name;
+        _jobs = new Threading.ObjectPool<Job>(() => new Job(this));
+    }
+
+    /// <summary>½‖layer(θ) − y‖².</summary>
+    public static LayerLoss Squared(Layer layer) => new(layer, RowLosses.Squared, "Squared");
+
+    /// <summary>The layer.</summary>
+    public Layer Layer { get; }
+
+    /// <summary>The row loss.</summary>
+    public RowLoss RowLoss { get; }
+
+    /// <summary>Name of the row loss.</summary>
+    public string LossName { get; }
+
+    /// <inheritdoc/>
+    public override string Name => $"{LossName}({Layer.Name})";
+
+    /// <inheritdoc/>
+    protected override unsafe void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw)
+    {
+        int batch = loss.Length;
+        float[] solution = System.Buffers.ArrayPool<float>.Shared.Rent(batch * Layer.OutputDimension);
+        Job job = _jobs.Rent();
+        fixed (float* pTarget = target)
+        fixed (float* pLoss = loss)
+        {
+            job.Target = pTarget;
+            job.Loss = pLoss;
+            try
+            {
+                Layer.ForwardVjp(theta, job.Function, solution.AsSpan(0, batch * Layer.OutputDimension), gradient, draw);
+            }
+            finally
+            {
+                job.Target = null;
+                job.Loss = null;
+                _jobs.Return(job);
+                System.Buffers.ArrayPool<float>.Shared.Return(solution);
+            }
+        }
+    }
+
+    /// <summary>Holds the pinned target and loss buffers for the cotangent callback (one delegate, no per-call closure).</summary>
+    private sealed unsafe class Job
+    {
+        public float* Target, Loss;
+        public readonly CotangentFunction Function;
+
+        public Job(LayerLoss owner)
+        {
+            int t = owner.TargetDimension;
+            Function = (row, yHat, g) =>
+            {
+                double value = owner.RowLoss(yHat, new ReadOnlySpan<float>(Target + (long)row * t, t), g);
+                if (!double.IsFinite(value))
+                {
+                    throw new InvalidOperationException($"{owner.LossName} returned {value} at row {row}; a loss value must be finite.");
+                }
+                Loss[row] = (float)value;
+            };
+        }
+    }
+}
+
+/// <summary>Built-in row losses for <see cref="LayerLoss"/>.</summary>
+public static class RowLosses
+{
+    /// <summary>½‖ŷ − y‖², cotangent ŷ − y (accumulated in double).</summary>
+    public static RowLoss Squared { get; } = (solution, target, cotangent) =>
+    {
+        double sum = 0;
+        for (int i = 0; i < solution.Length; i++)
+        {
+            double r = (double)solution[i] - target[i];
+            cotangent[i] = (float)r;
+            sum += r * r;
+        }
+        return 0.5 * sum;
+    };
+
+    /// <summary>−⟨ŷ, y⟩ (a linear loss: for permutations of one reference it is ½‖ŷ − y‖² up to a constant), cotangent −y.</summary>
+    public static RowLoss NegativeInnerProduct { get; } = (solution, target, cotangent) =>
+    {
+        double sum = 0;
+        for (int i = 0; i < solution.Length; i++)
+        {
+            cotangent[i] = -target[i];
+            sum -= (double)solution[i] * target[i];
+        }
+        return sum;
+    };
+}

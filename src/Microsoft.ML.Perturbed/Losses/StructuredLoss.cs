@@ -1,0 +1,99 @@
+using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
+
+namespace Microsoft.ML.Perturbed;
+
+/// <summary>
+/// A loss L(θ; y) of a batch of model outputs θ against targets y, with its gradient ∂L/∂θ (docs/architecture.md,
+/// "Losses"). The training loop (<see cref="StructuredTrainer"/>) takes any loss; the built-in ones are the
+/// Fenchel-Young loss, a loss of any layer's output (<see cref="LayerLoss"/>: squared, or the user's own), SPO+ and direct
+/// loss minimization with a learned noise scale.
+/// </summary>
+/// <remarks>
+/// <see cref="Dimension"/> is the length of a row of θ, which may exceed the head's score count: direct loss
+/// minimization reads one more output per row (the noise scale). <see cref="ScoreDimension"/> says how many leading
+/// outputs are the head's scores; a trained predictor keeps only those.
+/// </remarks>
+public abstract class StructuredLoss
+{
+    /// <summary>Creates a loss over rows of <paramref name="dimension"/> outputs and <paramref name="targetDimension"/> target values.</summary>
+    protected StructuredLoss(int dimension, int targetDimension)
+    {
+        Guard.Positive(dimension, nameof(dimension));
+        Guard.Positive(targetDimension, nameof(targetDimension));
+        Dimension = dimension;
+        TargetDimension = targetDimension;
+    }
+
+    /// <summary>Length of a row of θ (the model's outputs).</summary>
+    public int Dimension { get; }
+
+    /// <summary>Length of a target row.</summary>
+    public int TargetDimension { get; }
+
+    /// <summary>How many leading outputs of a row are the head's scores (default all of them).</summary>
+    public virtual int ScoreDimension => Dimension;
+
+    /// <summary>A short description used in messages.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// Evaluates every row: writes its loss value into <paramref name="loss"/> and ∂L/∂θ into <paramref name="gradient"/>;
+    /// returns the mean over rows (accumulated in double). What the value means is the loss's to document (the
+    /// Fenchel-Young value, for one, is the loss up to a constant in θ).
+    /// </summary>
+    /// <param name="theta">Outputs θ, <c>[batch × Dimension]</c>, finite.</param>
+    /// <param name="target">Targets, <c>[batch × TargetDimension]</c>, finite.</param>
+    /// <param name="loss">Destination for the value of each row.</param>
+    /// <param name="gradient">Destination for ∂L/∂θ, <c>[batch × Dimension]</c>.</param>
+    /// <param name="draw">Index of the noise draw (a training loop passes its step).</param>
+    public double Evaluate(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw = 0)
+    {
+        int batch = Guard.RowCount(theta.Length, Dimension, nameof(theta));
+        Guard.Rows(target.Length, batch, TargetDimension, nameof(target));
+        Guard.Length(loss.Length, batch, nameof(loss), "one value per row");
+        Guard.Rows(gradient.Length, batch, Dimension, nameof(gradient));
+        Guard.Finite(theta, Dimension, nameof(theta));
+        Guard.Finite(target, TargetDimension, nameof(target));
+        EvaluateCore(theta, target, loss, gradient, draw);
+        double total = 0;
+        foreach (float v in loss) total += v;
+        return total / batch;
+    }
+
+    /// <summary>The loss's kernel; the buffers are checked.</summary>
+    protected abstract void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw);
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    /// <summary>
+    /// The built-in loss <paramref name="kind"/> over <paramref name="head"/> with the settings of <paramref name="options"/>
+    /// (the one place a <see cref="StructuredLossKind"/> becomes a loss; an unknown kind throws).
+    /// </summary>
+    /// <param name="head">The prediction head.</param>
+    /// <param name="kind">The loss.</param>
+    /// <param name="options">ε, M, noise, seed, λ, projection, margin; defaults when null.</param>
+    public static StructuredLoss Create(Oracle head, StructuredLossKind kind, StructuredLossOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        options ??= new StructuredLossOptions();
+        options.Validate();
+        int d = head.Dimension;
+        return kind switch
+        {
+            StructuredLossKind.FenchelYoung => new FenchelYoungLoss(new PerturbedOptimizer(head, options.Perturbation())),
+            StructuredLossKind.PerturbedSquared => LayerLoss.Squared(new PerturbedOptimizer(head, options.Perturbation())),
+            StructuredLossKind.SquaredScores => LayerLoss.Squared(new ScoresLayer(d)),
+            StructuredLossKind.Blackbox => LayerLoss.Squared(DifferentiableLayers.Blackbox(head, options.BlackboxLambda, options.Projection, options.Margin, options.Seed)),
+            StructuredLossKind.IdentityWithProjection => LayerLoss.Squared(DifferentiableLayers.IdentityWithProjection(head, options.Projection, options.Margin, options.Seed)),
+            StructuredLossKind.SpoPlus => new SpoPlusLoss(head) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism },
+            StructuredLossKind.DirectLoss => new DirectLossMinimization(head, LinearLosses.For(head), new DirectLossOptions
+            {
+                Epsilon = -Math.Abs(options.Epsilon), Samples = options.Samples, Seed = options.Seed,
+            }),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
+        };
+    }
+}
