@@ -93,7 +93,7 @@ public static class LabelRankingExperiment
             float[] xTrain = Gather(x, train, p), yTrain = Gather(y, train, d), xTest = Gather(x, test, p), yTest = Gather(y, test, d);
             AffineModel model = StructuredTrainer.Train(head, xTrain, yTrain, p, new StructuredTrainerOptions
             {
-                Loss = loss, Epsilon = 1.0, Samples = 10, Epochs = epochs, LearningRate = learningRate, BatchSize = 32, Seed = f, BlackboxLambda = lambda, Projection = projection,
+                Loss = loss, Epsilon = 1.0, Samples = 10, Epochs = epochs, LearningRate = learningRate, BatchSize = 32, Seed = f, BlackboxLambda = lambda, Projection = projection, TaskLoss = Environment.GetEnvironmentVariable("LR_TASKLOSS") is { } tl ? Enum.Parse<TaskLoss>(tl) : null,
             });
             var theta = new float[test.Length * d];
             model.Score(xTest, theta);

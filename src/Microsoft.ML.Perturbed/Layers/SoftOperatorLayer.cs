@@ -25,16 +25,28 @@ public sealed class SoftOperatorLayer : Layer
     public override bool HasJvp => Operator is PermutahedronProjection;
 
     /// <inheritdoc/>
-    public override void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0) => Operator.Forward(theta, solution);
+    public override void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0)
+    {
+        Guard.Rows(solution.Length, CheckInput(theta), OutputDimension, nameof(solution));
+        Operator.Forward(theta, solution);
+    }
 
     /// <inheritdoc/>
     public override void ForwardVjp(ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
-        => Operator.ForwardVjp(theta, cotangent, solution, vjp);
+    {
+        CheckVjp(theta, cotangent, solution, vjp);
+        Operator.ForwardVjp(theta, cotangent, solution, vjp);
+    }
 
     /// <inheritdoc/>
     public override void ForwardJvp(ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw = 0)
     {
-        if (Operator is not PermutahedronProjection projection) base.ForwardJvp(theta, tangent, solution, jvp, draw);
-        else projection.ForwardJvp(theta, tangent, solution, jvp);
+        if (Operator is not PermutahedronProjection projection)
+        {
+            base.ForwardJvp(theta, tangent, solution, jvp, draw);
+            return;
+        }
+        CheckJvp(theta, tangent, solution, jvp);
+        projection.ForwardJvp(theta, tangent, solution, jvp);
     }
 }

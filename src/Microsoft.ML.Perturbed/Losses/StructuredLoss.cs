@@ -86,8 +86,8 @@ public abstract class StructuredLoss
             StructuredLossKind.FenchelYoung => new FenchelYoungLoss(new PerturbedOptimizer(head, options.Perturbation())),
             StructuredLossKind.PerturbedSquared => LayerLoss.Squared(new PerturbedOptimizer(head, options.Perturbation())),
             StructuredLossKind.SquaredScores => LayerLoss.Squared(new ScoresLayer(d)),
-            StructuredLossKind.Blackbox => LayerLoss.Squared(DifferentiableLayers.Blackbox(head, options.BlackboxLambda, options.Projection, options.Margin, options.Seed)),
-            StructuredLossKind.IdentityWithProjection => LayerLoss.Squared(DifferentiableLayers.IdentityWithProjection(head, options.Projection, options.Margin, options.Seed)),
+            StructuredLossKind.Blackbox => Task(DifferentiableLayers.Blackbox(head, options.BlackboxLambda, options.Projection, options.Margin, options.Seed), options.EffectiveTaskLoss(kind)),
+            StructuredLossKind.IdentityWithProjection => Task(DifferentiableLayers.IdentityWithProjection(head, options.Projection, options.Margin, options.Seed), options.EffectiveTaskLoss(kind)),
             StructuredLossKind.SpoPlus => new SpoPlusLoss(head) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism },
             StructuredLossKind.DirectLoss => new DirectLossMinimization(head, LinearLosses.For(head), new DirectLossOptions
             {
@@ -96,4 +96,11 @@ public abstract class StructuredLoss
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
         };
     }
+
+    private static LayerLoss Task(Layer layer, TaskLoss loss) => loss switch
+    {
+        TaskLoss.Squared => LayerLoss.Squared(layer),
+        TaskLoss.Linear => new LayerLoss(layer, RowLosses.NegativeInnerProduct, "Linear"),
+        _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown task loss."),
+    };
 }

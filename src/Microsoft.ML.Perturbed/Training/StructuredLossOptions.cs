@@ -42,6 +42,16 @@ public class StructuredLossOptions
     /// </summary>
     public ScoreProjection Projection { get; set; } = ScoreProjection.PlaneThenSphere;
 
+    /// <summary>
+    /// The loss of ŷ that the blackbox and identity losses back-propagate; null (default): <see cref="TaskLoss.Linear"/>
+    /// for blackbox (its interpolation θ + λy then moves towards the target), <see cref="TaskLoss.Squared"/> for identity.
+    /// </summary>
+    public TaskLoss? TaskLoss { get; set; }
+
+    /// <summary>The task loss in force for <paramref name="kind"/>.</summary>
+    public TaskLoss EffectiveTaskLoss(StructuredLossKind kind) =>
+        TaskLoss ?? (kind == StructuredLossKind.Blackbox ? Training.TaskLoss.Linear : Training.TaskLoss.Squared);
+
     /// <summary>Margin noise α ≥ 0 added before the projections of the blackbox and identity losses; default 0 (none).</summary>
     public double Margin { get; set; }
 
@@ -68,6 +78,7 @@ public class StructuredLossOptions
         Check.FinitePositive(BlackboxLambda, nameof(BlackboxLambda));
         Check.Defined(Projection, nameof(Projection));
         Check.FiniteNonNegative(Margin, nameof(Margin));
+        if (TaskLoss is { } t) Check.Defined(t, nameof(TaskLoss));
         if (MaxDegreeOfParallelism == 0 || MaxDegreeOfParallelism < -1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, $"'{nameof(MaxDegreeOfParallelism)}' must be −1 (all cores) or at least 1.");

@@ -144,7 +144,7 @@ public class OracleTests
         for (int i = 0; i < n; i++) Assert.Equal(1f, y[i * n + i]);
     }
 
-    private static IEnumerable<List<int>> GridPaths(int rows, int cols, bool diagonal)
+    internal static IEnumerable<List<int>> GridPaths(int rows, int cols, bool diagonal)
     {
         var path = new List<int> { 0 };
         return Walk(0, 0);
