@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what the GPU acceptance run needs into one archive for a machine with Python torch but no .NET SDK and no
-# package feed (DESIGN.md §8): the GPU benchmark and the TorchSharp test suite (an xunit.v3 executable), both
+# package feed (docs/architecture.md, "Backends"): the GPU benchmark and the TorchSharp test suite (an xunit.v3 executable), both
 # framework-dependent, plus one copy of the .NET runtime; none of libtorch's own binaries (the machine's are used).
 #   bash bench/gpu/package.sh            -> artifacts/gpu/bundle.tar.xz (about 30 MiB)
 # Then on the GPU machine, from the repository root: bash bench/gpu/run-on-gpu.sh (see that script).

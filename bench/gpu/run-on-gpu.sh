@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU acceptance run of the TorchSharp backend on a machine with an NVIDIA GPU and Python torch but no .NET SDK
-# (DESIGN.md §8). Needs artifacts/gpu/bundle.tar.xz from bench/gpu/package.sh; with the device tool, carry
+# (docs/architecture.md, "Backends"). Needs artifacts/gpu/bundle.tar.xz from bench/gpu/package.sh; with the device tool, carry
 # artifacts/gpu and run `bash bench/gpu/run-on-gpu.sh` from the repository root. Writes to $1, else $OUT, else
 # artifacts/gpu/out:
 #   environment.txt  GPU, driver, Python torch, libstdc++

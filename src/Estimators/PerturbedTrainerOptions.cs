@@ -56,6 +56,12 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Blackbox and identity losses: projections of the scores before the solver; default P_sphere ∘ P_plane.</summary>
     public ScoreProjection Projection { get; set; } = ScoreProjection.PlaneThenSphere;
 
+    /// <summary>
+    /// Blackbox and identity losses: the loss of ŷ they back-propagate; null (default): linear −⟨ŷ, y⟩ for blackbox,
+    /// squared ½‖ŷ − y‖² for identity (equal on the solutions up to a constant; see <see cref="Training.TaskLoss"/>).
+    /// </summary>
+    public TaskLoss? TaskLoss { get; set; }
+
     /// <summary>Blackbox and identity losses: margin noise α ≥ 0 before the projections; default 0.</summary>
     public double Margin { get; set; }
 
@@ -86,7 +92,7 @@ public abstract class PerturbedTrainerOptions
     {
         Loss = Loss, Noise = NoiseLaw, Epsilon = Epsilon, Samples = Samples, LearningRate = LearningRate, L2 = L2,
         Optimizer = Optimizer, Epochs = Epochs, BatchSize = BatchSize, BlackboxLambda = BlackboxLambda,
-        Projection = Projection, Margin = Margin, InitialWeightScale = InitialWeightScale,
+        Projection = Projection, Margin = Margin, TaskLoss = TaskLoss, InitialWeightScale = InitialWeightScale,
         EarlyStoppingPatience = EarlyStoppingPatience, Seed = seed,
     };
 

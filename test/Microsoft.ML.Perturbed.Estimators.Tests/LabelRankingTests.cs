@@ -42,6 +42,36 @@ public class LabelRankingTests(ITestOutputHelper output)
         return ml.Data.LoadFromEnumerable(rows, Definition(p, k));
     }
 
+    [Theory]
+    [InlineData(StructuredLossKind.Blackbox)]
+    [InlineData(StructuredLossKind.IdentityWithProjection)]
+    [InlineData(StructuredLossKind.SpoPlus)]
+    [InlineData(StructuredLossKind.DirectLoss)]
+    [InlineData(StructuredLossKind.PerturbedSquared)]
+    public void Every_method_trains_through_the_label_ranking_options_and_round_trips(StructuredLossKind loss)
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.Cache(Synthetic(ml, 400, 10, 6, sigma: 0.1, seed: 3));
+        var trainer = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions
+        {
+            Loss = loss, Epochs = 30, Seed = 2, Margin = loss == StructuredLossKind.IdentityWithProjection ? 0.05 : 0,
+        });
+        ITransformer model = trainer.Fit(data);
+        IDataView scored = model.Transform(data);
+        double rho = ml.LabelRanking().Evaluate(scored).Spearman;
+        output.WriteLine($"{loss}: training Spearman {rho:F3}");
+        Assert.True(rho > 0.8, $"{loss}: Spearman {rho:F3}");
+        // The learned noise scale of the direct loss is a training device only: the predictor scores the 6 labels.
+        Assert.Equal(6, ((VectorDataViewType)scored.Schema["Score"].Type).Size);
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var fresh = new MLContext();
+        fresh.ComponentCatalog.RegisterPerturbed();
+        ITransformer loaded = fresh.Model.Load(stream, out _);
+        Assert.Equal(scored.GetColumn<float[]>("PredictedRanking").ToArray(), loaded.Transform(data).GetColumn<float[]>("PredictedRanking").ToArray());
+    }
+
     [Fact]
     public void Recovers_the_synthetic_ranking_model_in_cross_validation()
     {

@@ -1,4 +1,6 @@
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
+using Microsoft.ML.Perturbed.Oracles;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,5 +80,52 @@ public class PerturbedAutogradTests
         using var noGrad = no_grad();
         double accuracy = (model.forward(x).argmax(1) == y).to(ScalarType.Float32).mean().item<float>();
         Assert.True(accuracy > 0.95, $"accuracy {accuracy:F3}");
+    }
+
+    public static TheoryData<string> HostLayers() => ["Blackbox", "Identity", "SoftRank", "PerturbedUserOracle"];
+
+    private static Layers.Layer HostLayer(string name) => name switch
+    {
+        "Blackbox" => DifferentiableLayers.Blackbox(new RankingOracle(5), 0.5, ScoreProjection.PlaneThenSphere),
+        "Identity" => DifferentiableLayers.IdentityWithProjection(new TopKOracle(5, 2), margin: 0.1, seed: 3),
+        "SoftRank" => new SoftOperatorLayer(new Sorting.SoftRank(5, 0.3)),
+        "PerturbedUserOracle" => new PerturbedOptimizer(Oracle.Create(5, 5, (th, y) => { for (int i = 0; i < 5; i++) y[i] = th[i] > 0 ? 1 : 0; }, "Positive"),
+            new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 20, Seed = 1 }),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown test layer."),
+    };
+
+    [Theory]
+    [MemberData(nameof(HostLayers))]
+    public void Any_core_layer_inside_a_torchsharp_graph_back_propagates_its_own_vjp(string name)
+    {
+        Layers.Layer layer = HostLayer(name);
+        float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 0.5f, 1f, 0f, -1f, 2f, 0.4f];
+        float[] g = [1f, -1f, 0.5f, 0f, 2f, -0.5f, 0.3f, 0.2f, -1f, 1f];
+        Tensor theta = tensor(values, [2, 5]).to(TestDevice.Current).requires_grad_(true);
+        Tensor y = PerturbedAutograd.Layer(layer, theta * 1, draw: 6);   // in the middle of a graph
+        (y * tensor(g, [2, 5]).to(TestDevice.Current)).sum().backward();
+        var expectedY = new float[10];
+        var expectedVjp = new float[10];
+        layer.ForwardVjp(values, g, expectedY, expectedVjp, draw: 6);
+        Assert.Equal(expectedY, y.detach().cpu().data<float>().ToArray());
+        Assert.Equal(expectedVjp, theta.grad!.cpu().data<float>().ToArray());
+        Assert.Equal("theta", Assert.Throws<ArgumentException>(() => PerturbedAutograd.Layer(layer, zeros(2, 4))).ParamName);
+    }
+
+    [Fact]
+    public void Any_core_loss_is_a_differentiable_torchsharp_scalar()
+    {
+        var loss = new SpoPlusLoss(new RankingOracle(4));
+        float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 1f, 0f, -1f, 2f];
+        float[] truth = [1f, 2f, 0f, -1f, 0.5f, 0.2f, 0.1f, 3f];
+        Tensor theta = tensor(values, [2, 4]).to(TestDevice.Current).requires_grad_(true);
+        Tensor value = PerturbedAutograd.Loss(loss, theta, tensor(truth, [2, 4]).to(TestDevice.Current));
+        (3 * value).backward();
+        var gradient = new float[8];
+        double mean = loss.Evaluate(values, truth, new float[2], gradient);
+        Assert.Equal(mean, value.item<float>(), 5);
+        float[] grad = theta.grad!.cpu().data<float>().ToArray();
+        for (int i = 0; i < 8; i++) Assert.Equal(3 * gradient[i] / 2, grad[i], 5);
+        Assert.Equal("target", Assert.Throws<ArgumentException>(() => PerturbedAutograd.Loss(loss, theta, zeros(2, 3))).ParamName);
     }
 }

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 
 /// <summary>
 /// The one place that reaches ML.NET internals, for saving our transformers into ML.NET model zips and loading them
-/// back as themselves (ML.NET 5.0.1 offers no public way: see DESIGN.md §7). Everything is checked once, at first use;
+/// back as themselves (ML.NET 5.0.1 offers no public way: see docs/architecture.md, "ML.NET internals"). Everything is checked once, at first use;
 /// if a member has moved, every entry point throws a <see cref="NotSupportedException"/> naming the ML.NET version.
 /// </summary>
 /// <remarks>
