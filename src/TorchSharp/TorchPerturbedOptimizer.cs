@@ -33,8 +33,7 @@ public sealed class TorchPerturbedOptimizer
             if (n * n != dimension) throw new ArgumentException($"The matching head needs n² scores per row (a square matrix), got {dimension}.", nameof(dimension));
             _matching = new Oracles.MatchingOracle(n);
         }
-        if (!(options.Epsilon > 0) || !double.IsFinite(options.Epsilon)) throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon, "'Epsilon' must be a finite number greater than 0.");
-        if (options.Samples < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Samples, "'Samples' (M) must be at least 1.");
+        options.Validate(nameof(options));   // the core's checks, once
         if (options.Noise is not (NormalNoise or GumbelNoise)) throw new ArgumentException("The device path supports normal and Gumbel noise.", nameof(options));
         if (options.Perturbation != PerturbationKind.Additive || options.VarianceReduction != VarianceReduction.None)
             throw new ArgumentException("The device path supports additive perturbation without variance reduction.", nameof(options));
@@ -264,7 +263,8 @@ public sealed class TorchPerturbedOptimizer
             TorchHeadKind.Argmax => nn.functional.one_hot(u.argmax(-1), Dimension).to(ScalarType.Float32),
             TorchHeadKind.TopK => TopK(u),
             TorchHeadKind.Matching => Matching(u),
-            _ => Ranks(u),
+            TorchHeadKind.Ranking => Ranks(u),
+            _ => throw new InvalidOperationException($"Unknown head {Head}."),
         };
         return (y, u, z);
     }

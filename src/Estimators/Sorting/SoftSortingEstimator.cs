@@ -56,8 +56,9 @@ public sealed class SoftSortingEstimator : IEstimator<SoftSortingTransformer>
                     QuantileTarget.Uniform => QuantileTargets.Uniform(sizes[i]),
                     QuantileTarget.Normal => QuantileTargets.Normal(sizes[i]),
                     QuantileTarget.Learned => learned[i],
-                    _ => _targetValues!.Length == sizes[i] ? _targetValues
+                    QuantileTarget.Custom => _targetValues!.Length == sizes[i] ? _targetValues
                         : throw new ArgumentException($"'{nameof(SoftSortingOptions.TargetValues)}' holds {_targetValues.Length} values but column '{_columns[i].InputColumnName}' has {sizes[i]} slots."),
+                    _ => throw new InvalidOperationException($"Unknown quantile target {_target}."),
                 };
             }
         }

@@ -53,13 +53,14 @@ internal sealed record SoftSortingSettings(
         {
             SoftSortingOperation.Rank => SoftRanking.CreateRank(size, options),
             SoftSortingOperation.Sort => SoftRanking.CreateSort(size, options),
-            _ when Method == SoftRankingMethod.Sinkhorn => new SinkhornSorting(size, new SinkhornOptions
+            SoftSortingOperation.QuantileNormalize when Method == SoftRankingMethod.Sinkhorn => new SinkhornSorting(size, new SinkhornOptions
             {
                 Output = SinkhornOutput.QuantileNormalize, TargetValues = targets!.Order().ToArray(), Epsilon = Epsilon, Direction = Direction,
                 MaxIterations = MaxIterations, Tolerance = Tolerance, Squashing = Squashing, MaxDegreeOfParallelism = 1,
             }),
-            _ => new SoftQuantileNormalization(targets, Epsilon,
+            SoftSortingOperation.QuantileNormalize => new SoftQuantileNormalization(targets, Epsilon,
                 Method == SoftRankingMethod.PermutahedronKL ? SoftRegularization.KL : SoftRegularization.L2, Direction) { MaxDegreeOfParallelism = 1 },
+            _ => throw new InvalidOperationException($"Unknown soft sorting operation {Operation}."),
         };
     }
 }

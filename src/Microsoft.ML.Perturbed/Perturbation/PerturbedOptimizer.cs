@@ -35,45 +35,11 @@ public sealed class PerturbedOptimizer : Layer
         : base((oracle ?? throw new ArgumentNullException(nameof(oracle))).Dimension, oracle.OutputDimension)
     {
         options ??= new PerturbedOptimizerOptions();
-        if (!(options.Epsilon > 0) || !double.IsFinite(options.Epsilon))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon,
-                $"'{nameof(options.Epsilon)}' must be a finite number greater than 0, got {options.Epsilon}.");
-        }
-        if (options.Samples < 1 || options.Samples > PerturbedOptimizerOptions.MaxSamples)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Samples,
-                $"'{nameof(options.Samples)}' (M) must be in [1, {PerturbedOptimizerOptions.MaxSamples}], got {options.Samples}.");
-        }
+        options.Validate();
         if ((long)options.Samples * Math.Max(oracle.Dimension, oracle.OutputDimension) > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Samples,
                 $"'{nameof(options.Samples)}' × the row length ({options.Samples} × {Math.Max(oracle.Dimension, oracle.OutputDimension)}) exceeds the largest buffer .NET can allocate.");
-        }
-        ArgumentNullException.ThrowIfNull(options.Noise, $"{nameof(options)}.{nameof(options.Noise)}");
-        if (!Enum.IsDefined(options.Perturbation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Perturbation, "Unknown perturbation kind.");
-        }
-        if (!Enum.IsDefined(options.VarianceReduction))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.VarianceReduction, "Unknown variance reduction.");
-        }
-        if (options.VarianceReduction == VarianceReduction.LeaveOneOut && options.Samples < 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Samples,
-                $"Leave-one-out variance reduction needs '{nameof(options.Samples)}' ≥ 2, got {options.Samples}.");
-        }
-        if (options.Perturbation == PerturbationKind.Multiplicative && options.Noise is not NormalNoise)
-        {
-            throw new ArgumentException(
-                $"Multiplicative perturbation needs normal noise (its mean-one correction exp(−ε²/2) is the normal one), got {options.Noise.Name}.",
-                nameof(options));
-        }
-        if (options.MaxDegreeOfParallelism == 0 || options.MaxDegreeOfParallelism < -1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDegreeOfParallelism,
-                $"'{nameof(options.MaxDegreeOfParallelism)}' must be −1 (all cores) or at least 1.");
         }
         Oracle = oracle;
         Epsilon = options.Epsilon;

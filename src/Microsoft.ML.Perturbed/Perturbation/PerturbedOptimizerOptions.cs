@@ -32,4 +32,44 @@ public sealed class PerturbedOptimizerOptions
 
     /// <summary>Most threads a call may use; −1 (default) uses every core. Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; set; } = -1;
+
+    /// <summary>
+    /// Checks every setting (the one set of checks for the managed and the TorchSharp perturbed optimizers); the message
+    /// names the setting and its value.
+    /// </summary>
+    /// <param name="paramName">The argument these options were passed as, named in the exception.</param>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate(string paramName = "options")
+    {
+        if (!(Epsilon > 0) || !double.IsFinite(Epsilon))
+        {
+            throw new ArgumentOutOfRangeException(paramName, Epsilon, $"'{nameof(Epsilon)}' must be a finite number greater than 0, got {Epsilon}.");
+        }
+        if (Samples < 1 || Samples > MaxSamples)
+        {
+            throw new ArgumentOutOfRangeException(paramName, Samples, $"'{nameof(Samples)}' (M) must be in [1, {MaxSamples}], got {Samples}.");
+        }
+        ArgumentNullException.ThrowIfNull(Noise, $"{paramName}.{nameof(Noise)}");
+        if (!Enum.IsDefined(Perturbation))
+        {
+            throw new ArgumentOutOfRangeException(paramName, Perturbation, "Unknown perturbation kind.");
+        }
+        if (!Enum.IsDefined(VarianceReduction))
+        {
+            throw new ArgumentOutOfRangeException(paramName, VarianceReduction, "Unknown variance reduction.");
+        }
+        if (VarianceReduction == VarianceReduction.LeaveOneOut && Samples < 2)
+        {
+            throw new ArgumentOutOfRangeException(paramName, Samples, $"Leave-one-out variance reduction needs '{nameof(Samples)}' ≥ 2, got {Samples}.");
+        }
+        if (Perturbation == PerturbationKind.Multiplicative && Noise is not NormalNoise)
+        {
+            throw new ArgumentException(
+                $"Multiplicative perturbation needs normal noise (its mean-one correction exp(−ε²/2) is the normal one), got {Noise.Name}.", paramName);
+        }
+        if (MaxDegreeOfParallelism == 0 || MaxDegreeOfParallelism < -1)
+        {
+            throw new ArgumentOutOfRangeException(paramName, MaxDegreeOfParallelism, $"'{nameof(MaxDegreeOfParallelism)}' must be −1 (all cores) or at least 1.");
+        }
+    }
 }

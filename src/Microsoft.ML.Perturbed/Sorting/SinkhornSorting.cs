@@ -139,7 +139,8 @@ public sealed class SinkhornSorting : RowOperator
     {
         SinkhornOutput.Sort => TargetCount(n, o),
         SinkhornOutput.Quantile => 1,
-        _ => n,
+        SinkhornOutput.Rank or SinkhornOutput.Cdf or SinkhornOutput.QuantileNormalize => n,
+        _ => throw new ArgumentOutOfRangeException(nameof(o), o.Output, "Unknown Sinkhorn output."),
     };
 
     private protected override RowWorkspace CreateWorkspace() => new Workspace(Dimension, _targets.Length);
@@ -168,7 +169,8 @@ public sealed class SinkhornSorting : RowOperator
                     w.Output[i] = rowScale * s;
                 }
                 break;
-            default:
+            case SinkhornOutput.Sort:
+            case SinkhornOutput.Quantile:
                 for (int j = 0; j < m; j++)
                 {
                     double s = 0;
@@ -204,7 +206,8 @@ public sealed class SinkhornSorting : RowOperator
                     for (int j = 0; j < m; j++)
                         pBar[i * m + j] = rowScale * g[i] * readout[j];
                 break;
-            default:
+            case SinkhornOutput.Sort:
+            case SinkhornOutput.Quantile:
                 Array.Clear(pBar);
                 for (int j = 0; j < m; j++)
                 {
