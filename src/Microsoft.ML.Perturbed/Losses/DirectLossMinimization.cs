@@ -100,16 +100,12 @@ public sealed class DirectLossMinimization : RowwiseLoss
         }
         if (!(options.Epsilon != 0) || !double.IsFinite(options.Epsilon))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon, $"'{nameof(options.Epsilon)}' must be a finite number other than 0, got {options.Epsilon}.");
+            throw new ArgumentOutOfRangeException(nameof(options.Epsilon), options.Epsilon, $"'{nameof(options.Epsilon)}' must be a finite number other than 0, got {options.Epsilon}.");
         }
-        if (options.MaxEpsilonDoublings is < 0 or > 60)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxEpsilonDoublings, $"'{nameof(options.MaxEpsilonDoublings)}' must be in [0, 60], got {options.MaxEpsilonDoublings}.");
-        }
-        if (options.Samples < 1 || options.Samples > PerturbedOptimizerOptions.MaxSamples)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Samples, $"'{nameof(options.Samples)}' must be in [1, {PerturbedOptimizerOptions.MaxSamples}], got {options.Samples}.");
-        }
+        Training.Check.AtLeast(options.MaxEpsilonDoublings, 0, nameof(options.MaxEpsilonDoublings));
+        Training.Check.AtMost(options.MaxEpsilonDoublings, 60, nameof(options.MaxEpsilonDoublings));
+        Training.Check.AtLeast(options.Samples, 1, nameof(options.Samples));
+        Training.Check.AtMost(options.Samples, PerturbedOptimizerOptions.MaxSamples, nameof(options.Samples));
         Oracle = oracle;
         _taskLoss = taskLoss;
         Epsilon = options.Epsilon;
