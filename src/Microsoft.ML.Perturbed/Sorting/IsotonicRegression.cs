@@ -40,18 +40,20 @@ public static class IsotonicRegression
     internal static int L2(ReadOnlySpan<double> y, Span<double> solution, Span<double> work, Span<int> blockEnds)
     {
         int n = y.Length, top = -1;
-        Span<double> sums = work[..n], counts = work.Slice(n, n);
+        // Blocks keep their mean (not their sum), merged as a convex combination: no overflow at any finite magnitude.
+        Span<double> means = work[..n], counts = work.Slice(n, n);
         for (int i = 0; i < n; i++)
         {
             top++;
-            sums[top] = y[i];
+            means[top] = y[i];
             counts[top] = 1;
             blockEnds[top] = i + 1;
             // Pool while the previous block's mean is not above the last one's (a violation of v non-increasing).
-            while (top > 0 && sums[top - 1] * counts[top] <= sums[top] * counts[top - 1])
+            while (top > 0 && means[top - 1] <= means[top])
             {
-                sums[top - 1] += sums[top];
-                counts[top - 1] += counts[top];
+                double c = counts[top - 1] + counts[top];
+                means[top - 1] = means[top - 1] * (counts[top - 1] / c) + means[top] * (counts[top] / c);
+                counts[top - 1] = c;
                 blockEnds[top - 1] = blockEnds[top];
                 top--;
             }
@@ -59,7 +61,7 @@ public static class IsotonicRegression
         int start = 0;
         for (int b = 0; b <= top; b++)
         {
-            solution[start..blockEnds[b]].Fill(sums[b] / counts[b]);
+            solution[start..blockEnds[b]].Fill(means[b]);
             start = blockEnds[b];
         }
         return top + 1;
@@ -91,6 +93,28 @@ public static class IsotonicRegression
             start = blockEnds[b];
         }
         return top + 1;
+    }
+
+    /// <summary>The mean of <paramref name="x"/>[a, b), as a running average (no overflow at any finite magnitude).</summary>
+    internal static double Mean(ReadOnlySpan<double> x, int a, int b)
+    {
+        double mean = 0;
+        for (int k = a; k < b; k++) mean += (x[k] - mean) / (k - a + 1);
+        return mean;
+    }
+
+    /// <summary>
+    /// log Σ exp(x[a, b)) as (max, log Σ exp(x − max)), kept apart so that x_k − LSE = (x_k − max) − log Σ loses nothing
+    /// when |max| is so large that adding the small log would round away.
+    /// </summary>
+    internal static (double Max, double LogSum) LogSumExp(ReadOnlySpan<double> x, int a, int b)
+    {
+        double max = double.NegativeInfinity;
+        for (int k = a; k < b; k++) max = Math.Max(max, x[k]);
+        if (b - a == 1) return (max, 0);
+        double sum = 0;
+        for (int k = a; k < b; k++) sum += Math.Exp(x[k] - max);
+        return (max, Math.Log(sum));
     }
 
     /// <summary>log(eᵃ + eᵇ) = max + log1p(exp(min − max)), which never overflows.</summary>

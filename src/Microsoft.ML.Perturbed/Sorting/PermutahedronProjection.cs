@@ -37,6 +37,39 @@ public abstract class PermutahedronProjection : RowOperator
     /// <summary>Regularization strength ε ≥ 0: 0 gives the hard operator, larger values smooth more.</summary>
     public double Epsilon { get; }
 
+    /// <inheritdoc/>
+    private protected override double Strength => Epsilon;
+
+    /// <summary>
+    /// Whether the row is at the operator's ε → 0 limit exactly: sorted by <paramref name="sign"/>·θ, every gap between
+    /// distinct neighbours exceeds ε·<paramref name="spread"/> (the reference's range plus log n), so PAV pools only
+    /// tied inputs, and the hard result is the soft one. Used when θ/ε or n/ε would leave double's range, where the
+    /// scaled computation cannot run; computed with products, so it never overflows.
+    /// </summary>
+    private protected bool AtHardLimit(Workspace w, double sign, double spread)
+    {
+        SortScaled(w, sign);
+        double margin = Epsilon * (spread + Math.Log(Dimension) + 1);
+        ReadOnlySpan<double> s = w.Sorted;
+        for (int k = 0; k + 1 < Dimension; k++)
+        {
+            double gap = s[k] - s[k + 1];
+            if (gap != 0 && !(gap > margin)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Whether scaling the row by 1/ε (or the reference by 1/ε) could leave double's range.</summary>
+    private protected bool ScaledOverflows(Workspace w, double referenceMagnitude)
+    {
+        double max = referenceMagnitude;
+        foreach (double x in w.Input) max = Math.Max(max, Math.Abs(x));
+        return max > Epsilon * (1e300 / Dimension);
+    }
+
+    private protected ArgumentOutOfRangeException TooSmall() => new("epsilon", Epsilon,
+        $"The regularization strength ε = {Epsilon} is too small for these inputs: θ/ε leaves double precision while the row is not at its ε → 0 limit. Use a larger ε, or ε = 0 for the hard operator.");
+
     /// <summary>L2 (quadratic) or KL (entropic) regularization.</summary>
     public SoftRegularization Regularization { get; }
 
@@ -126,9 +159,16 @@ public abstract class PermutahedronProjection : RowOperator
         double sign = Direction == SortDirection.Ascending ? 1 : -1;
         Span<double> s = w.Sorted, p = w.Values;
         int[] order = w.Order;
-        if (Epsilon == 0)
+        double spread = Regularization == SoftRegularization.L2 ? reference[0] - reference[n - 1] : logReference[0] - logReference[n - 1];
+        bool hard = Epsilon == 0;
+        if (!hard && ScaledOverflows(w, 0))
         {
-            // Limit ε → 0⁺: hard ranks/quantiles; a run of tied values shares the mean of its entries. Derivative: zero.
+            hard = AtHardLimit(w, sign, Math.Abs(spread)) ? true : throw TooSmall();
+        }
+        if (hard)
+        {
+            // Limit ε → 0⁺ (requested, or reached exactly): hard ranks/quantiles; a run of tied values shares the mean of
+            // its entries. Derivative: zero.
             SortScaled(w, sign);
             for (int a = 0, b; a < n; a = b)
             {
@@ -143,17 +183,30 @@ public abstract class PermutahedronProjection : RowOperator
         }
 
         SortScaled(w, sign / Epsilon);
+        // The output is written per PAV block B as (s_k − mean_B s) + mean_B w (L2) or exp(s_k − LSE(s_B) + LSE(log w_B)) (KL):
+        // equal to s − v and exp(s − v), but without cancelling |s| ≫ |w| — a singleton block gives w_k exactly whatever θ/ε is.
         if (Regularization == SoftRegularization.L2)
         {
             for (int k = 0; k < n; k++) p[k] = s[k] - reference[k];
             w.Blocks = IsotonicRegression.L2(p, w.Solution, w.Scratch, w.BlockEnds);
-            for (int k = 0; k < n; k++) p[k] = s[k] - w.Solution[k];
+            for (int b = 0, a = 0; b < w.Blocks; a = w.BlockEnds[b], b++)
+            {
+                int end = w.BlockEnds[b];
+                double meanS = IsotonicRegression.Mean(s, a, end), meanW = IsotonicRegression.Mean(reference, a, end);
+                for (int k = a; k < end; k++) p[k] = (s[k] - meanS) + meanW;
+            }
         }
         else
         {
             logReference.CopyTo(p);
             w.Blocks = IsotonicRegression.KL(s, p, w.Solution, w.Scratch, w.BlockEnds);
-            for (int k = 0; k < n; k++) p[k] = Math.Exp(s[k] - w.Solution[k]);
+            for (int b = 0, a = 0; b < w.Blocks; a = w.BlockEnds[b], b++)
+            {
+                int end = w.BlockEnds[b];
+                (double maxS, double logSumS) = IsotonicRegression.LogSumExp(s, a, end);
+                (double maxW, double logSumW) = IsotonicRegression.LogSumExp(logReference, a, end);
+                for (int k = a; k < end; k++) p[k] = Math.Exp((s[k] - maxS) - logSumS + (maxW + logSumW));
+            }
         }
         for (int k = 0; k < n; k++) w.Output[order[k]] = p[k];
         if (mode == RowMode.Forward)

@@ -107,10 +107,10 @@ public abstract class RowOperator : ISoftOperator
                     for (int i = 0; i < dirLength; i++) w.Direction[i] = double.CreateTruncating(direction[(long)row * dirLength + i]);
                 }
                 ComputeRow(w, mode);
-                for (int i = 0; i < dOut; i++) result[(long)row * dOut + i] = T.CreateTruncating(w.Output[i]);
+                for (int i = 0; i < dOut; i++) result[(long)row * dOut + i] = Narrow<T>(w.Output[i], row, i, "result");
                 if (mode != RowMode.Forward)
                 {
-                    for (int i = 0; i < derLength; i++) derivative[(long)row * derLength + i] = T.CreateTruncating(w.Derivative[i]);
+                    for (int i = 0; i < derLength; i++) derivative[(long)row * derLength + i] = Narrow<T>(w.Derivative[i], row, i, mode == RowMode.Vjp ? "vjp" : "jvp");
                 }
             }
         }
@@ -119,6 +119,24 @@ public abstract class RowOperator : ISoftOperator
             _workspaces.Return(w);
         }
     }
+
+    /// <summary>
+    /// A double result in the caller's precision; a finite value that single precision cannot hold (a derivative of order
+    /// 1/ε at a tiny ε) is refused with the row and column instead of becoming ±∞.
+    /// </summary>
+    private T Narrow<T>(double value, int row, int column, string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T narrowed = T.CreateTruncating(value);
+        if (!T.IsFinite(narrowed))
+        {
+            throw new ArgumentOutOfRangeException(name, value,
+                $"{GetType().Name}: the value {value:G4} at row {row}, column {column} does not fit in {typeof(T).Name} (its scale is set by the strength, here {Strength}); use a larger strength or the double overload.");
+        }
+        return narrowed;
+    }
+
+    /// <summary>The operator's strength ε, for messages.</summary>
+    private protected virtual double Strength => double.NaN;
 
     private sealed unsafe class RowJob<T> : IRowJob where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -31,7 +31,15 @@ public sealed class SoftSort : PermutahedronProjection
         Span<double> s = w.Sorted, z = w.Values;
         int[] order = w.Order;
         double[] g = w.Direction;
-        if (Epsilon == 0)
+        bool hard = Epsilon == 0;
+        if (!hard && ScaledOverflows(w, n))
+        {
+            // n/ε or θ/ε leaves double precision: the exact sort is the answer when every gap of θ is below 1/ε (times
+            // the spread the PAV can absorb), checked with products.
+            double range = s[0] - s[n - 1];
+            hard = range * Epsilon * (Math.Log(n) + 1) < 1 ? true : throw TooSmall();
+        }
+        if (hard)
         {
             // Limit ε → 0⁺: the exact sort, whose Jacobian is the sorting permutation.
             for (int k = 0; k < n; k++) w.Output[k] = sign * s[k];
@@ -44,11 +52,8 @@ public sealed class SoftSort : PermutahedronProjection
         }
 
         for (int k = 0; k < n; k++) z[k] = (n - k) / Epsilon;
-        if (!double.IsFinite(z[0]))
-        {
-            throw new ArgumentOutOfRangeException("epsilon", Epsilon,
-                $"The regularization strength ε = {Epsilon} is too small: n/ε overflows. Use a larger ε, or ε = 0 for the exact sort.");
-        }
+        // Per PAV block B the output is (z_k − mean_B z) + mean_B s (L2) or (z_k − LSE(z_B)) + LSE(s_B) (KL): z − v without
+        // cancelling |z| ≫ |s| — a singleton block returns its input exactly.
         if (Regularization == SoftRegularization.L2)
         {
             for (int k = 0; k < n; k++) w.Output[k] = z[k] - s[k];
@@ -58,7 +63,21 @@ public sealed class SoftSort : PermutahedronProjection
         {
             w.Blocks = IsotonicRegression.KL(z, s, w.Solution, w.Scratch, w.BlockEnds);
         }
-        for (int k = 0; k < n; k++) w.Output[k] = sign * (z[k] - w.Solution[k]);
+        for (int b = 0, a = 0; b < w.Blocks; a = w.BlockEnds[b], b++)
+        {
+            int end = w.BlockEnds[b];
+            if (Regularization == SoftRegularization.L2)
+            {
+                double zBar = IsotonicRegression.Mean(z, a, end), sBar = IsotonicRegression.Mean(s, a, end);
+                for (int k = a; k < end; k++) w.Output[k] = sign * ((z[k] - zBar) + sBar);
+            }
+            else
+            {
+                (double maxZ, double logSumZ) = IsotonicRegression.LogSumExp(z, a, end);
+                (double maxS, double logSumS) = IsotonicRegression.LogSumExp(s, a, end);
+                for (int k = a; k < end; k++) w.Output[k] = sign * ((z[k] - maxZ) - logSumZ + logSumS + maxS);
+            }
+        }
         if (mode == RowMode.Forward)
         {
             return;

@@ -255,8 +255,15 @@ public class SoftRankSortTests
         Assert.Equal("result", Assert.Throws<ArgumentException>(() => rank.Forward(new float[3], new float[4])).ParamName);
         Assert.Equal("cotangent", Assert.Throws<ArgumentException>(() => rank.ForwardVjp(new float[3], new float[2], new float[3], new float[3])).ParamName);
         // A strength so small that θ/ε overflows is reported, never turned into NaN.
-        Assert.Contains("overflows", Assert.Throws<ArgumentOutOfRangeException>(() => new SoftRank(3, 1e-310).Forward([1e10, 2, 3], new double[3])).Message);
-        Assert.Contains("overflows", Assert.Throws<ArgumentOutOfRangeException>(() => new SoftSort(3, 1e-310).Forward([1, 2, 3], new double[3])).Message);
+        // θ/ε beyond double's range: the row is at its ε → 0 limit, which is returned exactly (the robustness issue).
+        var ranks = new double[3];
+        new SoftRank(3, 1e-310).Forward([1e10, 2, 3], ranks);
+        Assert.Equal([3.0, 1, 2], ranks);
+        var sorted = new double[3];
+        new SoftSort(3, 1e-310).Forward([1, 3, 2], sorted);
+        Assert.Equal([1.0, 2, 3], sorted);
+        // Not at its limit (gaps of order ε): refused with a clear message.
+        Assert.Contains("too small", Assert.Throws<ArgumentOutOfRangeException>(() => new SoftRank(2, 1e-310).Forward([1e-309, 0], new double[2])).Message);
     }
 
     [Theory]
