@@ -77,7 +77,7 @@ public static class SoftSortingCatalog
     private static SoftSortingEstimator Create(TransformsCatalog catalog, SoftSortingOperation operation, SoftSortingOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var estimator = new SoftSortingEstimator(operation, options);
+        var estimator = new SoftSortingEstimator(operation, options, ModelPersistence.MlNetInternals.EnvironmentOf(catalog));
         PerturbedComponents.RegisterWith(catalog);   // so that models built here load back in this context without a call
         return estimator;
     }

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Sorting;
 
@@ -17,8 +18,11 @@ public sealed class SoftSortingEstimator : IEstimator<SoftSortingTransformer>
     private readonly QuantileTarget _target;
     private readonly double[]? _targetValues;
 
-    internal SoftSortingEstimator(SoftSortingOperation operation, SoftSortingOptions options)
+    private readonly IHostEnvironment? _env;
+
+    internal SoftSortingEstimator(SoftSortingOperation operation, SoftSortingOptions options, IHostEnvironment? env = null)
     {
+        _env = env;
         ArgumentNullException.ThrowIfNull(options);
         _settings = SoftSortingSettings.From(operation, options);
         _settings.Validate();
@@ -63,7 +67,7 @@ public sealed class SoftSortingEstimator : IEstimator<SoftSortingTransformer>
             }
         }
         var infos = _columns.Select((c, i) => new SoftSortingTransformer.ColumnInfo(_settings, c.OutputColumnName, c.InputColumnName, sizes[i], targets[i])).ToArray();
-        return new SoftSortingTransformer(_settings, infos);
+        return new SoftSortingTransformer(_settings, infos, _env);
     }
 
     /// <summary>Mean of the sorted rows of each input column; every value must be finite and there must be rows.</summary>

@@ -21,8 +21,12 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
     private readonly SoftSortingSettings _settings;
     private readonly ColumnInfo[] _columns;
 
-    internal SoftSortingTransformer(SoftSortingSettings settings, ColumnInfo[] columns)
+    private readonly IHost? _host;
+    private int _warned;
+
+    internal SoftSortingTransformer(SoftSortingSettings settings, ColumnInfo[] columns, IHostEnvironment? env = null)
     {
+        _host = env?.Register(nameof(SoftSortingTransformer));
         settings.Validate();
         _settings = settings;
         _columns = columns;
@@ -123,12 +127,25 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
                 for (int k = 0; k < targetCount; k++) targets![k] = r.ReadDouble();
                 columns[i] = new ColumnInfo(settings, output, input, size, targets);
             }
-            return new SoftSortingTransformer(settings, columns);
+            return new SoftSortingTransformer(settings, columns, env);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidCastException)
         {
             throw new FormatException($"The saved soft sorting transform is truncated or corrupt: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Writes one warning to the context's log the first time a Sinkhorn row stops at its iteration cap with the
+    /// marginals still off by more than the tolerance (the operator's <see cref="SinkhornSorting.Convergence"/> has the counts).
+    /// </summary>
+    private void WarnIfCapped(SinkhornSorting sinkhorn, string column)
+    {
+        if (_host is null || Volatile.Read(ref _warned) != 0) return;
+        SinkhornConvergence c = sinkhorn.Convergence;
+        if (c.CappedRows == 0 || Interlocked.Exchange(ref _warned, 1) != 0) return;
+        using IChannel channel = _host.Start("Sinkhorn");
+        channel.Warning(MessageSensitivity.None, $"Column '{column}': Sinkhorn stopped at its cap of {sinkhorn.MaxIterations} iterations with a row-marginal error of {c.WorstMarginalError:G3} (tolerance {sinkhorn.Tolerance:G3}) on {c.CappedRows} of {c.Rows} rows so far; raise MaxIterations or ε, or loosen Tolerance.");
     }
 
     /// <summary>One output column: its input, sizes, quantile targets and the core operator that computes it.</summary>
@@ -171,6 +188,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
                     VectorColumns.ReadFinite(buffer, dense, c.Input, input.Position, operation);
                     c.Operator.Forward(dense, result);
                     computedAt = input.Position;
+                    if (c.Operator is SinkhornSorting sinkhorn) parent.WarnIfCapped(sinkhorn, c.Output);
                 }
                 VectorColumns.Write(result, ref value);
             };

@@ -43,17 +43,32 @@ public sealed class FenchelYoungLoss : StructuredLoss
     protected override void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw)
     {
         int d = Dimension, batch = loss.Length;
-        Optimizer.Forward(theta, gradient, loss, draw);
-        for (int r = 0; r < batch; r++)
+        double[] noise = System.Buffers.ArrayPool<double>.Shared.Rent(batch);
+        try
         {
-            int o = r * d;
-            ReadOnlySpan<float> y = target.Slice(o, d);
-            loss[r] = (float)(loss[r] - SpanMath.Dot(theta.Slice(o, d), y));
-            Span<float> g = gradient.Slice(o, d);
-            for (int i = 0; i < d; i++)
+            // F̂ − ⟨θ, y⟩ = ⟨ŷ − y, θ⟩ + (1/M) Σₘ ⟨yₘ, εZₘ⟩, in double: no cancellation between two values of order |θ|.
+            Optimizer.ForwardNoisePart(theta, gradient, noise.AsSpan(0, batch), draw);
+            for (int r = 0; r < batch; r++)
             {
-                g[i] -= y[i];
+                int o = r * d;
+                ReadOnlySpan<float> y = target.Slice(o, d), th = theta.Slice(o, d);
+                Span<float> g = gradient.Slice(o, d);
+                double value = noise[r];
+                for (int i = 0; i < d; i++)
+                {
+                    value += ((double)g[i] - y[i]) * th[i];
+                    g[i] -= y[i];
+                }
+                loss[r] = (float)value;
+                if (!float.IsFinite(loss[r]))
+                {
+                    throw new ArgumentException($"The Fenchel-Young value of row {r} is {value:G6}, beyond single precision: the scores are too large for their targets.", nameof(theta));
+                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(noise);
         }
     }
 }

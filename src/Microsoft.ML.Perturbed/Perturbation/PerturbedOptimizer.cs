@@ -82,7 +82,7 @@ public sealed class PerturbedOptimizer : Layer
     /// <param name="solution">Destination for ŷ_ε(θ), <c>[batch × d′]</c>.</param>
     /// <param name="draw">Index of the noise draw: equal draws reuse the same noise (common random numbers).</param>
     public override void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0)
-        => Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty,
+        => Run(theta, solution, Span<double>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty,
             ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: false);
 
     /// <summary>Computes ŷ and the perturbed maximum F̂ = (1/M) Σₘ ⟨yₘ, θ + εZₘ⟩ for every row.</summary>
@@ -90,9 +90,46 @@ public sealed class PerturbedOptimizer : Layer
     /// <param name="solution">Destination for ŷ_ε(θ), <c>[batch × d′]</c>.</param>
     /// <param name="perturbedMax">Destination for F̂_ε(θ), one value per row. Requires d′ = d.</param>
     /// <param name="draw">Index of the noise draw.</param>
+    /// <exception cref="ArgumentException">F̂ of a row does not fit in single precision (scores near float's maximum): use the double overload.</exception>
     public void Forward(ReadOnlySpan<float> theta, Span<float> solution, Span<float> perturbedMax, ulong draw = 0)
+    {
+        int batch = Guard.RowCount(theta.Length, Oracle.Dimension, nameof(theta));
+        Guard.Length(perturbedMax.Length, batch, nameof(perturbedMax), "one value per row");
+        double[] exact = System.Buffers.ArrayPool<double>.Shared.Rent(batch);
+        try
+        {
+            Forward(theta, solution, exact.AsSpan(0, batch), draw);
+            for (int r = 0; r < batch; r++)
+            {
+                perturbedMax[r] = (float)exact[r];
+                if (!float.IsFinite(perturbedMax[r]))
+                {
+                    throw new ArgumentException($"The perturbed maximum of row {r} is {exact[r]:G6}, beyond single precision; use the Span<double> overload.", nameof(theta));
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(exact);
+        }
+    }
+
+    /// <summary>
+    /// Computes ŷ and the perturbed maximum F̂ in double precision, accumulated as ⟨ŷ, θ⟩ + (1/M) Σₘ ⟨yₘ, εZₘ⟩ so that
+    /// the noise's contribution survives next to scores of any magnitude.
+    /// </summary>
+    /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
+    /// <param name="solution">Destination for ŷ_ε(θ), <c>[batch × d′]</c>.</param>
+    /// <param name="perturbedMax">Destination for F̂_ε(θ), one value per row. Requires d′ = d.</param>
+    /// <param name="draw">Index of the noise draw.</param>
+    public void Forward(ReadOnlySpan<float> theta, Span<float> solution, Span<double> perturbedMax, ulong draw = 0)
         => Run(theta, solution, perturbedMax, ReadOnlySpan<float>.Empty, Span<float>.Empty,
             ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: true);
+
+    /// <summary>ŷ and the noise part of F̂, (1/M) Σₘ ⟨yₘ, θ + εZₘ − θ⟩ (what the Fenchel-Young value needs without cancellation).</summary>
+    internal void ForwardNoisePart(ReadOnlySpan<float> theta, Span<float> solution, Span<double> noisePart, ulong draw)
+        => Run(theta, solution, noisePart, ReadOnlySpan<float>.Empty, Span<float>.Empty,
+            ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: true, maxPartOnly: true);
 
     /// <summary>Computes ŷ and the Jacobian-vector product J t ≈ (1/(Mε)) Σₘ yₘ ⟨∇ν(Zₘ), t⟩ from the same samples.</summary>
     /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
@@ -101,7 +138,7 @@ public sealed class PerturbedOptimizer : Layer
     /// <param name="jvp">Destination for J t, <c>[batch × d′]</c>.</param>
     /// <param name="draw">Index of the noise draw.</param>
     public override void ForwardJvp(ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw = 0)
-        => Run(theta, solution, Span<float>.Empty, tangent, jvp, ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: false, wantJvp: true);
+        => Run(theta, solution, Span<double>.Empty, tangent, jvp, ReadOnlySpan<float>.Empty, null, Span<float>.Empty, draw, wantMax: false, wantJvp: true);
 
     /// <summary>Computes ŷ and the vector-Jacobian product Jᵀg ≈ (1/(Mε)) Σₘ ⟨yₘ, g⟩ ∇ν(Zₘ) from the same samples.</summary>
     /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
@@ -110,7 +147,7 @@ public sealed class PerturbedOptimizer : Layer
     /// <param name="vjp">Destination for Jᵀg = ∂loss/∂θ, <c>[batch × d]</c>.</param>
     /// <param name="draw">Index of the noise draw.</param>
     public override void ForwardVjp(ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
-        => Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, cotangent, null, vjp, draw, wantMax: false, wantVjp: true);
+        => Run(theta, solution, Span<double>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, cotangent, null, vjp, draw, wantMax: false, wantVjp: true);
 
     /// <summary>
     /// Computes ŷ, then asks <paramref name="cotangent"/> for each row's upstream gradient g(ŷ) and returns Jᵀg from
@@ -125,7 +162,7 @@ public sealed class PerturbedOptimizer : Layer
     public override void ForwardVjp(ReadOnlySpan<float> theta, CotangentFunction cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
     {
         ArgumentNullException.ThrowIfNull(cotangent);
-        Run(theta, solution, Span<float>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, ReadOnlySpan<float>.Empty, cotangent, vjp, draw,
+        Run(theta, solution, Span<double>.Empty, ReadOnlySpan<float>.Empty, Span<float>.Empty, ReadOnlySpan<float>.Empty, cotangent, vjp, draw,
             wantMax: false, wantVjp: true);
     }
 
@@ -142,9 +179,9 @@ public sealed class PerturbedOptimizer : Layer
     public override string ToString() =>
         $"Perturbed({Oracle.Name}, ε={Epsilon}, M={Samples}, {Noise.Name}, {Perturbation}, {VarianceReduction})";
 
-    private unsafe void Run(ReadOnlySpan<float> theta, Span<float> solution, Span<float> perturbedMax,
+    private unsafe void Run(ReadOnlySpan<float> theta, Span<float> solution, Span<double> perturbedMax,
         ReadOnlySpan<float> tangent, Span<float> jvp, ReadOnlySpan<float> cotangent, CotangentFunction? cotangentFunction,
-        Span<float> vjp, ulong draw, bool wantMax, bool wantJvp = false, bool wantVjp = false)
+        Span<float> vjp, ulong draw, bool wantMax, bool wantJvp = false, bool wantVjp = false, bool maxPartOnly = false)
     {
         int d = Oracle.Dimension, dOut = Oracle.OutputDimension;
         int batch = Guard.RowCount(theta.Length, d, nameof(theta));
@@ -188,7 +225,7 @@ public sealed class PerturbedOptimizer : Layer
 
         fixed (float* pTheta = theta)
         fixed (float* pSolution = solution)
-        fixed (float* pMax = perturbedMax)
+        fixed (double* pMax = perturbedMax)
         fixed (float* pTangent = tangent)
         fixed (float* pJvp = jvp)
         fixed (float* pCotangent = cotangent)
@@ -198,6 +235,7 @@ public sealed class PerturbedOptimizer : Layer
             job.Theta = pTheta;
             job.Solution = pSolution;
             job.Max = wantMax ? pMax : null;
+            job.MaxPartOnly = maxPartOnly;
             job.Tangent = wantJvp ? pTangent : null;
             job.Jvp = wantJvp ? pJvp : null;
             job.Cotangent = wantVjp && cotangentFunction is null ? pCotangent : null;
@@ -242,7 +280,16 @@ public sealed class PerturbedOptimizer : Layer
         if (multiplicative && score)
         {
             // ∇_θ of −log density for η = θ ⊙ exp(εZ − ε²/2): ∇ν(Z)/(εθ).
-            for (int i = 0; i < d; i++) w.ScoreScale[i] = 1f / (eps * theta[i]);
+            for (int i = 0; i < d; i++)
+            {
+                float scale = (float)(1.0 / (Epsilon * theta[i]));
+                if (!float.IsFinite(scale))
+                {
+                    throw new ArgumentException(
+                        $"The multiplicative derivative, of order 1/(εθ), overflows single precision at row {row}, column {i} (θ = {theta[i]}, ε = {Epsilon}); rescale the scores.", "theta");
+                }
+                w.ScoreScale[i] = scale;
+            }
         }
 
         double maxSum = 0, weightSum = 0;
@@ -266,10 +313,13 @@ public sealed class PerturbedOptimizer : Layer
                     $"The perturbed scores of row {row} overflow single precision (ε = {Epsilon}); lower ε or rescale the scores.", "theta");
             }
             Oracle.SolveRow(u, y);
+            if (!float.IsFinite(TensorPrimitives.Sum(y))) CheckSolution(y, row);
             SpanMath.Add(sum, y);
             if (job.Max != null)
             {
-                maxSum += SpanMath.Dot(y, u);
+                // ⟨yₘ, uₘ − θ⟩: the noise's part of ⟨yₘ, uₘ⟩, small whatever |θ| is; ⟨ŷ, θ⟩ is added once per row in double.
+                TensorPrimitives.Subtract(u, theta, w.Diff);
+                maxSum += SpanMath.Dot(y, w.Diff);
             }
             if (!score)
             {
@@ -303,7 +353,12 @@ public sealed class PerturbedOptimizer : Layer
         SpanMath.Scale(sum, 1.0 / m, solution);
         if (job.Max != null)
         {
-            job.Max[row] = (float)(maxSum / m);
+            double value = maxSum / m;
+            if (!job.MaxPartOnly)
+            {
+                for (int i = 0; i < d; i++) value += sum[i] / m * theta[i];
+            }
+            job.Max[row] = value;
         }
         if (keep)
         {
@@ -332,6 +387,7 @@ public sealed class PerturbedOptimizer : Layer
             {
                 SpanMath.Scale(w.JvpSum, 1.0 / m, outJvp);
             }
+            CheckDerivative(outJvp, row, "jvp");
         }
         if (vjp)
         {
@@ -346,12 +402,41 @@ public sealed class PerturbedOptimizer : Layer
             {
                 SpanMath.Scale(w.VjpSum, 1.0 / m, outVjp);
             }
+            CheckDerivative(outVjp, row, "vjp");
+        }
+    }
+
+    /// <summary>Names the oracle, row and column of a non-finite entry in a solution (a user solver's NaN is not passed on).</summary>
+    private void CheckSolution(ReadOnlySpan<float> y, int row)
+    {
+        for (int i = 0; i < y.Length; i++)
+        {
+            if (!float.IsFinite(y[i]))
+            {
+                throw new InvalidOperationException($"Oracle {Oracle.Name} wrote {y[i]} at row {row}, column {i}; a solution must be finite.");
+            }
+        }
+    }
+
+    /// <summary>Refuses a derivative that single precision cannot hold (of order 1/ε), naming the row.</summary>
+    private void CheckDerivative(ReadOnlySpan<float> values, int row, string name)
+    {
+        if (float.IsFinite(TensorPrimitives.Sum(values))) return;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                throw new ArgumentOutOfRangeException(name,
+                    $"The Monte-Carlo derivative at row {row}, column {i} does not fit in single precision (it scales as 1/ε, ε = {Epsilon}); use a larger ε or smaller upstream gradients.");
+            }
         }
     }
 
     private sealed unsafe class RowJob(PerturbedOptimizer owner) : IRowJob
     {
-        public float* Theta, Solution, Max, Tangent, Jvp, Cotangent, Vjp;
+        public float* Theta, Solution, Tangent, Jvp, Cotangent, Vjp;
+        public double* Max;
+        public bool MaxPartOnly;
         public CotangentFunction? CotangentFunction;
         public ulong Draw;
 
@@ -375,7 +460,7 @@ public sealed class PerturbedOptimizer : Layer
     /// <summary>Per-thread buffers for one row: O(d + d′), plus M × (d + d′) only when a cotangent function is used.</summary>
     private sealed class Workspace(int d, int dOut)
     {
-        public readonly float[] Z = new float[d], U = new float[d], S = new float[d], ScoreScale = new float[d];
+        public readonly float[] Z = new float[d], U = new float[d], S = new float[d], ScoreScale = new float[d], Diff = new float[d];
         public readonly float[] Y = new float[dOut], Y0 = new float[dOut], G = new float[dOut];
         public readonly double[] Sum = new double[dOut], JvpSum = new double[dOut], VjpSum = new double[d], ScoreSum = new double[d];
         public float[] KeptY = [], KeptS = [];

@@ -5,10 +5,19 @@ namespace Microsoft.ML.Perturbed;
 /// <summary>Settings of a <see cref="PerturbedOptimizer"/>. Checked when the optimizer is created.</summary>
 public sealed class PerturbedOptimizerOptions
 {
+    /// <summary>
+    /// The smallest ε accepted (1e-30): ε is applied in single precision, and the Monte-Carlo derivatives scale as 1/ε,
+    /// which must stay inside float's range (3.4e38) with room for the upstream gradient.
+    /// </summary>
+    public const double MinEpsilon = 1e-30;
+
+    /// <summary>The largest ε accepted (1e30): above it ε·Z overflows single precision for a few-σ draw.</summary>
+    public const double MaxEpsilon = 1e30;
+
     /// <summary>The most samples M a call accepts (2²⁰): more would take hours per row and say nothing new.</summary>
     public const int MaxSamples = 1 << 20;
 
-    /// <summary>Noise scale ε &gt; 0. Larger ε smooths more; y*_ε(θ) = y*_1(θ/ε). Default 1.</summary>
+    /// <summary>Noise scale ε in [1e-30, 1e30] (<see cref="MinEpsilon"/>, <see cref="MaxEpsilon"/>). Larger ε smooths more; y*_ε(θ) = y*_1(θ/ε). Default 1.</summary>
     public double Epsilon { get; set; } = 1.0;
 
     /// <summary>
@@ -41,9 +50,9 @@ public sealed class PerturbedOptimizerOptions
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate(string paramName = "options")
     {
-        if (!(Epsilon > 0) || !double.IsFinite(Epsilon))
+        if (!(Epsilon >= MinEpsilon && Epsilon <= MaxEpsilon))
         {
-            throw new ArgumentOutOfRangeException(paramName, Epsilon, $"'{nameof(Epsilon)}' must be a finite number greater than 0, got {Epsilon}.");
+            throw new ArgumentOutOfRangeException(paramName, Epsilon, $"'{nameof(Epsilon)}' must be in [{MinEpsilon}, {MaxEpsilon}], got {Epsilon}.");
         }
         if (Samples < 1 || Samples > MaxSamples)
         {

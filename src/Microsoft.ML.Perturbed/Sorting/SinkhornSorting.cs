@@ -26,15 +26,37 @@ public sealed class SinkhornSorting : RowOperator
     private readonly SinkhornOutput _output;
     private readonly Squashing _squashing;
 
+    /// <summary>
+    /// The smallest ε accepted, 1e-6. The costs lie in [0, 1] (squashed inputs against targets in [0, 1]), so ε is
+    /// relative to them; below 1e-6 the log-domain potentials carry (g − C)/ε beyond what double precision can resolve
+    /// against the marginals, and the number of iterations Sinkhorn needs grows like 1/ε. For the hard limit use the
+    /// permutahedron operators at ε = 0.
+    /// </summary>
+    public const double MinEpsilon = 1e-6;
+
+    /// <summary>
+    /// The largest n × m plan accepted (2²²): a row's workspace holds four n × m arrays of doubles (128 MiB per thread
+    /// at the limit), and unrolled gradients keep iterations × (n + m) more (bounded by <see cref="MaxHistory"/>).
+    /// </summary>
+    public const long MaxPlanSize = 1L << 22;
+
+    /// <summary>The largest MaxIterations × (n + m) history accepted (2²⁵ doubles, 256 MiB per thread).</summary>
+    public const long MaxHistory = 1L << 25;
+
+    private long _rows, _cappedRows;
+    private int _mostIterations;
+    private double _worstError;
+
     /// <summary>Creates the operator for rows of <paramref name="dimension"/> values.</summary>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or the plan would be too large (the message names the sizes).</exception>
     public SinkhornSorting(int dimension, SinkhornOptions? options = null)
         : base(dimension, OutputLength(dimension, options ?? new SinkhornOptions()))
     {
         options ??= new SinkhornOptions();
-        if (!(options.Epsilon > 0) || !double.IsFinite(options.Epsilon))
+        if (!(options.Epsilon >= MinEpsilon) || !double.IsFinite(options.Epsilon))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon, $"'{nameof(options.Epsilon)}' must be a finite number greater than 0, got {options.Epsilon}.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.Epsilon,
+                $"'{nameof(options.Epsilon)}' must be a finite number ≥ {MinEpsilon} (costs lie in [0, 1]), got {options.Epsilon}; for the hard limit use the permutahedron operators at ε = 0.");
         }
         if (!(options.Tolerance >= 0) || options.MaxIterations < 1)
         {
@@ -43,6 +65,17 @@ public sealed class SinkhornSorting : RowOperator
         if (!Enum.IsDefined(options.Output) || !Enum.IsDefined(options.Squashing) || !Enum.IsDefined(options.Direction))
         {
             throw new ArgumentOutOfRangeException(nameof(options), "Unknown output, squashing or direction.");
+        }
+        int targetCount = TargetCount(dimension, options);
+        if ((long)dimension * targetCount > MaxPlanSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension,
+                $"A Sinkhorn plan of {dimension} values × {targetCount} targets ({(long)dimension * targetCount:N0} entries, {(long)dimension * targetCount * 32 / (1 << 20):N0} MiB per thread) exceeds the limit of {MaxPlanSize:N0} entries; use fewer targets ('{nameof(options.Targets)}') or the permutahedron operators, which are O(n log n).");
+        }
+        if ((long)options.MaxIterations * (dimension + targetCount) > MaxHistory)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxIterations,
+                $"'{nameof(options.MaxIterations)}' × (n + m) = {options.MaxIterations} × {dimension + targetCount} exceeds the limit of {MaxHistory:N0} potentials kept for the unrolled gradient; lower '{nameof(options.MaxIterations)}'.");
         }
         Epsilon = options.Epsilon;
         MaxDegreeOfParallelism = options.MaxDegreeOfParallelism;
@@ -113,6 +146,48 @@ public sealed class SinkhornSorting : RowOperator
 
     /// <summary>Number m of transport targets.</summary>
     public int Targets => _targets.Length;
+
+    /// <summary>Most iterations per row.</summary>
+    public int MaxIterations => _maxIterations;
+
+    /// <summary>Stopping tolerance on the row-marginal error.</summary>
+    public double Tolerance => _tolerance;
+
+    /// <summary>
+    /// How the rows computed so far converged (thread-safe, cumulative since creation or <see cref="ResetConvergence"/>):
+    /// rows, rows stopped by <see cref="MaxIterations"/> before reaching the tolerance, the most iterations a row used,
+    /// and the worst final row-marginal error.
+    /// </summary>
+    public SinkhornConvergence Convergence
+    {
+        get
+        {
+            lock (_targets)
+            {
+                return new SinkhornConvergence(_rows, _cappedRows, _mostIterations, _worstError);
+            }
+        }
+    }
+
+    /// <summary>Clears <see cref="Convergence"/>.</summary>
+    public void ResetConvergence()
+    {
+        lock (_targets)
+        {
+            (_rows, _cappedRows, _mostIterations, _worstError) = (0, 0, 0, 0);
+        }
+    }
+
+    private void Record(int iterations, double error)
+    {
+        lock (_targets)
+        {
+            _rows++;
+            if (iterations >= _maxIterations && !(error < _tolerance)) _cappedRows++;
+            _mostIterations = Math.Max(_mostIterations, iterations);
+            _worstError = Math.Max(_worstError, error);
+        }
+    }
 
     /// <summary>
     /// The transport plan P (n × m, row-major) of one row: a soft permutation matrix when m = n, with row sums ≈ 1/n
@@ -270,6 +345,7 @@ public sealed class SinkhornSorting : RowOperator
         Array.Clear(f);
         Array.Clear(gPot);
         int t = 0;
+        double lastError = double.PositiveInfinity;
         while (true)
         {
             w.EnsureHistory(t + 1);
@@ -291,12 +367,15 @@ public sealed class SinkhornSorting : RowOperator
             }
             gPot.CopyTo(w.HistoryG, t * m);
             t++;
+            lastError = error;
             if (t >= _maxIterations || (t > 1 && error < _tolerance))
             {
                 break;
             }
         }
         w.Iterations = t;
+        w.MarginalError = lastError;
+        Record(t, lastError);
         for (int i = 0; i < n; i++)
         {
             Kernel(gPot, w.Cost.AsSpan(i * m, m), inverseEps, _logWeights, logA + f[i] * inverseEps, w.Plan.AsSpan(i * m, m));
@@ -452,6 +531,7 @@ public sealed class SinkhornSorting : RowOperator
         public double[] HistoryF = [], HistoryG = [];
         public double Mean, Std;
         public int Iterations;
+        public double MarginalError;
 
         public void EnsureHistory(int iterations)
         {
@@ -464,3 +544,10 @@ public sealed class SinkhornSorting : RowOperator
         }
     }
 }
+
+/// <summary>How Sinkhorn rows converged (see <see cref="SinkhornSorting.Convergence"/>).</summary>
+/// <param name="Rows">Rows computed.</param>
+/// <param name="CappedRows">Rows stopped by the iteration cap with the row-marginal error still above the tolerance.</param>
+/// <param name="MostIterations">The most iterations a row used.</param>
+/// <param name="WorstMarginalError">The largest final row-marginal error Σᵢ |(P1)ᵢ − aᵢ|/… of any row.</param>
+public readonly record struct SinkhornConvergence(long Rows, long CappedRows, int MostIterations, double WorstMarginalError);

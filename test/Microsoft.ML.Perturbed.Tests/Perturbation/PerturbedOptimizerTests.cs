@@ -385,8 +385,11 @@ public class PerturbedOptimizerTests
 
         var mult = Make(argmax, 0.1, 4, kind: PerturbationKind.Multiplicative);
         Assert.Contains("positive", Assert.Throws<ArgumentException>(() => mult.Forward([1, 0, 2], new float[3])).Message);
-        var huge = Make(argmax, 1e39, 4);   // finite as a double, not as the single-precision scores it multiplies
-        Assert.Contains("overflow", Assert.Throws<ArgumentException>(() => huge.Forward([1, 0, 2], new float[3])).Message);
+        // ε beyond single precision's reach is refused at construction (the range is documented); inside it, overflowing
+        // perturbed scores are refused per row.
+        Assert.Contains("must be in", Assert.Throws<ArgumentOutOfRangeException>(() => Make(argmax, 1e39, 4)).Message);
+        var huge = Make(argmax, 1, 4, kind: PerturbationKind.Multiplicative);
+        Assert.Contains("overflow", Assert.Throws<ArgumentException>(() => huge.Forward([3.3e38f, 3.3e38f, 3.3e38f], new float[3])).Message);
     }
 }
 
