@@ -147,7 +147,9 @@ public sealed class TorchPerturbedOptimizer
         {
             throw new ArgumentException($"Expected '{name}' of shape [{string.Join(", ", th.shape)}] like the scores, got [{string.Join(", ", value.shape)}].", name);
         }
-        return value.to(ScalarType.Float32).to(Device);
+        Tensor converted = value.to(ScalarType.Float32).to(Device);
+        RequireFinite(converted, name);
+        return converted;
     }
 
     /// <summary>Single-precision batches in and out, for code without tensors (copies to and from the device).</summary>
@@ -219,11 +221,19 @@ public sealed class TorchPerturbedOptimizer
             throw new ArgumentException($"Expected scores of shape [batch, {Dimension}] with batch ≥ 1, got [{string.Join(", ", theta.shape)}].", nameof(theta));
         }
         Tensor th = theta.to(ScalarType.Float32).to(Device);
-        if (!th.isfinite().all().item<bool>())
-        {
-            throw new ArgumentException("Expected finite scores, found NaN or infinity.", nameof(theta));
-        }
+        RequireFinite(th, nameof(theta));
         return th;
+    }
+
+    /// <summary>Throws naming the first row and column that hold NaN or ±∞, as the core's checks do.</summary>
+    internal static void RequireFinite(Tensor values, string name)
+    {
+        using Tensor bad = values.isfinite().logical_not();
+        if (!bad.any().item<bool>()) return;
+        using Tensor first = bad.flatten().nonzero()[0];
+        long index = first.item<long>(), columns = values.shape[^1];
+        float value = values.flatten()[index].cpu().item<float>();
+        throw new ArgumentException($"Expected finite values, found {value} at row {index / columns}, column {index % columns}.", name);
     }
 
     private int ChunkSize(long batch) =>

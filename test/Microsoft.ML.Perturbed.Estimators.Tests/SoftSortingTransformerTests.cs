@@ -341,4 +341,22 @@ public class SoftSortingTransformerTests
         stream.Position = 0;
         Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(stream, out _));
     }
+
+    [Fact]
+    public void Sinkhorn_that_stops_at_its_iteration_cap_warns_in_the_context_log()
+    {
+        var ml = new MLContext(seed: 1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        var capped = ml.Transforms.SoftRank(new SoftSortingOptions
+        {
+            Columns = [new("Ranks", "Features")], Method = SoftRankingMethod.Sinkhorn, Epsilon = 1e-3, MaxIterations = 2, Tolerance = 1e-9,
+        }).Fit(Data(ml));
+        _ = Column(capped.Transform(Data(ml)), "Ranks");
+        Assert.Contains(messages, m => m.Contains("Sinkhorn stopped at its cap of 2 iterations") && m.Contains("'Ranks'"));
+        messages.Clear();
+        var fine = ml.Transforms.SoftRank(new SoftSortingOptions { Columns = [new("Ranks", "Features")], Method = SoftRankingMethod.Sinkhorn, Epsilon = 0.1, MaxIterations = 10_000 }).Fit(Data(ml));
+        _ = Column(fine.Transform(Data(ml)), "Ranks");
+        Assert.DoesNotContain(messages, m => m.Contains("Sinkhorn stopped"));
+    }
 }

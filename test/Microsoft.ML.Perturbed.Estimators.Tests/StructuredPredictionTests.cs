@@ -91,4 +91,17 @@ public class StructuredPredictionTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => ml.StructuredPrediction().Trainers.TopK(5).Fit(data));
         Assert.Throws<ArgumentOutOfRangeException>(() => ml.StructuredPrediction().Trainers.TopK(0));
     }
+
+    [Fact]
+    public void Matching_evaluation_of_vectors_that_are_not_square_says_so()
+    {
+        var ml = new MLContext(seed: 1);
+        var definition = SchemaDefinition.Create(typeof(Example));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
+        definition["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new Example { Features = [1, 0, 0], Label = [1, 0, 0] } }, definition);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.StructuredPrediction().EvaluateMatching(data, predictionColumnName: "Features"));
+        Assert.Contains("not a square", e.Message);
+        Assert.Equal("labelColumnName", e.ParamName);
+    }
 }

@@ -213,4 +213,22 @@ public class TorchThreadCountTests
             Assert.Equal(one, TestDevice.WithTorchThreads(Math.Max(4, Environment.ProcessorCount), () => Run(kind)));
         }
     }
+
+    [Fact]
+    public void Bad_values_on_the_device_are_named_by_row_and_column_and_training_divergence_is_reported()
+    {
+        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Ranking, 3, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 4 }, TestDevice.Current);
+        var theta = new float[6];
+        theta[4] = float.NaN;
+        var e = Assert.Throws<ArgumentException>(() => optimizer.Forward(theta, new float[6]));
+        Assert.Equal("theta", e.ParamName);
+        Assert.Contains("row 1, column 1", e.Message);
+        float[] g = [0, 0, 0, 0, 0, float.PositiveInfinity];
+        Assert.Contains("row 1, column 2", Assert.Throws<ArgumentException>(() => optimizer.ForwardVjp(new float[6], g, new float[6], new float[6])).Message);
+        float[] x = [1e30f, -1e30f, 2e30f, 1e30f, -3e30f, 5e29f];
+        Assert.Contains("diverged at epoch", Assert.Throws<Training.TrainingDivergedException>(() => new TorchTrainingBackend(TestDevice.Current).Train(
+            new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1, 1, 0], 2,
+            new Training.StructuredTrainerOptions { Optimizer = Training.GradientOptimizerKind.Sgd, LearningRate = 1, Loss = Training.StructuredLossKind.SquaredScores, Epochs = 5 },
+            cancellationToken: TestContext.Current.CancellationToken)).Message);
+    }
 }

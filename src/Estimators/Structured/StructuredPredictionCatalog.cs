@@ -43,6 +43,13 @@ public sealed class StructuredPredictionCatalog
     /// <summary>Share of wrong positions and of rows with any error, for n×n assignment predictions against assignment labels.</summary>
     public MatchingMetrics EvaluateMatching(IDataView data, string labelColumnName = "Label", string predictionColumnName = StructuredPredictionTransformer.PredictionColumnName)
     {
+        ArgumentNullException.ThrowIfNull(data);
+        int size = ((VectorDataViewType)VectorColumns.Require(data.Schema, labelColumnName).Type).Size, side = (int)Math.Round(Math.Sqrt(size));
+        if (side * side != size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelColumnName), size,
+                $"Schema mismatch for label column '{labelColumnName}': expected an n × n assignment (a vector of n² values), got {size} values, which is not a square.");
+        }
         (double wrong, double any, long rows) = Compare(data, labelColumnName, predictionColumnName, (y, yHat) =>
         {
             int n = (int)Math.Round(Math.Sqrt(y.Length)), errors = 0;

@@ -42,6 +42,7 @@ public sealed class PerturbedSorting : ISoftOperator
     /// <inheritdoc/>
     public void Forward(ReadOnlySpan<float> values, Span<float> result)
     {
+        Guard.Rows(result.Length, Guard.RowCount(values.Length, Dimension, nameof(values)), OutputDimension, nameof(result));
         if (!_descending)
         {
             _optimizer.Forward(values, result);
@@ -61,6 +62,9 @@ public sealed class PerturbedSorting : ISoftOperator
     /// <inheritdoc/>
     public void ForwardVjp(ReadOnlySpan<float> values, ReadOnlySpan<float> cotangent, Span<float> result, Span<float> vjp)
     {
+        int batch = Guard.RowCount(values.Length, Dimension, nameof(values));
+        Guard.Rows(result.Length, batch, OutputDimension, nameof(result));
+        Guard.Rows(vjp.Length, batch, Dimension, nameof(vjp));
         if (!_descending)
         {
             _optimizer.ForwardVjp(values, cotangent, result, vjp);

@@ -130,7 +130,7 @@ public abstract class RowOperator : ISoftOperator
         if (!T.IsFinite(narrowed))
         {
             throw new ArgumentOutOfRangeException(name, value,
-                $"{GetType().Name}: the value {value:G4} at row {row}, column {column} does not fit in {typeof(T).Name} (its scale is set by the strength, here {Strength}); use a larger strength or the double overload.");
+                $"{GetType().Name}: the value {value:G4} at row {row}, column {column} does not fit in {typeof(T).Name} (its scale is set by the strength ε = {Strength}); use a larger ε or the double overload.");
         }
         return narrowed;
     }

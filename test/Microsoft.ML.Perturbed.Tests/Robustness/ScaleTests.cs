@@ -1,4 +1,7 @@
+using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Sorting;
+using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Tests.Robustness;
 
@@ -77,5 +80,97 @@ public class ScaleTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => rank.ForwardVjp([1f, 1f], [1f, 0f], new float[2], new float[2]));
         Assert.Equal("vjp", e.ParamName);
         Assert.Contains("row 0", e.Message);
+    }
+
+    [Fact]
+    public void The_perturbed_maximum_and_the_fenchel_young_value_survive_huge_scores()
+    {
+        var opt = new PerturbedOptimizer(new RankingOracle(3), new PerturbedOptimizerOptions { Epsilon = 1, Samples = 50, Seed = 1 });
+        float[] theta = [3e38f, 1e38f, -2e38f];
+        var fHat = new double[1];
+        opt.Forward(theta, new float[3], fHat);
+        Assert.Equal(3.0 * theta[0] + 2.0 * theta[1] + 1.0 * theta[2], fHat[0], 1e31);   // ⟨y*, θ⟩ ≈ 9e38: finite in double
+        Assert.Contains("Span<double>", Assert.Throws<ArgumentException>(() => opt.Forward(theta, new float[3], new float[1])).Message);
+        // FY value at θ ≈ 1e30 with the target the hard ranks: of order ε, not 1e22 (cancellation).
+        var fy = new FenchelYoungLoss(opt);
+        var value = new float[1];
+        fy.Evaluate([1e30f, 5e29f, -1e30f], [3, 2, 1], value, new float[3]);
+        Assert.InRange(value[0], -10f, 10f);
+        Assert.Equal("gradient", Assert.Throws<ArgumentException>(() => fy.Evaluate([1, 2, 3], [3, 2, 1], value, new float[2])).ParamName);
+    }
+
+    [Fact]
+    public void Epsilon_outside_its_documented_range_is_refused_at_construction()
+    {
+        foreach (double epsilon in new[] { 1e-40, 5e-324, 1e31, 0, -1, double.NaN })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PerturbedOptimizer(new ArgmaxOracle(3), new PerturbedOptimizerOptions { Epsilon = epsilon }));
+            Assert.Contains(epsilon.ToString(System.Globalization.CultureInfo.CurrentCulture), e.Message);
+        }
+        foreach (double epsilon in new[] { 1e-300, 5e-324, 1e-7 })
+        {
+            Assert.Contains("≥ 1E-06", Assert.Throws<ArgumentOutOfRangeException>(() => new SinkhornSorting(4, new SinkhornOptions { Epsilon = epsilon })).Message);
+        }
+        // Multiplicative perturbation of θ = 1.4e-45: the derivative 1/(εθ) cannot be held, and the call says so by row and column.
+        var mult = new PerturbedOptimizer(new ArgmaxOracle(2), new PerturbedOptimizerOptions { Perturbation = PerturbationKind.Multiplicative, Epsilon = 0.1 });
+        var e2 = Assert.Throws<ArgumentException>(() => mult.ForwardVjp([1.4e-45f, 1f], [1, 0], new float[2], new float[2]));
+        Assert.Equal("theta", e2.ParamName);
+        Assert.Contains("row 0, column 0", e2.Message);
+    }
+
+    [Fact]
+    public void Sample_counts_and_plan_sizes_are_bounded_before_anything_is_allocated()
+    {
+        Assert.Contains("Samples", Assert.Throws<ArgumentOutOfRangeException>(() => new PerturbedOptimizer(new ArgmaxOracle(3), new PerturbedOptimizerOptions { Samples = int.MaxValue })).Message);
+        Assert.Contains("exceeds", Assert.Throws<ArgumentOutOfRangeException>(() => new PerturbedOptimizer(new ArgmaxOracle(4096), new PerturbedOptimizerOptions { Samples = PerturbedOptimizerOptions.MaxSamples })).Message);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SinkhornSorting(10_000));
+        Assert.Contains("10000 values × 10000 targets", e.Message);
+    }
+
+    [Fact]
+    public void Sinkhorn_reports_how_it_converged()
+    {
+        var capped = new SinkhornSorting(6, new SinkhornOptions { Epsilon = 1e-3, MaxIterations = 3, Tolerance = 1e-9 });
+        capped.Forward([0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.35f, 1, 2, 3, 4, 5, 6], new float[12]);
+        SinkhornConvergence c = capped.Convergence;
+        Assert.Equal(2, c.Rows);
+        Assert.Equal(2, c.CappedRows);
+        Assert.Equal(3, c.MostIterations);
+        Assert.True(c.WorstMarginalError > 1e-9);
+        var converged = new SinkhornSorting(6, new SinkhornOptions { Epsilon = 0.1, MaxIterations = 10_000, Tolerance = 1e-6 });
+        converged.Forward([0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.35f], new float[6]);
+        Assert.Equal(0, converged.Convergence.CappedRows);
+        Assert.True(converged.Convergence.WorstMarginalError < 1e-6);
+        converged.ResetConvergence();
+        Assert.Equal(0, converged.Convergence.Rows);
+    }
+
+    [Fact]
+    public void A_user_oracle_that_writes_nan_is_named()
+    {
+        Oracle broken = Oracle.Create(3, 3, (th, y) => { y.Clear(); y[1] = float.NaN; }, "Broken");
+        var e = Assert.Throws<InvalidOperationException>(() => new PerturbedOptimizer(broken, new PerturbedOptimizerOptions { Samples = 2 }).Forward(new float[6], new float[6]));
+        Assert.Contains("Broken", e.Message);
+        Assert.Contains("column 1", e.Message);
+        Assert.Contains("Broken", Assert.Throws<InvalidOperationException>(() => new SolverLayer(broken).Forward(new float[3], new float[3])).Message);
+    }
+
+    [Fact]
+    public void Perturbed_sorting_names_its_own_arguments()
+    {
+        var op = new PerturbedSorting(3, sort: false, SortDirection.Ascending, new PerturbedOptimizerOptions { Samples = 4 });
+        Assert.Equal("result", Assert.Throws<ArgumentException>(() => op.Forward(new float[3], new float[2])).ParamName);
+        Assert.Equal("vjp", Assert.Throws<ArgumentException>(() => op.ForwardVjp(new float[3], new float[3], new float[3], new float[1])).ParamName);
+    }
+
+    [Fact]
+    public void Training_that_diverges_says_so_with_the_epoch_and_a_hint()
+    {
+        float[] x = [1e30f, -1e30f, 2e30f, 1e30f, -3e30f, 5e29f];
+        float[] y = [1, 0, 0, 1, 1, 0];
+        var e = Assert.Throws<TrainingDivergedException>(() => StructuredTrainer.Train(new ArgmaxOracle(2), x, y, 2,
+            new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.Sgd, LearningRate = 1, Loss = StructuredLossKind.SquaredScores, Epochs = 5 }));
+        Assert.Contains("diverged at epoch", e.Message);
+        Assert.Contains("LearningRate", e.Message);
     }
 }
