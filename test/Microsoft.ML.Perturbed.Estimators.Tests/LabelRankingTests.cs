@@ -191,4 +191,53 @@ public class LabelRankingTests(ITestOutputHelper output)
         string? path = dir?.Parent is { } parent ? Path.Combine(parent.FullName, "shared", "data", folder, file) : null;
         return path is not null && File.Exists(path) ? path : null;
     }
+
+    [Fact]
+    public void Corrupt_model_files_are_refused_never_silently_different()
+    {
+        // Fuzz over saved models: every flipped byte and every truncation either fails to load (or to score) with an
+        // exception, or — where the byte is one the zip or ML.NET does not read — loads and predicts exactly the same.
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.Cache(Synthetic(ml, 60, 4, 3, sigma: 0.1, seed: 3));
+        ITransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { Epochs = 3, Seed = 2 }).Fit(data);
+        using var saved = new MemoryStream();
+        ml.Model.Save(model, data.Schema, saved);
+        byte[] bytes = saved.ToArray();
+        float[][] expected = model.Transform(data).GetColumn<float[]>("Score").ToArray();
+        var rng = new System.Random(4);
+        int refused = 0, same = 0;
+        for (int trial = 0; trial < 150; trial++)
+        {
+            byte[] corrupt;
+            if (trial % 3 == 0)
+            {
+                corrupt = bytes.AsSpan(0, rng.Next(bytes.Length)).ToArray();
+            }
+            else
+            {
+                corrupt = (byte[])bytes.Clone();
+                corrupt[rng.Next(corrupt.Length)] ^= (byte)(1 << rng.Next(8));
+            }
+            var fresh = new MLContext();
+            fresh.ComponentCatalog.RegisterPerturbed();
+            float[][] scores;
+            try
+            {
+                ITransformer loaded = fresh.Model.Load(new MemoryStream(corrupt), out _);
+                scores = loaded.Transform(data).GetColumn<float[]>("Score").ToArray();
+            }
+            catch (Exception e)
+            {
+                Exception inner = e is System.Reflection.TargetInvocationException { InnerException: { } i } ? i : e;   // ML.NET calls loaders by reflection
+                Assert.True(inner is FormatException or InvalidDataException or InvalidOperationException or ArgumentException or IOException or NotSupportedException,
+                    $"trial {trial}: unexpected {inner.GetType().Name}: {inner.Message}");
+                refused++;
+                continue;
+            }
+            Assert.True(expected.Zip(scores).All(p => p.First.SequenceEqual(p.Second)), $"trial {trial}: a corrupt model loaded and scored differently");
+            same++;
+        }
+        output.WriteLine($"{refused} refused, {same} loaded unchanged");
+        Assert.True(refused > 50);
+    }
 }

@@ -19,7 +19,7 @@ public sealed class PerturbedMulticlassTransformer : AffineScoringTransformer
 {
     internal const string LoaderSignature = "PerturbedMulticlass";
     private const string ModelSignature = "PRTBMCLS";
-    private const uint Version = 0x00010001;
+    private const uint Version = 0x00010002;   // 0x00010002: the payload carries its SHA-256
 
     /// <summary>Noise samples of the Monte-Carlo scores under normal noise (fixed seed, so scoring is deterministic).</summary>
     public const int ScoringSamples = 1000;
@@ -94,7 +94,7 @@ public sealed class PerturbedMulticlassTransformer : AffineScoringTransformer
 
     private protected override void SaveModel(ModelSaveContext ctx)
     {
-        BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
+        using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
         w.Write(Epsilon);
         w.Write(Noise.Name);
         w.Write(_classNames.Length);

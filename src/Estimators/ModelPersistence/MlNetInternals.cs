@@ -69,14 +69,60 @@ internal static class MlNetInternals
     /// <summary>Whether <c>MLContext.CancelExecution()</c> was called for the environment of <paramref name="host"/> (internal <c>ICancelable.IsCanceled</c>).</summary>
     public static bool IsCanceled(IHost host) => (bool)Get().IsCanceled.GetValue(host)!;
 
-    /// <summary>Writes the model header's version information and returns the model's writer.</summary>
+    /// <summary>
+    /// Writes the model header's version information and returns a writer for the component's payload. Disposing it
+    /// writes the payload to the model as (length, bytes, SHA-256 of the bytes), so that a load detects any changed byte.
+    /// </summary>
     public static BinaryWriter BeginSave(ModelSaveContext ctx, string modelSignature, uint version, string loaderSignature)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         Members m = Get();
         CheckAtModel(ctx);
         m.SetVersionInfo.Invoke(ctx, [VersionInfo(m, modelSignature, version, loaderSignature)]);
-        return SaveWriter(ctx);
+        return new ChecksummedWriter(SaveWriter(ctx));
+    }
+
+    /// <summary>Buffers a payload and, on dispose, writes it with its length and SHA-256 to the model's writer.</summary>
+    private sealed class ChecksummedWriter(BinaryWriter target) : BinaryWriter(new MemoryStream())
+    {
+        private bool _written;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_written)
+            {
+                _written = true;
+                Flush();
+                byte[] payload = ((MemoryStream)OutStream).ToArray();
+                target.Write((long)payload.Length);
+                target.Write(payload);
+                target.Write(System.Security.Cryptography.SHA256.HashData(payload));
+            }
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>Reads a payload written by <see cref="ChecksummedWriter"/> and checks its SHA-256.</summary>
+    /// <exception cref="FormatException">The payload is truncated or a byte of it changed.</exception>
+    private static BinaryReader ReadChecksummed(BinaryReader source, string loaderSignature)
+    {
+        try
+        {
+            long length = source.ReadInt64();
+            if (length < 0 || length > int.MaxValue) throw new FormatException($"The saved '{loaderSignature}' model is corrupt: its payload claims {length} bytes.");
+            byte[] payload = source.ReadBytes((int)length);
+            byte[] hash = source.ReadBytes(32);
+            if (payload.Length != length || hash.Length != 32) throw new FormatException($"The saved '{loaderSignature}' model is truncated.");
+            if (!System.Security.Cryptography.SHA256.HashData(payload).AsSpan().SequenceEqual(hash))
+            {
+                throw new FormatException($"The saved '{loaderSignature}' model is corrupt: its checksum does not match its contents (the file was changed or damaged after it was saved).");
+            }
+            return new BinaryReader(new MemoryStream(payload, writable: false));
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new FormatException($"The saved '{loaderSignature}' model is truncated.", e);
+        }
     }
 
     /// <summary>Checks the model header against our signature and version and returns the model's reader.</summary>
@@ -94,7 +140,7 @@ internal static class MlNetInternals
         {
             throw new FormatException($"The saved '{loaderSignature}' model cannot be read by this version of Microsoft.ML.Perturbed: {e.InnerException.Message}", e.InnerException);
         }
-        return LoadReader(ctx);
+        return ReadChecksummed(LoadReader(ctx), loaderSignature);
     }
 
     // The header needs a loader assembly name (ML.NET cannot read its own header back without one). The simple name

@@ -16,7 +16,7 @@ public sealed class LabelRankingTransformer : AffineScoringTransformer
 {
     internal const string LoaderSignature = "PerturbedLabelRanking";
     private const string ModelSignature = "PRTBLRNK";
-    private const uint Version = 0x00010001;
+    private const uint Version = 0x00010002;   // 0x00010002: the payload carries its SHA-256
 
     /// <summary>Default name of the scores column.</summary>
     public const string ScoreColumnName = "Score";
@@ -51,8 +51,11 @@ public sealed class LabelRankingTransformer : AffineScoringTransformer
         for (int i = 0; i < outputs[1].Length; i++) outputs[1][i] = Model.Outputs + 1 - outputs[1][i];
     }
 
-    private protected override void SaveModel(ModelSaveContext ctx) =>
-        WriteAffine(MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature));
+    private protected override void SaveModel(ModelSaveContext ctx)
+    {
+        using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
+        WriteAffine(w);
+    }
 
     internal static LabelRankingTransformer Create(IHostEnvironment env, object ctx)
     {

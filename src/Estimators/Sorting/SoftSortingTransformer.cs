@@ -16,7 +16,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
 {
     internal const string LoaderSignature = "PerturbedSoftSorting";
     private const string ModelSignature = "PRTBSORT";
-    private const uint Version = 0x00010001;
+    private const uint Version = 0x00010002;   // 0x00010002: the payload carries its SHA-256
 
     private readonly SoftSortingSettings _settings;
     private readonly ColumnInfo[] _columns;
@@ -75,7 +75,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
 
     private protected override void SaveModel(ModelSaveContext ctx)
     {
-        BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
+        using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
         SoftSortingSettings s = _settings;
         w.Write((int)s.Operation);
         w.Write((int)s.Method);

@@ -15,7 +15,7 @@ public sealed class StructuredPredictionTransformer : AffineScoringTransformer
 {
     internal const string LoaderSignature = "PerturbedStructured";
     private const string ModelSignature = "PRTBSTRC";
-    private const uint Version = 0x00010001;
+    private const uint Version = 0x00010002;   // 0x00010002: the payload carries its SHA-256
 
     /// <summary>Name of the predicted structure column.</summary>
     public const string PredictionColumnName = "Prediction";
@@ -52,7 +52,7 @@ public sealed class StructuredPredictionTransformer : AffineScoringTransformer
 
     private protected override void SaveModel(ModelSaveContext ctx)
     {
-        BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
+        using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
         w.Write((int)_head.Kind);
         w.Write(_head.Parameter);
         WriteAffine(w);
