@@ -98,14 +98,17 @@ public sealed class BlackboxLayer : SolverLayer
         int d = Dimension;
         Span<float> shifted = scratch[..d], interpolated = scratch.Slice(d, OutputDimension);
         Solve(Oracle, theta, solution, row);
+        // Maximizer: y_λ = y*(θ − λg), VJP (y*(θ) − y_λ)/λ. Minimizer (the paper's form, costs w): y_λ = y*(w + λg),
+        // VJP −(y*(w) − y_λ)/λ. One sign s = ±1 covers both.
+        int s = Oracle.Sign;
         for (int i = 0; i < d; i++)
         {
-            double v = theta[i] - Lambda * cotangent[i];
+            double v = theta[i] - s * Lambda * cotangent[i];
             shifted[i] = (float)v;
             if (!float.IsFinite(shifted[i])) throw new ArgumentException($"θ − λg overflows single precision at row {row}, column {i} (λ = {Lambda}).", "cotangent");
         }
         Solve(Oracle, shifted, interpolated, row);
-        for (int i = 0; i < d; i++) vjp[i] = (float)((solution[i] - (double)interpolated[i]) / Lambda);
+        for (int i = 0; i < d; i++) vjp[i] = (float)(s * (solution[i] - (double)interpolated[i]) / Lambda);
     }
 }
 
@@ -133,13 +136,16 @@ public sealed class IdentityGradientLayer : SolverLayer
     protected override void VjpRow(int row, ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw, Span<float> scratch)
     {
         Solve(Oracle, theta, solution, row);
-        cotangent.CopyTo(vjp);
+        // +I for a maximizer, −I for a minimizer (Sahoo et al.'s form).
+        if (Oracle.Sign > 0) cotangent.CopyTo(vjp);
+        else for (int i = 0; i < vjp.Length; i++) vjp[i] = -cotangent[i];
     }
 
     /// <inheritdoc/>
     protected override void JvpRow(int row, ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw, Span<float> scratch)
     {
         Solve(Oracle, theta, solution, row);
-        tangent.CopyTo(jvp);
+        if (Oracle.Sign > 0) tangent.CopyTo(jvp);
+        else for (int i = 0; i < jvp.Length; i++) jvp[i] = -tangent[i];
     }
 }

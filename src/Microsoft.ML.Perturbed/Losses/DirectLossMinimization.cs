@@ -45,7 +45,7 @@ public static class LinearLosses
     public static LinearLoss For(Oracle head) => head switch
     {
         RankingOracle => PermutationSquared,
-        ArgmaxOracle or TopKOracle or MatchingOracle or GridShortestPathOracle => ZeroOneSquared,
+        ArgmaxOracle or TopKOracle or MatchingOracle or GridShortestPathOracle or DagShortestPathOracle or GridVertexShortestPathOracle or KnapsackOracle => ZeroOneSquared,
         null => throw new ArgumentNullException(nameof(head)),
         _ => throw new NotSupportedException($"No built-in linear task loss for {head.Name}; pass a LinearLoss to DirectLossMinimization."),
     };
@@ -157,6 +157,7 @@ public sealed class DirectLossMinimization : RowwiseLoss
         Span<float> gMu = gradient[..d];
         gMu.Clear();
         double gSigma = 0, value = 0;
+        int sign = Oracle.Sign;
         for (int k = 0; k < Samples; k++)
         {
             PhiloxStream stream = PhiloxStream.ForSample(Seed, draw, row, k);
@@ -171,7 +172,8 @@ public sealed class DirectLossMinimization : RowwiseLoss
             double eps = Epsilon;
             for (int attempt = 0; ; attempt++)
             {
-                for (int i = 0; i < d; i++) uEps[i] = Finite(u[i] + eps * t[i], row, i);
+                // A cost head minimizes: the loss enters with the opposite sign, and so do the gradients below.
+                for (int i = 0; i < d; i++) uEps[i] = Finite(u[i] + sign * eps * t[i], row, i);
                 SolverLayer.Solve(Oracle, uEps, y1, row);
                 if (attempt >= MaxEpsilonDoublings || !y1.SequenceEqual(y0)) break;
                 eps *= 2;
@@ -180,10 +182,10 @@ public sealed class DirectLossMinimization : RowwiseLoss
             for (int i = 0; i < d; i++)
             {
                 double diff = (double)y1[i] - y0[i];
-                gMu[i] += (float)(diff / eps);
+                gMu[i] += (float)(sign * diff / eps);
                 dot += gamma[i] * diff;
             }
-            gSigma += dot / eps;
+            gSigma += sign * dot / eps;
         }
         for (int i = 0; i < d; i++) gMu[i] /= Samples;
         gradient[d] = (float)(gSigma / Samples * dSigma);

@@ -48,6 +48,8 @@ public sealed class FenchelYoungLoss : StructuredLoss
         {
             // F̂ − ⟨θ, y⟩ = ⟨ŷ − y, θ⟩ + (1/M) Σₘ ⟨yₘ, εZₘ⟩, in double: no cancellation between two values of order |θ|.
             Optimizer.ForwardNoisePart(theta, gradient, noise.AsSpan(0, batch), draw);
+            // A cost head (argmin) has the mirrored loss ⟨θ, y⟩ − F_ε(θ) + εΩ(y): value and gradient change sign.
+            int sign = Optimizer.Oracle.Sign;
             for (int r = 0; r < batch; r++)
             {
                 int o = r * d;
@@ -57,9 +59,9 @@ public sealed class FenchelYoungLoss : StructuredLoss
                 for (int i = 0; i < d; i++)
                 {
                     value += ((double)g[i] - y[i]) * th[i];
-                    g[i] -= y[i];
+                    g[i] = sign * (g[i] - y[i]);
                 }
-                loss[r] = (float)value;
+                loss[r] = (float)(sign * value);
                 if (!float.IsFinite(loss[r]))
                 {
                     throw new ArgumentException($"The Fenchel-Young value of row {r} is {value:G6}, beyond single precision: the scores are too large for their targets.", nameof(theta));

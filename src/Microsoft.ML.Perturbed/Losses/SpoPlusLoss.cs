@@ -44,12 +44,14 @@ public sealed class SpoPlusLoss : RowwiseLoss
             if (!float.IsFinite(u[i])) throw new ArgumentException($"2θ − s overflows single precision at row {row}, column {i}.", "theta");
         }
         SolverLayer.Solve(Oracle, u, yu, row);
+        // The maximization form; a cost head (argmin, the paper's own form with ĉ = θ and c = s) is its mirror: s = −1.
+        int sign = Oracle.Sign;
         double value = 0;
         for (int i = 0; i < d; i++)
         {
-            gradient[i] = 2 * (yu[i] - ys[i]);
+            gradient[i] = 2 * sign * (yu[i] - ys[i]);
             value += (double)u[i] * yu[i] - 2.0 * theta[i] * ys[i] + (double)target[i] * ys[i];
         }
-        return value;
+        return sign * value;
     }
 }

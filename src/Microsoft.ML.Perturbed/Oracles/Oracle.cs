@@ -8,9 +8,12 @@ namespace Microsoft.ML.Perturbed.Oracles;
 public delegate void OracleFunction(ReadOnlySpan<float> theta, Span<float> solution);
 
 /// <summary>
-/// A linear maximization oracle y*(θ) = argmax_{y∈C} ⟨y, θ⟩ over a set C (a polytope's vertices: one-hot vectors,
-/// k-subsets, permutations, assignments, paths). Batched: scores are a row-major <c>[batch × Dimension]</c> buffer
-/// and solutions a <c>[batch × OutputDimension]</c> buffer. All oracles maximize; to minimize costs c, pass θ = −c.
+/// A linear optimization oracle over a set C (a polytope's vertices: one-hot vectors, k-subsets, permutations,
+/// assignments, paths, knapsack packings): y*(θ) = argmax_{y∈C} ⟨y, θ⟩ for a maximizing head (<see cref="Sense"/> =
+/// <see cref="OptimizationSense.Maximize"/>, the default) or argmin_{y∈C} ⟨y, c⟩ for a cost head (shortest paths), whose
+/// inputs are the costs themselves — so that multiplicative perturbation applies to positive costs. Batched: inputs
+/// are a row-major <c>[batch × Dimension]</c> buffer and solutions a <c>[batch × OutputDimension]</c> buffer. The layers and
+/// losses read <see cref="Sense"/> once (docs/architecture.md, "Conventions").
 /// </summary>
 /// <remarks>
 /// Implementations must be thread-safe (rows are solved concurrently) and deterministic, breaking ties by a
@@ -19,13 +22,26 @@ public delegate void OracleFunction(ReadOnlySpan<float> theta, Span<float> solut
 public abstract class Oracle
 {
     /// <summary>Creates an oracle over <paramref name="dimension"/> scores with <paramref name="outputDimension"/>-long solutions.</summary>
-    protected Oracle(int dimension, int outputDimension)
+    protected Oracle(int dimension, int outputDimension) : this(dimension, outputDimension, OptimizationSense.Maximize)
+    {
+    }
+
+    /// <summary>Creates an oracle that maximizes or minimizes (<paramref name="sense"/>).</summary>
+    protected Oracle(int dimension, int outputDimension, OptimizationSense sense)
     {
         Guard.Positive(dimension, nameof(dimension));
         Guard.Positive(outputDimension, nameof(outputDimension));
+        if (!Enum.IsDefined(sense)) throw new ArgumentOutOfRangeException(nameof(sense), sense, "Unknown optimization sense.");
         Dimension = dimension;
         OutputDimension = outputDimension;
+        Sense = sense;
     }
+
+    /// <summary>Whether the oracle maximizes scores (default) or minimizes costs.</summary>
+    public OptimizationSense Sense { get; }
+
+    /// <summary>+1 for a maximizing oracle, −1 for a minimizing one: the factor the sign-dependent formulas take.</summary>
+    public int Sign => Sense == OptimizationSense.Maximize ? 1 : -1;
 
     /// <summary>Length d of one row of scores θ.</summary>
     public int Dimension { get; }
@@ -41,10 +57,11 @@ public abstract class Oracle
     /// <param name="outputDimension">Length of a solution.</param>
     /// <param name="solve">Writes argmax_{y∈C} ⟨y, θ⟩ for one row.</param>
     /// <param name="name">Name used in messages.</param>
-    public static Oracle Create(int dimension, int outputDimension, OracleFunction solve, string name = "UserOracle")
+    /// <param name="sense">Whether the solver maximizes scores (default) or minimizes costs.</param>
+    public static Oracle Create(int dimension, int outputDimension, OracleFunction solve, string name = "UserOracle", OptimizationSense sense = OptimizationSense.Maximize)
     {
         ArgumentNullException.ThrowIfNull(solve);
-        return new DelegateOracle(dimension, outputDimension, solve, name);
+        return new DelegateOracle(dimension, outputDimension, solve, name, sense);
     }
 
     /// <summary>Solves every row of a batch, in parallel over rows.</summary>
@@ -117,8 +134,8 @@ public abstract class Oracle
         }
     }
 
-    private sealed class DelegateOracle(int dimension, int outputDimension, OracleFunction solve, string name)
-        : Oracle(dimension, outputDimension)
+    private sealed class DelegateOracle(int dimension, int outputDimension, OracleFunction solve, string name, OptimizationSense sense)
+        : Oracle(dimension, outputDimension, sense)
     {
         public override string Name => name;
 

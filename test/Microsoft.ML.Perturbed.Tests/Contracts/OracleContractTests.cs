@@ -4,7 +4,7 @@ using Microsoft.ML.Perturbed.Tests.Oracles;
 namespace Microsoft.ML.Perturbed.Tests.Contracts;
 
 /// <summary>An oracle registered in the contract: the oracle and every feasible solution of a small instance.</summary>
-public sealed record OracleCase(string Name, Oracle Oracle, Func<IEnumerable<float[]>> Feasible)
+public sealed record OracleCase(string Name, Oracle Oracle, Func<IEnumerable<float[]>> Feasible, bool NonNegative = false)
 {
     public override string ToString() => Name;
 }
@@ -34,8 +34,83 @@ public class OracleContractTests
             new OracleCase("GridPath(3×3, right/down)", new GridShortestPathOracle(3, 3, GridMoves.RightDown), () => OracleTests.GridPaths(3, 3, false).Select(p => OneHot(9, p))),
             new OracleCase("GridPath(2×3, diagonal)", new GridShortestPathOracle(2, 3), () => OracleTests.GridPaths(2, 3, true).Select(p => OneHot(6, p))),
             new OracleCase("User(best pair)", Oracle.Create(4, 4, BestAdjacentPair, "BestAdjacentPair"), () => Enumerable.Range(0, 3).Select(i => OneHot(4, [i, i + 1]))),
+            new OracleCase("DagShortestPath(PyEPO grid 3×3)", DagShortestPathOracle.Grid(3, 3), () => DagPaths(DagShortestPathOracle.Grid(3, 3))),
+            new OracleCase("DagShortestPath(skip edges)", SkipDag(), () => DagPaths(SkipDag())),
+            new OracleCase("GridVertexShortestPath(3×3)", new GridVertexShortestPathOracle(3, 3), () => KingPaths(3, 3), NonNegative: true),
+            new OracleCase("GridVertexShortestPath(2×4)", new GridVertexShortestPathOracle(2, 4), () => KingPaths(2, 4), NonNegative: true),
+            new OracleCase("Knapsack", new KnapsackOracle([2, 3, 4, 5, 1], 7), () => Packings([2, 3, 4, 5, 1], 7)),
+            new OracleCase("User(cheapest pair, minimizing)", Oracle.Create(4, 4, CheapestAdjacentPair, "CheapestAdjacentPair", OptimizationSense.Minimize),
+                () => Enumerable.Range(0, 3).Select(i => OneHot(4, [i, i + 1]))),
         };
         return data;
+    }
+
+    private static DagShortestPathOracle SkipDag() =>
+        new(5, [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3), (2, 4), (3, 4), (0, 4)], source: 0, sink: 4);
+
+    /// <summary>Every source → sink path of a DAG, as edge indicators.</summary>
+    private static IEnumerable<float[]> DagPaths(DagShortestPathOracle dag)
+    {
+        var paths = new List<float[]>();
+        void Walk(int node, List<int> edges)
+        {
+            if (node == dag.Sink)
+            {
+                var y = new float[dag.Dimension];
+                foreach (int e in edges) y[e] = 1;
+                paths.Add(y);
+                return;
+            }
+            for (int e = 0; e < dag.Dimension; e++)
+            {
+                if (dag.Edge(e).From != node) continue;
+                edges.Add(e);
+                Walk(dag.Edge(e).To, edges);
+                edges.RemoveAt(edges.Count - 1);
+            }
+        }
+        Walk(dag.Source, []);
+        return paths;
+    }
+
+    /// <summary>Every simple path between opposite corners of a grid with 8-neighbour moves, as cell indicators.</summary>
+    private static IEnumerable<float[]> KingPaths(int rows, int cols)
+    {
+        var paths = new List<float[]>();
+        var on = new bool[rows * cols];
+        void Walk(int cell)
+        {
+            on[cell] = true;
+            if (cell == rows * cols - 1) paths.Add(on.Select(b => b ? 1f : 0f).ToArray());
+            else
+            {
+                int r = cell / cols, c = cell % cols;
+                for (int dr = -1; dr <= 1; dr++)
+                    for (int dc = -1; dc <= 1; dc++)
+                    {
+                        int nr = r + dr, nc = c + dc;
+                        if ((dr != 0 || dc != 0) && nr >= 0 && nr < rows && nc >= 0 && nc < cols && !on[nr * cols + nc]) Walk(nr * cols + nc);
+                    }
+            }
+            on[cell] = false;
+        }
+        Walk(0);
+        return paths;
+    }
+
+    /// <summary>Every subset of items within the capacity.</summary>
+    private static IEnumerable<float[]> Packings(int[] weights, int capacity) =>
+        Enumerable.Range(0, 1 << weights.Length)
+            .Where(mask => Enumerable.Range(0, weights.Length).Where(i => (mask >> i & 1) == 1).Sum(i => weights[i]) <= capacity)
+            .Select(mask => Enumerable.Range(0, weights.Length).Select(i => (float)(mask >> i & 1)).ToArray());
+
+    /// <summary>A minimizing user oracle: the adjacent pair with the smallest sum (first wins ties).</summary>
+    private static void CheapestAdjacentPair(ReadOnlySpan<float> cost, Span<float> y)
+    {
+        int best = 0;
+        for (int i = 1; i < cost.Length - 1; i++) if (cost[i] + cost[i + 1] < cost[best] + cost[best + 1]) best = i;
+        y.Clear();
+        y[best] = y[best + 1] = 1;
     }
 
     /// <summary>A user oracle: the adjacent pair with the largest sum (first wins ties).</summary>
@@ -57,10 +132,11 @@ public class OracleContractTests
         for (int trial = 0; trial < 50; trial++)
         {
             float[] theta = TestMath.RandomVector(rng, d, 2);
+            if (c.NonNegative) for (int i = 0; i < d; i++) theta[i] = Math.Abs(theta[i]);
             var y = new float[c.Oracle.OutputDimension];
             c.Oracle.Solve(theta, y);
             Assert.Contains(feasible, f => f.SequenceEqual(y));
-            double best = feasible.Max(f => TestMath.Dot(f, theta));
+            double best = c.Oracle.Sense == OptimizationSense.Maximize ? feasible.Max(f => TestMath.Dot(f, theta)) : feasible.Min(f => TestMath.Dot(f, theta));
             Assert.Equal(best, TestMath.Dot(y, theta), 4);
         }
     }
