@@ -1,8 +1,6 @@
-using Microsoft.ML.Perturbed.Estimators.Classification;
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
-using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
-using Microsoft.ML.Perturbed.Estimators.Structured;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators;
@@ -24,12 +22,8 @@ public static class PerturbedComponents
         const System.Reflection.BindingFlags loader = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
         MlNetInternals.Register(catalog, typeof(SoftSortingTransformer), SoftSortingTransformer.LoaderSignature,
             typeof(SoftSortingTransformer).GetMethod(nameof(SoftSortingTransformer.Create), loader)!);
-        MlNetInternals.Register(catalog, typeof(LabelRankingTransformer), LabelRankingTransformer.LoaderSignature,
-            typeof(LabelRankingTransformer).GetMethod(nameof(LabelRankingTransformer.Create), loader)!);
-        MlNetInternals.Register(catalog, typeof(PerturbedMulticlassTransformer), PerturbedMulticlassTransformer.LoaderSignature,
-            typeof(PerturbedMulticlassTransformer).GetMethod(nameof(PerturbedMulticlassTransformer.Create), loader)!);
-        MlNetInternals.Register(catalog, typeof(StructuredPredictionTransformer), StructuredPredictionTransformer.LoaderSignature,
-            typeof(StructuredPredictionTransformer).GetMethod(nameof(StructuredPredictionTransformer.Create), loader)!);
+        MlNetInternals.Register(catalog, typeof(PerturbedPredictionTransformer), PerturbedPredictionTransformer.LoaderSignature,
+            typeof(PerturbedPredictionTransformer).GetMethod(nameof(PerturbedPredictionTransformer.Create), loader)!);
     }
 
     /// <summary>Registers with the environment behind a catalog such as <c>mlContext.Transforms</c>.</summary>

@@ -87,6 +87,9 @@ public abstract class PerturbedTrainerOptions
     /// <summary>The noise law of the perturbation (normal unless a trainer says otherwise).</summary>
     private protected virtual NoiseDistribution NoiseLaw => NoiseDistribution.Normal;
 
+    /// <summary>The noise training uses (and a saved model records).</summary>
+    internal NoiseDistribution TrainingNoise => NoiseLaw;
+
     /// <summary>The core trainer's settings for these options and a resolved seed (checked there, once).</summary>
     internal StructuredTrainerOptions ToTrainerOptions(int seed) => new()
     {

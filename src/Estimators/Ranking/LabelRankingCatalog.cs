@@ -39,7 +39,6 @@ public sealed class LabelRankingCatalog
         int k = ((VectorDataViewType)label.Type).Size;
         var truth = new float[k];
         var guess = new float[k];
-        var seen = new bool[k + 1];
         var positionHits = new long[k];
         double spearman = 0, kendall = 0;
         long exact = 0, rows = 0;
@@ -51,10 +50,10 @@ public sealed class LabelRankingCatalog
             {
                 getLabel(ref buffer);
                 VectorColumns.ReadFinite(buffer, truth, label.Name, cursor.Position, "evaluation");
-                PerturbedLabelRankingTrainer.CheckPermutation(truth, seen, label.Name, cursor.Position);
+                Heads.RankingHead.CheckRanking(truth, label.Name, cursor.Position);
                 getPredicted(ref buffer);
                 VectorColumns.ReadFinite(buffer, guess, predicted.Name, cursor.Position, "evaluation");
-                PerturbedLabelRankingTrainer.CheckPermutation(guess, seen, predicted.Name, cursor.Position);
+                Heads.RankingHead.CheckRanking(guess, predicted.Name, cursor.Position);
                 (double rho, double tau) = Correlations(truth, guess);
                 spearman += rho;
                 kendall += tau;

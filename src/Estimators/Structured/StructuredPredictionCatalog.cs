@@ -1,5 +1,8 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Estimators.Heads;
+using Microsoft.ML.Perturbed.Evaluation;
+using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Structured;
@@ -10,7 +13,7 @@ public sealed record TopKMetrics(double PrecisionAtK, double ExactSetMatch, long
 /// <summary>Matching metrics (Cohen Indelman &amp; Hazan 2021): share of wrongly assigned positions, and of rows with any error.</summary>
 public sealed record MatchingMetrics(double WrongPositions, double AnyError, long Rows);
 
-/// <summary>Structured prediction tasks ML.NET does not have: top-k (multilabel with k labels per row) and matching.</summary>
+/// <summary>Structured prediction tasks ML.NET does not have: top-k (multilabel with k labels per row), matching, shortest paths, knapsack and any head of the user's.</summary>
 public sealed class StructuredPredictionCatalog
 {
     internal StructuredPredictionCatalog(MLContext mlContext)
@@ -38,6 +41,47 @@ public sealed class StructuredPredictionCatalog
             return (k == 0 ? 0 : (double)common / k, same ? 1 : 0);
         });
         return new TopKMetrics(hits / rows, exact / rows, rows);
+    }
+
+    /// <summary>
+    /// Decision quality (PyEPO's definitions): the decisions the head takes on the predicted <c>Score</c> column, judged with
+    /// the true costs (or scores) in the label column — mean regret, normalized regret Σ regret / Σ |z*|, exact-solution
+    /// rate and objective ratio.
+    /// </summary>
+    /// <param name="data">Scored data.</param>
+    /// <param name="head">The model's head (<c>transformer.HeadModel</c>), bound; its labels must be true costs.</param>
+    /// <param name="labelColumnName">True costs.</param>
+    /// <param name="scoreColumnName">Predicted costs.</param>
+    public DecisionMetrics EvaluateDecisions(IDataView data, PerturbedHead head, string labelColumnName = "Label", string scoreColumnName = "Score")
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(head);
+        head.CheckBound("Decision metrics");
+        if (head is DecisionHead { Labels: LabelKind.Solution })
+        {
+            throw new ArgumentException($"Regret needs the true costs of each instance; head {head} was trained on solution labels. Evaluate on a column of true costs with a LabelKind.Costs head.", nameof(head));
+        }
+        int d = head.Dimension;
+        DataViewSchema.Column label = VectorColumns.Require(data.Schema, labelColumnName, d), score = VectorColumns.Require(data.Schema, scoreColumnName, d);
+        var truth = new List<float>();
+        var predicted = new List<float>();
+        var row = new float[d];
+        VBuffer<float> buffer = default;
+        using (DataViewRowCursor cursor = data.GetRowCursor([label, score]))
+        {
+            ValueGetter<VBuffer<float>> getLabel = cursor.GetGetter<VBuffer<float>>(label), getScore = cursor.GetGetter<VBuffer<float>>(score);
+            while (cursor.MoveNext())
+            {
+                getLabel(ref buffer);
+                VectorColumns.ReadFinite(buffer, row, label.Name, cursor.Position, "evaluation");
+                truth.AddRange(row);
+                getScore(ref buffer);
+                VectorColumns.ReadFinite(buffer, row, score.Name, cursor.Position, "evaluation");
+                predicted.AddRange(row);
+            }
+        }
+        if (truth.Count == 0) throw new InvalidOperationException("The data to evaluate has no rows.");
+        return DecisionMetrics.Evaluate(head.CreateOracle(), predicted.ToArray(), truth.ToArray());
     }
 
     /// <summary>Share of wrong positions and of rows with any error, for n×n assignment predictions against assignment labels.</summary>
@@ -119,6 +163,34 @@ public sealed class StructuredPredictionTrainers
     /// <param name="n">Side of the assignment: the label is an n×n permutation matrix (row-major, n² slots).</param>
     /// <param name="options">Options.</param>
     public PerturbedStructuredTrainer Matching(int n, PerturbedStructuredOptions? options = null) => Create(StructuredHeadKind.Matching, n, options);
+
+    /// <summary>
+    /// The perturbed trainer over any head: shortest paths, knapsack, a user's own solver
+    /// (<see cref="PerturbedHeads.RegisterOracle"/>), or the built-in ones.
+    /// </summary>
+    /// <param name="head">The head (unbound; it binds to the label column when fitting).</param>
+    /// <param name="options">Options; defaults when null.</param>
+    public PerturbedTrainer Perturbed(PerturbedHead head, PerturbedStructuredOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        return new PerturbedTrainer(((IHostEnvironment)_mlContext).Register($"Perturbed{head.Name}"), head, options ?? new PerturbedStructuredOptions());
+    }
+
+    /// <summary>
+    /// Decision-focused shortest paths on PyEPO's grid (<paramref name="rows"/> × <paramref name="columns"/> nodes, arcs east and
+    /// south, <see cref="DagShortestPathOracle.Grid"/>): the model predicts edge costs; labels are the optimal paths' edge
+    /// indicators or (<see cref="LabelKind.Costs"/>, for SPO+ and regret) the true edge costs.
+    /// </summary>
+    public PerturbedTrainer ShortestPath(int rows, int columns, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
+        => Perturbed(new ShortestPathHead(DagShortestPathOracle.Grid(rows, columns), labels), options);
+
+    /// <summary>Shortest paths on a grid with vertex costs and 8-neighbour moves (the Warcraft setting); labels are paths or true cell costs.</summary>
+    public PerturbedTrainer GridShortestPath(int rows, int columns, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
+        => Perturbed(new GridPathHead(rows, columns, labels), options);
+
+    /// <summary>0/1 knapsack with integer weights: the model predicts item values; labels are optimal packings or true values.</summary>
+    public PerturbedTrainer Knapsack(IReadOnlyList<int> weights, int capacity, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
+        => Perturbed(new KnapsackHead(weights, capacity, labels), options);
 
     private PerturbedStructuredTrainer Create(StructuredHeadKind kind, int parameter, PerturbedStructuredOptions? options)
     {

@@ -1,0 +1,95 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Oracles;
+
+namespace Microsoft.ML.Perturbed.Estimators.Heads;
+
+/// <summary>
+/// Base of the heads whose label is a vector — a 0/1 solution of the head, or (<see cref="LabelKind.Costs"/>) the true
+/// costs or scores of the instance, from which the solution is computed — and whose outputs are <c>Score</c> (θ) and
+/// <c>Prediction</c> (the oracle's solution on θ): top-k, matching, shortest paths, knapsack, a user's oracle.
+/// </summary>
+public abstract class DecisionHead : PerturbedHead
+{
+    /// <summary>Name of the predicted solution column.</summary>
+    public const string PredictionColumnName = "Prediction";
+
+    private Oracle? _oracle;
+
+    /// <summary>Creates the head.</summary>
+    protected DecisionHead(int dimension, LabelKind labels) : base(dimension)
+    {
+        if (!Enum.IsDefined(labels)) throw new ArgumentOutOfRangeException(nameof(labels), labels, "Unknown label kind.");
+        Labels = labels;
+    }
+
+    /// <summary>What the label column holds.</summary>
+    public LabelKind Labels { get; }
+
+    /// <summary>The oracle of a bound head, created once (oracles are thread-safe).</summary>
+    private protected Oracle BoundOracle => _oracle ??= CreateOracle();
+
+    /// <summary>The number of scores for a label of <paramref name="size"/> slots; throws in ML.NET's wording if the size is wrong.</summary>
+    private protected abstract int DimensionFor(int size, string column);
+
+    /// <summary>The same head bound to <paramref name="dimension"/> scores.</summary>
+    private protected abstract DecisionHead WithDimension(int dimension);
+
+    /// <inheritdoc/>
+    public sealed override PerturbedHead Bind(DataViewSchema.Column label)
+    {
+        int size = VectorSize(label, Labels == LabelKind.Costs ? "known-size vector of Single (the true costs)" : "known-size vector of Single (0/1 solutions)");
+        return WithDimension(DimensionFor(size, label.Name));
+    }
+
+    /// <summary>Checks a solution label (default: 0/1 entries); heads add their feasibility rule.</summary>
+    private protected virtual void CheckSolution(ReadOnlySpan<float> label, string column, long row) => RequireZeroOne(label, column, row);
+
+    /// <summary>Checks a cost label (default: finite, already checked); a head with a domain (non-negative costs) adds it.</summary>
+    private protected virtual void CheckCosts(ReadOnlySpan<float> label, string column, long row)
+    {
+    }
+
+    /// <inheritdoc/>
+    protected internal sealed override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelTargets targets, string column, long row)
+    {
+        if (Labels == LabelKind.Solution)
+        {
+            if (targets == LabelTargets.Costs)
+            {
+                throw new InvalidOperationException($"The loss needs the true costs of each instance, but column '{column}' holds solutions; train on a cost label with LabelKind.Costs.");
+            }
+            CheckSolution(label, column, row);
+            label.CopyTo(target);
+            return;
+        }
+        CheckCosts(label, column, row);
+        if (targets == LabelTargets.Costs) label.CopyTo(target);
+        else BoundOracle.Solve(label, target, maxDegreeOfParallelism: 1);
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
+    {
+        var vector = new VectorDataViewType(NumberDataViewType.Single, Dimension);
+        var none = new DataViewSchema.Annotations.Builder().ToAnnotations();
+        return [new("Score", vector, none, Dimension), new(PredictionColumnName, vector, none, Dimension)];
+    }
+
+    /// <inheritdoc/>
+    protected internal override HeadDecoder CreateDecoder(PerturbedModelParameters parameters)
+    {
+        Oracle oracle = BoundOracle;
+        return (theta, outputs) =>
+        {
+            theta.CopyTo(outputs[0]);
+            oracle.Solve(theta, outputs[1], maxDegreeOfParallelism: 1);
+        };
+    }
+
+    /// <summary>Writes the label kind (every decision head starts its parameters with it).</summary>
+    private protected void WriteLabels(BinaryWriter writer) => writer.Write((int)Labels);
+
+    /// <summary>Reads what <see cref="WriteLabels"/> wrote.</summary>
+    private protected static LabelKind ReadLabels(BinaryReader reader) =>
+        reader.ReadInt32() is var kind && Enum.IsDefined((LabelKind)kind) ? (LabelKind)kind : throw new FormatException($"The saved head claims label kind {kind}.");
+}

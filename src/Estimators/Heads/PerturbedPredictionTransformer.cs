@@ -1,0 +1,98 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
+using Microsoft.ML.Perturbed.Noise;
+using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Perturbed.Estimators.Heads;
+
+/// <summary>
+/// The one transformer of the perturbed trainers: scores θ = g(x) from the features and appends the columns its head
+/// decodes from θ (<see cref="PerturbedHead"/>). The task-specific transformers (label ranking, multiclass, top-k and
+/// matching) are this class with typed properties. Saves into ML.NET zips with the head's name and parameters, so any
+/// registered head loads back (see <see cref="PerturbedComponents.RegisterPerturbed"/>, <see cref="PerturbedHeads.Register"/>).
+/// </summary>
+public class PerturbedPredictionTransformer : AffineScoringTransformer
+{
+    internal const string LoaderSignature = "PerturbedPrediction";
+    private const string ModelSignature = "PRTBPRED";
+    private const uint Version = 0x00010001;
+
+    private readonly IReadOnlyList<HeadOutput> _outputs;
+    private readonly HeadDecoder _decode;
+
+    internal PerturbedPredictionTransformer(PerturbedModelParameters parameters, string featureColumnName)
+        : base((parameters ?? throw new ArgumentNullException(nameof(parameters))).ScoreModel, featureColumnName)
+    {
+        Parameters = parameters;
+        _outputs = parameters.Head.Outputs(parameters);
+        _decode = parameters.Head.CreateDecoder(parameters);
+    }
+
+    /// <summary>The trained model: score model, head, ε and noise.</summary>
+    public PerturbedModelParameters Parameters { get; }
+
+    /// <summary>The head, bound to the training label.</summary>
+    public PerturbedHead HeadModel => Parameters.Head;
+
+    private protected sealed override int[] OutputLengths => _outputs.Select(o => o.Length).ToArray();
+
+    private protected sealed override OutputColumn[] Outputs(DataViewSchema inputSchema) =>
+        _outputs.Select(o => new OutputColumn(o.Name, o.Type, o.Annotations, [FeatureColumnName])).ToArray();
+
+    private protected sealed override void Decode(ReadOnlySpan<float> theta, float[][] outputs) => _decode(theta, outputs);
+
+    private protected sealed override Delegate OutputGetter(int output, Func<float[]> compute) => Parameters.Head.OutputGetter(output, compute);
+
+    // *** Binary format ***
+    // string  head name            (registry key, PerturbedHeads)
+    // ...     head parameters       (the head's own Write)
+    // double  ε
+    // string  noise name            ("Gumbel" or "Normal")
+    // ...     score model           (AffineScoringTransformer.WriteAffine: features column, MLP flag, layers)
+    // all inside the checksummed payload of MlNetInternals.BeginSave.
+    private protected sealed override void SaveModel(ModelSaveContext ctx)
+    {
+        if (Parameters.Noise is not (GumbelNoise or NormalNoise))
+        {
+            throw new NotSupportedException($"A model trained with {Parameters.Noise.Name} noise cannot be saved: models save their noise by name (Gumbel or Normal).");
+        }
+        using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
+        w.Write(Parameters.Head.Name);
+        Parameters.Head.Write(w);
+        w.Write(Parameters.Epsilon);
+        w.Write(Parameters.Noise.Name);
+        WriteAffine(w);
+    }
+
+    /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
+    internal static PerturbedPredictionTransformer Create(IHostEnvironment env, object ctx)
+    {
+        BinaryReader r = MlNetInternals.BeginLoad(ctx, ModelSignature, Version, LoaderSignature);
+        try
+        {
+            string headName = r.ReadString();
+            PerturbedHead head = PerturbedHeads.Read(headName, r);
+            double epsilon = r.ReadDouble();
+            NoiseDistribution noise = r.ReadString() switch
+            {
+                "Gumbel" => NoiseDistribution.Gumbel,
+                "Normal" => NoiseDistribution.Normal,
+                string other => throw new FormatException($"The saved model uses unknown noise '{other}'."),
+            };
+            if (!(epsilon > 0) || !double.IsFinite(epsilon)) throw new FormatException($"The saved model claims ε = {epsilon}.");
+            (IScoreModel model, string feature) = ReadAffine(r);
+            if (model.Outputs != head.Dimension)
+            {
+                throw new FormatException($"The saved model's head {head} reads {head.Dimension} scores but its score model gives {model.Outputs}.");
+            }
+            var parameters = new PerturbedModelParameters(model, head, epsilon, noise);
+            return head.CreateTransformer(parameters, feature);
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException)
+        {
+            throw new FormatException($"The saved perturbed model is truncated or corrupt: {e.Message}", e);
+        }
+    }
+}
