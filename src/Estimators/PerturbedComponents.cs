@@ -1,9 +1,11 @@
+using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.Perturbed.Estimators;
+// Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).
+namespace Microsoft.ML;
 
 /// <summary>Makes ML.NET able to load the components of this library from model zips.</summary>
 public static class PerturbedComponents

@@ -1,6 +1,8 @@
+using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.Perturbed.Estimators.Classification;
+// Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).
+namespace Microsoft.ML;
 
 /// <summary><c>mlContext.MulticlassClassification.Trainers</c> extensions.</summary>
 public static class PerturbedMulticlassCatalog
@@ -27,7 +29,7 @@ public static class PerturbedMulticlassCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        IHostEnvironment env = ModelPersistence.MlNetInternals.EnvironmentOf(catalog);
+        IHostEnvironment env = Microsoft.ML.Perturbed.Estimators.ModelPersistence.MlNetInternals.EnvironmentOf(catalog);
         env.ComponentCatalog.RegisterPerturbed();
         return new PerturbedMulticlassTrainer(env.Register("PerturbedMulticlass"), options);
     }

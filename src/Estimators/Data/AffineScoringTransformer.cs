@@ -99,7 +99,7 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
     {
         private readonly AffineScoringTransformer _parent;
         private readonly DataViewRow _input;
-        private readonly ValueGetter<VBuffer<float>> _features;
+        private ValueGetter<VBuffer<float>>? _features;   // created on first use: a cursor that needs none of our outputs has the features inactive
         private readonly float[] _x, _theta;
         private readonly float[][] _outputs;
         private VBuffer<float> _buffer;
@@ -109,7 +109,6 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
         {
             _parent = parent;
             _input = input;
-            _features = input.GetGetter<VBuffer<float>>(input.Schema[parent.FeatureColumnName]);
             _x = new float[parent.Model.Features];
             _theta = new float[parent.Model.Outputs];
             _outputs = parent.OutputLengths.Select(n => new float[n]).ToArray();
@@ -119,6 +118,7 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
         {
             if (_computedAt != _input.Position || _computedAt < 0)
             {
+                _features ??= _input.GetGetter<VBuffer<float>>(_input.Schema[_parent.FeatureColumnName]);
                 _features(ref _buffer);
                 VectorColumns.ReadFinite(_buffer, _x, _parent.FeatureColumnName, _input.Position, "scoring");
                 _parent.Model.Score(_x, _theta);

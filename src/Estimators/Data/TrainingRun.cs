@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Data;
 
 /// <summary>
 /// What a trainer takes from its <see cref="MLContext"/>: a host (and from it a seed, like ML.NET's own trainers), a
-/// log channel for per-epoch progress, and cancellation by <c>MLContext.CancelExecution()</c>, polled every 50 ms into a
+/// log channel for per-epoch progress, and cancellation by <c>MLContext.CancelExecution()</c>, checked when training starts and polled every 10 ms into a
 /// token the core trainer checks between mini-batches.
 /// </summary>
 internal sealed class TrainingRun : IDisposable
@@ -20,10 +20,12 @@ internal sealed class TrainingRun : IDisposable
     {
         _host = host;
         _channel = host.Start("Training");
+        // A cancellation requested before Fit stops it at the first mini-batch; one during Fit within 10 ms.
+        if (MlNetInternals.IsCanceled(_host)) _cancel.Cancel();
         _poll = new Timer(_ =>
         {
             if (MlNetInternals.IsCanceled(_host)) _cancel.Cancel();
-        }, null, 0, 50);
+        }, null, 10, 10);
         Progress = new ChannelProgress(_channel);
     }
 

@@ -89,7 +89,9 @@ public sealed class ShortestPathHead : DecisionHead
 
 /// <summary>
 /// Shortest path on a grid with vertex costs and 8-neighbour moves (<see cref="GridVertexShortestPathOracle"/>, the
-/// Warcraft setting): scores are predicted non-negative cell costs, labels the optimal path's cells or the true costs.
+/// Warcraft setting): scores are predicted cell costs, labels the optimal path's cells or the true (non-negative) costs.
+/// Dijkstra needs non-negative costs, so the head's oracle reads a negative predicted or perturbed cost as 0 (the
+/// model cannot gain by predicting below zero); use multiplicative perturbation to keep perturbed costs positive.
 /// </summary>
 public sealed class GridPathHead : DecisionHead
 {
@@ -120,7 +122,22 @@ public sealed class GridPathHead : DecisionHead
     private protected override DecisionHead WithDimension(int dimension) => new GridPathHead(Rows, Columns, Labels, dimension);
 
     /// <inheritdoc/>
-    public override Oracle CreateOracle() => new GridVertexShortestPathOracle(Rows, Columns);
+    public override Oracle CreateOracle() => new NonNegativeCosts(new GridVertexShortestPathOracle(Rows, Columns));
+
+    /// <summary>The grid oracle on max(c, 0).</summary>
+    private sealed class NonNegativeCosts(GridVertexShortestPathOracle inner) : Oracle(inner.Dimension, inner.OutputDimension, OptimizationSense.Minimize)
+    {
+        [ThreadStatic] private static float[]? t_clamped;
+
+        public override string Name => $"{inner.Name}, costs below 0 read as 0";
+
+        protected override void SolveRow(ReadOnlySpan<float> cost, Span<float> solution)
+        {
+            float[] clamped = t_clamped is { } buffer && buffer.Length == cost.Length ? buffer : t_clamped = new float[cost.Length];
+            for (int i = 0; i < cost.Length; i++) clamped[i] = Math.Max(0f, cost[i]);
+            inner.Solve(clamped, solution, maxDegreeOfParallelism: 1);
+        }
+    }
 
     private protected override void CheckCosts(ReadOnlySpan<float> label, string column, long row)
     {

@@ -155,14 +155,3 @@ public sealed class LabelRankingTrainers
         return new PerturbedLabelRankingTrainer(((IHostEnvironment)_mlContext).Register("PerturbedLabelRanking"), options);
     }
 }
-
-/// <summary>Entry point of the label-ranking task.</summary>
-public static class LabelRankingCatalogExtensions
-{
-    /// <summary>The label-ranking task: <c>mlContext.LabelRanking().Trainers.PerturbedFenchelYoung()</c>, <c>Evaluate</c>, <c>CrossValidate</c>.</summary>
-    public static LabelRankingCatalog LabelRanking(this MLContext mlContext)
-    {
-        ArgumentNullException.ThrowIfNull(mlContext);
-        return new LabelRankingCatalog(mlContext);
-    }
-}

@@ -1,6 +1,8 @@
+using Microsoft.ML.Perturbed.Estimators.Sorting;
 using Microsoft.ML.Perturbed.Sorting;
 
-namespace Microsoft.ML.Perturbed.Estimators.Sorting;
+// Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).
+namespace Microsoft.ML;
 
 /// <summary>
 /// <c>mlContext.Transforms</c> extensions: differentiable ranking, sorting and quantile normalization of known-size
@@ -77,7 +79,7 @@ public static class SoftSortingCatalog
     private static SoftSortingEstimator Create(TransformsCatalog catalog, SoftSortingOperation operation, SoftSortingOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var estimator = new SoftSortingEstimator(operation, options, ModelPersistence.MlNetInternals.EnvironmentOf(catalog));
+        var estimator = new SoftSortingEstimator(operation, options, Microsoft.ML.Perturbed.Estimators.ModelPersistence.MlNetInternals.EnvironmentOf(catalog));
         PerturbedComponents.RegisterWith(catalog);   // so that models built here load back in this context without a call
         return estimator;
     }

@@ -198,14 +198,3 @@ public sealed class StructuredPredictionTrainers
         return new PerturbedStructuredTrainer(((IHostEnvironment)_mlContext).Register("PerturbedStructured"), kind, parameter, options);
     }
 }
-
-/// <summary>Entry point of the structured prediction tasks.</summary>
-public static class StructuredPredictionCatalogExtensions
-{
-    /// <summary>Top-k and matching: <c>mlContext.StructuredPrediction().Trainers.TopK(k)</c>, <c>.Matching(n)</c>, and their evaluators.</summary>
-    public static StructuredPredictionCatalog StructuredPrediction(this MLContext mlContext)
-    {
-        ArgumentNullException.ThrowIfNull(mlContext);
-        return new StructuredPredictionCatalog(mlContext);
-    }
-}

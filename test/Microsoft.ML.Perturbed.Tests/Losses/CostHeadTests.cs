@@ -104,29 +104,6 @@ public class CostHeadTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0.8, top.NormalizedRegret, 10);
     }
 
-    /// <summary>PyEPO's shortest-path data (Tang &amp; Khalil): c = [((Bx)/√p + 3)^deg + 1]/3.5^deg · U(1 − ε̄, 1 + ε̄).</summary>
-    internal static (float[] X, float[] C) ShortestPathData(int n, int p, int degree, double noise, int seed, int arcs = 40)
-    {
-        var rng = new System.Random(seed);
-        double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-        var b = new int[arcs * p];
-        for (int i = 0; i < b.Length; i++) b[i] = rng.Next(2);
-        var x = new float[n * p];
-        var c = new float[n * arcs];
-        for (int r = 0; r < n; r++)
-        {
-            for (int j = 0; j < p; j++) x[r * p + j] = (float)Normal();
-            for (int a = 0; a < arcs; a++)
-            {
-                double bx = 0;
-                for (int j = 0; j < p; j++) bx += b[a * p + j] * x[r * p + j];
-                double value = (Math.Pow(bx / Math.Sqrt(p) + 3, degree) + 1) / Math.Pow(3.5, degree);
-                c[r * arcs + a] = (float)(value * (1 - noise + 2 * noise * rng.NextDouble()));
-            }
-        }
-        return (x, c);
-    }
-
     [Theory]
     [InlineData(StructuredLossKind.FenchelYoung, false)]
     [InlineData(StructuredLossKind.SpoPlus, true)]
@@ -137,7 +114,7 @@ public class CostHeadTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var head = DagShortestPathOracle.Grid(5, 5);
         const int p = 5;
-        (float[] x, float[] c) = ShortestPathData(600, p, degree: 2, noise: 0.5, seed: 1);
+        (float[] x, float[] c) = DecisionData.ShortestPath(600, p, degree: 2, noise: 0.5, seed: 1);
         int nTrain = 400, d = head.Dimension;
         float[] xTrain = x[..(nTrain * p)], cTrain = c[..(nTrain * d)], xTest = x[(nTrain * p)..], cTest = c[(nTrain * d)..];
         var paths = new float[nTrain * d];

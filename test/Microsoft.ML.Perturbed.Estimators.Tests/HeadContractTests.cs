@@ -1,0 +1,254 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Heads;
+using Microsoft.ML.Perturbed.Evaluation;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
+using Xunit.Abstractions;
+
+namespace Microsoft.ML.Perturbed.Estimators.Tests;
+
+/// <summary>
+/// The ML.NET estimator contract, run for every head of the one trainer (after ML.NET's TestEstimatorCore): schema
+/// propagation, fit/transform, PredictionEngine, save → load in a fresh context with identical outputs, bad label rows
+/// named, and the head learning its task.
+/// </summary>
+public class HeadContractTests(ITestOutputHelper output)
+{
+    private sealed class Example
+    {
+        public float[] Features { get; set; } = [];
+        public float[] Label { get; set; } = [];
+    }
+
+    /// <summary>A registered head: a factory, and data whose labels an affine model of the features can fit.</summary>
+    public sealed record HeadCase(string Name, Func<PerturbedHead> Create, Func<MLContext, int, IDataView> Data, StructuredLossKind Loss = StructuredLossKind.FenchelYoung)
+    {
+        public override string ToString() => Name;
+    }
+
+    private const int P = 6;
+
+    private static IDataView Load(MLContext ml, IEnumerable<Example> rows, int labelSize)
+    {
+        var definition = SchemaDefinition.Create(typeof(Example));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, P);
+        definition["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, labelSize);
+        return ml.Data.LoadFromEnumerable(rows.ToList(), definition);
+    }
+
+    /// <summary>Rows whose true scores are an affine function of the features; the label is the head's solution (or the scores themselves).</summary>
+    private static IDataView Linear(MLContext ml, int n, int d, Oracle oracle, bool costs, int seed, Func<float[], float[]>? transform = null)
+    {
+        var rng = new System.Random(seed);
+        var w = new float[d * P];
+        for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() * 2 - 1);
+        var rows = new List<Example>();
+        for (int r = 0; r < n; r++)
+        {
+            float[] x = Enumerable.Range(0, P).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] s = Enumerable.Range(0, d).Select(k => Enumerable.Range(0, P).Sum(j => w[k * P + j] * x[j])).ToArray();
+            if (transform is not null) s = transform(s);
+            var y = new float[d];
+            oracle.Solve(s, y);
+            rows.Add(new Example { Features = x, Label = costs ? s : y });
+        }
+        return Load(ml, rows, d);
+    }
+
+    public static TheoryData<HeadCase> Heads()
+    {
+        var grid = DagShortestPathOracle.Grid(3, 3);
+        return new TheoryData<HeadCase>
+        {
+            new HeadCase("Ranking", () => new RankingHead(), (ml, s) => Ranks(ml, s)),
+            new HeadCase("TopK(2)", () => new TopKHead(2), (ml, s) => Linear(ml, 200, 6, new TopKOracle(6, 2), false, s)),
+            new HeadCase("Matching(3)", () => new MatchingHead(3), (ml, s) => Linear(ml, 200, 9, new MatchingOracle(3), false, s)),
+            new HeadCase("ShortestPath(paths)", () => new ShortestPathHead(grid), (ml, s) => Linear(ml, 200, grid.Dimension, grid, false, s, Positive)),
+            new HeadCase("ShortestPath(costs, SPO+)", () => new ShortestPathHead(grid, LabelKind.Costs), (ml, s) => Linear(ml, 200, grid.Dimension, grid, true, s, Positive), StructuredLossKind.SpoPlus),
+            new HeadCase("GridPath(costs)", () => new GridPathHead(3, 3, LabelKind.Costs), (ml, s) => Linear(ml, 200, 9, new GridVertexShortestPathOracle(3, 3), true, s, Positive)),
+            new HeadCase("Knapsack(costs)", () => new KnapsackHead([2, 3, 1, 4, 2, 3], 6, LabelKind.Costs), (ml, s) => Linear(ml, 200, 6, new KnapsackOracle([2, 3, 1, 4, 2, 3], 6), true, s)),
+            new HeadCase("User(best pair)", () => PerturbedHeads.RegisterOracle("TestBestPair", d => Oracle.Create(d, d, BestPair, "BestPair")),
+                (ml, s) => Linear(ml, 200, 5, Oracle.Create(5, 5, BestPair, "BestPair"), false, s)),
+        };
+    }
+
+    private static float[] Positive(float[] s) => s.Select(v => MathF.Exp(0.5f * v)).ToArray();
+
+    private static void BestPair(ReadOnlySpan<float> theta, Span<float> y)
+    {
+        int best = 0;
+        for (int i = 1; i < theta.Length - 1; i++) if (theta[i] + theta[i + 1] > theta[best] + theta[best + 1]) best = i;
+        y.Clear();
+        y[best] = y[best + 1] = 1;
+    }
+
+    // Rankings with 1 = most preferred: the ranking oracle's ascending ranks r become 5 − r.
+    private static IDataView Ranks(MLContext ml, int seed) =>
+        Linear(ml, 200, 4, Oracle.Create(4, 4, (s, y) => { new RankingOracle(4).Solve(s, y); for (int i = 0; i < 4; i++) y[i] = 5 - y[i]; }, "Ranks"), false, seed);
+
+    [Theory]
+    [MemberData(nameof(Heads))]
+    public void Every_head_fits_transforms_propagates_its_schema_predicts_and_round_trips(HeadCase c)
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.Cache(c.Data(ml, 1));
+        PerturbedTrainer trainer = ml.StructuredPrediction().Trainers.Perturbed(c.Create(), new() { Loss = c.Loss, Epochs = 40, LearningRate = 0.05, Seed = 2 });
+        SchemaShape shape = trainer.GetOutputSchema(ModelPersistence.MlNetInternals.ShapeOf(data.Schema));
+        PerturbedPredictionTransformer model = trainer.Fit(data);
+        IDataView scored = model.Transform(data);
+        foreach (SchemaShape.Column column in shape)
+        {
+            Assert.True(scored.Schema.GetColumnOrNull(column.Name) is not null, $"{c}: '{column.Name}' announced by GetOutputSchema but not produced");
+        }
+        string prediction = model.Transform(data).Schema.Last().Name;
+        float[][] predicted = scored.GetColumn<float[]>(prediction).ToArray();
+        // The head learned its task: most training rows decoded to the label's solution.
+        float[][] labels = scored.GetColumn<float[]>("Label").ToArray();
+        Oracle oracle = model.HeadModel.CreateOracle();
+        int right = 0;
+        for (int r = 0; r < labels.Length; r++)
+        {
+            float[] truth = labels[r];
+            if (model.HeadModel is DecisionHead { Labels: LabelKind.Costs })
+            {
+                truth = new float[truth.Length];
+                oracle.Solve(labels[r], truth);
+            }
+            if (truth.SequenceEqual(predicted[r])) right++;
+        }
+        output.WriteLine($"{c}: {right} of {labels.Length} rows exact");
+        Assert.True(right >= 0.5 * labels.Length, $"{c}: only {right} of {labels.Length} rows decoded exactly");
+
+        // PredictionEngine (row-to-row mapper).
+        var engine = ml.Model.CreatePredictionEngine<Example, Prediction>(model, inputSchemaDefinition: SchemaOf(data));
+        Assert.Equal(scored.GetColumn<float[]>("Score").First(), engine.Predict(ml.Data.CreateEnumerable<Example>(data, false).First()).Score);
+
+        // Save → load in a fresh context → identical outputs, as the same transformer type.
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var fresh = new MLContext();
+        fresh.ComponentCatalog.RegisterPerturbed();
+        ITransformer loaded = fresh.Model.Load(stream, out _);
+        Assert.IsType(model.GetType(), loaded);
+        Assert.Equal(predicted, loaded.Transform(data).GetColumn<float[]>(prediction).ToArray());
+        Assert.Equal(model.HeadModel.Name, ((PerturbedPredictionTransformer)loaded).HeadModel.Name);
+    }
+
+    private sealed class Prediction
+    {
+        public float[] Score { get; set; } = [];
+    }
+
+    private static SchemaDefinition SchemaOf(IDataView data)
+    {
+        var definition = SchemaDefinition.Create(typeof(Example));
+        definition["Features"].ColumnType = data.Schema["Features"].Type;
+        definition["Label"].ColumnType = data.Schema["Label"].Type;
+        return definition;
+    }
+
+    [Fact]
+    public void Bad_labels_are_named_by_column_and_row_for_each_head()
+    {
+        var ml = new MLContext(seed: 1);
+        var grid = DagShortestPathOracle.Grid(2, 2);
+        IDataView Rows(int size, params float[][] labels) => Load(ml, labels.Select(l => new Example { Features = new float[P], Label = l }), size);
+        Assert.Contains("row 1 is not a path from node 0 to node 3", Assert.Throws<InvalidOperationException>(() =>
+            ml.StructuredPrediction().Trainers.Perturbed(new ShortestPathHead(grid)).Fit(Rows(4, [1, 0, 1, 0], [1, 1, 0, 0]))).Message);
+        Assert.Contains("row 0 packs weight 5, above the capacity 4", Assert.Throws<InvalidOperationException>(() =>
+            ml.StructuredPrediction().Trainers.Perturbed(new KnapsackHead([2, 3], 4)).Fit(Rows(2, [1, 1]))).Message);
+        Assert.Contains("row 0 slot 1 holds the cost -1", Assert.Throws<InvalidOperationException>(() =>
+            ml.StructuredPrediction().Trainers.GridShortestPath(1, 2).Fit(Rows(2, [1, -1]))).Message);
+        Assert.Contains("expected Vector<Single, 4>", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.StructuredPrediction().Trainers.Perturbed(new ShortestPathHead(grid)).Fit(Rows(3, [1, 0, 1]))).Message);
+        // SPO+ needs true costs: a solution label is refused with the fix.
+        Assert.Contains("LabelKind.Costs", Assert.Throws<InvalidOperationException>(() =>
+            ml.StructuredPrediction().Trainers.Perturbed(new ShortestPathHead(grid), new() { Loss = StructuredLossKind.SpoPlus }).Fit(Rows(4, [1, 0, 1, 0]))).Message);
+        // Options are checked when the trainer is created, each by its own name.
+        Assert.Equal("Epochs", Assert.Throws<ArgumentOutOfRangeException>(() => ml.StructuredPrediction().Trainers.TopK(2, new() { Epochs = 0 })).ParamName);
+        Assert.Equal("Samples", Assert.Throws<ArgumentOutOfRangeException>(() => ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Samples = 0 })).ParamName);
+    }
+
+    [Fact]
+    public void A_model_of_an_unregistered_head_fails_to_load_naming_the_head_and_the_fix()
+    {
+        var ml = new MLContext(seed: 1);
+        OracleHead head = PerturbedHeads.RegisterOracle("TestUnregisteredLater", d => Oracle.Create(d, d, BestPair, "BestPair"));
+        IDataView data = Linear(ml, 50, 4, Oracle.Create(4, 4, BestPair, "BestPair"), false, 3);
+        PerturbedPredictionTransformer model = ml.StructuredPrediction().Trainers.Perturbed(head, new() { Epochs = 2 }).Fit(data);
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        PerturbedHeads.Register("TestUnregisteredLater", _ => throw new FormatException("The model uses the head 'TestUnregisteredLater', which is not registered in this process; call PerturbedHeads.RegisterOracle(...)"));
+        stream.Position = 0;
+        var fresh = new MLContext();
+        fresh.ComponentCatalog.RegisterPerturbed();
+        Exception e = Assert.ThrowsAny<Exception>(() => fresh.Model.Load(stream, out _));
+        Exception inner = e is System.Reflection.TargetInvocationException { InnerException: { } i } ? i : e;
+        Assert.Contains("TestUnregisteredLater", inner.Message);
+        Assert.Contains("RegisterOracle", inner.Message);
+        Assert.Throws<ArgumentException>(() => PerturbedHeads.Register("Ranking", _ => new RankingHead()));
+    }
+
+    [Fact]
+    public void Shortest_paths_through_ml_net_lower_the_regret()
+    {
+        var ml = new MLContext(seed: 1);
+        (float[] x, float[] c) = DecisionData.ShortestPath(600, P, degree: 2, noise: 0.5, seed: 1);
+        IDataView all = Load(ml, Enumerable.Range(0, 600).Select(r => new Example { Features = x[(r * P)..((r + 1) * P)], Label = c[(r * 40)..((r + 1) * 40)] }), 40);
+        IDataView train = ml.Data.TakeRows(all, 400), test = ml.Data.SkipRows(all, 400);
+        var results = new List<string>();
+        foreach (StructuredLossKind loss in new[] { StructuredLossKind.FenchelYoung, StructuredLossKind.SpoPlus })
+        {
+            PerturbedPredictionTransformer model = ml.StructuredPrediction().Trainers.ShortestPath(5, 5, LabelKind.Costs,
+                new() { Loss = loss, Epochs = 10, LearningRate = 0.05, Epsilon = 0.5, Samples = 1, Seed = 3 }).Fit(train);
+            DecisionMetrics m = ml.StructuredPrediction().EvaluateDecisions(model.Transform(test), model.HeadModel);
+            results.Add($"{loss}: normalized regret {m.NormalizedRegret:P2}, exact {m.ExactSolutionRate:P1}");
+            Assert.InRange(m.NormalizedRegret, 0, 0.2);
+        }
+        output.WriteLine(string.Join("; ", results));
+    }
+
+    [Fact]
+    public void Label_slot_names_carry_to_the_ranking_outputs_and_numeric_class_keys_map_back_to_numbers()
+    {
+        var ml = new MLContext(seed: 1);
+        var definition = SchemaDefinition.Create(typeof(Example));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, P);
+        definition["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
+        var names = new VBuffer<ReadOnlyMemory<char>>(3, ["red".AsMemory(), "green".AsMemory(), "blue".AsMemory()]);
+        definition["Label"].AddAnnotation("SlotNames", names, new VectorDataViewType(TextDataViewType.Instance, 3));
+        var rng = new System.Random(1);
+        IDataView data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 30).Select(_ => new Example
+        {
+            Features = Enumerable.Range(0, P).Select(_ => (float)rng.NextDouble()).ToArray(),
+            Label = new[] { 1f, 2f, 3f }.OrderBy(_ => rng.Next()).ToArray(),
+        }).ToList(), definition);
+        IDataView scored = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Epochs = 2 }).Fit(data).Transform(data);
+        foreach (string column in new[] { "Score", "PredictedRanking" })
+        {
+            VBuffer<ReadOnlyMemory<char>> slots = default;
+            scored.Schema[column].GetSlotNames(ref slots);
+            Assert.Equal(["red", "green", "blue"], slots.DenseValues().Select(s => s.ToString()));
+        }
+
+        // Multiclass over a numeric label: PredictedLabel carries the label's own numeric key values.
+        var rows = Enumerable.Range(0, 60).Select(i => new Digit { Features = Enumerable.Range(0, P).Select(j => j == i % 3 ? 2f : (float)rng.NextDouble()).ToArray(), Value = 10 + i % 3 }).ToList();
+        var digitDefinition = SchemaDefinition.Create(typeof(Digit));
+        digitDefinition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, P);
+        IDataView digits = ml.Data.LoadFromEnumerable(rows, digitDefinition);
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", "Value")
+            .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epochs: 20))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedValue", "PredictedLabel"));
+        IDataView predicted = pipeline.Fit(digits).Transform(digits);
+        Assert.Equal(NumberDataViewType.Single, predicted.Schema["PredictedValue"].Type);
+        float[] values = predicted.GetColumn<float>("PredictedValue").ToArray();
+        Assert.True(values.Zip(rows).Count(p => p.First == p.Second.Value) > 50);
+    }
+
+    private sealed class Digit
+    {
+        public float[] Features { get; set; } = [];
+        public float Value { get; set; }
+    }
+}
