@@ -12,20 +12,15 @@ public static class PerturbedComponents
 {
     /// <summary>
     /// Registers this library's loaders with an <see cref="MLContext"/>'s component catalog, so that
-    /// <c>mlContext.Model.Load</c> recreates our transformers as themselves. Building a pipeline with our catalog methods
-    /// registers automatically; call this once before loading a model in a context that has not, e.g. in a fresh process:
-    /// <code>mlContext.ComponentCatalog.RegisterPerturbed();</code>
-    /// Idempotent and cheap.
+    /// <c>mlContext.Model.Load</c> recreates our transformers as themselves. Not needed any more: ML.NET finds the loaders
+    /// through the <c>[LoadableClass]</c> attributes of this assembly, which a saved model's header names; kept so that code
+    /// written for earlier versions compiles. Idempotent and cheap.
     /// </summary>
     /// <exception cref="NotSupportedException">The running ML.NET is not a version whose internals this library supports.</exception>
     public static void RegisterPerturbed(this ComponentCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        const System.Reflection.BindingFlags loader = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
-        MlNetInternals.Register(catalog, typeof(SoftSortingTransformer), SoftSortingTransformer.LoaderSignature,
-            typeof(SoftSortingTransformer).GetMethod(nameof(SoftSortingTransformer.Create), loader)!);
-        MlNetInternals.Register(catalog, typeof(PerturbedPredictionTransformer), PerturbedPredictionTransformer.LoaderSignature,
-            typeof(PerturbedPredictionTransformer).GetMethod(nameof(PerturbedPredictionTransformer.Create), loader)!);
+        MlNetInternals.RegisterAssembly(catalog, typeof(PerturbedComponents).Assembly);
     }
 
     /// <summary>Registers with the environment behind a catalog such as <c>mlContext.Transforms</c>.</summary>

@@ -3,11 +3,10 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mlContext = new MLContext(seed: 1);
-mlContext.ComponentCatalog.RegisterPerturbed();   // the one line a fresh context needs before Load
+// No registration: ML.NET finds our loaders through the [LoadableClass] attributes of the assembly the model names.
 ITransformer model = mlContext.Model.Load(args[0], out DataViewSchema _);
 int rows = int.Parse(args[2]), n = int.Parse(args[3]);
 float[] values = args.Skip(4).Select(float.Parse).ToArray();

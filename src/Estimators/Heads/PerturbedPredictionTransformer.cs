@@ -67,7 +67,7 @@ public class PerturbedPredictionTransformer : AffineScoringTransformer
     }
 
     /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
-    internal static PerturbedPredictionTransformer Create(IHostEnvironment env, object ctx)
+    internal static PerturbedPredictionTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         BinaryReader r = MlNetInternals.BeginLoad(ctx, ModelSignature, Version, LoaderSignature);
         try

@@ -12,9 +12,10 @@ namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 /// </summary>
 /// <remarks>
 /// Saving: <c>ModelSaveContext.CheckAtModel()</c>, <c>SetVersionInfo(VersionInfo)</c> and its <c>Writer</c>.
-/// Loading: a loadable class registered in the context's <see cref="ComponentCatalog"/> (internal
-/// <c>LoadableClassAttribute</c>, <c>LoadableClassInfo</c> and <c>AddClass</c>), whose creator receives the internal
-/// <c>ModelLoadContext</c> and reads from its <c>Reader</c> after <c>CheckAtModel()</c> and <c>CheckVersionInfo</c>.
+/// Loading: ML.NET's own <c>[LoadableClass]</c> attributes on this assembly (AccessChecks.cs; the assembly is compiled
+/// against publicized ML.NET references, build/Publicizer), whose creators receive the <c>ModelLoadContext</c> and read
+/// from its <c>Reader</c> after <c>CheckAtModel()</c> and <c>CheckVersionInfo</c>; <c>RegisterAssembly</c> for explicit
+/// registration. Microsoft.ML is pinned to [5.0.1, 5.1) because all of this is internal.
 /// </remarks>
 internal static class MlNetInternals
 {
@@ -28,33 +29,15 @@ internal static class MlNetInternals
         typeof(ComponentCatalog).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(ComponentCatalog).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    /// <summary>Registers a loader for <paramref name="loaderSignature"/> in <paramref name="catalog"/>, once.</summary>
-    /// <param name="catalog">The context's component catalog.</param>
-    /// <param name="instanceType">The transformer type the loader creates.</param>
-    /// <param name="loaderSignature">The signature written in the model header (at most 24 ASCII characters).</param>
-    /// <param name="create">A static method <c>(IHostEnvironment env, object loadContext)</c> returning <paramref name="instanceType"/>.</param>
-    public static void Register(ComponentCatalog catalog, Type instanceType, string loaderSignature, MethodInfo create)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        Members m = Get();
-        lock (m.Lock.GetValue(catalog)!)
-        {
-            if (m.GetLoadableClassInfo.Invoke(catalog, [loaderSignature, m.SignatureLoadModel]) is not null)
-            {
-                return;
-            }
-            object attribute = m.AttributeCtor.Invoke([instanceType, instanceType, null, m.SignatureLoadModel, instanceType.Name, new[] { loaderSignature }]);
-            object info = m.InfoCtor.Invoke([attribute, null, null, create, true]);
-            m.AddClass.Invoke(catalog, [info, new[] { loaderSignature }, true]);
-        }
-    }
-
     /// <summary>The environment behind an ML.NET catalog (<c>IInternalCatalog.Environment</c>), e.g. of <c>mlContext.Transforms</c>.</summary>
     public static IHostEnvironment EnvironmentOf(object catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return (IHostEnvironment)Get().CatalogEnvironment.GetValue(catalog)!;
     }
+
+    /// <summary>Registers an assembly's <c>[LoadableClass]</c> components with a catalog (ML.NET's internal, idempotent <c>RegisterAssembly</c>).</summary>
+    public static void RegisterAssembly(ComponentCatalog catalog, Assembly assembly) => catalog.RegisterAssembly(assembly);
 
     /// <summary>The shape of a schema (<c>SchemaShape.Create</c>, internal): how estimators describe output columns.</summary>
     public static SchemaShape ShapeOf(DataViewSchema schema)

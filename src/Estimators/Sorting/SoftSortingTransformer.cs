@@ -101,7 +101,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
     }
 
     /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
-    internal static SoftSortingTransformer Create(IHostEnvironment env, object ctx)
+    internal static SoftSortingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         BinaryReader r = MlNetInternals.BeginLoad(ctx, ModelSignature, Version, LoaderSignature);
         try
