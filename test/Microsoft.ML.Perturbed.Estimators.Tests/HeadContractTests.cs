@@ -210,6 +210,38 @@ public class HeadContractTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Permutation_feature_importance_ranks_the_informative_features_for_label_ranking_and_any_head()
+    {
+        // Scores depend on features 0 and 1 only; slots 2..5 are noise.
+        var ml = new MLContext(seed: 1);
+        var rng = new System.Random(5);
+        var rows = new List<Example>();
+        var oracle = new RankingOracle(4);
+        for (int r = 0; r < 300; r++)
+        {
+            float[] x = Enumerable.Range(0, P).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] s = [x[0], -x[0], x[1], -x[1] + 0.5f * x[0]];
+            var y = new float[4];
+            oracle.Solve(s, y);
+            rows.Add(new Example { Features = x, Label = y.Select(v => 5 - v).ToArray() });
+        }
+        var definition = SchemaDefinition.Create(typeof(Example));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, P);
+        definition["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
+        var names = new VBuffer<ReadOnlyMemory<char>>(P, Enumerable.Range(0, P).Select(i => $"f{i}".AsMemory()).ToArray());
+        definition["Features"].AddAnnotation("SlotNames", names, new VectorDataViewType(TextDataViewType.Instance, P));
+        IDataView data = ml.Data.Cache(ml.Data.LoadFromEnumerable(rows, definition));
+        var model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Epochs = 30, Seed = 1 }).Fit(data);
+        var importance = ml.LabelRanking().PermutationFeatureImportance(model, data, permutationCount: 2);
+        output.WriteLine(string.Join(", ", importance.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value.Spearman.Mean:F3}")));
+        Assert.True(importance["f0"].Spearman.Mean < -0.2 && importance["f1"].Spearman.Mean < -0.1);
+        for (int i = 2; i < P; i++) Assert.True(Math.Abs(importance[$"f{i}"].Spearman.Mean) < 0.05, $"noise f{i}: {importance[$"f{i}"].Spearman.Mean}");
+        // The same engine for any head, with the caller's metric.
+        var spearman = ml.StructuredPrediction().PermutationFeatureImportance(model, data, scored => ml.LabelRanking().Evaluate(scored).Spearman);
+        Assert.True(spearman["f0"].Change.Mean < -0.2);
+    }
+
+    [Fact]
     public void Label_slot_names_carry_to_the_ranking_outputs_and_numeric_class_keys_map_back_to_numbers()
     {
         var ml = new MLContext(seed: 1);

@@ -13,7 +13,9 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// matching) are this class with typed properties. Saves into ML.NET zips with the head's name and parameters, so any
 /// registered head loads back (see <see cref="PerturbedComponents.RegisterPerturbed"/>, <see cref="PerturbedHeads.Register"/>).
 /// </summary>
-public class PerturbedPredictionTransformer : AffineScoringTransformer
+/// <remarks>ML.NET's internal marker interface, by which PermutationFeatureImportance finds a predictor, is added in
+/// ModelPersistence/InternalInterfaces.cs with the other uses of ML.NET internals.</remarks>
+public partial class PerturbedPredictionTransformer : AffineScoringTransformer, ISingleFeaturePredictionTransformer<PerturbedModelParameters>
 {
     internal const string LoaderSignature = "PerturbedPrediction";
     private const string ModelSignature = "PRTBPRED";
@@ -35,6 +37,12 @@ public class PerturbedPredictionTransformer : AffineScoringTransformer
 
     /// <summary>The head, bound to the training label.</summary>
     public PerturbedHead HeadModel => Parameters.Head;
+
+    /// <summary>The type of the features column: a Single vector of the model's feature count.</summary>
+    public DataViewType FeatureColumnType => new VectorDataViewType(NumberDataViewType.Single, Parameters.FeatureCount);
+
+    /// <inheritdoc/>
+    PerturbedModelParameters IPredictionTransformer<PerturbedModelParameters>.Model => Parameters;
 
     private protected sealed override int[] OutputLengths => _outputs.Select(o => o.Length).ToArray();
 

@@ -2,6 +2,7 @@
 // skips its visibility checks for the named assemblies when the calling assembly carries this attribute.
 [assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Data")]
+[assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Transforms")]
 
 // ML.NET's own loader registration: a model's header names this assembly, ML.NET loads it and finds our loaders here, so
 // mlContext.Model.Load works in a fresh process without RegisterPerturbed().

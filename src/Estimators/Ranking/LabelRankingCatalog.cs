@@ -75,6 +75,26 @@ public sealed class LabelRankingCatalog
         return new LabelRankingMetrics(spearman / rows, kendall / rows, (double)exact / rows, positionHits.Select(h => (double)h / rows).ToArray(), rows);
     }
 
+    /// <summary>
+    /// Permutation feature importance (ML.NET's engine, as for its own tasks): for each slot of the predictor's features
+    /// column, the change of the label-ranking metrics when that slot is permuted across rows (negative: the feature
+    /// mattered). <paramref name="data"/> holds the predictor's input columns, e.g. <c>model.Transform(data)</c> of a pipeline.
+    /// </summary>
+    /// <param name="model">The trained model, or a chain ending in a label-ranking predictor.</param>
+    /// <param name="data">Data with the features column and the true rankings.</param>
+    /// <param name="labelColumnName">True rankings.</param>
+    /// <param name="numberOfExamplesToUse">Rows to use; null (default) uses all.</param>
+    /// <param name="permutationCount">Permutations per slot (default 1); more give the statistics a standard deviation.</param>
+    /// <returns>Per slot name (or "Slot i"), the statistics of the metrics' changes.</returns>
+    public System.Collections.Immutable.ImmutableDictionary<string, LabelRankingMetricsStatistics> PermutationFeatureImportance(ITransformer model, IDataView data,
+        string labelColumnName = "Label", int? numberOfExamplesToUse = null, int permutationCount = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        if (permutationCount < 1) throw new ArgumentOutOfRangeException(nameof(permutationCount), permutationCount, "At least one permutation is needed.");
+        return ModelPersistence.FeatureImportance.LabelRanking(_mlContext, model, data, scored => Evaluate(scored, labelColumnName), permutationCount, numberOfExamplesToUse);
+    }
+
     /// <summary>Spearman's ρ and Kendall's τ of two rank vectors without ties.</summary>
     internal static (double Spearman, double Kendall) Correlations(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

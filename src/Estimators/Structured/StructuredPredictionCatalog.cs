@@ -16,8 +16,11 @@ public sealed record MatchingMetrics(double WrongPositions, double AnyError, lon
 /// <summary>Structured prediction tasks ML.NET does not have: top-k (multilabel with k labels per row), matching, shortest paths, knapsack and any head of the user's.</summary>
 public sealed class StructuredPredictionCatalog
 {
+    private readonly MLContext _mlContext;
+
     internal StructuredPredictionCatalog(MLContext mlContext)
     {
+        _mlContext = mlContext;
         mlContext.ComponentCatalog.RegisterPerturbed();
         Trainers = new StructuredPredictionTrainers(mlContext);
     }
@@ -82,6 +85,26 @@ public sealed class StructuredPredictionCatalog
         }
         if (truth.Count == 0) throw new InvalidOperationException("The data to evaluate has no rows.");
         return DecisionMetrics.Evaluate(head.CreateOracle(), predicted.ToArray(), truth.ToArray());
+    }
+
+    /// <summary>
+    /// Permutation feature importance (ML.NET's engine) for any head: for each slot of the predictor's features column,
+    /// the change of <paramref name="metric"/> of the scored data when that slot is permuted across rows — e.g.
+    /// <c>scored => catalog.EvaluateDecisions(scored, head).NormalizedRegret</c> (positive: permuting it hurt) or a precision@k.
+    /// </summary>
+    /// <param name="model">The trained model, or a chain ending in a perturbed predictor.</param>
+    /// <param name="data">Data with the predictor's features column and what <paramref name="metric"/> reads.</param>
+    /// <param name="metric">The metric of scored data.</param>
+    /// <param name="numberOfExamplesToUse">Rows to use; null (default) uses all.</param>
+    /// <param name="permutationCount">Permutations per slot (default 1).</param>
+    public System.Collections.Immutable.ImmutableDictionary<string, MetricChangeStatistics> PermutationFeatureImportance(ITransformer model, IDataView data,
+        Func<IDataView, double> metric, int? numberOfExamplesToUse = null, int permutationCount = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(metric);
+        if (permutationCount < 1) throw new ArgumentOutOfRangeException(nameof(permutationCount), permutationCount, "At least one permutation is needed.");
+        return ModelPersistence.FeatureImportance.Scalar(_mlContext, model, data, metric, permutationCount, numberOfExamplesToUse);
     }
 
     /// <summary>Share of wrong positions and of rows with any error, for n×n assignment predictions against assignment labels.</summary>

@@ -1,0 +1,77 @@
+using System.Collections.Immutable;
+using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Ranking;
+using Microsoft.ML.Runtime;
+
+// ML.NET internal interfaces our components implement (docs/architecture.md, "ML.NET internals"), with the internal
+// permutation-feature-importance engine they unlock; reachable through the publicized compile-time references.
+namespace Microsoft.ML.Perturbed.Estimators.Heads
+{
+    /// <summary>ML.NET's internal marker of a single-feature predictor: PermutationFeatureImportance finds our predictor by it.</summary>
+    public partial class PerturbedPredictionTransformer : ISingleFeaturePredictionTransformer
+    {
+    }
+}
+
+namespace Microsoft.ML.Perturbed.Estimators
+{
+    /// <summary>Summary statistics of label-ranking metrics over permutations (ML.NET's internal <c>IMetricsStatistics</c>).</summary>
+    public sealed class LabelRankingMetricsStatistics : IMetricsStatistics<LabelRankingMetrics>
+    {
+        internal LabelRankingMetricsStatistics()
+        {
+        }
+
+        /// <summary>Change of Spearman's ρ.</summary>
+        public MetricStatistics Spearman { get; } = new();
+
+        /// <summary>Change of Kendall's τ.</summary>
+        public MetricStatistics KendallTau { get; } = new();
+
+        /// <summary>Change of the exact-match rate.</summary>
+        public MetricStatistics ExactMatch { get; } = new();
+
+        void IMetricsStatistics<LabelRankingMetrics>.Add(LabelRankingMetrics metrics)
+        {
+            Spearman.Add(metrics.Spearman);
+            KendallTau.Add(metrics.KendallTau);
+            ExactMatch.Add(metrics.ExactMatch);
+        }
+    }
+
+    /// <summary>Summary statistics of one scalar metric over permutations.</summary>
+    public sealed class MetricChangeStatistics : IMetricsStatistics<double[]>
+    {
+        internal MetricChangeStatistics()
+        {
+        }
+
+        /// <summary>Change of the metric when the feature is permuted (mean, standard deviation, count).</summary>
+        public MetricStatistics Change { get; } = new();
+
+        void IMetricsStatistics<double[]>.Add(double[] metrics) => Change.Add(metrics[0]);
+    }
+
+}
+
+namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence
+{
+    /// <summary>ML.NET's permutation-feature-importance engine with our metrics.</summary>
+    internal static class FeatureImportance
+    {
+        /// <summary>Per feature slot (keyed by slot name, or "Slot i"), the change of the label-ranking metrics when it is permuted.</summary>
+        public static ImmutableDictionary<string, LabelRankingMetricsStatistics> LabelRanking(IHostEnvironment env, ITransformer model, IDataView data,
+            Func<IDataView, LabelRankingMetrics> evaluate, int permutationCount, int? numberOfExamplesToUse) =>
+            PermutationFeatureImportanceExtensions.PermutationFeatureImportance<LabelRankingMetrics, LabelRankingMetricsStatistics>(env, model, data,
+                () => new LabelRankingMetricsStatistics(), evaluate,
+                (a, b) => new LabelRankingMetrics(a.Spearman - b.Spearman, a.KendallTau - b.KendallTau, a.ExactMatch - b.ExactMatch,
+                    a.PerPositionAccuracy.Zip(b.PerPositionAccuracy, (x, y) => x - y).ToArray(), a.Rows),
+                permutationCount, false, numberOfExamplesToUse);
+
+        /// <summary>Per feature slot, the change of a scalar metric of the scored data when it is permuted.</summary>
+        public static ImmutableDictionary<string, MetricChangeStatistics> Scalar(IHostEnvironment env, ITransformer model, IDataView data,
+            Func<IDataView, double> metric, int permutationCount, int? numberOfExamplesToUse) =>
+            PermutationFeatureImportanceExtensions.PermutationFeatureImportance<double[], MetricChangeStatistics>(env, model, data,
+                () => new MetricChangeStatistics(), scored => [metric(scored)], (a, b) => [a[0] - b[0]], permutationCount, false, numberOfExamplesToUse);
+    }
+}
