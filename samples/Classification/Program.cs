@@ -51,7 +51,7 @@ foreach ((string name, IEstimator<ITransformer> trainer) in trainers)
 string modelPath = Path.Combine(Path.GetTempPath(), "perturbed-classifier.zip");
 mlContext.Model.Save(ours!, data.Schema, modelPath);
 var fresh = new MLContext();
-fresh.ComponentCatalog.RegisterPerturbed();
+// No registration needed: ML.NET finds our loaders through the [LoadableClass] attributes of the assembly.
 ITransformer loaded = fresh.Model.Load(modelPath, out _);
 var engine = fresh.Model.CreatePredictionEngine<Digit, Prediction>(loaded, inputSchemaDefinition: DigitDefinition());
 // PredictedLabel is a key (1-based, in the order MapValueToKey met the labels); the class names map it back.

@@ -48,7 +48,7 @@ ITransformer model = Pipeline(mlContext, StructuredLossKind.FenchelYoung, epochs
 string path = Path.Combine(Path.GetTempPath(), "label-ranking-model.zip");
 mlContext.Model.Save(model, data.Schema, path);
 var fresh = new MLContext();
-fresh.ComponentCatalog.RegisterPerturbed();   // one line lets a fresh context load our components
+// A fresh context loads our components like ML.NET's own: no registration call.
 ITransformer loaded = fresh.Model.Load(path, out _);
 float[][] before = model.Transform(data).GetColumn<float[]>("PredictedRanking").Take(3).ToArray();
 float[][] after = loaded.Transform(data).GetColumn<float[]>("PredictedRanking").Take(3).ToArray();
