@@ -71,6 +71,13 @@ public abstract class PerturbedTrainerOptions
     /// </summary>
     public double? InitialWeightScale { get; set; }
 
+    /// <summary>
+    /// Share of the training rows (0 ≤ f &lt; 1) held out, by a seeded shuffle, as the validation set for early stopping when
+    /// <c>Fit</c> gets no validation data — early stopping from inside a pipeline. Default 0 (train on every row, no early
+    /// stopping). The log reports the epoch whose model is kept.
+    /// </summary>
+    public double ValidationFraction { get; set; }
+
     /// <summary>With validation data: epochs without improvement before stopping (the best model is kept); default 5.</summary>
     public int EarlyStoppingPatience { get; set; } = StructuredTrainerOptions.DefaultEarlyStoppingPatience;
 

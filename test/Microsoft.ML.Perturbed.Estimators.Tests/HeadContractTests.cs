@@ -242,6 +242,23 @@ public class HeadContractTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_validation_fraction_early_stops_from_inside_a_pipeline_and_the_log_reports_the_epoch_kept()
+    {
+        var ml = new MLContext(seed: 1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        IDataView data = ml.Data.Cache(Ranks(ml, 4));
+        var pipeline = ml.Transforms.NormalizeMeanVariance("Features")
+            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Epochs = 200, LearningRate = 0.5, ValidationFraction = 0.25, EarlyStoppingPatience = 2, Seed = 3 }));
+        pipeline.Fit(data);
+        string kept = Assert.Single(messages, m => m.Contains("early stopping kept the model of epoch"));
+        int last = int.Parse(System.Text.RegularExpressions.Regex.Match(kept, @"of (\d+) \(").Groups[1].Value);
+        Assert.InRange(last, 3, 199);   // it stopped early
+        Assert.Equal("ValidationFraction", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { ValidationFraction = 1 })).ParamName);
+    }
+
+    [Fact]
     public void Label_slot_names_carry_to_the_ranking_outputs_and_numeric_class_keys_map_back_to_numbers()
     {
         var ml = new MLContext(seed: 1);

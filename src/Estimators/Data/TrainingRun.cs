@@ -40,6 +40,7 @@ internal sealed class TrainingRun : IDisposable
 
     public void Dispose()
     {
+        ((ChannelProgress)Progress).ReportKept();
         _poll.Dispose();
         _channel.Dispose();
         _cancel.Dispose();
@@ -47,8 +48,28 @@ internal sealed class TrainingRun : IDisposable
 
     private sealed class ChannelProgress(IChannel channel) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) =>
+        private int _bestEpoch, _lastEpoch;
+        private double _best = double.PositiveInfinity;
+
+        public void Report(TrainingProgress value)
+        {
             channel.Info(MessageSensitivity.None, $"epoch {value.Epoch}: training loss {value.TrainingLoss:G6}"
                 + (double.IsNaN(value.ValidationLoss) ? "" : $", validation loss {value.ValidationLoss:G6}"));
+            _lastEpoch = value.Epoch;
+            if (value.ValidationLoss < _best - 1e-12)
+            {
+                _best = value.ValidationLoss;
+                _bestEpoch = value.Epoch;
+            }
+        }
+
+        /// <summary>Logs which epoch's model early stopping kept (the training loop keeps the best validation loss).</summary>
+        public void ReportKept()
+        {
+            if (_bestEpoch > 0)
+            {
+                channel.Info(MessageSensitivity.None, $"early stopping kept the model of epoch {_bestEpoch} of {_lastEpoch} (validation loss {_best:G6})");
+            }
+        }
     }
 }

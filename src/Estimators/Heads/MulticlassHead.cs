@@ -9,7 +9,8 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// <summary>
 /// Multiclass classification over the simplex (argmax): the label is a key, encoded one-hot. Outputs what ML.NET's
 /// multiclass evaluator reads: <c>Score</c> = ŷ_ε(θ), the class probabilities of the perturbed argmax (exactly softmax(θ/ε)
-/// for Gumbel noise; a deterministic Monte-Carlo estimate for normal noise), with the class names as slot names, and
+/// for Gumbel noise; for normal noise a deterministic Monte-Carlo estimate with <see cref="ScoringSamples"/> samples,
+/// smoothed by half a count per class so that no probability is 0), with the class names as slot names, and
 /// <c>PredictedLabel</c>, a key with the label's own key values (text or numbers, as the label had them).
 /// </summary>
 public sealed class MulticlassHead : PerturbedHead
@@ -139,7 +140,11 @@ public sealed class MulticlassHead : PerturbedHead
             float[] probabilities = outputs[0];
             if (monteCarlo is not null)
             {
-                monteCarlo.Forward(theta, probabilities);   // normal noise: Monte-Carlo ŷ_ε, the same draw for every row
+                // Normal noise: Monte-Carlo ŷ_ε (the same draw for every row), smoothed by half a count per class so that
+                // no class has probability 0 and the log-loss stays finite: (ŷᵢM + ½)/(M + k/2).
+                monteCarlo.Forward(theta, probabilities);
+                double m = ScoringSamples, k = probabilities.Length;
+                for (int i = 0; i < probabilities.Length; i++) probabilities[i] = (float)((probabilities[i] * m + 0.5) / (m + 0.5 * k));
             }
             else
             {

@@ -26,6 +26,11 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _seed = options.Seed ?? TrainingRun.NextSeed(host);
         options.ToTrainerOptions(_seed).Validate();   // every option checked now, with its own name and value
+        if (!(options.ValidationFraction >= 0 && options.ValidationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationFraction), options.ValidationFraction,
+                $"'{nameof(options.ValidationFraction)}' must be in [0, 1), got {options.ValidationFraction}.");
+        }
     }
 
     /// <summary>The head (unbound: it binds to the label column at <see cref="Fit(IDataView)"/>).</summary>
@@ -49,9 +54,26 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
                 throw new ArgumentException($"Validation data has {vp} features and {vHead.Dimension} label slots, training data {p} and {head.Dimension}.", nameof(validationData));
             }
         }
+        else if (_options.ValidationFraction > 0)
+        {
+            (x, y, vx, vy) = HoldOut(x, y, p, head.Dimension, _options.ValidationFraction, _seed);
+        }
         IScoreModel model = _options.Fit(head.CreateOracle(), x, y, p, _seed, vx, vy, run);
         var parameters = new PerturbedModelParameters(model, head, _options.Epsilon, _options.TrainingNoise);
         return (TTransformer)head.CreateTransformer(parameters, featureName);
+    }
+
+    /// <summary>Splits rows by a seeded shuffle: the first ⌈f·n⌉ of the permutation validate, the rest train (at least one each).</summary>
+    private static (float[] X, float[] Y, float[] VX, float[] VY) HoldOut(float[] x, float[] y, int p, int d, double fraction, int seed)
+    {
+        int n = x.Length / p;
+        if (n < 2) throw new InvalidOperationException("A validation fraction needs at least two training rows.");
+        int held = Math.Clamp((int)Math.Ceiling(fraction * n), 1, n - 1);
+        int[] order = Enumerable.Range(0, n).ToArray();
+        new System.Random(seed ^ 0x5EED).Shuffle(order);
+        float[] Take(float[] source, int width, IEnumerable<int> rows) => rows.SelectMany(r => source.AsSpan(r * width, width).ToArray()).ToArray();
+        int[] valid = order[..held], train = order[held..];
+        return (Take(x, p, train), Take(y, d, train), Take(x, p, valid), Take(y, d, valid));
     }
 
     private (float[] X, float[] Y, int P, PerturbedHead Head, string Features) Read(IDataView data, string role)

@@ -28,7 +28,15 @@ public sealed class FenchelYoungLoss : StructuredLoss
                 nameof(optimizer));
         }
         Optimizer = optimizer;
+        IsExact = optimizer.Oracle is Oracles.ArgmaxOracle && optimizer.Noise is Noise.GumbelNoise;
     }
+
+    /// <summary>
+    /// Whether the loss is computed in closed form: for the argmax head under Gumbel noise, ŷ_ε(θ) = softmax(θ/ε) and
+    /// F_ε(θ) = ε·logsumexp(θ/ε) + εγ exactly, so no samples are drawn (M draws would only add variance) and the draw index
+    /// does not matter. Every other head and noise uses the Monte-Carlo estimate.
+    /// </summary>
+    public bool IsExact { get; }
 
     /// <summary>The perturbed optimizer whose F_ε defines the loss.</summary>
     public PerturbedOptimizer Optimizer { get; }
@@ -43,6 +51,11 @@ public sealed class FenchelYoungLoss : StructuredLoss
     protected override void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw)
     {
         int d = Dimension, batch = loss.Length;
+        if (IsExact)
+        {
+            ExactSoftmax(theta, target, loss, gradient);
+            return;
+        }
         double[] noise = System.Buffers.ArrayPool<double>.Shared.Rent(batch);
         try
         {
@@ -71,6 +84,36 @@ public sealed class FenchelYoungLoss : StructuredLoss
         finally
         {
             System.Buffers.ArrayPool<double>.Shared.Return(noise);
+        }
+    }
+
+    /// <summary>The closed form of the Gumbel-argmax loss: gradient softmax(θ/ε) − y, value ε·LSE(θ/ε) + εγ − ⟨θ, y⟩, in double.</summary>
+    private void ExactSoftmax(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient)
+    {
+        int d = Dimension;
+        double eps = Optimizer.Epsilon;
+        for (int r = 0; r < loss.Length; r++)
+        {
+            ReadOnlySpan<float> th = theta.Slice(r * d, d), y = target.Slice(r * d, d);
+            Span<float> g = gradient.Slice(r * d, d);
+            // Relative to the largest score θ_k, so that nothing cancels at any magnitude:
+            // value = ε(log Σ exp((θᵢ − θ_k)/ε) + γ) + Σ yᵢ(θ_k − θᵢ) + θ_k(1 − Σ y).
+            int k = Oracles.ArgmaxOracle.IndexOfMax(th);
+            double sum = 0;
+            for (int i = 0; i < d; i++) sum += Math.Exp(((double)th[i] - th[k]) / eps);
+            double value = eps * (Math.Log(sum) + Noise.GumbelNoise.EulerGamma), mass = 0;
+            for (int i = 0; i < d; i++)
+            {
+                g[i] = (float)(Math.Exp(((double)th[i] - th[k]) / eps) / sum - y[i]);
+                value += y[i] * ((double)th[k] - th[i]);
+                mass += y[i];
+            }
+            value += th[k] * (1 - mass);
+            loss[r] = (float)value;
+            if (!float.IsFinite(loss[r]))
+            {
+                throw new ArgumentException($"The Fenchel-Young value of row {r} is {value:G6}, beyond single precision: the scores are too large for their targets.", nameof(theta));
+            }
         }
     }
 }
