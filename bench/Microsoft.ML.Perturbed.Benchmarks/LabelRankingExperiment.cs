@@ -60,7 +60,7 @@ public static class LabelRankingExperiment
             {
                 var options = new PerturbedLabelRankingOptions
                 {
-                    Loss = loss, Epochs = epochs, LearningRate = learningRate, Epsilon = 1, Samples = 10, BatchSize = 32, Seed = 1,
+                    Loss = loss, NumberOfIterations = epochs, LearningRate = learningRate, Epsilon = 1, Samples = 10, BatchSize = 32, Seed = 1,
                     BlackboxLambda = lambda, Projection = projection, TaskLoss = taskLoss,
                 };
                 var pipeline = ml.Transforms.NormalizeMeanVariance("Features").Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(options));

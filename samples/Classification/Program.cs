@@ -29,7 +29,7 @@ var prefix = mlContext.Transforms.Conversion.MapValueToKey("Label").Append(mlCon
 
 var trainers = new (string Name, IEstimator<ITransformer> Trainer)[]
 {
-    ("PerturbedFenchelYoung", mlContext.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 20, Seed = 1 })),
+    ("PerturbedFenchelYoung", mlContext.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { NumberOfIterations = 20, Seed = 1 })),
     ("SdcaMaximumEntropy", mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy()),
     ("LbfgsMaximumEntropy", mlContext.MulticlassClassification.Trainers.LbfgsMaximumEntropy()),
 };

@@ -59,7 +59,7 @@ return same ? 0 : 1;
 
 static IEstimator<ITransformer> Pipeline(MLContext ml, StructuredLossKind loss, int epochs) =>
     ml.Transforms.NormalizeMeanVariance("Features")
-        .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { Loss = loss, Epochs = epochs, Seed = 1 }));
+        .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { Loss = loss, NumberOfIterations = epochs, Seed = 1 }));
 
 static IDataView Synthetic(MLContext ml, int n, int p, int k, double sigma, int seed)
 {

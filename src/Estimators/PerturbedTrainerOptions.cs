@@ -37,15 +37,15 @@ public abstract class PerturbedTrainerOptions
     [Range(1e-4, 1.0, 1e-2, true)]
     public double LearningRate { get; set; } = StructuredTrainerOptions.DefaultLearningRate;
 
-    /// <summary>L2 regularization of the weights; default 0.</summary>
+    /// <summary>L2 regularization λ ≥ 0 of the weights (not the biases): adds λ·W to the gradient; default 0.</summary>
     [Range(0.0, 1.0, 0.0, false)]
-    public double L2 { get; set; }
+    public double L2Regularization { get; set; }
 
     /// <summary>SGD or Adam (default).</summary>
     public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
 
-    /// <summary>Passes over the data; default 50.</summary>
-    public int Epochs { get; set; } = StructuredTrainerOptions.DefaultEpochs;
+    /// <summary>Passes over the data (epochs); default 50.</summary>
+    public int NumberOfIterations { get; set; } = StructuredTrainerOptions.DefaultEpochs;
 
     /// <summary>Rows per mini-batch; default 32.</summary>
     public int BatchSize { get; set; } = StructuredTrainerOptions.DefaultBatchSize;
@@ -97,11 +97,27 @@ public abstract class PerturbedTrainerOptions
     /// <summary>The noise training uses (and a saved model records).</summary>
     internal NoiseDistribution TrainingNoise => NoiseLaw;
 
+    /// <summary>The core names of the options that ML.NET names differently, for messages.</summary>
+    private static readonly Dictionary<string, string> s_mlNetNames = new() { ["Epochs"] = nameof(NumberOfIterations), ["L2"] = nameof(L2Regularization) };
+
+    /// <summary>Checks every option (the core's checks, once), reporting each under this class's name for it.</summary>
+    internal void Validate(int seed)
+    {
+        try
+        {
+            ToTrainerOptions(seed).Validate();
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName is { } name && s_mlNetNames.TryGetValue(name, out string? mlNet))
+        {
+            throw new ArgumentOutOfRangeException(mlNet, e.ActualValue, e.Message.Replace($"'{name}'", $"'{mlNet}'", StringComparison.Ordinal).Split(" (Parameter")[0]);
+        }
+    }
+
     /// <summary>The core trainer's settings for these options and a resolved seed (checked there, once).</summary>
     internal StructuredTrainerOptions ToTrainerOptions(int seed) => new()
     {
-        Loss = Loss, Noise = NoiseLaw, Epsilon = Epsilon, Samples = Samples, LearningRate = LearningRate, L2 = L2,
-        Optimizer = Optimizer, Epochs = Epochs, BatchSize = BatchSize, BlackboxLambda = BlackboxLambda,
+        Loss = Loss, Noise = NoiseLaw, Epsilon = Epsilon, Samples = Samples, LearningRate = LearningRate, L2 = L2Regularization,
+        Optimizer = Optimizer, Epochs = NumberOfIterations, BatchSize = BatchSize, BlackboxLambda = BlackboxLambda,
         Projection = Projection, Margin = Margin, TaskLoss = TaskLoss, InitialWeightScale = InitialWeightScale,
         EarlyStoppingPatience = EarlyStoppingPatience, Seed = seed,
     };

@@ -36,7 +36,7 @@ public class FreshProcessTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = Ranked(ml);
-        ITransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(epochs: 5).Fit(data);
+        ITransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(data);
         SoftSortingTransformerTests.AssertFreshProcessOutputs(ml, model, data, "Score", Rows);
         SoftSortingTransformerTests.AssertFreshProcessOutputs(ml, model, data, "PredictedRanking", Rows);
     }
@@ -50,7 +50,7 @@ public class FreshProcessTests
         definition["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
         float[][] labels = [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]];
         IDataView data = ml.Data.LoadFromEnumerable(Rows.Select((x, i) => new Example { Features = x, Label = labels[i] }).ToList(), definition);
-        ITransformer model = ml.StructuredPrediction().Trainers.TopK(2, new PerturbedStructuredOptions { Epochs = 5 }).Fit(data);
+        ITransformer model = ml.StructuredPrediction().Trainers.TopK(2, new PerturbedStructuredOptions { NumberOfIterations = 5 }).Fit(data);
         SoftSortingTransformerTests.AssertFreshProcessOutputs(ml, model, data, "Prediction", Rows);
     }
 
@@ -62,7 +62,7 @@ public class FreshProcessTests
         definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
         definition["Label"].ColumnType = new KeyDataViewType(typeof(uint), 3);
         IDataView data = ml.Data.LoadFromEnumerable(Rows.Select((x, i) => new Labelled { Features = x, Label = (uint)(i % 3) }   /* POCO keys are 0-based; ML.NET adds 1 */).ToList(), definition);
-        ITransformer model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epochs: 5).Fit(data);
+        ITransformer model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(data);
         SoftSortingTransformerTests.AssertFreshProcessOutputs(ml, model, data, "Score", Rows);
     }
 }

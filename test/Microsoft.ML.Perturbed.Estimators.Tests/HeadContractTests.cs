@@ -92,7 +92,7 @@ public class HeadContractTests(ITestOutputHelper output)
     {
         var ml = new MLContext(seed: 1);
         IDataView data = ml.Data.Cache(c.Data(ml, 1));
-        PerturbedTrainer trainer = ml.StructuredPrediction().Trainers.Perturbed(c.Create(), new() { Loss = c.Loss, Epochs = 40, LearningRate = 0.05, Seed = 2 });
+        PerturbedTrainer trainer = ml.StructuredPrediction().Trainers.Perturbed(c.Create(), new() { Loss = c.Loss, NumberOfIterations = 40, LearningRate = 0.05, Seed = 2 });
         SchemaShape shape = trainer.GetOutputSchema(ModelPersistence.MlNetInternals.ShapeOf(data.Schema));
         PerturbedPredictionTransformer model = trainer.Fit(data);
         IDataView scored = model.Transform(data);
@@ -166,7 +166,7 @@ public class HeadContractTests(ITestOutputHelper output)
         Assert.Contains("LabelKind.Costs", Assert.Throws<InvalidOperationException>(() =>
             ml.StructuredPrediction().Trainers.Perturbed(new ShortestPathHead(grid), new() { Loss = StructuredLossKind.SpoPlus }).Fit(Rows(4, [1, 0, 1, 0]))).Message);
         // Options are checked when the trainer is created, each by its own name.
-        Assert.Equal("Epochs", Assert.Throws<ArgumentOutOfRangeException>(() => ml.StructuredPrediction().Trainers.TopK(2, new() { Epochs = 0 })).ParamName);
+        Assert.Equal("NumberOfIterations", Assert.Throws<ArgumentOutOfRangeException>(() => ml.StructuredPrediction().Trainers.TopK(2, new() { NumberOfIterations = 0 })).ParamName);
         Assert.Equal("Samples", Assert.Throws<ArgumentOutOfRangeException>(() => ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Samples = 0 })).ParamName);
     }
 
@@ -176,7 +176,7 @@ public class HeadContractTests(ITestOutputHelper output)
         var ml = new MLContext(seed: 1);
         OracleHead head = PerturbedHeads.RegisterOracle("TestUnregisteredLater", d => Oracle.Create(d, d, BestPair, "BestPair"));
         IDataView data = Linear(ml, 50, 4, Oracle.Create(4, 4, BestPair, "BestPair"), false, 3);
-        PerturbedPredictionTransformer model = ml.StructuredPrediction().Trainers.Perturbed(head, new() { Epochs = 2 }).Fit(data);
+        PerturbedPredictionTransformer model = ml.StructuredPrediction().Trainers.Perturbed(head, new() { NumberOfIterations = 2 }).Fit(data);
         using var stream = new MemoryStream();
         ml.Model.Save(model, data.Schema, stream);
         PerturbedHeads.Register("TestUnregisteredLater", _ => throw new FormatException("The model uses the head 'TestUnregisteredLater', which is not registered in this process; call PerturbedHeads.RegisterOracle(...)"));
@@ -201,7 +201,7 @@ public class HeadContractTests(ITestOutputHelper output)
         foreach (StructuredLossKind loss in new[] { StructuredLossKind.FenchelYoung, StructuredLossKind.SpoPlus })
         {
             PerturbedPredictionTransformer model = ml.StructuredPrediction().Trainers.ShortestPath(5, 5, LabelKind.Costs,
-                new() { Loss = loss, Epochs = 10, LearningRate = 0.05, Epsilon = 0.5, Samples = 1, Seed = 3 }).Fit(train);
+                new() { Loss = loss, NumberOfIterations = 10, LearningRate = 0.05, Epsilon = 0.5, Samples = 1, Seed = 3 }).Fit(train);
             DecisionMetrics m = ml.StructuredPrediction().EvaluateDecisions(model.Transform(test), model.HeadModel);
             results.Add($"{loss}: normalized regret {m.NormalizedRegret:P2}, exact {m.ExactSolutionRate:P1}");
             Assert.InRange(m.NormalizedRegret, 0, 0.2);
@@ -231,7 +231,7 @@ public class HeadContractTests(ITestOutputHelper output)
         var names = new VBuffer<ReadOnlyMemory<char>>(P, Enumerable.Range(0, P).Select(i => $"f{i}".AsMemory()).ToArray());
         definition["Features"].AddAnnotation("SlotNames", names, new VectorDataViewType(TextDataViewType.Instance, P));
         IDataView data = ml.Data.Cache(ml.Data.LoadFromEnumerable(rows, definition));
-        var model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Epochs = 30, Seed = 1 }).Fit(data);
+        var model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 30, Seed = 1 }).Fit(data);
         var importance = ml.LabelRanking().PermutationFeatureImportance(model, data, permutationCount: 2);
         output.WriteLine(string.Join(", ", importance.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value.Spearman.Mean:F3}")));
         Assert.True(importance["f0"].Spearman.Mean < -0.2 && importance["f1"].Spearman.Mean < -0.1);
@@ -249,7 +249,7 @@ public class HeadContractTests(ITestOutputHelper output)
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         IDataView data = ml.Data.Cache(Ranks(ml, 4));
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features")
-            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Epochs = 200, LearningRate = 0.5, ValidationFraction = 0.25, EarlyStoppingPatience = 2, Seed = 3 }));
+            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 200, LearningRate = 0.5, ValidationFraction = 0.25, EarlyStoppingPatience = 2, Seed = 3 }));
         pipeline.Fit(data);
         string kept = Assert.Single(messages, m => m.Contains("early stopping kept the model of epoch"));
         int last = int.Parse(System.Text.RegularExpressions.Regex.Match(kept, @"of (\d+) \(").Groups[1].Value);
@@ -273,7 +273,7 @@ public class HeadContractTests(ITestOutputHelper output)
             Features = Enumerable.Range(0, P).Select(_ => (float)rng.NextDouble()).ToArray(),
             Label = new[] { 1f, 2f, 3f }.OrderBy(_ => rng.Next()).ToArray(),
         }).ToList(), definition);
-        IDataView scored = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { Epochs = 2 }).Fit(data).Transform(data);
+        IDataView scored = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 2 }).Fit(data).Transform(data);
         foreach (string column in new[] { "Score", "PredictedRanking" })
         {
             VBuffer<ReadOnlyMemory<char>> slots = default;
@@ -287,7 +287,7 @@ public class HeadContractTests(ITestOutputHelper output)
         digitDefinition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, P);
         IDataView digits = ml.Data.LoadFromEnumerable(rows, digitDefinition);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", "Value")
-            .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epochs: 20))
+            .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 20))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedValue", "PredictedLabel"));
         IDataView predicted = pipeline.Fit(digits).Transform(digits);
         Assert.Equal(NumberDataViewType.Single, predicted.Schema["PredictedValue"].Type);

@@ -54,7 +54,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         IDataView data = ml.Data.Cache(Synthetic(ml, 400, 10, 6, sigma: 0.1, seed: 3));
         var trainer = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions
         {
-            Loss = loss, Epochs = 30, Seed = 2, Margin = loss == StructuredLossKind.IdentityWithProjection ? 0.05 : 0,
+            Loss = loss, NumberOfIterations = 30, Seed = 2, Margin = loss == StructuredLossKind.IdentityWithProjection ? 0.05 : 0,
         });
         ITransformer model = trainer.Fit(data);
         IDataView scored = model.Transform(data);
@@ -77,7 +77,7 @@ public class LabelRankingTests(ITestOutputHelper output)
     {
         var ml = new MLContext(seed: 1);
         IDataView data = Synthetic(ml, 600, 20, 8, sigma: 0.1, seed: 2);
-        var trainer = ml.LabelRanking().Trainers.PerturbedFenchelYoung(epochs: 30);
+        var trainer = ml.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 30);
         IReadOnlyList<LabelRankingCrossValidationResult> folds = ml.LabelRanking().CrossValidate(data, trainer, numberOfFolds: 5);
         double rho = folds.Average(f => f.Metrics.Spearman);
         output.WriteLine($"Spearman {rho:F3}, Kendall {folds.Average(f => f.Metrics.KendallTau):F3}, exact {folds.Average(f => f.Metrics.ExactMatch):F3}");
@@ -122,12 +122,12 @@ public class LabelRankingTests(ITestOutputHelper output)
     {
         var ml = new MLContext(seed: 5);
         IDataView data = Synthetic(ml, 200, 6, 4, 0.3, seed: 3);
-        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(epochs: 5).Fit(data);
+        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(data);
         // The trainer draws its seed from the context's random source, like ML.NET's own trainers: the same seed and the
         // same sequence of calls give the same model.
         var again = new MLContext(seed: 5);
         IDataView sameData = Synthetic(again, 200, 6, 4, 0.3, seed: 3);
-        LabelRankingTransformer same = again.LabelRanking().Trainers.PerturbedFenchelYoung(epochs: 5).Fit(sameData);
+        LabelRankingTransformer same = again.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(sameData);
         Assert.Equal(((AffineModel)model.Model).Weights.ToArray(), ((AffineModel)same.Model).Weights.ToArray());
 
         using var stream = new MemoryStream();
@@ -149,7 +149,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         var ml = new MLContext(seed: 1);
         IDataView Rows(params (float[] X, float[] Y)[] rows) =>
             ml.Data.LoadFromEnumerable(rows.Select(r => new Example { Features = r.X, Label = r.Y }), Definition(2, 3));
-        var trainer = ml.LabelRanking().Trainers.PerturbedFenchelYoung(epochs: 1);
+        var trainer = ml.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 1);
         var duplicate = Assert.Throws<InvalidOperationException>(() => trainer.Fit(Rows(([1, 2], [1, 2, 3]), ([1, 2], [1, 1, 3]))));
         Assert.Contains("Column 'Label' row 1 is not a ranking of 1..3: rank 1 appears twice", duplicate.Message);
         var range = Assert.Throws<InvalidOperationException>(() => trainer.Fit(Rows(([1, 2], [1, 2, 4]))));
@@ -177,7 +177,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         IDataView data = ml.Data.LoadFromTextFile(path, [new TextLoader.Column("Features", DataKind.Single, 0, p - 1), new TextLoader.Column("Label", DataKind.Single, p, p + k - 1)],
             separatorChar: ',', hasHeader: true);
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features")
-            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { Epochs = 50, Loss = StructuredLossKind.FenchelYoung }));
+            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 50, Loss = StructuredLossKind.FenchelYoung }));
         double rho = ml.LabelRanking().CrossValidate(data, pipeline, numberOfFolds: 10).Average(f => f.Metrics.Spearman);
         output.WriteLine($"iris 10-fold Spearman {rho:F3} (published 0.81)");
         Assert.True(rho >= 0.79, $"iris Spearman {rho:F3} is more than 0.02 below the published 0.81");
@@ -199,7 +199,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         // exception, or — where the byte is one the zip or ML.NET does not read — loads and predicts exactly the same.
         var ml = new MLContext(seed: 1);
         IDataView data = ml.Data.Cache(Synthetic(ml, 60, 4, 3, sigma: 0.1, seed: 3));
-        ITransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { Epochs = 3, Seed = 2 }).Fit(data);
+        ITransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 3, Seed = 2 }).Fit(data);
         using var saved = new MemoryStream();
         ml.Model.Save(model, data.Schema, saved);
         byte[] bytes = saved.ToArray();

@@ -35,7 +35,7 @@ public class MulticlassTests(ITestOutputHelper output)
 
     private static IEstimator<ITransformer> Pipeline(MLContext ml, double epsilon = 1.0) =>
         ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epsilon: epsilon, epochs: 20));
+            .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epsilon: epsilon, numberOfIterations: 20));
 
     [Fact]
     public void Ml_nets_permutation_feature_importance_works_on_the_perturbed_classifier()
@@ -137,7 +137,7 @@ public class MulticlassTests(ITestOutputHelper output)
             separatorChar: ',', hasHeader: true);
         DataOperationsCatalog.TrainTestData split = ml.Data.TrainTestSplit(data, 0.2, seed: 1);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.NormalizeMeanVariance("Features"))
-            .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epochs: 20));
+            .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 20));
         double accuracy = ml.MulticlassClassification.Evaluate(pipeline.Fit(split.TrainSet).Transform(split.TestSet)).MicroAccuracy;
         output.WriteLine($"optdigits hold-out accuracy {accuracy:F4}");
         // A linear model reaches about 96 % on optdigits (multinomial logistic regression); 0.94 guards against regressions.
@@ -171,7 +171,7 @@ public class MulticlassTrainingControlTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = Data(ml, 90);
-        var model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Noise = Perturbed.Noise.NoiseDistribution.Normal, Epochs = 5, Epsilon = 0.5 }).Fit(data);
+        var model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Noise = Perturbed.Noise.NoiseDistribution.Normal, NumberOfIterations = 5, Epsilon = 0.5 }).Fit(data);
         float[][] features = model.Transform(data).GetColumn<float[]>("Features").ToArray();
         float[][] scores = model.Transform(data).GetColumn<float[]>("Score").ToArray();
         var optimizer = new PerturbedOptimizer(new Perturbed.Oracles.ArgmaxOracle(3),
@@ -203,7 +203,7 @@ public class MulticlassTrainingControlTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = Data(ml, 600);
-        var trainer = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 100_000 });
+        var trainer = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { NumberOfIterations = 100_000 });
         // ML.NET 5.0.1 keeps CancelExecution non-public; AutoML calls it to stop trainers. Reach it as AutoML would.
         typeof(MLContext).GetMethod("CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!.Invoke(ml, null);
         Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(data));
@@ -216,7 +216,7 @@ public class MulticlassTrainingControlTests
         var epochs = new List<string>();
         ml.Log += (_, e) => { if (e.Message.Contains("validation loss")) lock (epochs) epochs.Add(e.Message); };
         IDataView train = Data(ml, 300, seed: 2), valid = Data(ml, 150, seed: 3);
-        var trainer = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 500, LearningRate = 0.5 });
+        var trainer = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { NumberOfIterations = 500, LearningRate = 0.5 });
         PerturbedMulticlassTransformer model = trainer.Fit(train, valid);
         Assert.InRange(epochs.Count, 2, 499);
         Assert.True(ml.MulticlassClassification.Evaluate(model.Transform(valid)).MicroAccuracy > 0.6);
@@ -226,7 +226,7 @@ public class MulticlassTrainingControlTests
     public void A_model_rejects_features_of_another_size()
     {
         var ml = new MLContext(seed: 1);
-        PerturbedMulticlassTransformer model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(epochs: 1).Fit(Data(ml, 30));
+        PerturbedMulticlassTransformer model = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 1).Fit(Data(ml, 30));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transform(Data(ml, 10, p: 5)));
         Assert.Contains("Schema mismatch for input column 'Features': expected Vector<Single, 4>", e.Message);
     }

@@ -44,7 +44,7 @@ public class TorchTrainingBackendTests
 
     private static double CrossValidatedSpearman(MLContext ml, IDataView data, IStructuredTrainingBackend? backend, int epochs = 20) =>
         ml.LabelRanking().CrossValidate(data, ml.LabelRanking().Trainers.PerturbedFenchelYoung(
-            new PerturbedLabelRankingOptions { Epochs = epochs, Seed = 1, Backend = backend }), numberOfFolds: 3).Average(f => f.Metrics.Spearman);
+            new PerturbedLabelRankingOptions { NumberOfIterations = epochs, Seed = 1, Backend = backend }), numberOfFolds: 3).Average(f => f.Metrics.Spearman);
 
     [Fact]
     public void Device_trained_affine_label_ranking_matches_the_cpu_trainer()
@@ -63,7 +63,7 @@ public class TorchTrainingBackendTests
         var ml = new MLContext(seed: 1);
         IDataView data = Ranking(ml, 300, 8, 5, seed: 3);
         LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(
-            new PerturbedLabelRankingOptions { Epochs = 30, Seed = 2, Backend = new TorchTrainingBackend(TestDevice.Current, 32) }).Fit(data);
+            new PerturbedLabelRankingOptions { NumberOfIterations = 30, Seed = 2, Backend = new TorchTrainingBackend(TestDevice.Current, 32) }).Fit(data);
         var mlp = Assert.IsType<MlpModel>(model.Model);
         Assert.Equal([8, 32], mlp.Layers.Select(l => l.Features));
         Assert.True(ml.LabelRanking().Evaluate(model.Transform(data)).Spearman > 0.8);
@@ -92,7 +92,7 @@ public class TorchTrainingBackendTests
             Label = (uint)(r % 3),
         }).ToList(), definition);
         double Accuracy(IStructuredTrainingBackend? backend) => ml.MulticlassClassification.Evaluate(
-            ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epochs = 20, Seed = 1, Backend = backend })
+            ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { NumberOfIterations = 20, Seed = 1, Backend = backend })
                 .Fit(data).Transform(data)).MicroAccuracy;
         double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend(TestDevice.Current));
         Assert.True(Math.Abs(cpu - device) < 0.03, $"accuracy CPU {cpu:F3}, device {device:F3}");

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Runtime;
 
@@ -14,13 +15,16 @@ public static class PerturbedMulticlassCatalog
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Key-typed label column.</param>
     /// <param name="featureColumnName">Features (known-size Single vector).</param>
-    /// <param name="epsilon">Noise scale ε.</param>
-    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="epsilon">Noise scale ε; default 1.</param>
+    /// <param name="numberOfIterations">Passes over the data; default 50.</param>
+    /// <param name="learningRate">Learning rate; default 0.01.</param>
     public static PerturbedMulticlassTrainer PerturbedFenchelYoung(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", double epsilon = 1.0, int epochs = 30)
+        string labelColumnName = "Label", string featureColumnName = "Features", double epsilon = StructuredLossOptions.DefaultEpsilon,
+        int numberOfIterations = StructuredTrainerOptions.DefaultEpochs, double learningRate = StructuredTrainerOptions.DefaultLearningRate)
         => catalog.PerturbedFenchelYoung(new PerturbedMulticlassOptions
         {
-            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Epsilon = epsilon, Epochs = epochs,
+            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Epsilon = epsilon, NumberOfIterations = numberOfIterations,
+            LearningRate = learningRate,
         });
 
     /// <summary>The perturbed multiclass trainer with every option.</summary>

@@ -25,7 +25,7 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
         _head = head ?? throw new ArgumentNullException(nameof(head));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _seed = options.Seed ?? TrainingRun.NextSeed(host);
-        options.ToTrainerOptions(_seed).Validate();   // every option checked now, with its own name and value
+        options.Validate(_seed);   // every option checked now, with its own name and value
         if (!(options.ValidationFraction >= 0 && options.ValidationFraction < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(options.ValidationFraction), options.ValidationFraction,

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Runtime;
@@ -158,13 +159,16 @@ public sealed class LabelRankingTrainers
     /// </summary>
     /// <param name="labelColumnName">Rank vectors (known size k).</param>
     /// <param name="featureColumnName">Features (known-size Single vector).</param>
-    /// <param name="epsilon">Noise scale ε.</param>
-    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="epsilon">Noise scale ε; default 1.</param>
+    /// <param name="numberOfIterations">Passes over the data; default 50.</param>
+    /// <param name="learningRate">Learning rate; default 0.01.</param>
     public PerturbedLabelRankingTrainer PerturbedFenchelYoung(string labelColumnName = "Label", string featureColumnName = "Features",
-        double epsilon = 1.0, int epochs = 50)
+        double epsilon = StructuredLossOptions.DefaultEpsilon, int numberOfIterations = StructuredTrainerOptions.DefaultEpochs,
+        double learningRate = StructuredTrainerOptions.DefaultLearningRate)
         => PerturbedFenchelYoung(new PerturbedLabelRankingOptions
         {
-            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Epsilon = epsilon, Epochs = epochs,
+            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Epsilon = epsilon, NumberOfIterations = numberOfIterations,
+            LearningRate = learningRate,
         });
 
     /// <summary>Perturbed label ranking with every option (the loss among them: FY, squared, perturbed squared, blackbox).</summary>
