@@ -18,6 +18,9 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Features column: a known-size vector of Single.</summary>
     public string FeatureColumnName { get; set; } = "Features";
 
+    /// <summary>Optional example-weight column (Single, finite, ≥ 0): training minimizes Σ wᵣLᵣ / Σ wᵣ. Default null (equal weights).</summary>
+    public string? ExampleWeightColumnName { get; set; }
+
     /// <summary>
     /// The loss; default perturbed Fenchel-Young. Also: perturbed + squared, squared on scores, blackbox interpolation,
     /// identity with projection, SPO+ (the label is then the true score vector) and direct loss minimization with a
@@ -123,6 +126,6 @@ public abstract class PerturbedTrainerOptions
     };
 
     /// <summary>Trains through the one training loop on the chosen backend.</summary>
-    internal IScoreModel Fit(Oracles.Oracle head, float[] x, float[] y, int p, int seed, float[] vx, float[] vy, Data.TrainingRun run) =>
-        StructuredTrainer.Fit(head, x, y, p, ToTrainerOptions(seed), vx, vy, run.Progress, run.Token, Backend);
+    internal IScoreModel Fit(Oracles.Oracle head, float[] x, float[] y, float[] w, int p, int seed, float[] vx, float[] vy, Data.TrainingRun run) =>
+        StructuredTrainer.Fit(head, x, y, w, p, ToTrainerOptions(seed), vx, vy, run.Progress, run.Token, Backend);
 }

@@ -61,12 +61,13 @@ public static class PerturbedAutograd
     /// <param name="theta">Outputs [batch, loss.Dimension].</param>
     /// <param name="target">Targets [batch, loss.TargetDimension] (not differentiated).</param>
     /// <param name="draw">Noise draw.</param>
-    public static Tensor Loss(StructuredLoss loss, Tensor theta, Tensor target, ulong draw = 0)
+    /// <param name="weights">Optional row weights (finite, ≥ 0): the value is then Σ wᵣLᵣ / Σ wᵣ.</param>
+    public static Tensor Loss(StructuredLoss loss, Tensor theta, Tensor target, ulong draw = 0, float[]? weights = null)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(theta);
         ArgumentNullException.ThrowIfNull(target);
-        return HostLoss.apply(theta, target, loss, draw);
+        return HostLoss.apply(theta, target, loss, draw, weights ?? []);
     }
 
     /// <summary>Copies a [batch, width] tensor to a host array, naming the argument when its shape is wrong.</summary>
@@ -120,6 +121,7 @@ public static class PerturbedAutograd
             var target = (Tensor)vars[1];
             var loss = (StructuredLoss)vars[2];
             var draw = (ulong)vars[3];
+            var weights = (float[])vars[4];
             float[] th = Host(theta, loss.Dimension, nameof(theta));
             int batch = th.Length / loss.Dimension;
             float[] y = Host(target, loss.TargetDimension, nameof(target));
@@ -128,7 +130,13 @@ public static class PerturbedAutograd
                 throw new ArgumentException($"Expected {batch} target rows, got {y.Length / loss.TargetDimension}.", nameof(target));
             }
             var gradient = new float[th.Length];
-            double mean = loss.Evaluate(th, y, new float[batch], gradient, draw);
+            var rowLoss = new float[batch];
+            double mean = loss.Evaluate(th, y, rowLoss, gradient, draw);
+            if (weights.Length > 0)
+            {
+                if (weights.Length != batch) throw new ArgumentException($"Expected {batch} weights, one per row, got {weights.Length}.", nameof(weights));
+                mean = Training.StructuredTrainer.Weigh(gradient, rowLoss, weights, loss.Dimension);
+            }
             for (int i = 0; i < gradient.Length; i++) gradient[i] /= batch;   // ∂ mean/∂θ
             ctx.save_for_backward([tensor(gradient, [batch, loss.Dimension]).to(theta.dtype).to(theta.device)]);
             return tensor((float)mean).to(theta.dtype).to(theta.device);
@@ -137,7 +145,7 @@ public static class PerturbedAutograd
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
             Tensor gradient = ctx.get_saved_variables()[0];
-            return [gradient * gradOutput.to(gradient.device), null!, null!, null!];
+            return [gradient * gradOutput.to(gradient.device), null!, null!, null!, null!];
         }
     }
 

@@ -12,7 +12,7 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// Runs the steps of the one training loop (<see cref="StructuredTrainer"/>) with TorchSharp on a device (GPU when
 /// selected): an affine model or an MLP (hidden layers with ReLU) and its optimizer (TorchSharp's Adam or SGD) on the
 /// device. Returns managed <see cref="AffineModel"/>/<see cref="MlpModel"/> weights, so saved models score without
-/// TorchSharp. Set it as <c>Backend</c> in a trainer's options, or pass it to <see cref="StructuredTrainer.Fit"/>.
+/// TorchSharp. Set it as <c>Backend</c> in a trainer's options, or pass it to <c>StructuredTrainer.Fit</c>.
 /// </summary>
 /// <remarks>
 /// <para>The loss: the Fenchel-Young and perturbed + squared losses of the argmax, top-k, ranking and matching heads, and
@@ -44,7 +44,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
     /// <summary>Hidden layer widths (empty: those of the options).</summary>
     public IReadOnlyList<int> HiddenLayers { get; } = hiddenLayers.ToArray();
 
-    /// <summary>Trains with this backend through the one training loop (the arguments of <see cref="StructuredTrainer.Fit"/>).</summary>
+    /// <summary>Trains with this backend through the one training loop (the arguments of <c>StructuredTrainer.Fit</c>).</summary>
     public IScoreModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount, StructuredTrainerOptions options,
         ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
@@ -107,6 +107,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         private readonly nn.Module<Tensor, Tensor> _model;
         private readonly optim.Optimizer _optimizer;
         private readonly Func<Tensor, Tensor, ulong, Tensor> _loss;
+        private readonly StructuredLoss _coreLoss;
         private readonly Device _device;
         private readonly double _l2;
         private readonly int _features, _outputs, _targets;
@@ -139,14 +140,16 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
                 GradientOptimizerKind.Sgd => optim.SGD(_model.parameters(), options.LearningRate),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
             };
+            _coreLoss = loss;
             _loss = backend.DeviceLoss(head, loss) ?? ((theta, target, draw) => PerturbedAutograd.Loss(loss, theta, target, draw));
         }
 
-        public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ulong draw)
         {
             using var scope = NewDisposeScope();
             _optimizer.zero_grad();
-            Tensor loss = Loss(features, targets, draw, train: true);
+            // Weighted rows go through the host loss (its gradient is weighted there); the device losses average rows equally.
+            Tensor loss = weights.IsEmpty ? Loss(features, targets, draw, train: true) : WeightedLoss(features, targets, weights.ToArray(), draw);
             loss.backward();
             using (no_grad())
             {
@@ -180,6 +183,15 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         }
 
         private static double Finite(double loss) => double.IsFinite(loss) ? loss : throw new TrainingDivergedException($"the loss is {loss}.");
+
+        private Tensor WeightedLoss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, float[] weights, ulong draw)
+        {
+            long n = features.Length / _features;
+            Tensor x = tensor(features.ToArray(), [n, _features]).to(_device), y = tensor(targets.ToArray(), [n, _targets]).to(_device);
+            Tensor theta = _model.forward(x);
+            if (!isfinite(theta).all().item<bool>()) throw new TrainingDivergedException("the model's scores overflowed.");
+            return PerturbedAutograd.Loss(_coreLoss, theta, y, draw, weights);
+        }
 
         public object Snapshot() => _linears.SelectMany(l => new[] { l.weight!.detach().cpu().data<float>().ToArray(), l.bias!.detach().cpu().data<float>().ToArray() }).ToArray();
 

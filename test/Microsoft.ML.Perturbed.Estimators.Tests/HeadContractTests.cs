@@ -258,6 +258,48 @@ public class HeadContractTests(ITestOutputHelper output)
             ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { ValidationFraction = 1 })).ParamName);
     }
 
+    private sealed class Weighted
+    {
+        public float[] Features { get; set; } = [];
+        public float[] Label { get; set; } = [];
+        public float Weight { get; set; }
+    }
+
+    [Fact]
+    public void Example_weights_are_honoured_in_the_loss_and_bad_weights_are_named()
+    {
+        // Half the rows carry reversed rankings; with weight 0 they must not matter, with weight 1 they hurt.
+        var ml = new MLContext(seed: 1);
+        var rng = new System.Random(2);
+        var oracle = new RankingOracle(4);
+        var rows = new List<Weighted>();
+        for (int r = 0; r < 400; r++)
+        {
+            float[] x = Enumerable.Range(0, P).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] s = [x[0], x[1], x[2], x[3]];
+            var y = new float[4];
+            oracle.Solve(s, y);
+            bool corrupt = r % 2 == 1;
+            rows.Add(new Weighted { Features = x, Label = y.Select(v => corrupt ? v : 5 - v).ToArray(), Weight = corrupt ? 0 : 1 });
+        }
+        var definition = SchemaDefinition.Create(typeof(Weighted));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, P);
+        definition["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
+        IDataView data = ml.Data.Cache(ml.Data.LoadFromEnumerable(rows, definition));
+        IDataView clean = ml.Data.FilterRowsByColumn(data, "Weight", lowerBound: 0.5);
+        double Spearman(string? weights) => ml.LabelRanking().Evaluate(ml.LabelRanking().Trainers.PerturbedFenchelYoung(
+            new() { NumberOfIterations = 30, Seed = 1, ExampleWeightColumnName = weights }).Fit(data).Transform(clean)).Spearman;
+        double weighted = Spearman("Weight"), unweighted = Spearman(null);
+        output.WriteLine($"Spearman on the clean rows: weighted {weighted:F3}, unweighted {unweighted:F3}");
+        Assert.True(weighted > 0.9 && weighted > unweighted + 0.3, $"weighted {weighted:F3}, unweighted {unweighted:F3}");
+        rows[3].Weight = -1;
+        IDataView bad = ml.Data.LoadFromEnumerable(rows, definition);
+        Assert.Contains("row 3 holds the weight -1", Assert.Throws<InvalidOperationException>(() =>
+            ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 1, ExampleWeightColumnName = "Weight" }).Fit(bad)).Message);
+        Assert.Contains("Could not find weight column 'Nope'", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 1, ExampleWeightColumnName = "Nope" }).Fit(bad)).Message);
+    }
+
     [Fact]
     public void Label_slot_names_carry_to_the_ranking_outputs_and_numeric_class_keys_map_back_to_numbers()
     {

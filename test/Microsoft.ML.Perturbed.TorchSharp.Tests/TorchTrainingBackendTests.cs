@@ -160,6 +160,35 @@ public class TorchTrainingBackendTests
     }
 
     [Fact]
+    public void Example_weights_train_on_the_device_backend_as_on_the_cpu()
+    {
+        // Half the rows carry a wrong class with weight 0: both backends must ignore them.
+        const int n = 300, p = 6, d = 3;
+        var rng = new System.Random(4);
+        var x = new float[n * p];
+        var y = new float[n * d];
+        var w = new float[n];
+        for (int r = 0; r < n; r++)
+        {
+            for (int j = 0; j < p; j++) x[r * p + j] = (float)(rng.NextDouble() * 2 - 1) + (j == r % d ? 2f : 0f);
+            bool corrupt = r % 2 == 1;
+            y[r * d + (corrupt ? (r + 1) % d : r % d)] = 1;
+            w[r] = corrupt ? 0 : 1;
+        }
+        var head = new Oracles.ArgmaxOracle(d);
+        var options = new StructuredTrainerOptions { Epochs = 15, LearningRate = 0.05, Seed = 2 };
+        double Accuracy(IStructuredTrainingBackend? backend)
+        {
+            IScoreModel model = StructuredTrainer.Fit(head, x, y, w, p, options, backend: backend);
+            var theta = new float[n * d];
+            model.Score(x, theta);
+            return Enumerable.Range(0, n).Count(r => Oracles.ArgmaxOracle.IndexOfMax(theta.AsSpan(r * d, d)) == r % d) / (double)n;
+        }
+        double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend(TestDevice.Current));
+        Assert.True(cpu > 0.95 && device > 0.95, $"CPU {cpu:P1}, device {device:P1}");
+    }
+
+    [Fact]
     public void A_user_head_trains_on_the_device_backend_and_options_are_checked_as_on_the_cpu()
     {
         var backend = new TorchTrainingBackend(TestDevice.Current);

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
 /// <summary>
 /// The one perturbed trainer (docs/architecture.md, "ML.NET"): binds its head to the label column, reads the features
-/// and the head's targets, trains a score model through the core training loop (<see cref="StructuredTrainer.Fit"/>: any
+/// and the head's targets, trains a score model through the core training loop (<c>StructuredTrainer.Fit</c>: any
 /// loss, any backend), and returns the head's transformer. The label-ranking, multiclass and structured trainers are
 /// this class with their head.
 /// </summary>
@@ -44,11 +44,11 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
     {
         ArgumentNullException.ThrowIfNull(input);
         using var run = new TrainingRun(_host);
-        (float[] x, float[] y, int p, PerturbedHead head, string featureName) = Read(input, $"{_head.Name} training");
+        (float[] x, float[] y, float[] w, int p, PerturbedHead head, string featureName) = Read(input, $"{_head.Name} training", _options.ExampleWeightColumnName);
         float[] vx = [], vy = [];
         if (validationData is not null)
         {
-            (vx, vy, int vp, PerturbedHead vHead, _) = Read(validationData, $"{_head.Name} validation");
+            (vx, vy, _, int vp, PerturbedHead vHead, _) = Read(validationData, $"{_head.Name} validation", null);
             if (vp != p || vHead.Dimension != head.Dimension)
             {
                 throw new ArgumentException($"Validation data has {vp} features and {vHead.Dimension} label slots, training data {p} and {head.Dimension}.", nameof(validationData));
@@ -56,15 +56,15 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
         }
         else if (_options.ValidationFraction > 0)
         {
-            (x, y, vx, vy) = HoldOut(x, y, p, head.Dimension, _options.ValidationFraction, _seed);
+            (x, y, w, vx, vy) = HoldOut(x, y, w, p, head.Dimension, _options.ValidationFraction, _seed);
         }
-        IScoreModel model = _options.Fit(head.CreateOracle(), x, y, p, _seed, vx, vy, run);
+        IScoreModel model = _options.Fit(head.CreateOracle(), x, y, w, p, _seed, vx, vy, run);
         var parameters = new PerturbedModelParameters(model, head, _options.Epsilon, _options.TrainingNoise);
         return (TTransformer)head.CreateTransformer(parameters, featureName);
     }
 
     /// <summary>Splits rows by a seeded shuffle: the first ⌈f·n⌉ of the permutation validate, the rest train (at least one each).</summary>
-    private static (float[] X, float[] Y, float[] VX, float[] VY) HoldOut(float[] x, float[] y, int p, int d, double fraction, int seed)
+    private static (float[] X, float[] Y, float[] W, float[] VX, float[] VY) HoldOut(float[] x, float[] y, float[] w, int p, int d, double fraction, int seed)
     {
         int n = x.Length / p;
         if (n < 2) throw new InvalidOperationException("A validation fraction needs at least two training rows.");
@@ -73,16 +73,16 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
         new System.Random(seed ^ 0x5EED).Shuffle(order);
         float[] Take(float[] source, int width, IEnumerable<int> rows) => rows.SelectMany(r => source.AsSpan(r * width, width).ToArray()).ToArray();
         int[] valid = order[..held], train = order[held..];
-        return (Take(x, p, train), Take(y, d, train), Take(x, p, valid), Take(y, d, valid));
+        return (Take(x, p, train), Take(y, d, train), w.Length == 0 ? w : Take(w, 1, train), Take(x, p, valid), Take(y, d, valid));
     }
 
-    private (float[] X, float[] Y, int P, PerturbedHead Head, string Features) Read(IDataView data, string role)
+    private (float[] X, float[] Y, float[] W, int P, PerturbedHead Head, string Features) Read(IDataView data, string role, string? weightColumn)
     {
         DataViewSchema.Column label = _head.FindLabel(data.Schema, _options.LabelColumnName);
         PerturbedHead head = _head.Bind(label);
         LabelTargets targets = _options.Loss == StructuredLossKind.SpoPlus ? LabelTargets.Costs : LabelTargets.Solutions;
-        (float[] x, float[] y, int p) = TrainingData.Read(data, _options.FeatureColumnName, label, head.Dimension, head.LabelReader(label, role, targets), role);
-        return (x, y, p, head, data.Schema[_options.FeatureColumnName].Name);
+        (float[] x, float[] y, float[] w, int p) = TrainingData.Read(data, _options.FeatureColumnName, label, head.Dimension, head.LabelReader(label, role, targets), role, weightColumn);
+        return (x, y, w, p, head, data.Schema[_options.FeatureColumnName].Name);
     }
 
     /// <summary>The output schema: the input plus the head's columns.</summary>

@@ -21,9 +21,13 @@ public interface IStructuredTrainingBackend
 /// <summary>The state of one training run on a backend: a model, its optimizer, and the loss.</summary>
 public interface ITrainingSession : IDisposable
 {
-    /// <summary>One update on a mini-batch (<c>[b × p]</c> features, <c>[b × t]</c> targets); returns the batch's mean loss.</summary>
+    /// <summary>
+    /// One update on a mini-batch (<c>[b × p]</c> features, <c>[b × t]</c> targets, and <paramref name="weights"/>: one
+    /// non-negative weight per row, or empty for equal weights); returns the batch's (weighted) mean loss. With weights the
+    /// step descends Σ wᵣLᵣ / Σ wᵣ.
+    /// </summary>
     /// <exception cref="TrainingDivergedException">Scores, the loss or the parameters stopped being finite.</exception>
-    double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw);
+    double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ulong draw);
 
     /// <summary>The mean loss over a data set with the current parameters (no update).</summary>
     double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw);
@@ -82,10 +86,13 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
         private readonly double[] _gradient = new double[model.Parameters.Length];
         private float[] _theta = [], _g = [], _rowLoss = [];
 
-        public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ulong draw)
         {
             double mean = Evaluate(features, targets, draw);
-            model.Backward(features, _g.AsSpan(0, features.Length / model.Features * loss.Dimension), options.L2, _gradient);
+            int b = features.Length / model.Features;
+            Span<float> g = _g.AsSpan(0, b * loss.Dimension);
+            if (!weights.IsEmpty) mean = StructuredTrainer.Weigh(g, _rowLoss.AsSpan(0, b), weights, loss.Dimension);
+            model.Backward(features, g, options.L2, _gradient);
             _optimizer.Step(model.Parameters, _gradient);
             StructuredTrainer.CheckParameters(model.Parameters);
             return mean;

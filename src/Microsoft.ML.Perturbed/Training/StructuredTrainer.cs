@@ -18,8 +18,8 @@ public readonly record struct TrainingProgress(int Epoch, double TrainingLoss, d
 /// </summary>
 public static class StructuredTrainer
 {
-    /// <summary>Trains an affine model on the CPU (see <see cref="Fit"/> for the arguments).</summary>
-    /// <exception cref="ArgumentException">The options ask for hidden layers (use <see cref="Fit"/>).</exception>
+    /// <summary>Trains an affine model on the CPU (see <c>Fit</c> for the arguments).</summary>
+    /// <exception cref="ArgumentException">The options ask for hidden layers (use <c>Fit</c>).</exception>
     public static AffineModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount,
         StructuredTrainerOptions? options = null, ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -47,6 +47,23 @@ public static class StructuredTrainer
     public static IScoreModel Fit(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount,
         StructuredTrainerOptions? options = null, ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IStructuredTrainingBackend? backend = null)
+        => Fit(head, features, targets, default, featureCount, options, validationFeatures, validationTargets, progress, cancellationToken, backend);
+
+    /// <summary>Trains a score model on weighted rows: the loss is Σ wᵣLᵣ / Σ wᵣ (ML.NET's example weights).</summary>
+    /// <param name="head">The prediction head.</param>
+    /// <param name="features">Training features, <c>[n × p]</c>, finite.</param>
+    /// <param name="targets">Training targets, <c>[n × t]</c>, finite.</param>
+    /// <param name="weights">One finite weight ≥ 0 per training row (not all 0), or empty for equal weights.</param>
+    /// <param name="featureCount">p.</param>
+    /// <param name="options">Settings; defaults when null.</param>
+    /// <param name="validationFeatures">Optional validation features, for early stopping (unweighted).</param>
+    /// <param name="validationTargets">Optional validation targets.</param>
+    /// <param name="progress">Receives one report per epoch.</param>
+    /// <param name="cancellationToken">Stops training between mini-batches.</param>
+    /// <param name="backend">Where the steps run; default the managed CPU step.</param>
+    public static IScoreModel Fit(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int featureCount,
+        StructuredTrainerOptions? options = null, ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IStructuredTrainingBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(head);
         options ??= new StructuredTrainerOptions();
@@ -58,6 +75,21 @@ public static class StructuredTrainer
         Guard.Rows(targets.Length, n, t, nameof(targets));
         Guard.Finite(features, featureCount, nameof(features));
         Guard.Finite(targets, t, nameof(targets));
+        bool weighted = !weights.IsEmpty;
+        if (weighted)
+        {
+            Guard.Length(weights.Length, n, nameof(weights), "one weight per row");
+            double total = 0;
+            for (int r = 0; r < n; r++)
+            {
+                if (!(weights[r] >= 0) || !float.IsFinite(weights[r]))
+                {
+                    throw new ArgumentException($"Expected finite weights ≥ 0, found {weights[r]} at row {r}.", nameof(weights));
+                }
+                total += weights[r];
+            }
+            if (!(total > 0)) throw new ArgumentException("Every weight is 0; at least one row must count.", nameof(weights));
+        }
         bool validate = !validationFeatures.IsEmpty;
         if (validate)
         {
@@ -71,6 +103,7 @@ public static class StructuredTrainer
         int batchSize = Math.Min(options.BatchSize, n);
         var xb = new float[batchSize * p];
         var yb = new float[batchSize * t];
+        var wb = new float[weighted ? batchSize : 0];
         var order = Enumerable.Range(0, n).ToArray();
         var shuffle = new System.Random(options.Seed);
         var stopping = new EarlyStopping<object>(options.EarlyStoppingPatience);
@@ -88,10 +121,12 @@ public static class StructuredTrainer
                 {
                     features.Slice(order[start + i] * p, p).CopyTo(xb.AsSpan(i * p, p));
                     targets.Slice(order[start + i] * t, t).CopyTo(yb.AsSpan(i * t, t));
+                    if (weighted) wb[i] = weights[order[start + i]];
                 }
+                if (weighted && !wb.AsSpan(0, b).ContainsAnyExcept(0f)) continue;   // a batch of zero-weight rows teaches nothing
                 try
                 {
-                    epochLoss += session.Step(xb.AsSpan(0, b * p), yb.AsSpan(0, b * t), step++);
+                    epochLoss += session.Step(xb.AsSpan(0, b * p), yb.AsSpan(0, b * t), weighted ? wb.AsSpan(0, b) : default, step++);
                 }
                 catch (TrainingDivergedException e)
                 {
@@ -114,6 +149,24 @@ public static class StructuredTrainer
         if (stopping.Best is { } best) session.Restore(best);
         ITrainableModel model = session.Result();
         return loss.ScoreDimension < loss.Dimension ? model.FirstOutputs(loss.ScoreDimension) : model;
+    }
+
+    /// <summary>
+    /// Turns a batch's per-row gradients and losses into those of the weighted mean Σ wᵣLᵣ / Σ wᵣ: row r's gradient is scaled
+    /// by b·wᵣ/Σw (the backward pass divides by b); returns the weighted mean loss. A backend calls it in its step.
+    /// </summary>
+    public static double Weigh(Span<float> gradient, ReadOnlySpan<float> rowLoss, ReadOnlySpan<float> weights, int dimension)
+    {
+        int b = rowLoss.Length;
+        double total = 0, mean = 0;
+        for (int r = 0; r < b; r++) total += weights[r];
+        for (int r = 0; r < b; r++)
+        {
+            double scale = b * weights[r] / total;
+            foreach (ref float v in gradient.Slice(r * dimension, dimension)) v = (float)(v * scale);
+            mean += weights[r] / total * rowLoss[r];
+        }
+        return mean;
     }
 
     internal static void CheckScores(ReadOnlySpan<float> theta)
