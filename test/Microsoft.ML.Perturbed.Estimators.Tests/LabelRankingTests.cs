@@ -199,11 +199,25 @@ public class LabelRankingTests(ITestOutputHelper output)
         // exception, or — where the byte is one the zip or ML.NET does not read — loads and predicts exactly the same.
         var ml = new MLContext(seed: 1);
         IDataView data = ml.Data.Cache(Synthetic(ml, 60, 4, 3, sigma: 0.1, seed: 3));
-        ITransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 3, Seed = 2 }).Fit(data);
+        // Every component kind: the label-ranking predictor, a decision head's predictor, and a soft-sorting transform.
+        var topRows = ml.Data.CreateEnumerable<Example>(data, false).Select(e => new Example { Features = e.Features, Label = e.Label.Select(r => r == 1 ? 1f : 0f).ToArray() }).ToList();
+        IDataView top = ml.Data.LoadFromEnumerable(topRows, Definition(4, 3));
+        foreach ((ITransformer model, IDataView input, string column) in new (ITransformer, IDataView, string)[]
+        {
+            (ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 3, Seed = 2 }).Fit(data), data, "Score"),
+            (ml.StructuredPrediction().Trainers.TopK(1, new() { NumberOfIterations = 2, Seed = 2 }).Fit(top), top, "Prediction"),
+            (ml.Transforms.SoftRank("Ranks", "Features", epsilon: 0.5).Fit(data), data, "Ranks"),
+        })
+        {
+            Fuzz(model, input, column);
+        }
+
+        void Fuzz(ITransformer model, IDataView input, string column)
+        {
         using var saved = new MemoryStream();
-        ml.Model.Save(model, data.Schema, saved);
+        ml.Model.Save(model, input.Schema, saved);
         byte[] bytes = saved.ToArray();
-        float[][] expected = model.Transform(data).GetColumn<float[]>("Score").ToArray();
+        float[][] expected = model.Transform(input).GetColumn<float[]>(column).ToArray();
         var rng = new System.Random(4);
         int refused = 0, same = 0;
         for (int trial = 0; trial < 150; trial++)
@@ -224,7 +238,7 @@ public class LabelRankingTests(ITestOutputHelper output)
             try
             {
                 ITransformer loaded = fresh.Model.Load(new MemoryStream(corrupt), out _);
-                scores = loaded.Transform(data).GetColumn<float[]>("Score").ToArray();
+                scores = loaded.Transform(input).GetColumn<float[]>(column).ToArray();
             }
             catch (Exception e)
             {
@@ -237,7 +251,10 @@ public class LabelRankingTests(ITestOutputHelper output)
             Assert.True(expected.Zip(scores).All(p => p.First.SequenceEqual(p.Second)), $"trial {trial}: a corrupt model loaded and scored differently");
             same++;
         }
-        output.WriteLine($"{refused} refused, {same} loaded unchanged");
+        output.WriteLine($"{model.GetType().Name}: {refused} refused, {same} loaded unchanged");
         Assert.True(refused > 50);
+        }
     }
+
+
 }

@@ -209,6 +209,24 @@ public class MulticlassTrainingControlTests
         Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(data));
     }
 
+    private static void Cancel(MLContext ml) =>
+        typeof(MLContext).GetMethod("CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!.Invoke(ml, null);
+
+    [Fact]
+    public void Cancellation_before_a_short_fit_and_during_a_long_one_is_honoured()
+    {
+        // Before: a one-epoch Fit on 30 rows ends long before any timer would fire; it must not train at all.
+        var before = new MLContext(seed: 1);
+        IDataView small = Data(before, 30);
+        Cancel(before);
+        Assert.ThrowsAny<OperationCanceledException>(() => before.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 1).Fit(small));
+        // During: cancel once the first epoch is logged.
+        var during = new MLContext(seed: 1);
+        IDataView data = Data(during, 300);
+        during.Log += (_, e) => { if (e.Message.Contains("epoch 1:", StringComparison.Ordinal)) Cancel(during); };
+        Assert.ThrowsAny<OperationCanceledException>(() => during.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 100_000).Fit(data));
+    }
+
     [Fact]
     public void Validation_data_stops_training_early_and_epochs_are_logged()
     {

@@ -19,7 +19,7 @@ public partial class PerturbedPredictionTransformer : AffineScoringTransformer, 
 {
     internal const string LoaderSignature = "PerturbedPrediction";
     private const string ModelSignature = "PRTBPRED";
-    private const uint Version = 0x00010001;
+    private static readonly ModelVersion Version = new(Written: 0x00010001, Readable: 0x00010001, ReadBack: 0x00010001);
 
     private readonly IReadOnlyList<HeadOutput> _outputs;
     private readonly HeadDecoder _decode;

@@ -56,7 +56,7 @@ internal static class MlNetInternals
     /// Writes the model header's version information and returns a writer for the component's payload. Disposing it
     /// writes the payload to the model as (length, bytes, SHA-256 of the bytes), so that a load detects any changed byte.
     /// </summary>
-    public static BinaryWriter BeginSave(ModelSaveContext ctx, string modelSignature, uint version, string loaderSignature)
+    public static BinaryWriter BeginSave(ModelSaveContext ctx, string modelSignature, ModelVersion version, string loaderSignature)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         Members m = Get();
@@ -110,7 +110,7 @@ internal static class MlNetInternals
 
     /// <summary>Checks the model header against our signature and version and returns the model's reader.</summary>
     /// <exception cref="FormatException">The model is of another kind or from a newer, incompatible version.</exception>
-    public static BinaryReader BeginLoad(object ctx, string modelSignature, uint version, string loaderSignature)
+    public static BinaryReader BeginLoad(object ctx, string modelSignature, ModelVersion version, string loaderSignature)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         Members m = Get();
@@ -130,8 +130,8 @@ internal static class MlNetInternals
     // makes ML.NET load whichever version of this assembly is installed, rather than demand the exact one that saved.
     private static readonly string s_loaderAssembly = typeof(MlNetInternals).Assembly.GetName().Name!;
 
-    private static object VersionInfo(Members m, string modelSignature, uint version, string loaderSignature) =>
-        m.VersionInfoCtor.Invoke([modelSignature, version, version, version, s_loaderAssembly, loaderSignature, null]);
+    private static object VersionInfo(Members m, string modelSignature, ModelVersion version, string loaderSignature) =>
+        m.VersionInfoCtor.Invoke([modelSignature, version.Written, version.Readable, version.ReadBack, s_loaderAssembly, loaderSignature, null]);
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CheckAtModel")]
     private static extern void CheckAtModel(ModelSaveContext ctx);
@@ -216,3 +216,12 @@ internal static class MlNetInternals
         public required PropertyInfo IsCanceled { get; init; }
     }
 }
+
+/// <summary>
+/// A component's version triple, as ML.NET's own components keep it: the format it writes, the oldest reader that can read
+/// that format, and the oldest format it can read back.
+/// </summary>
+/// <param name="Written">The format version written now.</param>
+/// <param name="Readable">The oldest version of the code that can read what is written now.</param>
+/// <param name="ReadBack">The oldest format this code reads.</param>
+internal readonly record struct ModelVersion(uint Written, uint Readable, uint ReadBack);

@@ -16,7 +16,8 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
 {
     internal const string LoaderSignature = "PerturbedSoftSorting";
     private const string ModelSignature = "PRTBSORT";
-    private const uint Version = 0x00010002;   // 0x00010002: the payload carries its SHA-256
+    // 0x00010002: the payload carries its SHA-256 (0x00010001 files, without it, are not read back).
+    private static readonly ModelVersion Version = new(Written: 0x00010002, Readable: 0x00010002, ReadBack: 0x00010002);
 
     private readonly SoftSortingSettings _settings;
     private readonly ColumnInfo[] _columns;
@@ -73,6 +74,9 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
 
     private bool CarriesSlotNames(ColumnInfo c) => _settings.Operation != SoftSortingOperation.Sort && c.OutputSize == c.Size;
 
+    // *** Binary format *** (inside the checksummed payload of MlNetInternals.BeginSave)
+    // int operation; int method; double ε; int direction; int samples; int seed; int max iterations; double tolerance;
+    // int squashing; int column count; per column: string output, string input, int size, int target count, doubles.
     private protected override void SaveModel(ModelSaveContext ctx)
     {
         using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
