@@ -55,6 +55,38 @@ public class MulticlassTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_gumbel_model_becomes_ml_nets_own_maximum_entropy_model_with_the_same_scores()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView raw = ml.Data.Cache(Blobs(ml, 150, seed: 3));
+        var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw);
+        IDataView data = keys.Transform(raw);
+        var ours = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Epsilon = 0.7, NumberOfIterations = 10 }).Fit(data);
+        var theirs = ours.ToMaximumEntropy(ml, data.Schema);
+        float[][] expected = ours.Transform(data).GetColumn<float[]>("Score").ToArray();
+        float[][] actual = theirs.Transform(data).GetColumn<float[]>("Score").ToArray();
+        for (int r = 0; r < expected.Length; r++) for (int c = 0; c < 3; c++) Assert.Equal(expected[r][c], actual[r][c], 1e-5);
+        Assert.Equal(ours.Transform(data).GetColumn<uint>("PredictedLabel"), theirs.Transform(data).GetColumn<uint>("PredictedLabel"));
+        // Its zip holds only ML.NET's own components.
+        using var stream = new MemoryStream();
+        ml.Model.Save(theirs, data.Schema, stream);
+        stream.Position = 0;
+        using (var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true))
+        {
+            foreach (var entry in zip.Entries)
+            {
+                using var reader = new StreamReader(entry.Open(), System.Text.Encoding.Latin1);
+                Assert.DoesNotContain("Perturbed", reader.ReadToEnd());   // no loader or type of this library is named
+            }
+        }
+        stream.Position = 0;
+        ITransformer loaded = new MLContext().Model.Load(stream, out _);
+        Assert.IsType<MulticlassPredictionTransformer<Microsoft.ML.Trainers.MaximumEntropyModelParameters>>(loaded);
+        var normal = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { Noise = Perturbed.Noise.NoiseDistribution.Normal, NumberOfIterations = 1 }).Fit(data);
+        Assert.Throws<NotSupportedException>(() => normal.ToMaximumEntropy(ml, data.Schema));
+    }
+
+    [Fact]
     public void Separable_classes_are_learned_and_ml_net_evaluates_the_output()
     {
         var ml = new MLContext(seed: 1);

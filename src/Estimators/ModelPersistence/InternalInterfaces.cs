@@ -56,6 +56,22 @@ namespace Microsoft.ML.Perturbed.Estimators
 
 namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence
 {
+    /// <summary>ML.NET's own model types built from ours (internal constructors).</summary>
+    internal static class MlNetModels
+    {
+        /// <summary>ML.NET's maximum-entropy predictor with weights <paramref name="weights"/> (k × p, row-major) and bias.</summary>
+        public static MulticlassPredictionTransformer<Microsoft.ML.Trainers.MaximumEntropyModelParameters> MaximumEntropy(IHostEnvironment env,
+            ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int classes, int features, string[] classNames, DataViewSchema inputSchema,
+            string featureColumnName, string labelColumnName)
+        {
+            var rows = new VBuffer<float>[classes];
+            for (int c = 0; c < classes; c++) rows[c] = new VBuffer<float>(features, weights.Slice(c * features, features).ToArray());
+            var parameters = new Microsoft.ML.Trainers.MaximumEntropyModelParameters(env, rows, bias.ToArray(), classes, features, classNames, null);
+            return new MulticlassPredictionTransformer<Microsoft.ML.Trainers.MaximumEntropyModelParameters>(env, parameters, inputSchema,
+                featureColumnName, labelColumnName, "Score", "PredictedLabel");
+        }
+    }
+
     /// <summary>ML.NET's permutation-feature-importance engine with our metrics.</summary>
     internal static class FeatureImportance
     {
