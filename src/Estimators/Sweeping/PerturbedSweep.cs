@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
+
+/// <summary>Settings of a sweep; every one has a default.</summary>
+public sealed class SweepSettings
+{
+    /// <summary>The tuner; default <see cref="SweepTunerKind.CostFrugal"/>.</summary>
+    public SweepTunerKind Tuner { get; set; } = SweepTunerKind.CostFrugal;
+
+    /// <summary>The most trials; default 12 (a grid stops at its size).</summary>
+    public int Trials { get; set; } = 12;
+
+    /// <summary>A time budget: no trial starts after it (null, the default: no limit).</summary>
+    public TimeSpan? TimeBudget { get; set; }
+
+    /// <summary>Cross-validation folds per trial; default 5. 0 uses one split holding out <see cref="ValidationFraction"/>.</summary>
+    public int NumberOfFolds { get; set; } = 5;
+
+    /// <summary>With <see cref="NumberOfFolds"/> = 0: the share of rows to validate on; default 0.2.</summary>
+    public double ValidationFraction { get; set; } = 0.2;
+
+    /// <summary>Only these options are swept (null, the default: every option with a search-space attribute).</summary>
+    public IReadOnlyList<string>? Parameters { get; set; }
+
+    /// <summary>Levels per range of the grid tuner; default 5.</summary>
+    public int GridLevels { get; set; } = 5;
+
+    /// <summary>Seed of the tuner, the folds and every trial's training; default 0.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Trials run at once; default 1. Results do not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; set; } = 1;
+
+    /// <summary>Whether to refit the best options on all the data; default true.</summary>
+    public bool RefitBest { get; set; } = true;
+
+    /// <summary>Receives every finished trial.</summary>
+    public IProgress<SweepTrial>? Progress { get; set; }
+
+    /// <summary>Stops the sweep between trials (as does <c>MLContext.CancelExecution()</c>).</summary>
+    public CancellationToken CancellationToken { get; set; }
+}
+
+/// <summary>One evaluated trial.</summary>
+/// <param name="Index">0-based order of proposal.</param>
+/// <param name="Parameters">The swept options' values.</param>
+/// <param name="Mean">Mean metric over the folds.</param>
+/// <param name="StandardDeviation">Standard deviation over the folds (0 with one split).</param>
+/// <param name="Duration">Wall time of the trial.</param>
+public sealed record SweepTrial(int Index, IReadOnlyDictionary<string, object> Parameters, double Mean, double StandardDeviation, TimeSpan Duration)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"#{Index}: {string.Join(", ", Parameters.Select(p => $"{p.Key} = {p.Value}"))} → {Mean:G4} ± {StandardDeviation:G2} ({Duration.TotalSeconds:F1} s)";
+}
+
+/// <summary>The outcome of a sweep.</summary>
+/// <typeparam name="TOptions">The options class swept.</typeparam>
+public sealed class SweepResult<TOptions>
+{
+    internal SweepResult(IReadOnlyList<SweepTrial> trials, SweepTrial best, TOptions bestOptions, ITransformer? model, string tuner)
+    {
+        Trials = trials;
+        Best = best;
+        BestOptions = bestOptions;
+        Model = model;
+        Tuner = tuner;
+    }
+
+    /// <summary>Every trial, in order of proposal.</summary>
+    public IReadOnlyList<SweepTrial> Trials { get; }
+
+    /// <summary>The best trial.</summary>
+    public SweepTrial Best { get; }
+
+    /// <summary>The options of the best trial (a copy of the base options with the swept values set).</summary>
+    public TOptions BestOptions { get; }
+
+    /// <summary>The pipeline of the best options refit on all the data (null when <see cref="SweepSettings.RefitBest"/> is false).</summary>
+    public ITransformer? Model { get; }
+
+    /// <summary>The tuner's name.</summary>
+    public string Tuner { get; }
+}
+
+/// <summary>
+/// Hyper-parameter sweeps without AutoML (docs/architecture.md, "Sweeps"): the search space comes from the options class's
+/// own <c>[Range]</c>/<c>[Choice]</c> attributes — the same ones AutoML's <c>CreateSweepableEstimator</c> reads — each trial is
+/// cross-validated with the same folds, and the tuner (cost-frugal local search, random or grid) proposes the next options.
+/// Deterministic for a seed, whatever the parallelism.
+/// </summary>
+public static class PerturbedSweep
+{
+    /// <summary>Sweeps the options of a pipeline.</summary>
+    /// <typeparam name="TOptions">The options class (public settable properties; a parameterless constructor).</typeparam>
+    /// <param name="mlContext">The context (its log receives progress; its cancellation stops the sweep).</param>
+    /// <param name="baseOptions">The options the swept values are set on (copied per trial; never changed).</param>
+    /// <param name="pipeline">Builds the pipeline for a trial's options, with that trial's context.</param>
+    /// <param name="data">The data to cross-validate on.</param>
+    /// <param name="metric">The metric of a scored fold, e.g. <c>(ml, scored) => ml.LabelRanking().Evaluate(scored).Spearman</c>.</param>
+    /// <param name="maximize">Whether larger metric values are better (false for regret, log-loss).</param>
+    /// <param name="settings">Tuner, budget, folds, seed, parallelism; defaults when null.</param>
+    public static SweepResult<TOptions> Run<TOptions>(MLContext mlContext, TOptions baseOptions, Func<MLContext, TOptions, IEstimator<ITransformer>> pipeline,
+        IDataView data, Func<MLContext, IDataView, double> metric, bool maximize = true, SweepSettings? settings = null) where TOptions : class, new()
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(baseOptions);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(metric);
+        settings ??= new SweepSettings();
+        Validate(settings);
+        SweepSpace space = SweepSpace.From<TOptions>(settings.Parameters);
+        ISweepTuner tuner = settings.Tuner switch
+        {
+            SweepTunerKind.CostFrugal => new CostFrugalTuner(space.DefaultPoint(), settings.Seed),
+            SweepTunerKind.Random => new RandomTuner(space.Dimension, settings.Seed),
+            SweepTunerKind.Grid => new GridTuner(space, settings.GridLevels),
+            _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Tuner, "Unknown tuner."),
+        };
+        var host = ((IHostEnvironment)mlContext).Register("PerturbedSweep");
+        using IChannel channel = host.Start("Sweep");
+        IReadOnlyList<DataOperationsCatalog.TrainTestData> folds = settings.NumberOfFolds > 0
+            ? mlContext.Data.CrossValidationSplit(data, settings.NumberOfFolds, seed: settings.Seed)
+            : [mlContext.Data.TrainTestSplit(data, settings.ValidationFraction, seed: settings.Seed)];
+        var trials = new List<SweepTrial>();
+        var watch = Stopwatch.StartNew();
+        int parallel = settings.MaxDegreeOfParallelism;
+        while (trials.Count < settings.Trials && !tuner.IsExhausted && (settings.TimeBudget is not { } budget || watch.Elapsed < budget))
+        {
+            settings.CancellationToken.ThrowIfCancellationRequested();
+            if (ModelPersistence.MlNetInternals.IsCanceled(host)) throw new OperationCanceledException("The sweep was cancelled (MLContext.CancelExecution).");
+            // The tuner's batch size does not depend on the parallelism, so neither do the proposals.
+            IReadOnlyList<double[]> batch = tuner.Propose(settings.Trials - trials.Count);
+            if (batch.Count == 0) break;
+            var results = new SweepTrial[batch.Count];
+            int first = trials.Count;
+            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = settings.CancellationToken },
+                i => results[i] = Evaluate(first + i, batch[i], space, baseOptions, pipeline, folds, metric, settings.Seed));
+            for (int i = 0; i < batch.Count; i++)
+            {
+                tuner.Report(batch[i], maximize ? results[i].Mean : -results[i].Mean);
+                trials.Add(results[i]);
+                channel.Info(MessageSensitivity.None, $"trial {results[i]}");
+                settings.Progress?.Report(results[i]);
+            }
+        }
+        if (trials.Count == 0) throw new InvalidOperationException("The sweep ran no trial within its budget.");
+        SweepTrial best = maximize ? trials.MaxBy(t => t.Mean)! : trials.MinBy(t => t.Mean)!;
+        TOptions bestOptions = Copy(baseOptions);
+        foreach (SweepParameter p in space.Parameters) p.Property.SetValue(bestOptions, best.Parameters[p.Name]);
+        ITransformer? model = settings.RefitBest ? pipeline(new MLContext(settings.Seed), bestOptions).Fit(data) : null;
+        channel.Info(MessageSensitivity.None, $"best of {trials.Count} trials ({tuner.Name}): {best}");
+        return new SweepResult<TOptions>(trials, best, bestOptions, model, tuner.Name);
+    }
+
+    private static SweepTrial Evaluate<TOptions>(int index, double[] point, SweepSpace space, TOptions baseOptions,
+        Func<MLContext, TOptions, IEstimator<ITransformer>> pipeline, IReadOnlyList<DataOperationsCatalog.TrainTestData> folds,
+        Func<MLContext, IDataView, double> metric, int seed) where TOptions : class, new()
+    {
+        var watch = Stopwatch.StartNew();
+        TOptions options = Copy(baseOptions);
+        space.Apply(options, point);
+        var values = new double[folds.Count];
+        for (int f = 0; f < folds.Count; f++)
+        {
+            // Each fit has its own context seeded by (sweep seed, fold): the trial's result depends on its options only.
+            var context = new MLContext(seed + 7919 * f);
+            ITransformer model = pipeline(context, options).Fit(folds[f].TrainSet);
+            values[f] = metric(context, model.Transform(folds[f].TestSet));
+        }
+        double mean = values.Average(), std = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1)) : 0;
+        return new SweepTrial(index, space.ValuesAt(point), mean, std, watch.Elapsed);
+    }
+
+    /// <summary>A copy of the options: every public property with a getter and a setter.</summary>
+    private static TOptions Copy<TOptions>(TOptions source) where TOptions : class, new()
+    {
+        var copy = new TOptions();
+        foreach (var p in typeof(TOptions).GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public).Where(p => p.CanRead && p.CanWrite))
+        {
+            p.SetValue(copy, p.GetValue(source));
+        }
+        return copy;
+    }
+
+    private static void Validate(SweepSettings s)
+    {
+        if (!Enum.IsDefined(s.Tuner)) throw new ArgumentOutOfRangeException(nameof(s.Tuner), s.Tuner, "Unknown tuner.");
+        if (s.Trials < 1) throw new ArgumentOutOfRangeException(nameof(s.Trials), s.Trials, "'Trials' must be at least 1.");
+        if (s.NumberOfFolds is < 0 or 1) throw new ArgumentOutOfRangeException(nameof(s.NumberOfFolds), s.NumberOfFolds, "'NumberOfFolds' must be 0 (one split) or at least 2.");
+        if (!(s.ValidationFraction > 0 && s.ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(s.ValidationFraction), s.ValidationFraction, "'ValidationFraction' must be in (0, 1).");
+        if (s.MaxDegreeOfParallelism < 1) throw new ArgumentOutOfRangeException(nameof(s.MaxDegreeOfParallelism), s.MaxDegreeOfParallelism, "'MaxDegreeOfParallelism' must be at least 1.");
+        if (s.GridLevels < 2) throw new ArgumentOutOfRangeException(nameof(s.GridLevels), s.GridLevels, "'GridLevels' must be at least 2.");
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.ML.SearchSpace;
+
+namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
+
+/// <summary>
+/// One swept option: a public settable property of an options class with a <c>[Range]</c>, <c>[Choice]</c> or
+/// <c>[BooleanChoice]</c> attribute (Microsoft.ML.SearchSpace, the attributes AutoML reads), mapped to the unit interval:
+/// u ∈ [0, 1] ↦ a value, linearly or on a log scale.
+/// </summary>
+public sealed class SweepParameter
+{
+    internal SweepParameter(PropertyInfo property, double min, double max, double init, bool log, bool integer, object[]? choices)
+    {
+        Property = property;
+        Min = min;
+        Max = max;
+        Default = init;
+        Log = log;
+        Integer = integer;
+        Choices = choices;
+    }
+
+    /// <summary>The option's name.</summary>
+    public string Name => Property.Name;
+
+    /// <summary>The property it sets.</summary>
+    public PropertyInfo Property { get; }
+
+    /// <summary>Lower end of a range (0 for choices).</summary>
+    public double Min { get; }
+
+    /// <summary>Upper end of a range (count − 1 for choices).</summary>
+    public double Max { get; }
+
+    /// <summary>The attribute's initial value (its index for choices).</summary>
+    public double Default { get; }
+
+    /// <summary>Whether the range is swept on a log scale.</summary>
+    public bool Log { get; }
+
+    /// <summary>Whether values are whole numbers.</summary>
+    public bool Integer { get; }
+
+    /// <summary>The candidates of a choice (null for a range).</summary>
+    public IReadOnlyList<object>? Choices { get; }
+
+    /// <summary>The value at u ∈ [0, 1] (clamped), in the property's type.</summary>
+    public object ValueAt(double u)
+    {
+        u = Math.Clamp(u, 0, 1);
+        if (Choices is { } choices) return choices[Math.Min(choices.Count - 1, (int)Math.Floor(u * choices.Count))];
+        double value = Log ? Math.Exp(Math.Log(Min) + u * (Math.Log(Max) - Math.Log(Min))) : Min + u * (Max - Min);
+        if (Integer) value = Math.Round(value);
+        Type type = Nullable.GetUnderlyingType(Property.PropertyType) ?? Property.PropertyType;
+        return Convert.ChangeType(Math.Clamp(value, Min, Max), type, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The unit coordinate of <paramref name="value"/>.</summary>
+    public double UnitOf(double value)
+    {
+        if (Choices is not null || Max == Min) return Max == Min ? 0.5 : value / Max;
+        return Log ? (Math.Log(value) - Math.Log(Min)) / (Math.Log(Max) - Math.Log(Min)) : (value - Min) / (Max - Min);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Choices is { } c ? $"{Name} ∈ {{{string.Join(", ", c)}}}" : $"{Name} ∈ [{Min}, {Max}]{(Log ? " (log)" : "")}";
+}
+
+/// <summary>The search space of an options class, read from its own <c>[Range]</c>/<c>[Choice]</c>/<c>[BooleanChoice]</c> attributes.</summary>
+public sealed class SweepSpace
+{
+    private SweepSpace(IReadOnlyList<SweepParameter> parameters) => Parameters = parameters;
+
+    /// <summary>The swept options, in declaration order.</summary>
+    public IReadOnlyList<SweepParameter> Parameters { get; }
+
+    /// <summary>Number of dimensions.</summary>
+    public int Dimension => Parameters.Count;
+
+    /// <summary>
+    /// Reads the space of <typeparamref name="TOptions"/>; <paramref name="only"/> restricts it to the named options (e.g.
+    /// <c>["Epsilon"]</c>: under the defaults ε and the learning rate are one knob, see <see cref="PerturbedTrainerOptions.Epsilon"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A named option has no search-space attribute, or the class has none at all.</exception>
+    public static SweepSpace From<TOptions>(IEnumerable<string>? only = null) => From(typeof(TOptions), only);
+
+    /// <inheritdoc cref="From{TOptions}(IEnumerable{string}?)"/>
+    public static SweepSpace From(Type optionsType, IEnumerable<string>? only = null)
+    {
+        ArgumentNullException.ThrowIfNull(optionsType);
+        var parameters = new List<SweepParameter>();
+        foreach (PropertyInfo p in optionsType.GetProperties(BindingFlags.Instance | BindingFlags.Public).Where(p => p.CanWrite).OrderBy(p => p.MetadataToken))
+        {
+            if (p.GetCustomAttribute<RangeAttribute>() is { } range)
+            {
+                double min = Convert.ToDouble(range.Min, CultureInfo.InvariantCulture), max = Convert.ToDouble(range.Max, CultureInfo.InvariantCulture);
+                double init = range.Init is null ? (range.LogBase ? Math.Sqrt(min * max) : (min + max) / 2) : Convert.ToDouble(range.Init, CultureInfo.InvariantCulture);
+                parameters.Add(new SweepParameter(p, min, max, init, range.LogBase, range.Min is int, null));
+            }
+            else if (p.GetCustomAttribute<ChoiceAttribute>() is { } choice)
+            {
+                object[] candidates = choice.Candidates;
+                parameters.Add(new SweepParameter(p, 0, candidates.Length - 1, choice.DefaultValue is null ? 0 : Array.IndexOf(candidates, choice.DefaultValue), false, true, candidates));
+            }
+            else if (p.GetCustomAttribute<BooleanChoiceAttribute>() is { } boolean)
+            {
+                parameters.Add(new SweepParameter(p, 0, 1, boolean.DefaultValue ? 1 : 0, false, true, [false, true]));
+            }
+        }
+        if (only is not null)
+        {
+            string[] names = only.ToArray();
+            foreach (string name in names)
+            {
+                if (!parameters.Any(p => p.Name == name))
+                {
+                    throw new ArgumentException($"'{name}' is not a swept option of {optionsType.Name}; swept options: {string.Join(", ", parameters.Select(p => p.Name))}.", nameof(only));
+                }
+            }
+            parameters = parameters.Where(p => names.Contains(p.Name)).ToList();
+        }
+        if (parameters.Count == 0) throw new ArgumentException($"{optionsType.Name} has no option with a [Range], [Choice] or [BooleanChoice] attribute.", nameof(optionsType));
+        return new SweepSpace(parameters);
+    }
+
+    /// <summary>The unit coordinates of the attributes' initial values.</summary>
+    public double[] DefaultPoint() => Parameters.Select(p => Math.Clamp(p.Choices is null ? p.UnitOf(p.Default) : (p.Default + 0.5) / p.Choices.Count, 0, 1)).ToArray();
+
+    /// <summary>The option values at a unit point.</summary>
+    public IReadOnlyDictionary<string, object> ValuesAt(IReadOnlyList<double> point) =>
+        Parameters.Select((p, i) => (p.Name, Value: p.ValueAt(point[i]))).ToDictionary(e => e.Name, e => e.Value);
+
+    /// <summary>Sets the options at a unit point.</summary>
+    public void Apply(object options, IReadOnlyList<double> point)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        for (int i = 0; i < Parameters.Count; i++) Parameters[i].Property.SetValue(options, Parameters[i].ValueAt(point[i]));
+    }
+}

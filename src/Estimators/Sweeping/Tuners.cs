@@ -1,0 +1,205 @@
+namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
+
+/// <summary>
+/// Proposes points of the unit cube [0, 1]^d to evaluate and learns from their scores (higher is better). Deterministic
+/// for a seed: the proposals depend only on the scores reported, never on timing or on how many trials run at once.
+/// </summary>
+public interface ISweepTuner
+{
+    /// <summary>A short name for tables.</summary>
+    string Name { get; }
+
+    /// <summary>Whether the tuner has nothing left to propose (a finished grid).</summary>
+    bool IsExhausted { get; }
+
+    /// <summary>The next batch of points to evaluate (at most <paramref name="count"/>; the tuner fixes its own batch size).</summary>
+    IReadOnlyList<double[]> Propose(int count);
+
+    /// <summary>Reports the score of a proposed point.</summary>
+    void Report(double[] point, double score);
+}
+
+/// <summary>The tuners of <see cref="PerturbedSweep"/>.</summary>
+public enum SweepTunerKind
+{
+    /// <summary>Cost-frugal randomized local search from the defaults (FLOW2, the search of AutoML's CFO); the default.</summary>
+    CostFrugal = 0,
+
+    /// <summary>Uniform random points (seeded).</summary>
+    Random = 1,
+
+    /// <summary>The full grid (5 levels per range, every choice), in a fixed order.</summary>
+    Grid = 2,
+}
+
+/// <summary>The full grid: ranges at <c>levels</c> evenly spaced unit coordinates (ends included), every candidate of a choice.</summary>
+public sealed class GridTuner : ISweepTuner
+{
+    private readonly double[][] _axes;
+    private long _next;
+
+    /// <summary>Creates the grid of <paramref name="space"/>.</summary>
+    public GridTuner(SweepSpace space, int levels = 5)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        if (levels < 2) throw new ArgumentOutOfRangeException(nameof(levels), levels, "A grid needs at least 2 levels per range.");
+        _axes = space.Parameters.Select(p => p.Choices is { } c
+            ? Enumerable.Range(0, c.Count).Select(j => (j + 0.5) / c.Count).ToArray()
+            : Enumerable.Range(0, levels).Select(i => (double)i / (levels - 1)).ToArray()).ToArray();
+        Size = _axes.Aggregate(1L, (n, a) => n * a.Length);
+    }
+
+    /// <summary>Number of grid points.</summary>
+    public long Size { get; }
+
+    /// <inheritdoc/>
+    public string Name => "grid";
+
+    /// <inheritdoc/>
+    public bool IsExhausted => _next >= Size;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<double[]> Propose(int count)
+    {
+        var points = new List<double[]>();
+        for (; points.Count < count && _next < Size; _next++)
+        {
+            long index = _next;
+            var point = new double[_axes.Length];
+            for (int i = _axes.Length - 1; i >= 0; i--)
+            {
+                point[i] = _axes[i][index % _axes[i].Length];
+                index /= _axes[i].Length;
+            }
+            points.Add(point);
+        }
+        return points;
+    }
+
+    /// <inheritdoc/>
+    public void Report(double[] point, double score)
+    {
+    }
+}
+
+/// <summary>Uniform random points of the unit cube from a seeded generator.</summary>
+public sealed class RandomTuner(int dimension, int seed) : ISweepTuner
+{
+    private readonly System.Random _random = new(seed);
+
+    /// <inheritdoc/>
+    public string Name => "random";
+
+    /// <inheritdoc/>
+    public bool IsExhausted => false;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<double[]> Propose(int count) =>
+        Enumerable.Range(0, Math.Max(0, count)).Select(_ => Enumerable.Range(0, dimension).Select(_ => _random.NextDouble()).ToArray()).ToArray();
+
+    /// <inheritdoc/>
+    public void Report(double[] point, double score)
+    {
+    }
+}
+
+/// <summary>
+/// Cost-frugal randomized local search (the FLOW2 search of Wu, Wang &amp; Huang 2021, behind AutoML's CFO): start at the
+/// defaults; each round evaluates x ± δu for a random unit direction u and moves to the better one if it beats x;
+/// 2^(d−1) rounds without progress halve δ; below a floor the search restarts from a random point with δ reset. Rounds are
+/// pairs, so two trials can run at once with results independent of the parallelism.
+/// </summary>
+public sealed class CostFrugalTuner : ISweepTuner
+{
+    private const double InitialStep = 0.25, MinimumStep = 1.0 / 64;
+    private readonly System.Random _random;
+    private readonly int _dimension;
+    private readonly Queue<double[]> _pending = new();
+    private double[] _incumbent;
+    private double _incumbentScore = double.NegativeInfinity, _step = InitialStep, _roundBest = double.NegativeInfinity;
+    private double[]? _roundBestPoint;
+    private int _awaiting, _failures;
+    private bool _started;
+
+    /// <summary>Creates the search from <paramref name="start"/> (unit coordinates, usually the defaults).</summary>
+    public CostFrugalTuner(double[] start, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        _dimension = start.Length;
+        _incumbent = (double[])start.Clone();
+        _random = new System.Random(seed);
+    }
+
+    /// <inheritdoc/>
+    public string Name => "cost-frugal";
+
+    /// <inheritdoc/>
+    public bool IsExhausted => false;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<double[]> Propose(int count)
+    {
+        if (_pending.Count == 0 && _awaiting == 0) NewRound();
+        var points = new List<double[]>();
+        while (points.Count < count && _pending.Count > 0) points.Add(_pending.Dequeue());
+        return points;
+    }
+
+    private void NewRound()
+    {
+        if (!_started)
+        {
+            _started = true;
+            _pending.Enqueue((double[])_incumbent.Clone());
+            _awaiting = 1;
+            return;
+        }
+        double[] u = Enumerable.Range(0, _dimension).Select(_ => Gaussian()).ToArray();
+        double norm = Math.Sqrt(u.Sum(v => v * v));
+        for (int i = 0; i < _dimension; i++) u[i] /= norm == 0 ? 1 : norm;
+        _pending.Enqueue(Move(+1, u));
+        _pending.Enqueue(Move(-1, u));
+        _awaiting = 2;
+        _roundBest = double.NegativeInfinity;
+        _roundBestPoint = null;
+    }
+
+    private double[] Move(int sign, double[] u) => _incumbent.Select((x, i) => Reflect(x + sign * _step * u[i])).ToArray();
+
+    private static double Reflect(double v) => v < 0 ? Math.Min(1, -v) : v > 1 ? Math.Max(0, 2 - v) : v;
+
+    private double Gaussian() => Math.Sqrt(-2 * Math.Log(1 - _random.NextDouble())) * Math.Cos(2 * Math.PI * _random.NextDouble());
+
+    /// <inheritdoc/>
+    public void Report(double[] point, double score)
+    {
+        if (_awaiting == 0) return;
+        if (score > _roundBest)
+        {
+            _roundBest = score;
+            _roundBestPoint = point;
+        }
+        if (--_awaiting > 0) return;
+        if (_roundBestPoint is not null && _roundBest > _incumbentScore)
+        {
+            bool first = double.IsNegativeInfinity(_incumbentScore);
+            _incumbent = (double[])_roundBestPoint.Clone();
+            _incumbentScore = _roundBest;
+            if (!first) _failures = 0;
+            return;
+        }
+        if (++_failures >= 1 << Math.Min(_dimension - 1, 10))
+        {
+            _failures = 0;
+            _step /= 2;
+            if (_step < MinimumStep)
+            {
+                // Converged here: restart from a random point (the sweep keeps the best trial seen so far).
+                _step = InitialStep;
+                _incumbent = Enumerable.Range(0, _dimension).Select(_ => _random.NextDouble()).ToArray();
+                _incumbentScore = double.NegativeInfinity;
+                _started = false;
+            }
+        }
+    }
+}
