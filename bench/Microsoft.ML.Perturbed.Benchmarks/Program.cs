@@ -5,6 +5,10 @@ using Microsoft.ML.Perturbed.Benchmarks;
 
 // `dotnet run -c Release -- quick` prints a Stopwatch probe of the reference shape for development;
 // anything else goes to BenchmarkDotNet (e.g. `--filter *` or `--filter *Scaling*`).
+if (args.Length > 0 && args[0] == "sweep")
+{
+    return SweepBenchmark.Run(args);
+}
 if (args.Length > 0 && args[0] == "labelranking")
 {
     return LabelRankingExperiment.Run(args);

@@ -28,7 +28,13 @@ public abstract class PerturbedTrainerOptions
     /// </summary>
     public StructuredLossKind Loss { get; set; } = StructuredLossKind.FenchelYoung;
 
-    /// <summary>Noise scale ε &gt; 0; default 1.</summary>
+    /// <summary>
+    /// Noise scale ε &gt; 0; default 1. Swept on a log scale. Under the defaults (zero initial weights, no L2, Adam) ε and
+    /// the learning rate are one knob: (ε, η) trains the same predictions as (1, η/ε), because the perturbed solution of
+    /// θ at ε is that of θ/ε at 1 and Adam's steps do not depend on the gradient's scale. Sweep one of them (e.g.
+    /// <c>SweepSettings.Parameters = ["Epsilon"]</c>); with L2, an MLP or blackbox/identity losses (scale-free projections)
+    /// they separate.
+    /// </summary>
     [Range(1e-3, 10.0, 1.0, true)]
     public double Epsilon { get; set; } = StructuredLossOptions.DefaultEpsilon;
 
@@ -36,7 +42,7 @@ public abstract class PerturbedTrainerOptions
     [Range(1, 100, 10, true)]
     public int Samples { get; set; } = StructuredLossOptions.DefaultSamples;
 
-    /// <summary>Learning rate; default 0.01.</summary>
+    /// <summary>Learning rate η &gt; 0; default 0.01. Swept on a log scale (see <see cref="Epsilon"/> for why sweeping both under the defaults wastes trials).</summary>
     [Range(1e-4, 1.0, 1e-2, true)]
     public double LearningRate { get; set; } = StructuredTrainerOptions.DefaultLearningRate;
 
