@@ -1,0 +1,53 @@
+using Microsoft.ML.Perturbed.Evaluation;
+using Microsoft.ML.Perturbed.Experiments;
+using Microsoft.ML.Perturbed.Oracles;
+
+namespace Microsoft.ML.Perturbed.Estimators.Tests;
+
+/// <summary>The experiments' quick versions: they run, write their table and figure, and their methods learn.</summary>
+public class ExperimentTests
+{
+    [Fact]
+    public void Shortest_path_quick_run_writes_its_table_and_every_method_beats_a_constant_cost()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "perturbed-exp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<RegretCell>? cells = ShortestPathExperiment.Run(quick: true, dir, TextWriter.Null);
+            Assert.NotNull(cells);
+            Assert.Equal(5, cells!.Count);
+            string table = File.ReadAllText(Path.Combine(dir, "shortestpath-quick.md"));
+            foreach (string method in new[] { "PFYL", "SPO+", "DBB", "NID", "2-stage" })
+                Assert.Contains(method, table);
+            Assert.True(new FileInfo(Path.Combine(dir, "shortestpath-quick.png")).Length > 1000);
+
+            // The baseline every method must beat: a constant cost vector (every arc alike) on the same test instances.
+            var head = DagShortestPathOracle.Grid(5, 5);
+            (float[] x, float[] c) = DecisionData.ShortestPath(300, 5, 2, 0.5, seed: 2001);
+            float[] cTest = c[(100 * head.Dimension)..];
+            double constant = DecisionMetrics.Evaluate(head, Enumerable.Repeat(1f, cTest.Length).ToArray(), cTest).NormalizedRegret;
+            foreach (RegretCell cell in cells)
+            {
+                Assert.True(double.IsFinite(cell.Mean));
+                Assert.True(cell.Mean < 0.8 * constant, $"{cell.Method}: regret {cell.Mean:P2} against the constant's {constant:P2}.");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Well_specified_linear_costs_are_learned_to_near_zero_regret_by_the_two_stage_and_the_decision_focused_losses()
+    {
+        // Degree 1 without noise: the costs are an affine function of the features, so a linear model can be exact.
+        var head = DagShortestPathOracle.Grid(5, 5);
+        (float[] x, float[] c) = DecisionData.ShortestPath(600, 5, 1, 0, seed: 7);
+        foreach (string method in new[] { "PFYL", "SPO+", "2-stage" })
+        {
+            double regret = ShortestPathExperiment.TrainAndScore(head, method, x, c, 400, 200, epochs: 30, seed: 0);
+            Assert.True(regret < 0.02, $"{method}: normalized regret {regret:P2} on well-specified costs.");
+        }
+    }
+}
