@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|syntheticranking> [--quick] [--out DIR]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|syntheticranking|classification> [--quick] [--out DIR] [--data PATH]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|syntheticranking> [--quick] [--out DIR]");
+    Console.WriteLine("Usage: Experiments <shortestpath|syntheticranking|classification> [--quick] [--out DIR] [--data PATH]");
     return 2;
 }
 bool quick = args.Contains("--quick");
@@ -15,12 +15,19 @@ string outDir = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : Path.C
 return args[0] switch
 {
     "shortestpath" => ShortestPathExperiment.Run(quick, outDir, Console.Out) is null ? 1 : 0,
+    "classification" => ClassificationExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
 
+string? DataArgument()
+{
+    int at = Array.IndexOf(args, "--data");
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+}
+
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, syntheticranking.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, syntheticranking, classification.");
     return 2;
 }

@@ -48,7 +48,7 @@ public static class ShortestPathExperiment
                 (float[] x, float[] c) = DecisionData.ShortestPath(n + tests, 5, deg, noise, seed: 1000 * deg + 10 * seed + (noise > 0 ? 1 : 0));
                 regrets[seed] = TrainAndScore(head, method, x, c, n, tests, epochs: quick ? 10 : n <= 100 ? 200 : 20, seed);
             }
-            double mean = regrets.Average(), std = seeds > 1 ? Math.Sqrt(regrets.Sum(r => (r - mean) * (r - mean)) / (seeds - 1)) : 0;
+            double mean = regrets.Average(), std = Report.Std(regrets);
             var cell = new RegretCell(method, n, deg, noise, mean, std, watch.Elapsed.TotalSeconds / seeds);
             cells.Add(cell);
             log.WriteLine($"n {n}, deg {deg}, ε̄ {noise}: {method} normalized regret {mean:P2} ± {std:P2} ({cell.Seconds:F1} s per run)");
@@ -126,19 +126,13 @@ public static class ShortestPathExperiment
 
     private static void Figure(List<RegretCell> cells, string path)
     {
-        var plot = new ScottPlot.Plot();
         int n = cells.Max(c => c.Train);
         double noise = cells.Max(c => c.Noise);
-        foreach (string method in Methods)
-        {
-            RegretCell[] line = cells.Where(c => c.Method == method && c.Train == n && c.Noise == noise).OrderBy(c => c.Degree).ToArray();
-            var scatter = plot.Add.Scatter(line.Select(c => (double)c.Degree).ToArray(), line.Select(c => 100 * c.Mean).ToArray());
-            scatter.LegendText = method;
-        }
-        plot.Title($"PyEPO shortest path: normalized regret vs polynomial degree (n = {n}, ε̄ = {noise})");
-        plot.XLabel("degree");
-        plot.YLabel("normalized regret (%)");
-        plot.ShowLegend();
-        plot.SavePng(path, 900, 540);
+        Report.Lines(path, $"PyEPO shortest path: normalized regret vs polynomial degree (n = {n}, ε̄ = {noise})", "degree", "normalized regret (%)",
+            Methods.Select(method =>
+            {
+                RegretCell[] line = cells.Where(c => c.Method == method && c.Train == n && c.Noise == noise).OrderBy(c => c.Degree).ToArray();
+                return (method, line.Select(c => (double)c.Degree).ToArray(), line.Select(c => 100 * c.Mean).ToArray());
+            }));
     }
 }

@@ -14,7 +14,7 @@ public sealed record RankingPoint(string Loss, double Sigma, int Epochs, double 
 /// features; the paper's model has none) trained with Adam (lr 1e-2, batch 32) by four losses: perturbed Fenchel-Young
 /// (ε = 1, M = 10), perturbed + squared, squared on scores, blackbox (λ = 0.1). Metrics on the test rows: perfect-rank rate
 /// (all 100 labels in place) and partial-rank rate (share of labels in place), mean ± std over three data seeds, on a log
-/// grid of σ from 1e-2 to 1e3 and, for σ = 0.1334 and 0.7449, against epochs. The paper does not state the sample sizes
+/// grid of σ (the decades 1e-2 … 1e3) and, for σ = 0.1334 and 0.7449, against epochs. The paper does not state the sample sizes
 /// used in these figures; here 5000 training and 1000 test rows, 30 epochs.
 /// </summary>
 public static class SyntheticRankingExperiment
@@ -30,8 +30,8 @@ public static class SyntheticRankingExperiment
     public static IReadOnlyList<RankingPoint> Run(bool quick, string outDir, TextWriter log)
     {
         int train = quick ? 200 : 5000, test = quick ? 200 : 1000, seeds = quick ? 1 : 3, epochs = quick ? 5 : 30;
-        double[] sigmas = quick ? [0.01, 1, 100] : Enumerable.Range(0, 11).Select(i => Math.Pow(10, -2 + 0.5 * i)).ToArray();
-        int[] checkpoints = quick ? [1, 5] : [1, 2, 4, 8, 16, 30];
+        double[] sigmas = quick ? [0.01, 1, 100] : Enumerable.Range(0, 6).Select(i => Math.Pow(10, -2 + i)).ToArray();
+        int[] checkpoints = quick ? [1, 5] : [1, 3, 10, 30];
         double[] curveSigmas = [0.1334, 0.7449];
         var head = new RankingOracle(Labels);
         var points = new List<RankingPoint>();
@@ -57,15 +57,9 @@ public static class SyntheticRankingExperiment
         var partial = new double[seeds];
         for (int seed = 0; seed < seeds; seed++)
             (perfect[seed], partial[seed]) = TrainAndScore(head, kind, sigma, epochs, train, test, seed);
-        var point = new RankingPoint(name, sigma, epochs, perfect.Average(), partial.Average(), Std(perfect), Std(partial));
+        var point = new RankingPoint(name, sigma, epochs, perfect.Average(), partial.Average(), Report.Std(perfect), Report.Std(partial));
         log.WriteLine($"σ {sigma:G4}, {epochs} epochs, {name}: perfect {point.Perfect:P1} ± {point.PerfectStd:P1}, partial {point.Partial:P1} ± {point.PartialStd:P1}");
         return point;
-    }
-
-    private static double Std(double[] v)
-    {
-        double mean = v.Average();
-        return v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
     }
 
     /// <summary>The data of one seed: features <c>[n × 50]</c> and label rankings (the head's solutions) <c>[n × 100]</c>.</summary>
@@ -135,13 +129,14 @@ public static class SyntheticRankingExperiment
         {
             w.WriteLine($"## {metric} against σ, after {epochs} epochs");
             w.WriteLine();
-            w.WriteLine($"| σ | {string.Join(" | ", Losses.Select(l => l.Name))} | FY best |");
+            w.WriteLine($"| σ | {string.Join(" | ", Losses.Select(l => l.Name))} | FY best (within 1 std) |");
             w.WriteLine($"|---|{string.Concat(Losses.Select(_ => "---|"))}---|");
             foreach (double sigma in sigmas)
             {
                 RankingPoint[] row = Losses.Select(l => points.First(p => p.Loss == l.Name && p.Sigma == sigma && p.Epochs == epochs)).ToArray();
-                bool partialBest = row.Skip(1).All(p => row[0].Partial >= p.Partial - 1e-12);
-                bool perfectBest = row.Skip(1).All(p => row[0].Perfect >= p.Perfect - 1e-12);
+                // At least as good as every other loss, within the seeds' spread (one std of each, summed).
+                bool partialBest = row.Skip(1).All(p => row[0].Partial >= p.Partial - row[0].PartialStd - p.PartialStd - 1e-12);
+                bool perfectBest = row.Skip(1).All(p => row[0].Perfect >= p.Perfect - row[0].PerfectStd - p.PerfectStd - 1e-12);
                 bool best = metric.StartsWith("Partial") ? partialBest : perfectBest;
                 w.WriteLine($"| {sigma:G3} | {string.Join(" | ", row.Select(cell))} | {(best ? "yes" : "no")} |");
             }
@@ -170,29 +165,18 @@ public static class SyntheticRankingExperiment
             ("partial", "partial-rank rate (%)", p => 100 * p.Partial), ("perfect", "perfect-rank rate (%)", p => 100 * p.Perfect),
         })
         {
-            var plot = new ScottPlot.Plot();
-            foreach (var (name, _) in Losses)
-            {
-                RankingPoint[] line = sigmas.Select(s => points.First(p => p.Loss == name && p.Sigma == s && p.Epochs == epochs)).ToArray();
-                plot.Add.Scatter(line.Select(p => Math.Log10(p.Sigma)).ToArray(), line.Select(metric).ToArray()).LegendText = name;
-            }
-            plot.Title($"Synthetic label ranking (100 labels): {label} against noise");
-            plot.XLabel("log10 σ");
-            plot.YLabel(label);
-            plot.ShowLegend();
-            plot.SavePng(Path.Combine(outDir, $"synthetic_ranking_{file}{suffix}.png"), 900, 540);
+            Report.Lines(Path.Combine(outDir, $"synthetic_ranking_{file}{suffix}.png"), $"Synthetic label ranking (100 labels): {label} against noise",
+                "log10 σ", label, Losses.Select(l =>
+                {
+                    RankingPoint[] line = sigmas.Select(s => points.First(p => p.Loss == l.Name && p.Sigma == s && p.Epochs == epochs)).ToArray();
+                    return (l.Name, line.Select(p => Math.Log10(p.Sigma)).ToArray(), line.Select(metric).ToArray());
+                }));
         }
-        var curves = new ScottPlot.Plot();
-        foreach (double sigma in curveSigmas)
-            foreach (var (name, _) in Losses)
+        Report.Lines(Path.Combine(outDir, $"synthetic_ranking_epochs{suffix}.png"), "Synthetic label ranking: partial-rank rate against epochs",
+            "epochs", "partial-rank rate (%)", curveSigmas.SelectMany(sigma => Losses.Select(l =>
             {
-                RankingPoint[] line = points.Where(p => p.Loss == name && p.Sigma == sigma).DistinctBy(p => p.Epochs).OrderBy(p => p.Epochs).ToArray();
-                curves.Add.Scatter(line.Select(p => (double)p.Epochs).ToArray(), line.Select(p => 100 * p.Partial).ToArray()).LegendText = $"{name}, σ = {sigma}";
-            }
-        curves.Title("Synthetic label ranking: partial-rank rate against epochs");
-        curves.XLabel("epochs");
-        curves.YLabel("partial-rank rate (%)");
-        curves.ShowLegend();
-        curves.SavePng(Path.Combine(outDir, $"synthetic_ranking_epochs{suffix}.png"), 900, 540);
+                RankingPoint[] line = points.Where(p => p.Loss == l.Name && p.Sigma == sigma).DistinctBy(p => p.Epochs).OrderBy(p => p.Epochs).ToArray();
+                return ($"{l.Name}, σ = {sigma}", line.Select(p => (double)p.Epochs).ToArray(), line.Select(p => 100 * p.Partial).ToArray());
+            })));
     }
 }

@@ -1,0 +1,25 @@
+namespace Microsoft.ML.Perturbed.Experiments;
+
+/// <summary>What every experiment writes: the spread over seeds and line figures (ScottPlot PNGs, 900 × 540).</summary>
+public static class Report
+{
+    /// <summary>Sample standard deviation (n − 1); 0 for a single value.</summary>
+    public static double Std(IReadOnlyCollection<double> values)
+    {
+        if (values.Count < 2) return 0;
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+
+    /// <summary>Writes a figure of one line per series, with a legend.</summary>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var (label, x, y) in series) plot.Add.Scatter(x, y).LegendText = label;
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend();
+        plot.SavePng(path, 900, 540);
+    }
+}
