@@ -109,4 +109,31 @@ public class ExperimentTests
         }
         Assert.Null(ClassificationExperiment.Run(quick: true, dir, Path.Combine(dir, "missing.csv"), TextWriter.Null));
     }
+
+    [Fact]
+    public void Classification_sweep_quick_run_goes_through_the_sweep_api_and_its_best_epsilon_beats_chance_when_the_data_is_present()
+    {
+        string? path = LabelRankingTests.DataFile("classification", "optdigits.csv");
+        if (path is null) return;   // ../shared/data is absent.
+        string dir = Path.Combine(Path.GetTempPath(), "perturbed-exp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<SweepPoint>? points = ClassificationSweepExperiment.Run(quick: true, dir, path, TextWriter.Null);
+            Assert.NotNull(points);
+            // The grid spans the options' own ε range: its ends are 1e-3 and 10, for both noise laws.
+            foreach (var g in points!.GroupBy(q => q.Noise))
+            {
+                Assert.Equal(3, g.Count());
+                Assert.Equal(1e-3, g.Min(q => q.Epsilon), 9);
+                Assert.Equal(10, g.Max(q => q.Epsilon), 9);
+                Assert.True(g.Max(q => q.Accuracy) > 0.6, $"{g.Key}: best CV accuracy {g.Max(q => q.Accuracy):P1} (chance is 10 %).");
+            }
+            Assert.Contains("| ε | Gumbel (exact) | normal, M = 1 |", File.ReadAllText(Path.Combine(dir, "classification_sweep-quick.md")));
+            Assert.True(new FileInfo(Path.Combine(dir, "classification_sweep-quick.png")).Length > 1000);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }
