@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|syntheticranking|classification|classificationsweep> [--quick] [--out DIR] [--data PATH]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|syntheticranking|classification|classificationsweep> [--quick] [--out DIR] [--data PATH]");
+    Console.WriteLine("Usage: Experiments <shortestpath|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH]");
     return 2;
 }
 bool quick = args.Contains("--quick");
@@ -17,6 +17,7 @@ return args[0] switch
     "shortestpath" => ShortestPathExperiment.Run(quick, outDir, Console.Out) is null ? 1 : 0,
     "classification" => ClassificationExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "classificationsweep" => ClassificationSweepExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
+    "labelranking" => LabelRankingTunedExperiment.Run(quick, outDir, DataArgument() ?? LabelRankingTunedExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
@@ -29,6 +30,6 @@ string? DataArgument()
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, syntheticranking, classification, classificationsweep.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, syntheticranking, classification, classificationsweep, labelranking.");
     return 2;
 }
