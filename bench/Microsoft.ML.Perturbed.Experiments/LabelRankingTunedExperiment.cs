@@ -94,7 +94,8 @@ public static class LabelRankingTunedExperiment
             Loss = kind, NumberOfIterations = epochs, LearningRate = learningRate, Epsilon = 1, Samples = 10, BatchSize = 32, Seed = 1,
         }));
 
-    private static IDataView Load(MLContext ml, string path)
+    /// <summary>Reads a label-ranking CSV (header A1..Ap, L1..Lk; ranks, 1 = best) as cached Features and Label vectors.</summary>
+    public static IDataView Load(MLContext ml, string path)
     {
         string[] header = File.ReadLines(path).First().Split(',');
         int p = header.Count(h => h.StartsWith('A')), k = header.Count(h => h.StartsWith('L'));

@@ -68,17 +68,7 @@ public static class ShortestPathExperiment
         float[] xTrain = x[..(n * p)], cTrain = c[..(n * d)], xTest = x[(n * p)..((n + tests) * p)], cTest = c[(n * d)..((n + tests) * d)];
         var paths = new float[n * d];
         head.Solve(cTrain, paths);
-        // The decision's true cost ⟨c, ŷ⟩: what DBB and NID back-propagate (targets are the true costs).
-        RowLoss objective = (yHat, cost, g) =>
-        {
-            double value = 0;
-            for (int i = 0; i < yHat.Length; i++)
-            {
-                g[i] = cost[i];
-                value += (double)yHat[i] * cost[i];
-            }
-            return value;
-        };
+        RowLoss objective = RowLosses.DecisionCost;   // ⟨ŷ, c⟩: what DBB and NID back-propagate (targets are the true costs)
         (StructuredTrainerOptions options, float[] targets) = method switch
         {
             "PFYL" => (new StructuredTrainerOptions { Loss = StructuredLossKind.FenchelYoung, Samples = 1, Epsilon = 1, LearningRate = 1e-2 }, paths),

@@ -82,7 +82,8 @@ public sealed class GridShortestPathOracle : Oracle
             {
                 case 0: r--; break;
                 case 1: q--; break;
-                default: r--; q--; break;
+                case 2: r--; q--; break;
+                default: throw new InvalidOperationException($"Unknown move {from[c]} at cell {c}.");
             }
         }
     }

@@ -11,6 +11,23 @@ public class CostHeadTests(Xunit.Abstractions.ITestOutputHelper output)
     private static readonly DagShortestPathOracle Grid = DagShortestPathOracle.Grid(3, 3);
 
     [Fact]
+    public void Decision_cost_is_the_true_cost_of_the_path_and_its_cotangent_the_costs()
+    {
+        // The loss of a path is its cost under the true costs; the solver's optimal path has the smallest one.
+        var c = new float[Grid.Dimension];
+        for (int i = 0; i < c.Length; i++) c[i] = 1 + (i * 7 % 5);
+        var best = new float[Grid.Dimension];
+        Grid.Solve(c, best);
+        var g = new float[Grid.Dimension];
+        double value = RowLosses.DecisionCost(best, c, g);
+        Assert.Equal(best.Zip(c, (y, ci) => (double)y * ci).Sum(), value, 10);
+        Assert.Equal(c, g);
+        var other = new float[Grid.Dimension];
+        Grid.Solve(c.Select(x => -x).ToArray(), other);   // the most expensive path
+        Assert.True(RowLosses.DecisionCost(other, c, g) > value);
+    }
+
+    [Fact]
     public void Blackbox_and_identity_take_the_minimizers_form()
     {
         var rng = new System.Random(1);
