@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH]");
+    Console.WriteLine("Usage: Experiments <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
     return 2;
 }
 bool quick = args.Contains("--quick");
@@ -18,18 +18,22 @@ return args[0] switch
     "classification" => ClassificationExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "classificationsweep" => ClassificationSweepExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "labelranking" => LabelRankingTunedExperiment.Run(quick, outDir, DataArgument() ?? LabelRankingTunedExperiment.DefaultData, Console.Out) is null ? 3 : 0,
+    "sortingmatching" => SortingMatchingExperiment.Run(quick, outDir, Console.Out, Option("--lengths")?.Split(',').Select(int.Parse).ToArray(),
+        Option("--repetitions") is { } reps ? int.Parse(reps) : null).Count > 0 ? 0 : 1,
     "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
 
-string? DataArgument()
+string? DataArgument() => Option("--data");
+
+string? Option(string name)
 {
-    int at = Array.IndexOf(args, "--data");
+    int at = Array.IndexOf(args, name);
     return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
 }
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, syntheticranking, classification, classificationsweep, labelranking.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, sortingmatching, syntheticranking, classification, classificationsweep, labelranking.");
     return 2;
 }

@@ -60,6 +60,10 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         {
             if (HiddenLayers[i] < 1) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), HiddenLayers[i], $"Hidden layer widths must be at least 1; hiddenLayers[{i}] is {HiddenLayers[i]}.");
         }
+        if (options.ModelFactory is not null)
+        {
+            throw new NotSupportedException($"The TorchSharp backend trains the affine model and MLPs only; a '{nameof(options.ModelFactory)}' model trains on the managed CPU backend (the default).");
+        }
         LibTorchRuntime.EnsureLoaded();
         var settings = new StructuredTrainerOptions
         {

@@ -163,4 +163,29 @@ public class ExperimentTests
         }
         Assert.Null(LabelRankingTunedExperiment.Run(quick: true, dir, Path.Combine(dir, "missing"), TextWriter.Null));
     }
+
+    [Fact]
+    public void Sorting_matching_quick_run_writes_its_table_and_figure_and_direct_loss_sorts_short_sequences()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "perturbed-exp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<SortingCell> cells = SortingMatchingExperiment.Run(quick: true, dir, TextWriter.Null, lengths: [5], repetitions: 6);
+            Assert.Equal(SortingMatchingExperiment.Methods.Length, cells.Count);
+            string table = File.ReadAllText(Path.Combine(dir, "sorting_matching-quick.md"));
+            foreach (string method in SortingMatchingExperiment.Methods) Assert.Contains(method, table);
+            Assert.Contains("100.0 %", table);   // the published DSL column at d = 5
+            Assert.True(new FileInfo(Path.Combine(dir, "sorting_matching-quick.png")).Length > 1000);
+            // Chance sorts a sequence of 5 perfectly once in 120 and gets 4 of 5 positions wrong on average.
+            foreach (SortingCell cell in cells)
+            {
+                Assert.True(cell.PropWrong < 0.4, $"{cell.Method}: {cell.PropWrong:P0} of positions wrong.");
+            }
+            Assert.True(cells.Single(c => c.Method == "DSL (learned σ)").Perfect >= 0.5);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }

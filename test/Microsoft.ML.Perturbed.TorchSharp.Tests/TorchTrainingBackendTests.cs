@@ -202,6 +202,10 @@ public class TorchTrainingBackendTests
             new StructuredTrainerOptions { LearningRate = double.NaN }, default, default, null, TestContext.Current.CancellationToken)).ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => new TorchTrainingBackend(null, 0).Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
             new StructuredTrainerOptions(), default, default, null, TestContext.Current.CancellationToken));
+        // A user's score model trains on the managed backend only, and the device backend says so.
+        var e = Assert.Throws<NotSupportedException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
+            new StructuredTrainerOptions { ModelFactory = (p, d) => new AffineModel(p, d) }, default, default, null, TestContext.Current.CancellationToken));
+        Assert.Contains("ModelFactory", e.Message);
     }
 }
 

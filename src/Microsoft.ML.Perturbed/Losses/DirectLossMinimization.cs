@@ -57,8 +57,20 @@ public sealed class DirectLossOptions
     /// <summary>Loss perturbation ε ≠ 0; negative (default −1) is the "towards better" direction of the paper.</summary>
     public double Epsilon { get; set; } = -1;
 
-    /// <summary>How many times |ε| is doubled for a sample whose loss-perturbed solution equals the plain one; default 3.</summary>
+    /// <summary>
+    /// How many times |ε| is grown (multiplied by <see cref="EpsilonGrowth"/>) for a sample whose loss-perturbed solution
+    /// equals the plain one while its task loss is positive (task losses are ≥ 0 and 0 at the target); default 3.
+    /// </summary>
     public int MaxEpsilonDoublings { get; set; } = 3;
+
+    /// <summary>Factor by which |ε| grows on each retry, greater than 1; default 2 (the paper's code grows it by 10 %: 1.1).</summary>
+    public double EpsilonGrowth { get; set; } = 2;
+
+    /// <summary>
+    /// A fixed noise scale σ ≥ 0 instead of the learned one: the model then gives only the d scores μ (σ = 0 is plain direct
+    /// loss minimization on y*(μ), the paper's σ̄ = 0 column). Null (default): σ = softplus(v) from one more model output.
+    /// </summary>
+    public double? NoiseScale { get; set; }
 
     /// <summary>Gumbel samples γ per row and step, averaged; default 1.</summary>
     public int Samples { get; set; } = 1;
@@ -90,7 +102,7 @@ public sealed class DirectLossMinimization : RowwiseLoss
     /// <param name="taskLoss">The task loss in linear form (see <see cref="LinearLosses"/>).</param>
     /// <param name="options">ε, doublings, samples, noise centring, seed; defaults when null.</param>
     public DirectLossMinimization(Oracle oracle, LinearLoss taskLoss, DirectLossOptions? options = null)
-        : base((oracle ?? throw new ArgumentNullException(nameof(oracle))).Dimension + 1, oracle.Dimension)
+        : base((oracle ?? throw new ArgumentNullException(nameof(oracle))).Dimension + (options?.NoiseScale is null ? 1 : 0), oracle.Dimension)
     {
         ArgumentNullException.ThrowIfNull(taskLoss);
         options ??= new DirectLossOptions();
@@ -104,12 +116,19 @@ public sealed class DirectLossMinimization : RowwiseLoss
         }
         Training.Check.AtLeast(options.MaxEpsilonDoublings, 0, nameof(options.MaxEpsilonDoublings));
         Training.Check.AtMost(options.MaxEpsilonDoublings, 60, nameof(options.MaxEpsilonDoublings));
+        if (!(options.EpsilonGrowth > 1) || !double.IsFinite(options.EpsilonGrowth))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.EpsilonGrowth), options.EpsilonGrowth, $"'{nameof(options.EpsilonGrowth)}' must be a finite number greater than 1, got {options.EpsilonGrowth}.");
+        }
+        if (options.NoiseScale is double fixedScale) Training.Check.FiniteNonNegative(fixedScale, nameof(options.NoiseScale));
         Training.Check.AtLeast(options.Samples, 1, nameof(options.Samples));
         Training.Check.AtMost(options.Samples, PerturbedOptimizerOptions.MaxSamples, nameof(options.Samples));
         Oracle = oracle;
         _taskLoss = taskLoss;
         Epsilon = options.Epsilon;
         MaxEpsilonDoublings = options.MaxEpsilonDoublings;
+        EpsilonGrowth = options.EpsilonGrowth;
+        NoiseScale = options.NoiseScale;
         Samples = options.Samples;
         ZeroMeanNoise = options.ZeroMeanNoise;
         Seed = options.Seed;
@@ -121,8 +140,14 @@ public sealed class DirectLossMinimization : RowwiseLoss
     /// <summary>ε.</summary>
     public double Epsilon { get; }
 
-    /// <summary>Most doublings of |ε| per sample.</summary>
+    /// <summary>Most growths of |ε| per sample.</summary>
     public int MaxEpsilonDoublings { get; }
+
+    /// <summary>Factor of each growth of |ε|.</summary>
+    public double EpsilonGrowth { get; }
+
+    /// <summary>The fixed noise scale, or null when σ is learned.</summary>
+    public double? NoiseScale { get; }
 
     /// <summary>Gumbel samples per row.</summary>
     public int Samples { get; }
@@ -134,10 +159,10 @@ public sealed class DirectLossMinimization : RowwiseLoss
     public int Seed { get; }
 
     /// <inheritdoc/>
-    public override int ScoreDimension => Dimension - 1;
+    public override int ScoreDimension => Oracle.Dimension;
 
     /// <inheritdoc/>
-    public override string Name => $"DirectLoss({Oracle.Name}, ε={Epsilon}, M={Samples})";
+    public override string Name => $"DirectLoss({Oracle.Name}, ε={Epsilon}, M={Samples}, σ={(NoiseScale is double s ? s.ToString(System.Globalization.CultureInfo.InvariantCulture) : "learned")})";
 
     /// <inheritdoc/>
     protected override int ScratchLength => 6 * Oracle.Dimension;
@@ -152,7 +177,8 @@ public sealed class DirectLossMinimization : RowwiseLoss
         Span<float> t = scratch[..d], gamma = scratch.Slice(d, d), u = scratch.Slice(2 * d, d), y0 = scratch.Slice(3 * d, d),
             uEps = scratch.Slice(4 * d, d), y1 = scratch.Slice(5 * d, d);
         ReadOnlySpan<float> mu = theta[..d];
-        double v = theta[d], sigma = Softplus(v), dSigma = 1 / (1 + Math.Exp(-v));
+        bool learned = NoiseScale is null;
+        double v = learned ? theta[d] : 0, sigma = NoiseScale ?? Softplus(v), dSigma = 1 / (1 + Math.Exp(-v));
         double c = _taskLoss(target, t);
         Span<float> gMu = gradient[..d];
         gMu.Clear();
@@ -168,15 +194,18 @@ public sealed class DirectLossMinimization : RowwiseLoss
             }
             for (int i = 0; i < d; i++) u[i] = Finite(mu[i] + sigma * gamma[i], row, i);
             SolverLayer.Solve(Oracle, u, y0, row);
-            value += SpanMath.Dot(t, y0) + c;
+            double sampleLoss = SpanMath.Dot(t, y0) + c;
+            value += sampleLoss;
             double eps = Epsilon;
             for (int attempt = 0; ; attempt++)
             {
+                // |ε| grows only while the prediction still costs something (the paper's rule: a zero direction with a
+                // positive loss); a prediction already at the target keeps its zero gradient.
                 // A cost head minimizes: the loss enters with the opposite sign, and so do the gradients below.
                 for (int i = 0; i < d; i++) uEps[i] = Finite(u[i] + sign * eps * t[i], row, i);
                 SolverLayer.Solve(Oracle, uEps, y1, row);
-                if (attempt >= MaxEpsilonDoublings || !y1.SequenceEqual(y0)) break;
-                eps *= 2;
+                if (attempt >= MaxEpsilonDoublings || !(sampleLoss > 0) || !y1.SequenceEqual(y0)) break;
+                eps *= EpsilonGrowth;
             }
             double dot = 0;
             for (int i = 0; i < d; i++)
@@ -188,7 +217,7 @@ public sealed class DirectLossMinimization : RowwiseLoss
             gSigma += sign * dot / eps;
         }
         for (int i = 0; i < d; i++) gMu[i] /= Samples;
-        gradient[d] = (float)(gSigma / Samples * dSigma);
+        if (learned) gradient[d] = (float)(gSigma / Samples * dSigma);
         return value / Samples;
     }
 

@@ -56,10 +56,23 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
-        ITrainableModel model = options.HiddenLayers.Count > 0
+        ITrainableModel model = options.ModelFactory is { } factory ? FromFactory(factory, featureCount, loss)
+            : options.HiddenLayers.Count > 0
             ? MlpModel.Random(featureCount, options.HiddenLayers, loss.Dimension, options.Seed)
             : InitialAffine(featureCount, loss.Dimension, options.EffectiveInitialWeightScale, options.Seed);
         return new ManagedTrainingSession(model, loss, options);
+    }
+
+    private static ITrainableModel FromFactory(Func<int, int, ITrainableModel> factory, int features, StructuredLoss loss)
+    {
+        ITrainableModel model = factory(features, loss.Dimension)
+            ?? throw new InvalidOperationException($"'{nameof(StructuredTrainerOptions.ModelFactory)}' returned null.");
+        if (model.Features != features || model.Outputs != loss.Dimension)
+        {
+            throw new ArgumentException($"'{nameof(StructuredTrainerOptions.ModelFactory)}' made a model of {model.Features} features and {model.Outputs} outputs; " +
+                $"the data have {features} features and the loss {loss.Name} needs {loss.Dimension} outputs.", nameof(StructuredTrainerOptions.ModelFactory));
+        }
+        return model.Clone();   // the caller's instance is left as it was
     }
 
     /// <summary>An affine model with N(0, scale²) weights from a seeded generator and zero biases.</summary>

@@ -46,6 +46,14 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
     public IReadOnlyList<int> HiddenLayers { get; set; } = [];
 
     /// <summary>
+    /// A score model of the user's to train instead of the affine model or MLP: called once per run with the number of
+    /// features and of outputs the loss needs (the head's scores, plus extras such as direct loss's noise scale) and
+    /// returning the initial model, for example an <see cref="ItemwiseModel"/>. Null (default): the built-in models.
+    /// The managed CPU backend trains any <see cref="ITrainableModel"/>; the TorchSharp backend refuses one.
+    /// </summary>
+    public Func<int, int, ITrainableModel>? ModelFactory { get; set; }
+
+    /// <summary>
     /// Standard deviation of the initial weights of the affine model (biases start at 0). Null (default): 0 for the
     /// losses that start well from zero (Fenchel-Young, squared, SPO+, direct loss), 0.01 for blackbox and identity with
     /// projection, whose projected zero scores would have a zero Jacobian. MLPs always start from TorchSharp's uniform
@@ -84,5 +92,9 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
         ArgumentNullException.ThrowIfNull(HiddenLayers, nameof(HiddenLayers));
         for (int i = 0; i < HiddenLayers.Count; i++) Check.AtLeast(HiddenLayers[i], 1, $"{nameof(HiddenLayers)}[{i}]");
         if (InitialWeightScale is double s) Check.FiniteNonNegative(s, nameof(InitialWeightScale));
+        if (ModelFactory is not null && HiddenLayers.Count > 0)
+        {
+            throw new ArgumentException($"'{nameof(ModelFactory)}' supplies the score model; leave '{nameof(HiddenLayers)}' empty.", nameof(HiddenLayers));
+        }
     }
 }

@@ -209,6 +209,49 @@ public class MethodTests
     }
 
     [Fact]
+    public void Direct_loss_with_a_fixed_zero_noise_scale_is_the_deterministic_finite_difference()
+    {
+        // σ = 0: the model gives d scores only, and the gradient is (y*(μ + εt) − y*(μ))/ε exactly, whatever the samples.
+        const int d = 4;
+        var head = new ArgmaxOracle(d);
+        var loss = new DirectLossMinimization(head, LinearLosses.ZeroOneSquared, new DirectLossOptions { Epsilon = -0.5, NoiseScale = 0, Samples = 3, MaxEpsilonDoublings = 0 });
+        Assert.Equal(d, loss.Dimension);
+        Assert.Equal(d, loss.ScoreDimension);
+        float[] mu = [0.2f, 0.1f, 0.9f, 0.3f];    // predicts class 2
+        float[] target = [0f, 1f, 0f, 0f];        // truth class 1; μ + εt = μ − 0.5(½ − y): class 1 up 0.25, the others down 0.25
+        var gradient = new float[d];
+        double value = loss.Evaluate(mu, target, new float[1], gradient);
+        Assert.Equal(1.0, value, 12);             // ½‖e₂ − e₁‖²
+        // y*(μ + εt): scores 0.2−0.25, 0.1+0.25, 0.9−0.25, 0.3−0.25 → still class 2, so the gradient is 0 without growth.
+        Assert.All(gradient, g => Assert.Equal(0f, g));
+
+        // With growth 1.1 up to 20 times, |ε| = 0.5·1.1^m grows until class 1 wins: 0.1 + |ε|/2 > 0.9 − |ε|/2, i.e. |ε| > 0.8.
+        var growing = new DirectLossMinimization(head, LinearLosses.ZeroOneSquared, new DirectLossOptions { Epsilon = -0.5, NoiseScale = 0, EpsilonGrowth = 1.1, MaxEpsilonDoublings = 20 });
+        growing.Evaluate(mu, target, new float[1], gradient);
+        int m = 0;
+        double eps = 0.5;
+        while (!(eps > 0.8)) { eps *= 1.1; m++; }
+        // (y*(ε) − y*)/ε with ε = −0.5·1.1^m: +1/|ε| on class 2, −1/|ε| on class 1.
+        Assert.Equal((float)(1 / eps), gradient[2], 5);
+        Assert.Equal((float)(-1 / eps), gradient[1], 5);
+        Assert.Equal(0f, gradient[0]);
+
+        // A prediction already at the target costs nothing: ε does not grow and the gradient stays 0.
+        float[] right = [0.2f, 0.95f, 0.9f, 0.3f];
+        growing.Evaluate(right, target, new float[1], gradient);
+        Assert.All(gradient, g => Assert.Equal(0f, g));
+    }
+
+    [Fact]
+    public void Direct_loss_options_are_checked_by_name()
+    {
+        var head = new ArgmaxOracle(3);
+        Assert.Equal("EpsilonGrowth", Assert.Throws<ArgumentOutOfRangeException>(() => new DirectLossMinimization(head, LinearLosses.ZeroOneSquared, new DirectLossOptions { EpsilonGrowth = 1 })).ParamName);
+        Assert.Equal("NoiseScale", Assert.Throws<ArgumentOutOfRangeException>(() => new DirectLossMinimization(head, LinearLosses.ZeroOneSquared, new DirectLossOptions { NoiseScale = -1 })).ParamName);
+        Assert.Equal(4, new DirectLossMinimization(head, LinearLosses.ZeroOneSquared).Dimension);   // learned σ: one more output
+    }
+
+    [Fact]
     public void Layer_loss_of_the_scores_is_the_squared_error_and_user_losses_train()
     {
         var loss = LayerLoss.Squared(new ScoresLayer(3));
