@@ -185,6 +185,15 @@ internal static class MlNetOnnx
         proto.WriteTo(stream);
     }
 
+    /// <summary>The header facts of a serialized ONNX model: IR version, opset per domain, graph inputs and outputs, symbolic batch dimensions.</summary>
+    internal static (long IrVersion, IReadOnlyDictionary<string, long> Opsets, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, IReadOnlyList<string> BatchDims) Describe(byte[] model)
+    {
+        ModelProto proto = ModelProto.Parser.ParseFrom(model);
+        return (proto.IrVersion, proto.OpsetImport.ToDictionary(o => o.Domain, o => o.Version),
+            proto.Graph.Input.Select(i => i.Name).ToArray(), proto.Graph.Output.Select(o => o.Name).ToArray(),
+            proto.Graph.Input.Concat(proto.Graph.Output).Select(v => v.Type?.TensorType?.Shape?.Dim.FirstOrDefault()?.DimParam ?? "").ToArray());
+    }
+
     /// <summary>States the model at <paramref name="opset"/> (IR version to match) after checking that every operator means the same there; batch dimensions become a named symbolic dimension.</summary>
     private static void Restate(ModelProto proto, int opset)
     {
