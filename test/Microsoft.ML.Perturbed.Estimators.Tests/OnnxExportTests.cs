@@ -123,6 +123,26 @@ public class OnnxExportTests
         }
     }
 
+    /// <summary>The model through ML.NET's ApplyOnnxModel on <paramref name="data"/>: the named outputs (ONNX names without ".output") as double rows.</summary>
+    private static Dictionary<string, double[][]> Apply(MLContext ml, byte[] model, IDataView data, string[] inputs, params string[] outputs)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"perturbed-onnx-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            File.WriteAllBytes(path, model);
+            using var applied = ml.Transforms.ApplyOnnxModel(outputs.Select(o => o + ".output").ToArray(), inputs, path).Fit(data);
+            IDataView scored = applied.Transform(data);
+            // ApplyOnnxModel names its columns after the ONNX outputs without ML.NET's ".output" suffix.
+            return outputs.ToDictionary(o => o, o => ((VectorDataViewType)scored.Schema[o].Type).ItemType.RawType == typeof(uint)
+                ? scored.GetColumn<uint[]>(o).Select(r => r.Select(v => (double)v).ToArray()).ToArray()
+                : scored.GetColumn<float[]>(o).Select(r => r.Select(v => (double)v).ToArray()).ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static void Same(IReadOnlyList<float[]> ours, IReadOnlyList<double[]> onnx)
     {
         Assert.Equal(ours.Count, onnx.Count);
@@ -154,6 +174,9 @@ public class OnnxExportTests
             Assert.True(HasTies(theta), "the test needs rows with tied scores");
             Close(theta, outputs["Score.output"]);
             Same(Column(model, data, "PredictedRanking"), outputs["PredictedRanking.output"]);
+            Dictionary<string, double[][]> applied = Apply(ml, onnx, data, ["Features"], "Score", "PredictedRanking");
+            Close(theta, applied["Score"]);
+            Same(Column(model, data, "PredictedRanking"), applied["PredictedRanking"]);
             // The batch dimension is dynamic: one row at a time gives the same.
             Same([Column(model, data, "PredictedRanking")[5]], Run(onnx, ("Features", new[] { rows[5] }))["PredictedRanking.output"]);
         }
@@ -166,11 +189,15 @@ public class OnnxExportTests
         float[][] rows = Rows(64, 5);
         IDataView data = Data(ml, rows);
         PerturbedPredictionTransformer model = Model(new MulticlassHead(), new KeyDataViewType(typeof(uint), 4), Affine(P, 4, 6, tied: [2]), epsilon: 0.3);
-        Dictionary<string, double[][]> outputs = Run(Export(ml, model, data), ("Features", rows));
+        byte[] onnx = Export(ml, model, data);
+        Dictionary<string, double[][]> outputs = Run(onnx, ("Features", rows));
         Close(Column(model, data, "Score"), outputs["Score.output"]);
+        Dictionary<string, double[][]> applied = Apply(ml, onnx, data, ["Features"], "Score", "PredictedLabel");
+        Close(Column(model, data, "Score"), applied["Score"]);
         uint[] labels = model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray();
         Assert.Contains(labels, l => l == 1);   // rows where classes 1 and 3 tie go to the first
         Assert.Equal(labels.Select(l => (double)l).ToArray(), outputs["PredictedLabel.output"].Select(r => Assert.Single(r)).ToArray());
+        Assert.Equal(labels.Select(l => (double)l).ToArray(), applied["PredictedLabel"].Select(r => Assert.Single(r)).ToArray());
     }
 
     [Fact]
@@ -191,9 +218,11 @@ public class OnnxExportTests
         float[][] rows = Rows(64, 7);
         IDataView data = Data(ml, rows);
         PerturbedPredictionTransformer model = Model(new TopKHead(2), new VectorDataViewType(NumberDataViewType.Single, 6), Affine(P, 6, 8, tied: [1, 2]));
-        Dictionary<string, double[][]> outputs = Run(Export(ml, model, data), ("Features", rows));
+        byte[] onnx = Export(ml, model, data);
+        Dictionary<string, double[][]> outputs = Run(onnx, ("Features", rows));
         float[][] prediction = Column(model, data, "Prediction");
         Same(prediction, outputs["Prediction.output"]);
+        Same(prediction, Apply(ml, onnx, data, ["Features"], "Prediction")["Prediction"]);
         Close(Column(model, data, "Score"), outputs["Score.output"]);
         for (int r = 0; r < rows.Length; r++)
         {
@@ -268,7 +297,9 @@ public class OnnxExportTests
         foreach (IEstimator<ITransformer> estimator in hard)
         {
             ITransformer model = estimator.Fit(data);
-            Close(Column(model, data, "Out"), Run(Export(ml, model, data), ("Features", rows))["Out.output"]);
+            byte[] onnx = Export(ml, model, data);
+            Close(Column(model, data, "Out"), Run(onnx, ("Features", rows))["Out.output"]);
+            Close(Column(model, data, "Out"), Apply(ml, onnx, data, ["Features"], "Out")["Out"]);
         }
         foreach (IEstimator<ITransformer> soft in new[] { ml.Transforms.SoftRank("Out", "Features", epsilon: 0.5), ml.Transforms.SoftSort("Out", "Features", 0.1, method: SoftRankingMethod.Sinkhorn) })
         {
@@ -316,20 +347,9 @@ public class OnnxExportTests
         Same(Column(model, data, "PredictedRanking"), outputs["PredictedRanking.output"]);
 
         // The same file through ML.NET's ApplyOnnxModel on the raw columns.
-        string path = Path.Combine(Path.GetTempPath(), $"perturbed-onnx-{Guid.NewGuid():N}.onnx");
-        try
-        {
-            File.WriteAllBytes(path, onnx);
-            using var applied = ml.Transforms.ApplyOnnxModel(["Score.output", "PredictedRanking.output"], ["A", "B", "Label"], path).Fit(data);
-            IDataView scored = applied.Transform(data);
-            // ApplyOnnxModel names its columns after the ONNX outputs without ML.NET's ".output" suffix.
-            Close(Column(model, data, "Score"), scored.GetColumn<float[]>("Score").Select(r => r.Select(v => (double)v).ToArray()).ToArray());
-            Same(Column(model, data, "PredictedRanking"), scored.GetColumn<float[]>("PredictedRanking").Select(r => r.Select(v => (double)v).ToArray()).ToArray());
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Dictionary<string, double[][]> applied = Apply(ml, onnx, data, ["A", "B", "Label"], "Score", "PredictedRanking");
+        Close(Column(model, data, "Score"), applied["Score"]);
+        Same(Column(model, data, "PredictedRanking"), applied["PredictedRanking"]);
     }
 
     [Fact]
