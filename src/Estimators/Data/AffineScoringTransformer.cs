@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Data;
@@ -46,16 +47,45 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
 
     private protected sealed override RowComputer CreateComputer(DataViewRow input) => new Computer(this, input);
 
+    /// <summary>
+    /// The ONNX nodes of θ = g(x) on the features column, float [batch × d]: each affine layer in double (the features and
+    /// weights cast up, so the products and sums are exact to double before the one rounding to float that our scoring also
+    /// ends each layer with), ReLU between layers of an MLP.
+    /// </summary>
+    private protected string ScoresOnnx(OnnxGraph graph)
+    {
+        IReadOnlyList<AffineModel> layers = Layers;
+        string x = graph.Input(FeatureColumnName);
+        for (int l = 0; l < layers.Count; l++)
+        {
+            AffineModel layer = layers[l];
+            int p = layer.Features, d = layer.Outputs;
+            var transposed = new double[p * d];
+            ReadOnlySpan<float> w = layer.Weights;
+            for (int k = 0; k < d; k++)
+            {
+                for (int j = 0; j < p; j++) transposed[j * d + k] = w[k * p + j];
+            }
+            double[] bias = layer.Bias.ToArray().Select(b => (double)b).ToArray();
+            string product = graph.Node("MatMul", [graph.Cast(x, OnnxType.Double), graph.Constant(transposed, p, d)]);
+            x = graph.Cast(graph.Node("Add", [product, graph.Constant(bias, d)]), OnnxType.Float);
+            if (l < layers.Count - 1) x = graph.Node("Relu", [x]);
+        }
+        return x;
+    }
+
+    private IReadOnlyList<AffineModel> Layers => Model switch
+    {
+        AffineModel affine => [affine],
+        MlpModel mlp => mlp.Layers,
+        _ => throw new NotSupportedException($"A score model of type {Model.GetType().Name} has no saved or ONNX form; use AffineModel or MlpModel."),
+    };
+
     /// <summary>Writes the features column name and the score model: a layer count (1 for affine), then each layer.</summary>
     private protected void WriteAffine(BinaryWriter w)
     {
         w.Write(FeatureColumnName);
-        IReadOnlyList<AffineModel> layers = Model switch
-        {
-            AffineModel affine => [affine],
-            MlpModel mlp => mlp.Layers,
-            _ => throw new NotSupportedException($"Cannot save a score model of type {Model.GetType().Name}; use AffineModel or MlpModel."),
-        };
+        IReadOnlyList<AffineModel> layers = Layers;
         w.Write(Model is MlpModel);
         w.Write(layers.Count);
         foreach (AffineModel layer in layers)

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 
 namespace Microsoft.ML.Perturbed.Estimators.Data;
 
@@ -6,9 +7,10 @@ namespace Microsoft.ML.Perturbed.Estimators.Data;
 /// Base of this library's transformers: input columns pass through, output columns are appended and computed lazily,
 /// row by row, from some input columns. Provides <see cref="ITransformer.Transform"/> (a lazy data view with cursor
 /// sets) and the row-to-row mapper (so <c>PredictionEngine</c> works); derived classes declare their outputs, compute
-/// them, and save themselves.
+/// them, and save themselves. The data view joins ML.NET's ONNX converter (ModelPersistence/InternalInterfaces.cs): it
+/// writes the transformer's <see cref="SaveOnnx"/> graph, or fails with the transformer's reason.
 /// </summary>
-public abstract class RowMappingTransformer : ITransformer
+public abstract partial class RowMappingTransformer : ITransformer
 {
     private protected RowMappingTransformer()
     {
@@ -34,6 +36,12 @@ public abstract class RowMappingTransformer : ITransformer
     private protected abstract void SaveModel(ModelSaveContext ctx);
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => SaveModel(ctx);
+
+    /// <summary>
+    /// Writes the appended columns as ONNX nodes (docs/architecture.md, "ONNX export"); throws
+    /// <see cref="NotSupportedException"/> saying why when they have no exact ONNX form.
+    /// </summary>
+    private protected abstract void SaveOnnx(OnnxGraph graph);
 
     /// <inheritdoc/>
     public bool IsRowToRowMapper => true;
@@ -87,8 +95,12 @@ public abstract class RowMappingTransformer : ITransformer
         return active;
     }
 
-    private sealed class MappedDataView(RowMappingTransformer parent, IDataView input, DataViewSchema schema, OutputColumn[] outputs) : IDataView
+    private sealed partial class MappedDataView(RowMappingTransformer parent, IDataView input, DataViewSchema schema, OutputColumn[] outputs) : IDataView
     {
+        private RowMappingTransformer Parent => parent;
+
+        private IDataView Input => input;
+
         public DataViewSchema Schema => schema;
 
         public bool CanShuffle => input.CanShuffle;

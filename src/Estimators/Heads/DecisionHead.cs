@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
@@ -84,6 +85,39 @@ public abstract class DecisionHead : PerturbedHead
             theta.CopyTo(outputs[0]);
             oracle.Solve(theta, outputs[1], maxDegreeOfParallelism: 1);
         };
+    }
+
+    /// <summary>
+    /// What to run downstream of an ONNX model of this head's scores to get its <c>Prediction</c>, for the heads whose
+    /// solver ONNX cannot express (null: the head writes its prediction, see <see cref="WritePredictionOnnx"/>).
+    /// </summary>
+    private protected abstract string? OnnxDownstream { get; }
+
+    /// <summary>Writes the <c>Prediction</c> column from θ (heads with a null <see cref="OnnxDownstream"/>).</summary>
+    private protected virtual void WritePredictionOnnx(OnnxGraph graph, string theta, HeadOutput prediction) =>
+        throw new InvalidOperationException($"The head {Name} declares an ONNX prediction but does not write it.");
+
+    /// <summary>
+    /// <c>Score</c> = θ, and <c>Prediction</c> where ONNX can express the solver; otherwise a
+    /// <see cref="NotSupportedException"/> saying what to run downstream, or, in a scores-only export, θ alone.
+    /// </summary>
+    internal sealed override void WriteOnnx(OnnxGraph graph, string theta, PerturbedModelParameters parameters)
+    {
+        IReadOnlyList<HeadOutput> outputs = Outputs(parameters);
+        graph.Output(outputs[0].Name, outputs[0].Type, theta);
+        if (OnnxDownstream is null)
+        {
+            WritePredictionOnnx(graph, theta, outputs[1]);
+        }
+        else if (graph.ScoresOnly)
+        {
+            graph.Skip(outputs[1].Name);
+        }
+        else
+        {
+            throw new NotSupportedException($"The '{outputs[1].Name}' column of the {Name} head has no ONNX form: ONNX has no operator for {OnnxDownstream}. " +
+                $"Export the scores alone (mlContext.Model.ExportToOnnx with {nameof(PerturbedOnnxExportOptions)}.{nameof(PerturbedOnnxExportOptions.ScoresOnly)} = true, which writes the '{outputs[0].Name}' column θ) and run {OnnxDownstream} on θ downstream.");
+        }
     }
 
     /// <summary>Writes the label kind (every decision head starts its parameters with it).</summary>

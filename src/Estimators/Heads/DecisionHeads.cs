@@ -37,6 +37,8 @@ public sealed class ShortestPathHead : DecisionHead
     /// <inheritdoc/>
     public override Oracle CreateOracle() => _graph;
 
+    private protected override string OnnxDownstream => "the shortest path over the DAG's edges with costs θ (DagShortestPathOracle in .NET; a dynamic program in topological order elsewhere)";
+
     private protected override void CheckSolution(ReadOnlySpan<float> label, string column, long row)
     {
         RequireZeroOne(label, column, row);
@@ -124,6 +126,8 @@ public sealed class GridPathHead : DecisionHead
     /// <inheritdoc/>
     public override Oracle CreateOracle() => new NonNegativeCosts(new GridVertexShortestPathOracle(Rows, Columns));
 
+    private protected override string OnnxDownstream => "the 8-neighbour shortest path over the grid's vertex costs θ, costs below 0 read as 0 (GridVertexShortestPathOracle in .NET; Dijkstra elsewhere)";
+
     /// <summary>The grid oracle on max(c, 0).</summary>
     private sealed class NonNegativeCosts(GridVertexShortestPathOracle inner) : Oracle(inner.Dimension, inner.OutputDimension, OptimizationSense.Minimize)
     {
@@ -203,6 +207,8 @@ public sealed class KnapsackHead : DecisionHead
     /// <inheritdoc/>
     public override string Name => "Knapsack";
 
+    private protected override string OnnxDownstream => "the 0/1 knapsack with item values θ and the head's weights and capacity (KnapsackOracle in .NET; a dynamic program over integer weights elsewhere)";
+
     private protected override int DimensionFor(int size, string column) => size == _weights.Length ? size
         : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {_weights.Length}> (one value per item), got Vector<Single, {size}>");
 
@@ -270,6 +276,8 @@ public sealed class OracleHead(string name, Func<int, Oracle> createOracle, Labe
     /// <inheritdoc/>
     public override Oracle CreateOracle() => throw new InvalidOperationException($"Head '{Name}' is not bound to a label column.");
 
+    private protected override string OnnxDownstream => $"the user oracle '{Name}'";
+
     /// <inheritdoc/>
     protected internal override void Write(BinaryWriter writer) => throw new InvalidOperationException($"Head '{Name}' is not bound to a label column.");
 
@@ -284,6 +292,8 @@ public sealed class OracleHead(string name, Func<int, Oracle> createOracle, Labe
         private protected override DecisionHead WithDimension(int d) => new BoundOracleHead(name, create, Labels, d);
 
         public override Oracle CreateOracle() => create(Dimension);
+
+        private protected override string OnnxDownstream => $"the user oracle '{name}'";
 
         // *** Binary format ***: int label kind; int d.
         protected internal override void Write(BinaryWriter writer)

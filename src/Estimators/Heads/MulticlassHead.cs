@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 
@@ -156,6 +157,28 @@ public sealed class MulticlassHead : PerturbedHead
             }
             outputs[1][0] = ArgmaxOracle.IndexOfMax(theta) + 1;   // keys are 1-based
         };
+    }
+
+    /// <summary>
+    /// <c>Score</c> = softmax(θ/ε) in double, as the decoder computes it (Gumbel noise: exact), rounded to float;
+    /// <c>PredictedLabel</c> = 1 + the first index of the largest θ, as uint32 (ML.NET's key values).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model was trained with normal noise, whose <c>Score</c> is a Monte-Carlo estimate.</exception>
+    internal override void WriteOnnx(OnnxGraph graph, string theta, PerturbedModelParameters parameters)
+    {
+        if (parameters.Noise is not GumbelNoise)
+        {
+            throw new NotSupportedException($"The multiclass Score of a model trained with {parameters.Noise.Name} noise is a Monte-Carlo estimate over {ScoringSamples} noise draws, which ONNX cannot reproduce; only Gumbel noise has the exact ONNX form softmax(θ/ε). Train with Gumbel noise to export the model.");
+        }
+        IReadOnlyList<HeadOutput> outputs = Outputs(parameters);
+        // softmax without ONNX's Softmax (whose meaning changed at opset 13): exp(z − max z) / Σ, the sum as a product with ones.
+        string z = graph.Node("Div", [graph.Cast(theta, OnnxType.Double), graph.Constant([parameters.Epsilon], 1)]);
+        string max = graph.Node("ReduceMax", [z], ("axes", new long[] { 1 }), ("keepdims", 1L));
+        string e = graph.Node("Exp", [graph.Node("Sub", [z, max])]);
+        string sum = graph.Node("MatMul", [e, graph.Constant(Enumerable.Repeat(1.0, Dimension), Dimension, 1)]);
+        graph.Output(outputs[0].Name, outputs[0].Type, graph.Cast(graph.Node("Div", [e, sum]), OnnxType.Float));
+        string index = graph.Node("ArgMax", [theta], ("axis", 1L), ("keepdims", 1L));   // the first of equal maxima
+        graph.Output(outputs[1].Name, outputs[1].Type, graph.Cast(graph.Node("Add", [index, graph.Constant([1L], 1)]), OnnxType.UInt32));
     }
 
     /// <inheritdoc/>

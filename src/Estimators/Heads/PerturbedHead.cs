@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 
@@ -102,6 +103,14 @@ public abstract class PerturbedHead
     /// at a time (each row cursor has its own).
     /// </summary>
     protected internal abstract HeadDecoder CreateDecoder(PerturbedModelParameters parameters);
+
+    /// <summary>
+    /// Writes the output columns as ONNX nodes computed from the scores <paramref name="theta"/> (float [batch × d]),
+    /// exactly as <see cref="CreateDecoder"/> decodes them (docs/architecture.md, "ONNX export"). The default: no ONNX form
+    /// (a head registered in user code), a <see cref="NotSupportedException"/> saying so.
+    /// </summary>
+    internal virtual void WriteOnnx(OnnxGraph graph, string theta, PerturbedModelParameters parameters) =>
+        throw new NotSupportedException($"The head '{Name}' has no ONNX form: heads defined outside Microsoft.ML.Perturbed cannot be exported to ONNX.");
 
     /// <summary>The getter of output <paramref name="output"/>; by default a Single vector read from its buffer.</summary>
     protected internal virtual Delegate OutputGetter(int output, Func<float[]> compute)

@@ -53,6 +53,8 @@ public partial class PerturbedPredictionTransformer : AffineScoringTransformer, 
 
     private protected sealed override Delegate OutputGetter(int output, Func<float[]> compute) => Parameters.Head.OutputGetter(output, compute);
 
+    private protected sealed override void SaveOnnx(OnnxGraph graph) => Parameters.Head.WriteOnnx(graph, ScoresOnnx(graph), Parameters);
+
     // *** Binary format ***
     // string  head name            (registry key, PerturbedHeads)
     // ...     head parameters       (the head's own Write)

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Oracles;
 
@@ -86,6 +87,20 @@ public sealed class RankingHead : PerturbedHead
             oracle.Solve(theta, outputs[1], maxDegreeOfParallelism: 1);
             for (int i = 0; i < k; i++) outputs[1][i] = ToTarget(outputs[1][i], k);   // ascending rank ↔ 1 = best
         };
+    }
+
+    /// <summary>
+    /// <c>Score</c> = θ; <c>PredictedRanking</c>: TopK of all d scores (decreasing, equal scores in increasing index order —
+    /// the oracle's rule that the lower index counts as larger), then rank p + 1 written at the index in position p.
+    /// </summary>
+    internal override void WriteOnnx(OnnxGraph graph, string theta, PerturbedModelParameters parameters)
+    {
+        IReadOnlyList<HeadOutput> outputs = Outputs(parameters);
+        graph.Output(outputs[0].Name, outputs[0].Type, theta);
+        (_, string order) = graph.TopK(theta, Dimension, largest: true);
+        float[] ranks = Enumerable.Range(1, Dimension).Select(r => (float)r).ToArray();
+        // Every slot is written (the indices are a permutation), so θ only lends its shape and type.
+        graph.Output(outputs[1].Name, outputs[1].Type, graph.ScatterRow(theta, order, ranks));
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using Microsoft.ML.Perturbed.Estimators.Structured;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
@@ -30,6 +31,23 @@ public sealed class TopKHead : DecisionHead
 
     /// <inheritdoc/>
     public override Oracle CreateOracle() => new TopKOracle(Dimension, K);
+
+    private protected override string? OnnxDownstream => null;
+
+    /// <summary>Name of the extra ONNX output with the k selected indices (0-based, by decreasing score, equal scores by increasing index).</summary>
+    public const string OnnxIndicesOutputName = "PredictedIndices";
+
+    /// <summary>
+    /// <c>Prediction</c>: the indicator of TopK's k indices (equal scores in increasing index order, the oracle's rule), and
+    /// the indices themselves as the extra int64 output <see cref="OnnxIndicesOutputName"/>.
+    /// </summary>
+    private protected override void WritePredictionOnnx(OnnxGraph graph, string theta, HeadOutput prediction)
+    {
+        (_, string indices) = graph.TopK(theta, K, largest: true);
+        string zeros = graph.Node("ConstantOfShape", [graph.Node("Shape", [theta])]);   // float 0 by default
+        graph.Output(prediction.Name, prediction.Type, graph.ScatterRow(zeros, indices, Enumerable.Repeat(1f, K).ToArray()));
+        graph.ExtraOutput(OnnxIndicesOutputName, indices, K);
+    }
 
     private protected override void CheckSolution(ReadOnlySpan<float> label, string column, long row)
     {
@@ -86,6 +104,8 @@ public sealed class MatchingHead : DecisionHead
 
     /// <inheritdoc/>
     public override Oracle CreateOracle() => new MatchingOracle(N);
+
+    private protected override string OnnxDownstream => "the maximum-weight perfect matching of the n × n score matrix θ (MatchingOracle in .NET; scipy.optimize.linear_sum_assignment(θ, maximize=True) in Python)";
 
     private protected override void CheckSolution(ReadOnlySpan<float> label, string column, long row)
     {

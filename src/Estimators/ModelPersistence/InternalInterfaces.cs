@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
+using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Runtime;
 
@@ -10,6 +12,30 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads
     /// <summary>ML.NET's internal marker of a single-feature predictor: PermutationFeatureImportance finds our predictor by it.</summary>
     public partial class PerturbedPredictionTransformer : ISingleFeaturePredictionTransformer
     {
+    }
+}
+
+namespace Microsoft.ML.Perturbed.Estimators.Data
+{
+    public abstract partial class RowMappingTransformer
+    {
+        /// <summary>
+        /// ML.NET's internal ONNX interfaces on our data view: its converter walks a pipeline's data views back from the
+        /// end and asks each step to write itself (docs/architecture.md, "ONNX export"). Without them the walk stopped at our
+        /// view, which ML.NET then took for the data source, and <c>ConvertToOnnx</c> wrote our outputs as graph inputs.
+        /// </summary>
+        private sealed partial class MappedDataView : ITransformCanSaveOnnx
+        {
+            IDataView IDataTransform.Source => Input;
+
+            // Always true: a component without an ONNX form fails in SaveAsOnnx with its reason rather than being skipped.
+            bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;
+
+            void ISaveAsOnnx.SaveAsOnnx(OnnxContext ctx) => Parent.SaveOnnx(OnnxGraph.For(ctx, Parent.GetType().Name));
+
+            void ICanSaveModel.Save(ModelSaveContext ctx) =>
+                throw new NotSupportedException($"Save the {Parent.GetType().Name} (mlContext.Model.Save), not the data view it produced.");
+        }
     }
 }
 

@@ -74,6 +74,69 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
 
     private bool CarriesSlotNames(ColumnInfo c) => _settings.Operation != SoftSortingOperation.Sort && c.OutputSize == c.Size;
 
+    /// <summary>
+    /// The hard operators (ε = 0, permutahedron methods) in ONNX, exactly: sort as TopK of all n values; ranks and quantile
+    /// normalization by counting, for each value, the values that come before it (G) and equal it (E) in the operator's
+    /// order, which places its run of ties at positions G … G + E − 1 of the decreasing reference w = (n, …, 1) or the
+    /// targets; a value gets w_G, a run of ties the mean of its entries of w.
+    /// </summary>
+    /// <exception cref="NotSupportedException">ε &gt; 0 or a Sinkhorn / perturbed method: no exact ONNX form.</exception>
+    private protected override void SaveOnnx(OnnxGraph graph)
+    {
+        SoftSortingSettings s = _settings;
+        if (s.Epsilon != 0 || s.Method is not (SoftRankingMethod.PermutahedronL2 or SoftRankingMethod.PermutahedronKL))
+        {
+            throw new NotSupportedException($"The {s.Operation} transform with method {s.Method} and ε = {s.Epsilon} has no exact ONNX form: " +
+                "the soft operators iterate data-dependently (pool-adjacent-violators, Sinkhorn) or average random draws. Only the hard operators " +
+                "(ε = 0 with the PermutahedronL2 or PermutahedronKL method) export to ONNX; run the soft transform in .NET.");
+        }
+        foreach (ColumnInfo c in _columns)
+        {
+            string x = graph.Input(c.Input);
+            var type = new VectorDataViewType(NumberDataViewType.Single, c.OutputSize);
+            bool ascending = s.Direction switch
+            {
+                SortDirection.Ascending => true,
+                SortDirection.Descending => false,
+                _ => throw new ArgumentOutOfRangeException(nameof(Direction), s.Direction, "Unknown sort direction."),
+            };
+            if (s.Operation == SoftSortingOperation.Sort)
+            {
+                graph.Output(c.Output, type, graph.TopK(x, c.Size, largest: !ascending).Values);
+                continue;
+            }
+            double[] reference = s.Operation switch
+            {
+                SoftSortingOperation.Rank => Enumerable.Range(0, c.Size).Select(k => (double)(c.Size - k)).ToArray(),
+                SoftSortingOperation.QuantileNormalize => c.Targets!.OrderDescending().ToArray(),
+                _ => throw new ArgumentOutOfRangeException(nameof(Operation), s.Operation, "Unknown soft sorting operation."),
+            };
+            graph.Output(c.Output, type, graph.Cast(RunMeans(graph, x, reference, ascending), OnnxType.Float));
+        }
+    }
+
+    /// <summary>Per value, the mean of <paramref name="reference"/> over its run of ties in decreasing order of ±x (double).</summary>
+    private static string RunMeans(OnnxGraph graph, string x, double[] reference, bool ascending)
+    {
+        int n = reference.Length;
+        string row = graph.Node("Reshape", [x, graph.Constant([0L, 1, n], 3)]);      // x_j along the last axis
+        string column = graph.Node("Reshape", [x, graph.Constant([0L, n, 1], 3)]);   // x_i along the middle axis
+        string ones = graph.Constant(Enumerable.Repeat(1.0, n), n, 1);
+        string Count(string op) => graph.Node("Reshape",
+            [graph.Node("MatMul", [graph.Cast(graph.Node(op, [row, column]), OnnxType.Double), ones]), graph.Constant([0L, n], 2)]);
+        string before = Count(ascending ? "Greater" : "Less");   // G_i: values before x_i in decreasing order of ±x
+        string equal = Count("Equal");                           // E_i ≥ 1: x_i's run of ties
+        var cumulative = new double[n + 1];
+        for (int k = 0; k < n; k++) cumulative[k + 1] = cumulative[k] + reference[k];
+        string start = graph.Cast(before, OnnxType.Int64);
+        string end = graph.Cast(graph.Node("Add", [before, equal]), OnnxType.Int64);
+        string single = graph.Node("Gather", [graph.Constant(reference, n), start], ("axis", 0L));
+        string sums = graph.Node("Sub", [graph.Node("Gather", [graph.Constant(cumulative, n + 1), end], ("axis", 0L)),
+            graph.Node("Gather", [graph.Constant(cumulative, n + 1), start], ("axis", 0L))]);
+        // A value without ties takes its reference entry as it is; a run of ties the mean of its entries.
+        return graph.Node("Where", [graph.Node("Equal", [equal, graph.Constant([1.0], 1)]), single, graph.Node("Div", [sums, equal])]);
+    }
+
     // *** Binary format *** (inside the checksummed payload of MlNetInternals.BeginSave)
     // int operation; int method; double ε; int direction; int samples; int seed; int max iterations; double tolerance;
     // int squashing; int column count; per column: string output, string input, int size, int target count, doubles.
