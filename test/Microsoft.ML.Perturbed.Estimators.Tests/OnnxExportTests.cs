@@ -76,6 +76,7 @@ public class OnnxExportTests
         Assert.Equal(opset, info.Opsets[""]);
         Assert.Equal(opset <= 14 ? 7 : 8, info.IrVersion);
         Assert.All(info.BatchDims, d => Assert.Equal("batch", d));
+        OnnxChecker.Check(bytes);
         return bytes;
     }
 
@@ -273,6 +274,7 @@ public class OnnxExportTests
         using var stream = new MemoryStream();
         ml.Model.ConvertToOnnx(model, data, stream);
         byte[] onnx = stream.ToArray();
+        OnnxChecker.Check(onnx);
         Assert.Equal(["Features"], MlNetOnnx.Describe(onnx).Inputs);
         Assert.Equal(MlNetOnnx.ConverterOpset, MlNetOnnx.Describe(onnx).Opsets[""]);
         Same(Column(model, data, "PredictedRanking"), Run(onnx, ("Features", rows))["PredictedRanking.output"]);

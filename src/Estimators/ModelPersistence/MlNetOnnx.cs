@@ -122,7 +122,7 @@ internal sealed class OnnxGraph
     {
         string output = _ctx.AddIntermediateVariable(null, name, true);
         _ctx.CreateNode("Identity", [variable], [output], _ctx.GetNodeName("perturbed.Identity"), "");
-        ((OnnxContextImpl)_ctx).AddOutputVariable(new VectorDataViewType(NumberDataViewType.Int64, size), output, [-1, size]);
+        ((OnnxContextImpl)_ctx).AddOutputVariable(new VectorDataViewType(NumberDataViewType.Int64, size), output, [size]);   // ML.NET prepends the batch dimension
     }
 
     /// <summary>Leaves output column <paramref name="column"/> out of the model (a head exporting its scores only).</summary>
