@@ -31,6 +31,34 @@ if (args.Length > 0 && args[0] == "alloc")
     }
     return 0;
 }
+if (args.Length > 0 && args[0] == "sorts")
+{
+    // Short-row key sorts side by side: the network, the radix sort and introsort, ns per row.
+    foreach (int n in new[] { 8, 16, 32, 64, 100, 128, 200, 256, 8, 16, 32, 64, 100, 128, 200, 256 })
+    {
+        const int rows = 4096;
+        var theta = Heads.Scores(rows, n);
+        var keys = new ulong[rows * n];
+        void Fill() { for (int r = 0; r < rows; r++) Microsoft.ML.Perturbed.Oracles.SortKeys.Fill(theta.AsSpan(r * n, n), keys.AsSpan(r * n, n)); }
+        double T(Action<Span<ulong>> sort)
+        {
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 7; rep++)
+            {
+                Fill();
+                var sw = Stopwatch.StartNew();
+                for (int r = 0; r < rows; r++) sort(keys.AsSpan(r * n, n));
+                best = Math.Min(best, sw.Elapsed.TotalMilliseconds * 1e6 / rows);
+            }
+            return best;
+        }
+        double net = Microsoft.ML.Perturbed.Oracles.KeySortingNetwork.IsSupported ? T(k => Microsoft.ML.Perturbed.Oracles.KeySortingNetwork.Sort(k)) : double.NaN;
+        double radix = T(k => Microsoft.ML.Perturbed.Oracles.SortKeys.RadixSort(k));
+        double intro = T(k => k.Sort());
+        Console.WriteLine($"n={n,-4} network {net,8:F0} ns  radix {radix,8:F0} ns  introsort {intro,8:F0} ns");
+    }
+    return 0;
+}
 if (args.Length > 0 && args[0] == "parts")
 {
     const int d = 1000, reps = 25_600;

@@ -46,18 +46,35 @@ internal static class SortKeys
     [ThreadStatic] private static ulong[]? t_radix;
 
     /// <summary>
-    /// Sorts keys built by <see cref="Fill"/> (indices ascending) into ascending order: a stable LSD radix sort on the
-    /// 32-bit score half, four 8-bit digits, skipping digits all keys share. Stability keeps the index order among
-    /// equal scores, so the result equals a full sort of the 64-bit keys. O(d), versus O(d log d) for introsort.
+    /// Sorts keys built by <see cref="Fill"/> (indices ascending) into ascending order, the algorithm chosen by length:
+    /// rows of at most <see cref="KeySortingNetwork.MaxLength"/> keys go through the AVX-512 sorting network where the
+    /// processor has it, longer rows (or processors without it) through <see cref="RadixSort"/> (introsort below 64 keys).
+    /// Every path sorts the whole 64-bit keys, so all give the same order, and the tie rule is the keys'.
     /// </summary>
     public static void SortFilled(Span<ulong> keys)
     {
         int n = keys.Length;
+        if (n <= KeySortingNetwork.MaxLength && KeySortingNetwork.IsSupported)
+        {
+            KeySortingNetwork.Sort(keys);
+            return;
+        }
         if (n < 64)
         {
             keys.Sort();
             return;
         }
+        RadixSort(keys);
+    }
+
+    /// <summary>
+    /// A stable LSD radix sort of keys built by <see cref="Fill"/> (indices ascending) on the 32-bit score half, four
+    /// 8-bit digits, skipping digits all keys share. Stability keeps the index order among equal scores, so the result
+    /// equals a full sort of the 64-bit keys. O(d), versus O(d log d) for introsort.
+    /// </summary>
+    internal static void RadixSort(Span<ulong> keys)
+    {
+        int n = keys.Length;
         ulong[]? buffer = t_radix;
         if (buffer is null || buffer.Length < n)
         {
