@@ -54,6 +54,54 @@ internal static class KeySortingNetwork
         p[..n].CopyTo(keys);
     }
 
+    /// <summary>
+    /// The keys <see cref="SortKeys.Descending"/> of <paramref name="scores"/> (negated first when <paramref name="negate"/>),
+    /// sorted ascending, in thread-local scratch valid until the thread's next call: filled sixteen at a time straight into
+    /// the padded vectors. Length ≤ <see cref="MaxLength"/>; requires <see cref="IsSupported"/>.
+    /// </summary>
+    public static ReadOnlySpan<ulong> SortScores(ReadOnlySpan<float> scores, bool negate)
+    {
+        int n = scores.Length;
+        if (n > MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scores), n, $"The sorting network sorts at most {MaxLength} keys.");
+        }
+        if (!IsSupported)
+        {
+            throw new PlatformNotSupportedException("The key sorting network needs AVX-512F.");
+        }
+        int padded = Math.Max(8, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(n, 1)));
+        ulong[] buffer = t_padded ??= GC.AllocateUninitializedArray<ulong>(MaxLength);
+        Span<ulong> p = buffer.AsSpan(0, padded);
+        int i = 0;
+        var sign = Vector512.Create(negate ? 0x8000_0000u : 0u);
+        var top = Vector512.Create(0x8000_0000u);
+        var lanes = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
+        for (; i + 16 <= n; i += 16)
+        {
+            // As SortKeys.Descending: negate, + 0 folds −0 into +0, then the order-preserving map of the bits, complemented.
+            Vector512<float> x = (Vector512.Create(scores.Slice(i, 16)).AsUInt32() ^ sign).AsSingle() + Vector512<float>.Zero;
+            Vector512<uint> bits = x.AsUInt32();
+            Vector512<uint> negative = (bits.AsInt32() >> 31).AsUInt32();
+            Vector512<uint> high = ~(bits ^ (negative | top));
+            Vector512<ulong> index = lanes + Vector512.Create((ulong)i);
+            Vector512<ulong> k0 = (Avx512F.ConvertToVector512UInt64(high.GetLower()) << 32) | index;
+            Vector512<ulong> k1 = (Avx512F.ConvertToVector512UInt64(high.GetUpper()) << 32) | (index + Vector512.Create(8UL));
+            k0.CopyTo(p.Slice(i, 8));
+            k1.CopyTo(p.Slice(i + 8, 8));
+        }
+        for (; i < n; i++)
+        {
+            p[i] = SortKeys.Descending(negate ? -scores[i] : scores[i], i);
+        }
+        p[n..].Fill(ulong.MaxValue);
+        if (n > 1)
+        {
+            SortPadded(MemoryMarshal.Cast<ulong, Vector512<ulong>>(p));
+        }
+        return p[..n];
+    }
+
     private static void SortPadded(Span<Vector512<ulong>> v)
     {
         int count = v.Length;

@@ -31,6 +31,26 @@ internal static class SortKeys
         }
     }
 
+    /// <summary>
+    /// The keys of <paramref name="scores"/> (of −scores when <paramref name="negate"/>) sorted ascending, in thread-local
+    /// scratch valid until the thread's next call to a <see cref="SortKeys"/> method: the sorting network's fused fill for
+    /// short rows where it runs, else <see cref="Fill"/> and <see cref="SortFilled"/>. The same keys in the same order on every path.
+    /// </summary>
+    public static ReadOnlySpan<ulong> Sorted(ReadOnlySpan<float> scores, bool negate = false)
+    {
+        if (scores.Length <= KeySortingNetwork.MaxLength && KeySortingNetwork.IsSupported)
+        {
+            return KeySortingNetwork.SortScores(scores, negate);
+        }
+        Span<ulong> keys = Scratch(scores.Length);
+        for (int i = 0; i < scores.Length; i++)
+        {
+            keys[i] = Descending(negate ? -scores[i] : scores[i], i);
+        }
+        SortFilled(keys);
+        return keys;
+    }
+
     /// <summary>Thread-local scratch of at least <paramref name="length"/> keys (grown, never shrunk).</summary>
     public static Span<ulong> Scratch(int length)
     {

@@ -103,7 +103,7 @@ public abstract class PermutahedronProjection : RowOperator
         int n = Dimension;
         if (w.SingleInput)
         {
-            // Single-precision inputs: sort packed (value, index) keys by radix, O(n) (Oracles/SortKeys.cs). The order of
+            // Single-precision inputs: sort packed (value, index) keys (Oracles/SortKeys.cs: a sorting network or radix by length). The order of
             // scale·θ is that of θ for scale > 0 and of −θ otherwise; −θ is exact in single precision.
             Span<ulong> keys = w.Keys;
             for (int i = 0; i < n; i++)

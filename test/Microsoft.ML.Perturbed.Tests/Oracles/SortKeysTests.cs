@@ -79,6 +79,23 @@ public class SortKeysTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Sorted_scores_equal_introsort_of_their_keys_either_sign(int n)
+    {
+        for (int kind = 0; kind < 5; kind++)
+        {
+            float[] x = Row(n, 11, kind);
+            foreach (bool negate in new[] { false, true })
+            {
+                var expected = new ulong[n];
+                for (int i = 0; i < n; i++) expected[i] = SortKeys.Descending(negate ? -x[i] : x[i], i);
+                Array.Sort(expected);
+                Assert.Equal(expected, SortKeys.Sorted(x, negate).ToArray());
+            }
+        }
+    }
+
     [Fact]
     public void Network_refuses_rows_longer_than_its_maximum()
     {
