@@ -59,6 +59,37 @@ if (args.Length > 0 && args[0] == "sorts")
     }
     return 0;
 }
+if (args.Length > 0 && args[0] == "kl")
+{
+    // Soft rank forward (KL and L2) against sorting the same rows, batch 256, one thread, interleaved, best of 7.
+    foreach (int n in new[] { 100, 1000, 100, 1000 })
+    {
+        const int batch = 256;
+        var x = Heads.Scores(batch, n);
+        var scratch = new float[x.Length];
+        var result = new float[x.Length];
+        var kl = new Microsoft.ML.Perturbed.Sorting.SoftRank(n, 1.0, Microsoft.ML.Perturbed.Sorting.SoftRegularization.KL) { MaxDegreeOfParallelism = 1 };
+        var l2 = new Microsoft.ML.Perturbed.Sorting.SoftRank(n, 1.0, Microsoft.ML.Perturbed.Sorting.SoftRegularization.L2) { MaxDegreeOfParallelism = 1 };
+        double[] best = [double.MaxValue, double.MaxValue, double.MaxValue];
+        Action[] work =
+        [
+            () => { x.CopyTo(scratch, 0); for (int r = 0; r < batch; r++) scratch.AsSpan(r * n, n).Sort(); },
+            () => kl.Forward(x, result),
+            () => l2.Forward(x, result),
+        ];
+        for (int rep = 0; rep < 9; rep++)
+        {
+            for (int w = 0; w < work.Length; w++)
+            {
+                var sw = Stopwatch.StartNew();
+                work[w]();
+                best[w] = Math.Min(best[w], sw.Elapsed.TotalMilliseconds);
+            }
+        }
+        Console.WriteLine($"n={n,-5} batch={batch} sort {best[0]:F3} ms  rank KL {best[1]:F3} ms ({best[1] / best[0]:F2}x)  rank L2 {best[2]:F3} ms ({best[2] / best[0]:F2}x)");
+    }
+    return 0;
+}
 if (args.Length > 0 && args[0] == "parts")
 {
     const int d = 1000, reps = 25_600;
