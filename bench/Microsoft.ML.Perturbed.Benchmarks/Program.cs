@@ -90,6 +90,59 @@ if (args.Length > 0 && args[0] == "kl")
     }
     return 0;
 }
+if (args.Length > 0 && args[0] == "peers")
+{
+    // The cases of bench/peers.sh in a machine-readable form, medians of 7 after a warm-up: the perturbed heads at the
+    // PyTorch script's shapes and thread counts (with our bare solves), and soft rank/sort at n = 100, batch 256, one thread.
+    static double Median(Action a)
+    {
+        a();
+        var times = new double[7];
+        for (int i = 0; i < times.Length; i++) { var sw = Stopwatch.StartNew(); a(); times[i] = sw.Elapsed.TotalMilliseconds; }
+        Array.Sort(times);
+        return times[3];
+    }
+    foreach (int threads in new[] { 1, 2 })
+    {
+        foreach ((string name, string head) in new[] { ("argmax", "Argmax"), ("topk10", "TopK10"), ("ranking", "Ranking") })
+        {
+            foreach ((int d, int batch, int m) in new[] { (100, 256, 10), (100, 256, 100), (1000, 256, 10), (1000, 64, 100), (1000, 256, 100) })
+            {
+                var oracle = Heads.Create(head, d);
+                float[] theta = Heads.Scores(batch, d);
+                float[][] noisy = Heads.NoisyCopies(theta, m, 0.5);
+                var y = new float[batch * d];
+                var opt = new PerturbedOptimizer(oracle, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, MaxDegreeOfParallelism = threads });
+                double perturbed = Median(() => opt.Forward(theta, y));
+                double bare = Median(() => { foreach (float[] x in noisy) oracle.Solve(x, y, threads); });
+                Console.WriteLine($"ours perturbed {name} d={d} batch={batch} M={m} threads={threads} perturbed_ms={perturbed:F3} bare_ms={bare:F3}");
+            }
+        }
+    }
+    {
+        const int n = 100, batch = 256;
+        var x = Heads.Scores(batch, n);
+        var g = Heads.Scores(batch, n, seed: 3);
+        var scratch = new float[x.Length];
+        var result = new float[x.Length];
+        var vjp = new float[x.Length];
+        double sort = Median(() => { x.CopyTo(scratch, 0); for (int r = 0; r < batch; r++) scratch.AsSpan(r * n, n).Sort(); });
+        foreach (string op in new[] { "rank", "sort" })
+        {
+            foreach (string reg in new[] { "l2", "kl" })
+            {
+                var regularization = reg == "l2" ? Microsoft.ML.Perturbed.Sorting.SoftRegularization.L2 : Microsoft.ML.Perturbed.Sorting.SoftRegularization.KL;
+                Microsoft.ML.Perturbed.Sorting.PermutahedronProjection layer = op == "rank"
+                    ? new Microsoft.ML.Perturbed.Sorting.SoftRank(n, 1.0, regularization) { MaxDegreeOfParallelism = 1 }
+                    : new Microsoft.ML.Perturbed.Sorting.SoftSort(n, 1.0, regularization) { MaxDegreeOfParallelism = 1 };
+                double forward = Median(() => layer.Forward(x, result));
+                double both = Median(() => layer.ForwardVjp(x, g, result, vjp));
+                Console.WriteLine($"ours soft {op} {reg} n={n} batch={batch} threads=1 fwd_ms={forward:F4} fwdbwd_ms={both:F4} sort_ms={sort:F4}");
+            }
+        }
+    }
+    return 0;
+}
 if (args.Length > 0 && args[0] == "parts")
 {
     const int d = 1000, reps = 25_600;
