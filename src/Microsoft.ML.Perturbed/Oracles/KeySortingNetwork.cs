@@ -157,12 +157,7 @@ internal static class KeySortingNetwork
         Merge2(ref x2, ref x3);
         Flip(ref x0, ref x3);
         Flip(ref x1, ref x2);
-        MinMax(ref x0, ref x1);
-        MinMax(ref x2, ref x3);
-        a = CleanWithinVector(x0);
-        b = CleanWithinVector(x1);
-        c = CleanWithinVector(x2);
-        d = CleanWithinVector(x3);
+        FinishFour(x0, x1, x2, x3, out a, out b, out c, out d);
     }
 
     /// <summary>Half-cleaners at distances of 2 and 1 vectors, then within each vector: four vectors holding a bitonic run become sorted.</summary>
@@ -172,6 +167,14 @@ internal static class KeySortingNetwork
         Vector512<ulong> x0 = a, x1 = b, x2 = c, x3 = d;
         MinMax(ref x0, ref x2);
         MinMax(ref x1, ref x3);
+        FinishFour(x0, x1, x2, x3, out a, out b, out c, out d);
+    }
+
+    /// <summary>The last layers of a merge over four vectors: the half-cleaner at a distance of one vector, then within each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishFour(Vector512<ulong> x0, Vector512<ulong> x1, Vector512<ulong> x2, Vector512<ulong> x3,
+        out Vector512<ulong> a, out Vector512<ulong> b, out Vector512<ulong> c, out Vector512<ulong> d)
+    {
         MinMax(ref x0, ref x1);
         MinMax(ref x2, ref x3);
         a = CleanWithinVector(x0);
