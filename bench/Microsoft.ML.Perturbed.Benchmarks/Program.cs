@@ -96,7 +96,9 @@ if (args.Length > 0 && args[0] == "peers")
     // PyTorch script's shapes and thread counts (with our bare solves), and soft rank/sort at n = 100, batch 256, one thread.
     static double Median(Action a)
     {
-        a();
+        // Warm-up of at least half a second, so that the JIT's tiering has promoted the hot methods before timing.
+        var warm = Stopwatch.StartNew();
+        do { a(); } while (warm.ElapsedMilliseconds < 500);
         var times = new double[7];
         for (int i = 0; i < times.Length; i++) { var sw = Stopwatch.StartNew(); a(); times[i] = sw.Elapsed.TotalMilliseconds; }
         Array.Sort(times);
