@@ -31,6 +31,120 @@ if (args.Length > 0 && args[0] == "alloc")
     }
     return 0;
 }
+if (args.Length > 0 && args[0] == "sorts")
+{
+    // Short-row key sorts side by side: the network, the radix sort and introsort, ns per row.
+    foreach (int n in new[] { 8, 16, 32, 64, 100, 128, 200, 256, 8, 16, 32, 64, 100, 128, 200, 256 })
+    {
+        const int rows = 4096;
+        var theta = Heads.Scores(rows, n);
+        var keys = new ulong[rows * n];
+        void Fill() { for (int r = 0; r < rows; r++) Microsoft.ML.Perturbed.Oracles.SortKeys.Fill(theta.AsSpan(r * n, n), keys.AsSpan(r * n, n)); }
+        double T(Action<Span<ulong>> sort)
+        {
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 7; rep++)
+            {
+                Fill();
+                var sw = Stopwatch.StartNew();
+                for (int r = 0; r < rows; r++) sort(keys.AsSpan(r * n, n));
+                best = Math.Min(best, sw.Elapsed.TotalMilliseconds * 1e6 / rows);
+            }
+            return best;
+        }
+        double net = Microsoft.ML.Perturbed.Oracles.KeySortingNetwork.IsSupported ? T(k => Microsoft.ML.Perturbed.Oracles.KeySortingNetwork.Sort(k)) : double.NaN;
+        double radix = T(k => Microsoft.ML.Perturbed.Oracles.SortKeys.RadixSort(k));
+        double intro = T(k => k.Sort());
+        Console.WriteLine($"n={n,-4} network {net,8:F0} ns  radix {radix,8:F0} ns  introsort {intro,8:F0} ns");
+    }
+    return 0;
+}
+if (args.Length > 0 && args[0] == "kl")
+{
+    // Soft rank forward (KL and L2) against sorting the same rows, batch 256, one thread, interleaved, best of 7.
+    foreach (int n in new[] { 100, 1000, 100, 1000 })
+    {
+        const int batch = 256;
+        var x = Heads.Scores(batch, n);
+        var scratch = new float[x.Length];
+        var result = new float[x.Length];
+        var kl = new Microsoft.ML.Perturbed.Sorting.SoftRank(n, 1.0, Microsoft.ML.Perturbed.Sorting.SoftRegularization.KL) { MaxDegreeOfParallelism = 1 };
+        var l2 = new Microsoft.ML.Perturbed.Sorting.SoftRank(n, 1.0, Microsoft.ML.Perturbed.Sorting.SoftRegularization.L2) { MaxDegreeOfParallelism = 1 };
+        double[] best = [double.MaxValue, double.MaxValue, double.MaxValue];
+        Action[] work =
+        [
+            () => { x.CopyTo(scratch, 0); for (int r = 0; r < batch; r++) scratch.AsSpan(r * n, n).Sort(); },
+            () => kl.Forward(x, result),
+            () => l2.Forward(x, result),
+        ];
+        for (int rep = 0; rep < 9; rep++)
+        {
+            for (int w = 0; w < work.Length; w++)
+            {
+                var sw = Stopwatch.StartNew();
+                work[w]();
+                best[w] = Math.Min(best[w], sw.Elapsed.TotalMilliseconds);
+            }
+        }
+        Console.WriteLine($"n={n,-5} batch={batch} sort {best[0]:F3} ms  rank KL {best[1]:F3} ms ({best[1] / best[0]:F2}x)  rank L2 {best[2]:F3} ms ({best[2] / best[0]:F2}x)");
+    }
+    return 0;
+}
+if (args.Length > 0 && args[0] == "peers")
+{
+    // The cases of bench/peers.sh in a machine-readable form, medians of 7 after a warm-up: the perturbed heads at the
+    // PyTorch script's shapes and thread counts (with our bare solves), and soft rank/sort at n = 100, batch 256, one thread.
+    static double Median(Action a)
+    {
+        // Warm-up of at least half a second, so that the JIT's tiering has promoted the hot methods before timing.
+        var warm = Stopwatch.StartNew();
+        do { a(); } while (warm.ElapsedMilliseconds < 500);
+        var times = new double[7];
+        for (int i = 0; i < times.Length; i++) { var sw = Stopwatch.StartNew(); a(); times[i] = sw.Elapsed.TotalMilliseconds; }
+        Array.Sort(times);
+        return times[3];
+    }
+    foreach (int threads in new[] { 1, 2 })
+    {
+        foreach ((string name, string head) in new[] { ("argmax", "Argmax"), ("topk10", "TopK10"), ("ranking", "Ranking") })
+        {
+            foreach ((int d, int batch, int m) in new[] { (100, 256, 10), (100, 256, 100), (1000, 256, 10), (1000, 64, 100), (1000, 256, 100) })
+            {
+                var oracle = Heads.Create(head, d);
+                float[] theta = Heads.Scores(batch, d);
+                float[][] noisy = Heads.NoisyCopies(theta, m, 0.5);
+                var y = new float[batch * d];
+                var opt = new PerturbedOptimizer(oracle, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, MaxDegreeOfParallelism = threads });
+                double perturbed = Median(() => opt.Forward(theta, y));
+                double bare = Median(() => { foreach (float[] x in noisy) oracle.Solve(x, y, threads); });
+                Console.WriteLine($"ours perturbed {name} d={d} batch={batch} M={m} threads={threads} perturbed_ms={perturbed:F3} bare_ms={bare:F3}");
+            }
+        }
+    }
+    {
+        const int n = 100, batch = 256;
+        var x = Heads.Scores(batch, n);
+        var g = Heads.Scores(batch, n, seed: 3);
+        var scratch = new float[x.Length];
+        var result = new float[x.Length];
+        var vjp = new float[x.Length];
+        double sort = Median(() => { x.CopyTo(scratch, 0); for (int r = 0; r < batch; r++) scratch.AsSpan(r * n, n).Sort(); });
+        foreach (string op in new[] { "rank", "sort" })
+        {
+            foreach (string reg in new[] { "l2", "kl" })
+            {
+                var regularization = reg == "l2" ? Microsoft.ML.Perturbed.Sorting.SoftRegularization.L2 : Microsoft.ML.Perturbed.Sorting.SoftRegularization.KL;
+                Microsoft.ML.Perturbed.Sorting.PermutahedronProjection layer = op == "rank"
+                    ? new Microsoft.ML.Perturbed.Sorting.SoftRank(n, 1.0, regularization) { MaxDegreeOfParallelism = 1 }
+                    : new Microsoft.ML.Perturbed.Sorting.SoftSort(n, 1.0, regularization) { MaxDegreeOfParallelism = 1 };
+                double forward = Median(() => layer.Forward(x, result));
+                double both = Median(() => layer.ForwardVjp(x, g, result, vjp));
+                Console.WriteLine($"ours soft {op} {reg} n={n} batch={batch} threads=1 fwd_ms={forward:F4} fwdbwd_ms={both:F4} sort_ms={sort:F4}");
+            }
+        }
+    }
+    return 0;
+}
 if (args.Length > 0 && args[0] == "parts")
 {
     const int d = 1000, reps = 25_600;
@@ -38,7 +152,7 @@ if (args.Length > 0 && args[0] == "parts")
     var bits = new uint[d];
     var acc = new double[d];
     var theta = Heads.Scores(1, d);
-    double T(string name, Action a) { a(); var sw = Stopwatch.StartNew(); a(); double ns = sw.Elapsed.TotalMilliseconds * 1e6 / (reps * (double)d); Console.WriteLine($"{name,-28} {ns:F3} ns/element"); return ns; }
+    double T(string name, Action a) { a(); double ns = double.MaxValue; for (int rep = 0; rep < 5; rep++) { var sw = Stopwatch.StartNew(); a(); ns = Math.Min(ns, sw.Elapsed.TotalMilliseconds * 1e6 / (reps * (double)d)); } Console.WriteLine($"{name,-28} {ns:F3} ns/element (best of 5)"); return ns; }
     T("philox bits", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); s.NextUInt32(bits); } });
     T("normal sample", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); Microsoft.ML.Perturbed.Noise.NoiseDistribution.Normal.Sample(ref s, buf); } });
     T("gumbel sample", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); Microsoft.ML.Perturbed.Noise.NoiseDistribution.Gumbel.Sample(ref s, buf); } });

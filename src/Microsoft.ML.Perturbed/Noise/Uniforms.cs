@@ -31,17 +31,4 @@ internal static class Uniforms
             destination[i] = PhiloxStream.ToOpenUnitSingle(bits[i]);
         }
     }
-
-    /// <summary>Thread-local scratch of at least <paramref name="length"/> floats (grown, never shrunk).</summary>
-    public static Span<float> Scratch(int length)
-    {
-        float[]? buffer = t_scratch;
-        if (buffer is null || buffer.Length < length)
-        {
-            t_scratch = buffer = new float[length];
-        }
-        return buffer.AsSpan(0, length);
-    }
-
-    [ThreadStatic] private static float[]? t_scratch;
 }

@@ -48,9 +48,7 @@ public sealed class RankingOracle : Oracle
     /// <inheritdoc/>
     protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution)
     {
-        Span<ulong> keys = SortKeys.Scratch(theta.Length);
-        SortKeys.Fill(theta, keys);
-        SortKeys.SortFilled(keys);
+        ReadOnlySpan<ulong> keys = SortKeys.Sorted(theta);
         float[] v = _descending;
         for (int k = 0; k < keys.Length; k++)
         {

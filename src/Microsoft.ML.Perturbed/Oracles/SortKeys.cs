@@ -31,6 +31,26 @@ internal static class SortKeys
         }
     }
 
+    /// <summary>
+    /// The keys of <paramref name="scores"/> (of −scores when <paramref name="negate"/>) sorted ascending, in thread-local
+    /// scratch valid until the thread's next call to a <see cref="SortKeys"/> method: the sorting network's fused fill for
+    /// short rows where it runs, else <see cref="Fill"/> and <see cref="SortFilled"/>. The same keys in the same order on every path.
+    /// </summary>
+    public static ReadOnlySpan<ulong> Sorted(ReadOnlySpan<float> scores, bool negate = false)
+    {
+        if (scores.Length <= KeySortingNetwork.MaxLength && KeySortingNetwork.IsSupported)
+        {
+            return KeySortingNetwork.SortScores(scores, negate);
+        }
+        Span<ulong> keys = Scratch(scores.Length);
+        for (int i = 0; i < scores.Length; i++)
+        {
+            keys[i] = Descending(negate ? -scores[i] : scores[i], i);
+        }
+        SortFilled(keys);
+        return keys;
+    }
+
     /// <summary>Thread-local scratch of at least <paramref name="length"/> keys (grown, never shrunk).</summary>
     public static Span<ulong> Scratch(int length)
     {
@@ -46,18 +66,35 @@ internal static class SortKeys
     [ThreadStatic] private static ulong[]? t_radix;
 
     /// <summary>
-    /// Sorts keys built by <see cref="Fill"/> (indices ascending) into ascending order: a stable LSD radix sort on the
-    /// 32-bit score half, four 8-bit digits, skipping digits all keys share. Stability keeps the index order among
-    /// equal scores, so the result equals a full sort of the 64-bit keys. O(d), versus O(d log d) for introsort.
+    /// Sorts keys built by <see cref="Fill"/> (indices ascending) into ascending order, the algorithm chosen by length:
+    /// rows of at most <see cref="KeySortingNetwork.MaxLength"/> keys go through the AVX-512 sorting network where the
+    /// processor has it, longer rows (or processors without it) through <see cref="RadixSort"/> (introsort below 64 keys).
+    /// Every path sorts the whole 64-bit keys, so all give the same order, and the tie rule is the keys'.
     /// </summary>
     public static void SortFilled(Span<ulong> keys)
     {
         int n = keys.Length;
+        if (n <= KeySortingNetwork.MaxLength && KeySortingNetwork.IsSupported)
+        {
+            KeySortingNetwork.Sort(keys);
+            return;
+        }
         if (n < 64)
         {
             keys.Sort();
             return;
         }
+        RadixSort(keys);
+    }
+
+    /// <summary>
+    /// A stable LSD radix sort of keys built by <see cref="Fill"/> (indices ascending) on the 32-bit score half, four
+    /// 8-bit digits, skipping digits all keys share. Stability keeps the index order among equal scores, so the result
+    /// equals a full sort of the 64-bit keys. O(d), versus O(d log d) for introsort.
+    /// </summary>
+    internal static void RadixSort(Span<ulong> keys)
+    {
+        int n = keys.Length;
         ulong[]? buffer = t_radix;
         if (buffer is null || buffer.Length < n)
         {

@@ -305,7 +305,7 @@ public sealed class PerturbedOptimizer : Layer
             }
             else
             {
-                for (int i = 0; i < d; i++) u[i] = theta[i] + eps * z[i];
+                TensorPrimitives.MultiplyAdd(z, eps, theta, u);   // θ + εz, rounded as written (not fused)
             }
             if (!float.IsFinite(TensorPrimitives.MaxMagnitude(u)))
             {

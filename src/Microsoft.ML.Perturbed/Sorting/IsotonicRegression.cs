@@ -30,7 +30,7 @@ public static class IsotonicRegression
     {
         Guard.Length(w.Length, y.Length, nameof(w), "one weight per input");
         Guard.Length(solution.Length, y.Length, nameof(solution), "one value per input");
-        var work = new double[2 * y.Length];
+        var work = new double[4 * y.Length];
         var ends = new int[y.Length];
         KL(y, w, solution, work, ends);
     }
@@ -67,32 +67,56 @@ public static class IsotonicRegression
         return top + 1;
     }
 
-    /// <summary>PAV-KL with caller scratch (see the L2 overload). Log-sum-exps are merged stably.</summary>
+    /// <summary>
+    /// PAV-KL with caller scratch: <paramref name="work"/> ≥ 4n doubles, <paramref name="blockEnds"/> ≥ n ints (see the L2
+    /// overload). A block B keeps LSE(y_B) = mY + log sY and LSE(w_B) = mW + log sW, with mY, mW the block's maxima and
+    /// sY, sW ∈ [1, |B|] the sums of exp(· − max): a merge costs one exponential per part and one logarithm (the block's
+    /// value LSE(y_B) − LSE(w_B), kept for the comparisons), and never overflows. On return, block b's mW and sW are at
+    /// work[2n + b] and work[3n + b].
+    /// </summary>
     internal static int KL(ReadOnlySpan<double> y, ReadOnlySpan<double> w, Span<double> solution, Span<double> work, Span<int> blockEnds)
     {
         int n = y.Length, top = -1;
-        Span<double> lseY = work[..n], lseW = work.Slice(n, n);
+        Span<double> mY = work[..n], sY = work.Slice(n, n), mW = work.Slice(2 * n, n), sW = work.Slice(3 * n, n);
+        Span<double> value = solution;   // block b's value at index b ≤ its start; written out backwards below
         for (int i = 0; i < n; i++)
         {
             top++;
-            lseY[top] = y[i];
-            lseW[top] = w[i];
+            mY[top] = y[i];
+            sY[top] = 1;
+            mW[top] = w[i];
+            sW[top] = 1;
+            value[top] = y[i] - w[i];
             blockEnds[top] = i + 1;
-            while (top > 0 && lseY[top - 1] - lseW[top - 1] <= lseY[top] - lseW[top])
+            while (top > 0 && value[top - 1] <= value[top])
             {
-                lseY[top - 1] = LogAddExp(lseY[top - 1], lseY[top]);
-                lseW[top - 1] = LogAddExp(lseW[top - 1], lseW[top]);
+                Pool(ref mY[top - 1], ref sY[top - 1], mY[top], sY[top]);
+                Pool(ref mW[top - 1], ref sW[top - 1], mW[top], sW[top]);
+                value[top - 1] = (mY[top - 1] - mW[top - 1]) + Math.Log(sY[top - 1] / sW[top - 1]);
                 blockEnds[top - 1] = blockEnds[top];
                 top--;
             }
         }
-        int start = 0;
-        for (int b = 0; b <= top; b++)
+        for (int b = top; b >= 0; b--)
         {
-            solution[start..blockEnds[b]].Fill(lseY[b] - lseW[b]);
-            start = blockEnds[b];
+            int start = b == 0 ? 0 : blockEnds[b - 1];
+            solution[start..blockEnds[b]].Fill(value[b]);
         }
         return top + 1;
+    }
+
+    /// <summary>Adds the log-sum (m₂, s₂) into (m₁, s₁): both as max and scaled sum, one exponential.</summary>
+    private static void Pool(ref double m1, ref double s1, double m2, double s2)
+    {
+        if (m1 >= m2)
+        {
+            s1 += s2 * Math.Exp(m2 - m1);
+        }
+        else
+        {
+            s1 = s1 * Math.Exp(m1 - m2) + s2;
+            m1 = m2;
+        }
     }
 
     /// <summary>The mean of <paramref name="x"/>[a, b), as a running average (no overflow at any finite magnitude).</summary>

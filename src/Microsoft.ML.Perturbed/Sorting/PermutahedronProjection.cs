@@ -103,7 +103,7 @@ public abstract class PermutahedronProjection : RowOperator
         int n = Dimension;
         if (w.SingleInput)
         {
-            // Single-precision inputs: sort packed (value, index) keys by radix, O(n) (Oracles/SortKeys.cs). The order of
+            // Single-precision inputs: sort packed (value, index) keys (Oracles/SortKeys.cs: a sorting network or radix by length). The order of
             // scale·θ is that of θ for scale > 0 and of −θ otherwise; −θ is exact in single precision.
             Span<ulong> keys = w.Keys;
             for (int i = 0; i < n; i++)
@@ -184,7 +184,7 @@ public abstract class PermutahedronProjection : RowOperator
 
         SortScaled(w, sign / Epsilon);
         // The output is written per PAV block B as (s_k − mean_B s) + mean_B w (L2) or exp(s_k − LSE(s_B) + LSE(log w_B)) (KL):
-        // equal to s − v and exp(s − v), but without cancelling |s| ≫ |w| — a singleton block gives w_k exactly whatever θ/ε is.
+        // equal to s − v and exp(s − v), but without cancelling |s| ≫ |w| — a singleton block gives exp(log w_k) whatever θ/ε is.
         if (Regularization == SoftRegularization.L2)
         {
             for (int k = 0; k < n; k++) p[k] = s[k] - reference[k];
@@ -200,13 +200,25 @@ public abstract class PermutahedronProjection : RowOperator
         {
             logReference.CopyTo(p);
             w.Blocks = IsotonicRegression.KL(s, p, w.Solution, w.Scratch, w.BlockEnds);
+            // PAV leaves each block's LSE(log w_B) as max and scaled sum at Scratch[2n + b], Scratch[3n + b]. s is sorted
+            // decreasingly, so a block's max is its first entry: t = s − max_B s ≤ 0 exactly, and both exponentials run
+            // vectorized over the whole row.
+            Span<double> t = w.Solution, e = w.Values;
+            ReadOnlySpan<double> maxW = w.Scratch.AsSpan(2 * n, w.Blocks), sumW = w.Scratch.AsSpan(3 * n, w.Blocks);
+            for (int b = 0, a = 0; b < w.Blocks; a = w.BlockEnds[b], b++)
+            {
+                for (int k = a; k < w.BlockEnds[b]; k++) t[k] = s[k] - s[a];
+            }
+            System.Numerics.Tensors.TensorPrimitives.Exp(t, e);
             for (int b = 0, a = 0; b < w.Blocks; a = w.BlockEnds[b], b++)
             {
                 int end = w.BlockEnds[b];
-                (double maxS, double logSumS) = IsotonicRegression.LogSumExp(s, a, end);
-                (double maxW, double logSumW) = IsotonicRegression.LogSumExp(logReference, a, end);
-                for (int k = a; k < end; k++) p[k] = Math.Exp((s[k] - maxS) - logSumS + (maxW + logSumW));
+                double sum = 0;
+                for (int k = a; k < end; k++) sum += e[k];
+                double shift = maxW[b] + Math.Log(sumW[b] / sum);
+                for (int k = a; k < end; k++) t[k] += shift;
             }
+            System.Numerics.Tensors.TensorPrimitives.Exp(t, p);
         }
         for (int k = 0; k < n; k++) w.Output[order[k]] = p[k];
         if (mode == RowMode.Forward)
@@ -258,7 +270,7 @@ public abstract class PermutahedronProjection : RowOperator
     /// <summary>Per-thread buffers for one row.</summary>
     private protected sealed class Workspace(int n) : RowWorkspace(n, n)
     {
-        public readonly double[] Sorted = new double[n], Solution = new double[n], Values = new double[n], Scratch = new double[2 * n];
+        public readonly double[] Sorted = new double[n], Solution = new double[n], Values = new double[n], Scratch = new double[4 * n];
         public readonly int[] Order = new int[n], BlockEnds = new int[n];
         public readonly ulong[] Keys = new ulong[n];
         public int Blocks;

@@ -32,6 +32,38 @@ public class PhiloxStreamTests
         Assert.Equal(expected, actual);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(100)]
+    [InlineData(129)]
+    [InlineData(1000)]
+    public void Bulk_draws_of_any_length_equal_the_block_function_in_order(int length)
+    {
+        // The vector paths (16 or 4 blocks at a time, the last group partly) against Block() word by word, over
+        // several consecutive bulk calls so that each starts at a different block and within a block.
+        var bulk = new PhiloxStream(0x0123_4567_89AB_CDEFUL, 7, 8, 9);
+        var actual = new List<uint>();
+        foreach (int part in new[] { length, 3, length, 1, length })
+        {
+            var chunk = new uint[part];
+            bulk.NextUInt32(chunk);
+            actual.AddRange(chunk);
+        }
+        var expected = new List<uint>();
+        for (uint block = 0; expected.Count < actual.Count; block++)
+        {
+            PhiloxStream.Block(block, 7, 8, 9, 0x89AB_CDEF, 0x0123_4567, out uint a, out uint b, out uint c, out uint d);
+            expected.AddRange([a, b, c, d]);
+        }
+        Assert.Equal(expected.GetRange(0, actual.Count), actual);
+    }
+
     [Fact]
     public void Uniforms_are_in_the_open_interval_and_have_the_right_moments()
     {
