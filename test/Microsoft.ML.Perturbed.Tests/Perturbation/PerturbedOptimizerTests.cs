@@ -419,9 +419,17 @@ public class SteadyStateAllocationTests
                 oracle.Solve(theta, y, maxDegreeOfParallelism: 1);
             }
             Calls();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Calls();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // Steady state: the fewest bytes over three passes. A single pass can refill a pooled buffer that ArrayPool
+            // trimmed after a gen-2 collection triggered by other tests (seen once in a loaded full run: 456 B); an
+            // allocation on every call still fails.
+            long fewest = long.MaxValue;
+            for (int pass = 0; pass < 3; pass++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Calls();
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.Equal(0, fewest);
         }
     }
 }
