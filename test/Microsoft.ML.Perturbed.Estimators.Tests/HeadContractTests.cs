@@ -301,7 +301,7 @@ public class HeadContractTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Label_slot_names_carry_to_the_ranking_outputs_and_numeric_class_keys_map_back_to_numbers()
+    public void Label_slot_names_and_scorer_annotations_carry_to_the_outputs_and_numeric_class_keys_map_back_to_numbers()
     {
         var ml = new MLContext(seed: 1);
         var definition = SchemaDefinition.Create(typeof(Example));
@@ -323,6 +323,14 @@ public class HeadContractTests(ITestOutputHelper output)
             Assert.Equal(["red", "green", "blue"], slots.DenseValues().Select(s => s.ToString()));
         }
 
+        // ML.NET's scorer annotations: the kind of task, the role of each column, and a set id one above the input's.
+        ITransformer ranker = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 1 }).Fit(data);
+        IDataView rescored = ranker.Transform(scored);
+        Assert.Equal(("LabelRanking", "Score", 1u), ScorerAnnotations(scored.Schema["Score"]));
+        Assert.Equal(("LabelRanking", "PredictedLabel", 1u), ScorerAnnotations(scored.Schema["PredictedRanking"]));
+        Assert.Equal(("LabelRanking", "Score", 2u), ScorerAnnotations(rescored.Schema["Score"]));
+        Assert.Equal(("LabelRanking", "Score", 1u), ScorerAnnotations(rescored.Schema.Single(c => c.IsHidden && c.Name == "Score")));
+
         // Multiclass over a numeric label: PredictedLabel carries the label's own numeric key values.
         var rows = Enumerable.Range(0, 60).Select(i => new Digit { Features = Enumerable.Range(0, P).Select(j => j == i % 3 ? 2f : (float)rng.NextDouble()).ToArray(), Value = 10 + i % 3 }).ToList();
         var digitDefinition = SchemaDefinition.Create(typeof(Digit));
@@ -333,8 +341,20 @@ public class HeadContractTests(ITestOutputHelper output)
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedValue", "PredictedLabel"));
         IDataView predicted = pipeline.Fit(digits).Transform(digits);
         Assert.Equal(NumberDataViewType.Single, predicted.Schema["PredictedValue"].Type);
+        Assert.Equal(("MulticlassClassification", "Score", 1u), ScorerAnnotations(predicted.Schema["Score"]));
+        Assert.Equal(("MulticlassClassification", "PredictedLabel", 1u), ScorerAnnotations(predicted.Schema["PredictedLabel"]));
         float[] values = predicted.GetColumn<float>("PredictedValue").ToArray();
         Assert.True(values.Zip(rows).Count(p => p.First == p.Second.Value) > 50);
+    }
+
+    private static (string ColumnKind, string ValueKind, uint SetId) ScorerAnnotations(DataViewSchema.Column column)
+    {
+        ReadOnlyMemory<char> kind = default, value = default;
+        uint setId = 0;
+        column.Annotations.GetValue("ScoreColumnKind", ref kind);
+        column.Annotations.GetValue("ScoreValueKind", ref value);
+        column.Annotations.GetValue("ScoreColumnSetId", ref setId);
+        return (kind.ToString(), value.ToString(), setId);
     }
 
     private sealed class Digit

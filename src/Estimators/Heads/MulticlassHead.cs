@@ -88,6 +88,9 @@ public sealed class MulticlassHead : PerturbedHead
     }
 
     /// <inheritdoc/>
+    internal override string ScoreColumnKind => MlNetInternals.MulticlassScoreColumnKind;
+
+    /// <inheritdoc/>
     public override Oracle CreateOracle() => new ArgmaxOracle(Dimension);
 
     /// <inheritdoc/>
