@@ -242,20 +242,48 @@ public class HeadContractTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_validation_fraction_early_stops_from_inside_a_pipeline_and_the_log_reports_the_epoch_kept()
+    public void A_validation_fraction_early_stops_from_inside_a_pipeline_and_progress_and_the_log_report_the_stop_and_the_epoch_kept()
     {
         var ml = new MLContext(seed: 1);
         var messages = new List<string>();
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         IDataView data = ml.Data.Cache(Ranks(ml, 4));
+        var progress = new ProgressRecorder();
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features")
-            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 200, LearningRate = 0.5, ValidationFraction = 0.25, EarlyStoppingPatience = 2, Seed = 3 }));
+            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 200, LearningRate = 0.5, ValidationFraction = 0.25, EarlyStoppingPatience = 2, Seed = 3, Progress = progress }));
         pipeline.Fit(data);
-        string kept = Assert.Single(messages, m => m.Contains("early stopping kept the model of epoch"));
-        int last = int.Parse(System.Text.RegularExpressions.Regex.Match(kept, @"of (\d+) \(").Groups[1].Value);
-        Assert.InRange(last, 3, 199);   // it stopped early
+
+        // Progress: one report per epoch, in order, with finite losses; the last one says early stopping fired,
+        // two epochs (the patience) after the best, which every report from then on names.
+        TrainingProgress last = progress.Reports[^1];
+        Assert.Equal(Enumerable.Range(1, last.Epoch), progress.Reports.Select(r => r.Epoch));
+        Assert.InRange(last.Epoch, 3, 199);   // it stopped early
+        Assert.True(last.StoppedEarly);
+        Assert.Single(progress.Reports, r => r.StoppedEarly);
+        Assert.Equal(last.Epoch - 2, last.BestEpoch);
+        Assert.All(progress.Reports, r => Assert.True(double.IsFinite(r.TrainingLoss) && double.IsFinite(r.ValidationLoss)));
+        double best = progress.Reports[last.BestEpoch - 1].ValidationLoss;
+        Assert.Equal(best, progress.Reports.Min(r => r.ValidationLoss));
+
+        // The log says the same.
+        Assert.Single(messages, m => m.EndsWith($"] early stopping at epoch {last.Epoch}: the validation loss has not improved since epoch {last.BestEpoch}", StringComparison.Ordinal));
+        Assert.Single(messages, m => m.EndsWith($"] kept the model of epoch {last.BestEpoch} of {last.Epoch} (validation loss {best:G6})", StringComparison.Ordinal));
         Assert.Equal("ValidationFraction", Assert.Throws<ArgumentOutOfRangeException>(() =>
             ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { ValidationFraction = 1 })).ParamName);
+
+        // Without validation: every epoch reported, none kept or stopped.
+        var plain = new ProgressRecorder();
+        ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 3, Progress = plain }).Fit(data);
+        Assert.Equal([1, 2, 3], plain.Reports.Select(r => r.Epoch));
+        Assert.All(plain.Reports, r => Assert.True(double.IsNaN(r.ValidationLoss) && r.BestEpoch == 0 && !r.StoppedEarly));
+    }
+
+    /// <summary>Records reports synchronously (System.Progress would post them to the thread pool).</summary>
+    private sealed class ProgressRecorder : IProgress<TrainingProgress>
+    {
+        public List<TrainingProgress> Reports { get; } = [];
+
+        public void Report(TrainingProgress value) => Reports.Add(value);
     }
 
     private sealed class Weighted

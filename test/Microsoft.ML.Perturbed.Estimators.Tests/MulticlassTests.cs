@@ -195,7 +195,7 @@ public class MulticlassTests(ITestOutputHelper output)
         }
 
         // A key without values (a typed key column): PredictedLabel has none either, as ML.NET's trainers do.
-        IDataView plain = ml.Data.LoadFromEnumerable(rows.Select((r, i) => new KeyOnly { Features = r.Features, Label = (uint)(1 + i % 2) }).ToList(), KeyOnly.Definition());
+        IDataView plain = ml.Data.LoadFromEnumerable(rows.Select((r, i) => new KeyOnly { Features = r.Features, Label = (uint)(i % 2) }).ToList(), KeyOnly.Definition());
         Assert.Null(plain.Schema["Label"].Annotations.Schema.GetColumnOrNull("KeyValues"));
         IDataView scored = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 2).Fit(plain).Transform(plain);
         Assert.Null(scored.Schema["PredictedLabel"].Annotations.Schema.GetColumnOrNull("KeyValues"));
@@ -210,7 +210,7 @@ public class MulticlassTests(ITestOutputHelper output)
         {
             var definition = SchemaDefinition.Create(typeof(KeyOnly));
             definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
-            definition["Label"].ColumnType = new KeyDataViewType(typeof(uint), 3);
+            definition["Label"].ColumnType = new KeyDataViewType(typeof(uint), 2);   // POCO keys are 0-based
             return definition;
         }
     }

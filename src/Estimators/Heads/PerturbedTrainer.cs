@@ -43,7 +43,7 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
     public TTransformer Fit(IDataView input, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(input);
-        using var run = new TrainingRun(_host);
+        using var run = new TrainingRun(_host, _options.Progress);
         (float[] x, float[] y, float[] w, int p, PerturbedHead head, string featureName) = Read(input, $"{_head.Name} training", _options.ExampleWeightColumnName);
         float[] vx = [], vy = [];
         if (validationData is not null)
