@@ -51,7 +51,7 @@ public static class LibTorchRuntime
         {
             return "TorchSharp could not load libtorch: " + (e.InnerException ?? e).Message +
                 (OperatingSystem.IsLinux() && !ShimLoaded
-                    ? " On Linux with a libstdc++ older than GCC 13's (no GLIBCXX_3.4.32), the build must patch libLibTorchSharp.so and build libglibcxx_shim.so (needs gcc); see README."
+                    ? " On Linux with a libstdc++ older than GCC 13's (no GLIBCXX_3.4.32), the build must patch libLibTorchSharp.so and build libglibcxx_shim.so (needs gcc): see 'The libstdc++ fix' in the Microsoft.ML.Perturbed.TorchSharp package README."
                     : "");
         }
     }
