@@ -8,7 +8,10 @@ public sealed class SoftSortingOptions
     /// <summary>Output/input column pairs; each input must be a known-size vector of <see cref="float"/>.</summary>
     public InputOutputColumnPair[] Columns { get; set; } = [];
 
-    /// <summary>The smoothing: permutahedron L2 (default) or KL, Sinkhorn, or perturbed (not for quantile normalization).</summary>
+    /// <summary>
+    /// The smoothing: permutahedron L2 (default) or KL, Sinkhorn, or perturbed (not for quantile normalization). Sinkhorn
+    /// costs about 90 permutahedron passes: cache after it before a multi-pass trainer (see <see cref="SoftSortingTransformer"/>).
+    /// </summary>
     public SoftRankingMethod Method { get; set; } = SoftRankingMethod.PermutahedronL2;
 
     /// <summary>Strength ε (see <see cref="SoftRankingOptions.Epsilon"/>); 0 gives hard results for the permutahedron methods.</summary>
