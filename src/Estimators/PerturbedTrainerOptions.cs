@@ -12,10 +12,10 @@ namespace Microsoft.ML.Perturbed.Estimators;
 /// </summary>
 public abstract class PerturbedTrainerOptions
 {
-    /// <summary>Label column.</summary>
+    /// <summary>Label column; default "Label".</summary>
     public string LabelColumnName { get; set; } = "Label";
 
-    /// <summary>Features column: a known-size vector of Single.</summary>
+    /// <summary>Features column: a known-size vector of Single; default "Features".</summary>
     public string FeatureColumnName { get; set; } = "Features";
 
     /// <summary>Optional example-weight column (Single, finite, ≥ 0): training minimizes Σ wᵣLᵣ / Σ wᵣ. Default null (equal weights).</summary>
@@ -50,7 +50,7 @@ public abstract class PerturbedTrainerOptions
     [Range(0.0, 1.0, 0.0, false)]
     public double L2Regularization { get; set; }
 
-    /// <summary>SGD or Adam (default).</summary>
+    /// <summary>The gradient optimizer: SGD or Adam (default).</summary>
     public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
 
     /// <summary>Passes over the data (epochs); default 50.</summary>
