@@ -99,6 +99,18 @@ public class HeadContractTests(ITestOutputHelper output)
         foreach (SchemaShape.Column column in shape)
         {
             Assert.True(scored.Schema.GetColumnOrNull(column.Name) is not null, $"{c}: '{column.Name}' announced by GetOutputSchema but not produced");
+            foreach (SchemaShape.Column annotation in column.Annotations)
+            {
+                Assert.True(scored.Schema[column.Name].Annotations.Schema.GetColumnOrNull(annotation.Name) is not null, $"{c}: '{column.Name}' lacks the announced annotation '{annotation.Name}'");
+            }
+        }
+        // Both head outputs announce ML.NET's scorer annotations.
+        SchemaShape.Column[] outputs = shape.Where(s => data.Schema.GetColumnOrNull(s.Name) is null).ToArray();
+        Assert.Equal(2, outputs.Length);
+        foreach (SchemaShape.Column column in outputs)
+        {
+            Assert.Contains("ScoreColumnKind", column.Annotations.Select(a => a.Name));
+            Assert.Contains("ScoreValueKind", column.Annotations.Select(a => a.Name));
         }
         string prediction = model.Transform(data).Schema.Last().Name;
         float[][] predicted = scored.GetColumn<float[]>(prediction).ToArray();
