@@ -7,7 +7,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Sweeping;
 using Microsoft.ML.Perturbed.Training;

@@ -12,10 +12,10 @@ namespace Microsoft.ML.Perturbed.Estimators;
 /// </summary>
 public abstract class PerturbedTrainerOptions
 {
-    /// <summary>Label column.</summary>
+    /// <summary>Label column; default "Label".</summary>
     public string LabelColumnName { get; set; } = "Label";
 
-    /// <summary>Features column: a known-size vector of Single.</summary>
+    /// <summary>Features column: a known-size vector of Single; default "Features".</summary>
     public string FeatureColumnName { get; set; } = "Features";
 
     /// <summary>Optional example-weight column (Single, finite, ≥ 0): training minimizes Σ wᵣLᵣ / Σ wᵣ. Default null (equal weights).</summary>
@@ -50,7 +50,7 @@ public abstract class PerturbedTrainerOptions
     [Range(0.0, 1.0, 0.0, false)]
     public double L2Regularization { get; set; }
 
-    /// <summary>SGD or Adam (default).</summary>
+    /// <summary>The gradient optimizer: SGD or Adam (default).</summary>
     public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
 
     /// <summary>Passes over the data (epochs); default 50.</summary>
@@ -83,7 +83,7 @@ public abstract class PerturbedTrainerOptions
     /// <summary>
     /// Share of the training rows (0 ≤ f &lt; 1) held out, by a seeded shuffle, as the validation set for early stopping when
     /// <c>Fit</c> gets no validation data — early stopping from inside a pipeline. Default 0 (train on every row, no early
-    /// stopping). The log reports the epoch whose model is kept.
+    /// stopping). The log (and <see cref="Progress"/>) reports when early stopping fires and the epoch whose model is kept.
     /// </summary>
     public double ValidationFraction { get; set; }
 
@@ -99,6 +99,14 @@ public abstract class PerturbedTrainerOptions
     /// code either way. Not saved with the model.
     /// </summary>
     public IStructuredTrainingBackend? Backend { get; set; }
+
+    /// <summary>
+    /// Receives each epoch's losses as training goes (<see cref="TrainingProgress"/>: the epoch, the mean training loss,
+    /// the validation loss — NaN without validation data — the epoch whose model is kept so far, and whether early
+    /// stopping ends training after it); <c>Report</c> is called on the thread that runs <c>Fit</c> (a <see cref="System.Progress{T}"/> posts it on), and the same lines go to the MLContext's log.
+    /// Default null. Not saved with the model.
+    /// </summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>The noise law of the perturbation (normal unless a trainer says otherwise).</summary>
     private protected virtual NoiseDistribution NoiseLaw => NoiseDistribution.Normal;

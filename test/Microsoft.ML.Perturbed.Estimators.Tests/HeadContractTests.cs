@@ -99,6 +99,18 @@ public class HeadContractTests(ITestOutputHelper output)
         foreach (SchemaShape.Column column in shape)
         {
             Assert.True(scored.Schema.GetColumnOrNull(column.Name) is not null, $"{c}: '{column.Name}' announced by GetOutputSchema but not produced");
+            foreach (SchemaShape.Column annotation in column.Annotations)
+            {
+                Assert.True(scored.Schema[column.Name].Annotations.Schema.GetColumnOrNull(annotation.Name) is not null, $"{c}: '{column.Name}' lacks the announced annotation '{annotation.Name}'");
+            }
+        }
+        // Both head outputs announce ML.NET's scorer annotations.
+        SchemaShape.Column[] outputs = shape.Where(s => data.Schema.GetColumnOrNull(s.Name) is null).ToArray();
+        Assert.Equal(2, outputs.Length);
+        foreach (SchemaShape.Column column in outputs)
+        {
+            Assert.Contains("ScoreColumnKind", column.Annotations.Select(a => a.Name));
+            Assert.Contains("ScoreValueKind", column.Annotations.Select(a => a.Name));
         }
         string prediction = model.Transform(data).Schema.Last().Name;
         float[][] predicted = scored.GetColumn<float[]>(prediction).ToArray();
@@ -242,20 +254,48 @@ public class HeadContractTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_validation_fraction_early_stops_from_inside_a_pipeline_and_the_log_reports_the_epoch_kept()
+    public void A_validation_fraction_early_stops_from_inside_a_pipeline_and_progress_and_the_log_report_the_stop_and_the_epoch_kept()
     {
         var ml = new MLContext(seed: 1);
         var messages = new List<string>();
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         IDataView data = ml.Data.Cache(Ranks(ml, 4));
+        var progress = new ProgressRecorder();
         var pipeline = ml.Transforms.NormalizeMeanVariance("Features")
-            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 200, LearningRate = 0.5, ValidationFraction = 0.25, EarlyStoppingPatience = 2, Seed = 3 }));
+            .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 200, LearningRate = 0.5, ValidationFraction = 0.25, EarlyStoppingPatience = 2, Seed = 3, Progress = progress }));
         pipeline.Fit(data);
-        string kept = Assert.Single(messages, m => m.Contains("early stopping kept the model of epoch"));
-        int last = int.Parse(System.Text.RegularExpressions.Regex.Match(kept, @"of (\d+) \(").Groups[1].Value);
-        Assert.InRange(last, 3, 199);   // it stopped early
+
+        // Progress: one report per epoch, in order, with finite losses; the last one says early stopping fired,
+        // two epochs (the patience) after the best, which every report from then on names.
+        TrainingProgress last = progress.Reports[^1];
+        Assert.Equal(Enumerable.Range(1, last.Epoch), progress.Reports.Select(r => r.Epoch));
+        Assert.InRange(last.Epoch, 3, 199);   // it stopped early
+        Assert.True(last.StoppedEarly);
+        Assert.Single(progress.Reports, r => r.StoppedEarly);
+        Assert.Equal(last.Epoch - 2, last.BestEpoch);
+        Assert.All(progress.Reports, r => Assert.True(double.IsFinite(r.TrainingLoss) && double.IsFinite(r.ValidationLoss)));
+        double best = progress.Reports[last.BestEpoch - 1].ValidationLoss;
+        Assert.Equal(best, progress.Reports.Min(r => r.ValidationLoss));
+
+        // The log says the same.
+        Assert.Single(messages, m => m.EndsWith($"] early stopping at epoch {last.Epoch}: the validation loss has not improved since epoch {last.BestEpoch}", StringComparison.Ordinal));
+        Assert.Single(messages, m => m.EndsWith($"] kept the model of epoch {last.BestEpoch} of {last.Epoch} (validation loss {best:G6})", StringComparison.Ordinal));
         Assert.Equal("ValidationFraction", Assert.Throws<ArgumentOutOfRangeException>(() =>
             ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { ValidationFraction = 1 })).ParamName);
+
+        // Without validation: every epoch reported, none kept or stopped.
+        var plain = new ProgressRecorder();
+        ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 3, Progress = plain }).Fit(data);
+        Assert.Equal([1, 2, 3], plain.Reports.Select(r => r.Epoch));
+        Assert.All(plain.Reports, r => Assert.True(double.IsNaN(r.ValidationLoss) && r.BestEpoch == 0 && !r.StoppedEarly));
+    }
+
+    /// <summary>Records reports synchronously (System.Progress would post them to the thread pool).</summary>
+    private sealed class ProgressRecorder : IProgress<TrainingProgress>
+    {
+        public List<TrainingProgress> Reports { get; } = [];
+
+        public void Report(TrainingProgress value) => Reports.Add(value);
     }
 
     private sealed class Weighted
@@ -301,7 +341,7 @@ public class HeadContractTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Label_slot_names_carry_to_the_ranking_outputs_and_numeric_class_keys_map_back_to_numbers()
+    public void Label_slot_names_and_scorer_annotations_carry_to_the_outputs_and_numeric_class_keys_map_back_to_numbers()
     {
         var ml = new MLContext(seed: 1);
         var definition = SchemaDefinition.Create(typeof(Example));
@@ -323,6 +363,14 @@ public class HeadContractTests(ITestOutputHelper output)
             Assert.Equal(["red", "green", "blue"], slots.DenseValues().Select(s => s.ToString()));
         }
 
+        // ML.NET's scorer annotations: the kind of task, the role of each column, and a set id one above the input's.
+        ITransformer ranker = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { NumberOfIterations = 1 }).Fit(data);
+        IDataView rescored = ranker.Transform(scored);
+        Assert.Equal(("LabelRanking", "Score", 1u), ScorerAnnotations(scored.Schema["Score"]));
+        Assert.Equal(("LabelRanking", "PredictedLabel", 1u), ScorerAnnotations(scored.Schema["PredictedRanking"]));
+        Assert.Equal(("LabelRanking", "Score", 2u), ScorerAnnotations(rescored.Schema["Score"]));
+        Assert.Equal(("LabelRanking", "Score", 1u), ScorerAnnotations(rescored.Schema.Single(c => c.IsHidden && c.Name == "Score")));
+
         // Multiclass over a numeric label: PredictedLabel carries the label's own numeric key values.
         var rows = Enumerable.Range(0, 60).Select(i => new Digit { Features = Enumerable.Range(0, P).Select(j => j == i % 3 ? 2f : (float)rng.NextDouble()).ToArray(), Value = 10 + i % 3 }).ToList();
         var digitDefinition = SchemaDefinition.Create(typeof(Digit));
@@ -333,8 +381,20 @@ public class HeadContractTests(ITestOutputHelper output)
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedValue", "PredictedLabel"));
         IDataView predicted = pipeline.Fit(digits).Transform(digits);
         Assert.Equal(NumberDataViewType.Single, predicted.Schema["PredictedValue"].Type);
+        Assert.Equal(("MulticlassClassification", "Score", 1u), ScorerAnnotations(predicted.Schema["Score"]));
+        Assert.Equal(("MulticlassClassification", "PredictedLabel", 1u), ScorerAnnotations(predicted.Schema["PredictedLabel"]));
         float[] values = predicted.GetColumn<float>("PredictedValue").ToArray();
         Assert.True(values.Zip(rows).Count(p => p.First == p.Second.Value) > 50);
+    }
+
+    private static (string ColumnKind, string ValueKind, uint SetId) ScorerAnnotations(DataViewSchema.Column column)
+    {
+        ReadOnlyMemory<char> kind = default, value = default;
+        uint setId = 0;
+        column.Annotations.GetValue("ScoreColumnKind", ref kind);
+        column.Annotations.GetValue("ScoreValueKind", ref value);
+        column.Annotations.GetValue("ScoreColumnSetId", ref setId);
+        return (kind.ToString(), value.ToString(), setId);
     }
 
     private sealed class Digit

@@ -142,6 +142,79 @@ public class MulticlassTests(ITestOutputHelper output)
         Assert.Equal(ml.MulticlassClassification.Evaluate(model.Transform(data)).MicroAccuracy, fresh.MulticlassClassification.Evaluate(loaded.Transform(data)).MicroAccuracy);
     }
 
+    private sealed class TypedLabels
+    {
+        public float[] Features { get; set; } = [];
+        public int Digit { get; set; }
+        public double Value { get; set; }
+        public bool Flag { get; set; }
+    }
+
+    private sealed class TypedPredictions
+    {
+        public int PredictedDigit { get; set; }
+        public double PredictedValue { get; set; }
+        public bool PredictedFlag { get; set; }
+    }
+
+    [Fact]
+    public void Predicted_label_carries_the_labels_own_key_values_of_any_type_through_save_load()
+    {
+        var ml = new MLContext(seed: 1);
+        var rng = new System.Random(3);
+        var rows = Enumerable.Range(0, 90).Select(i => new TypedLabels
+        {
+            Features = Enumerable.Range(0, 4).Select(j => (j == i % 2 ? 4f : 0f) + (float)rng.NextDouble()).ToArray(),
+            Digit = 7 - 5 * (i % 2), Value = 0.1 + i % 2, Flag = i % 2 == 1,
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(TypedLabels));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
+        IDataView data = ml.Data.LoadFromEnumerable(rows, definition);
+        foreach ((string label, Func<TypedLabels, TypedPredictions, bool> same) in new (string, Func<TypedLabels, TypedPredictions, bool>)[]
+        {
+            ("Digit", (r, p) => r.Digit == p.PredictedDigit),
+            ("Value", (r, p) => r.Value == p.PredictedValue),
+            ("Flag", (r, p) => r.Flag == p.PredictedFlag),
+        })
+        {
+            ITransformer model = ml.Transforms.Conversion.MapValueToKey("Label", label)
+                .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 20)).Fit(data);
+            using var stream = new MemoryStream();
+            ml.Model.Save(model, data.Schema, stream);
+            stream.Position = 0;
+            var fresh = new MLContext();
+            ITransformer loaded = fresh.Model.Load(stream, out _);
+            foreach ((MLContext context, ITransformer m) in new[] { (ml, model), (fresh, loaded) })
+            {
+                IDataView scoredRows = m.Transform(data);
+                IDataView predicted = context.Transforms.Conversion.MapKeyToValue("Predicted" + label, "PredictedLabel").Fit(scoredRows).Transform(scoredRows);
+                Assert.Equal(data.Schema[label].Type, predicted.Schema["Predicted" + label].Type);
+                var predictions = context.Data.CreateEnumerable<TypedPredictions>(predicted, reuseRowObject: false, ignoreMissingColumns: true).ToList();
+                Assert.True(rows.Zip(predictions).Count(p => same(p.First, p.Second)) >= 85, $"{label}: the predictions did not map back to the label's values.");
+            }
+        }
+
+        // A key without values (a typed key column): PredictedLabel has none either, as ML.NET's trainers do.
+        IDataView plain = ml.Data.LoadFromEnumerable(rows.Select((r, i) => new KeyOnly { Features = r.Features, Label = (uint)(i % 2) }).ToList(), KeyOnly.Definition());
+        Assert.Null(plain.Schema["Label"].Annotations.Schema.GetColumnOrNull("KeyValues"));
+        IDataView scored = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 2).Fit(plain).Transform(plain);
+        Assert.Null(scored.Schema["PredictedLabel"].Annotations.Schema.GetColumnOrNull("KeyValues"));
+    }
+
+    private sealed class KeyOnly
+    {
+        public float[] Features { get; set; } = [];
+        public uint Label { get; set; }
+
+        public static SchemaDefinition Definition()
+        {
+            var definition = SchemaDefinition.Create(typeof(KeyOnly));
+            definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
+            definition["Label"].ColumnType = new KeyDataViewType(typeof(uint), 2);   // POCO keys are 0-based
+            return definition;
+        }
+    }
+
     [Fact]
     public void Bad_labels_throw()
     {

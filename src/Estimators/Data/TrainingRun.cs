@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Data;
 
 /// <summary>
 /// What a trainer takes from its <see cref="MLContext"/>: a host (and from it a seed, like ML.NET's own trainers), a
-/// log channel for per-epoch progress, and cancellation by <c>MLContext.CancelExecution()</c>, checked when training starts and polled every 10 ms into a
+/// log channel for per-epoch progress (also reported to the options' <c>Progress</c>), and cancellation by <c>MLContext.CancelExecution()</c>, checked when training starts and polled every 10 ms into a
 /// token the core trainer checks between mini-batches.
 /// </summary>
 internal sealed class TrainingRun : IDisposable
@@ -16,7 +16,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly CancellationTokenSource _cancel = new();
     private readonly Timer _poll;
 
-    public TrainingRun(IHost host)
+    public TrainingRun(IHost host, IProgress<TrainingProgress>? progress)
     {
         _host = host;
         _channel = host.Start("Training");
@@ -26,13 +26,13 @@ internal sealed class TrainingRun : IDisposable
         {
             if (MlNetInternals.IsCanceled(_host)) _cancel.Cancel();
         }, null, 10, 10);
-        Progress = new ChannelProgress(_channel);
+        Progress = new ChannelProgress(_channel, progress);
     }
 
     /// <summary>The seed a trainer uses when its options set none: the next value of the host's random source.</summary>
     public static int NextSeed(IHost host) => host.Rand.Next();
 
-    /// <summary>Per-epoch progress, written to the context's log.</summary>
+    /// <summary>Per-epoch progress, written to the context's log and passed on to the options' <c>Progress</c>.</summary>
     public IProgress<TrainingProgress> Progress { get; }
 
     /// <summary>Cancelled when the context's execution is cancelled.</summary>
@@ -46,29 +46,31 @@ internal sealed class TrainingRun : IDisposable
         _cancel.Dispose();
     }
 
-    private sealed class ChannelProgress(IChannel channel) : IProgress<TrainingProgress>
+    /// <summary>Writes each epoch to the log (and when early stopping fires), then passes it on to the user's progress.</summary>
+    private sealed class ChannelProgress(IChannel channel, IProgress<TrainingProgress>? user) : IProgress<TrainingProgress>
     {
-        private int _bestEpoch, _lastEpoch;
-        private double _best = double.PositiveInfinity;
+        private TrainingProgress _last;
+        private double _bestLoss = double.NaN;
 
         public void Report(TrainingProgress value)
         {
             channel.Info(MessageSensitivity.None, $"epoch {value.Epoch}: training loss {value.TrainingLoss:G6}"
                 + (double.IsNaN(value.ValidationLoss) ? "" : $", validation loss {value.ValidationLoss:G6}"));
-            _lastEpoch = value.Epoch;
-            if (value.ValidationLoss < _best - 1e-12)
+            if (value.BestEpoch == value.Epoch) _bestLoss = value.ValidationLoss;
+            if (value.StoppedEarly)
             {
-                _best = value.ValidationLoss;
-                _bestEpoch = value.Epoch;
+                channel.Info(MessageSensitivity.None, $"early stopping at epoch {value.Epoch}: the validation loss has not improved since epoch {value.BestEpoch}");
             }
+            _last = value;
+            user?.Report(value);
         }
 
-        /// <summary>Logs which epoch's model early stopping kept (the training loop keeps the best validation loss).</summary>
+        /// <summary>Logs which epoch's model training kept (the best validation loss), when there was a validation set.</summary>
         public void ReportKept()
         {
-            if (_bestEpoch > 0)
+            if (_last.BestEpoch > 0)
             {
-                channel.Info(MessageSensitivity.None, $"early stopping kept the model of epoch {_bestEpoch} of {_lastEpoch} (validation loss {_best:G6})");
+                channel.Info(MessageSensitivity.None, $"kept the model of epoch {_last.BestEpoch} of {_last.Epoch} (validation loss {_bestLoss:G6})");
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Perturbed.Estimators.Data;
@@ -12,31 +13,53 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// multiclass evaluator reads: <c>Score</c> = ŷ_ε(θ), the class probabilities of the perturbed argmax (exactly softmax(θ/ε)
 /// for Gumbel noise; for normal noise a deterministic Monte-Carlo estimate with <see cref="ScoringSamples"/> samples,
 /// smoothed by half a count per class so that no probability is 0), with the class names as slot names, and
-/// <c>PredictedLabel</c>, a key with the label's own key values (text or numbers, as the label had them).
+/// <c>PredictedLabel</c>, a key with the label's own key values, of the label's item type (text, a number type or Boolean; none when the label's key has none).
 /// </summary>
 public sealed class MulticlassHead : PerturbedHead
 {
     /// <summary>Noise samples of the Monte-Carlo scores under normal noise (fixed seed, so scoring is deterministic).</summary>
     public const int ScoringSamples = 1000;
 
+    private const string KeyValuesKind = "KeyValues";
+
+    // The persisted codec byte: 0 text, 1 Single (the bool 'numeric keys' of earlier models reads as these two), then the
+    // other item types ML.NET's MapValueToKey gives key values of; NoKeyValues when the label's key had none.
+    private const byte NoKeyValues = byte.MaxValue;
+
+    private static readonly KeyValueCodec[] KeyValueCodecs =
+    [
+        new TextKeyValues(),
+        new KeyValues<float>(NumberDataViewType.Single),
+        new KeyValues<double>(NumberDataViewType.Double),
+        new KeyValues<sbyte>(NumberDataViewType.SByte),
+        new KeyValues<byte>(NumberDataViewType.Byte),
+        new KeyValues<short>(NumberDataViewType.Int16),
+        new KeyValues<ushort>(NumberDataViewType.UInt16),
+        new KeyValues<int>(NumberDataViewType.Int32),
+        new KeyValues<uint>(NumberDataViewType.UInt32),
+        new KeyValues<long>(NumberDataViewType.Int64),
+        new KeyValues<ulong>(NumberDataViewType.UInt64),
+        new KeyValues<bool>(BooleanDataViewType.Instance),
+    ];
+
     private readonly string[] _classNames = [];
-    private readonly bool _numericKeys;
+    private readonly byte _keyValues;
 
     /// <summary>An unbound multiclass head (the classes are read from the label's key type).</summary>
     public MulticlassHead() : base(0)
     {
     }
 
-    private MulticlassHead(string[] classNames, bool numericKeys) : base(classNames.Length)
+    private MulticlassHead(string[] classNames, byte keyValues) : base(classNames.Length)
     {
         _classNames = classNames;
-        _numericKeys = numericKeys;
+        _keyValues = keyValues;
     }
 
     /// <inheritdoc/>
     public override string Name => "Multiclass";
 
-    /// <summary>Class names (the label's key values as text), in key order.</summary>
+    /// <summary>Class names (the label's key values as invariant-culture text; "0", "1", … for a key without values), in key order.</summary>
     public IReadOnlyList<string> ClassNames => _classNames;
 
     /// <inheritdoc/>
@@ -47,21 +70,25 @@ public sealed class MulticlassHead : PerturbedHead
             throw new ArgumentOutOfRangeException(nameof(label), $"Schema mismatch for label column '{label.Name}': expected Key with at least 2 classes, got {label.Type}");
         }
         int k = (int)key.Count;
-        DataViewSchema.Column? keyValues = label.Annotations.Schema.GetColumnOrNull("KeyValues");
-        if (keyValues?.Type is VectorDataViewType { ItemType: TextDataViewType } text && text.Size == k)
+        DataViewSchema.Column? keyValues = label.Annotations.Schema.GetColumnOrNull(KeyValuesKind);
+        if (keyValues is null)
         {
-            VBuffer<ReadOnlyMemory<char>> names = default;
-            label.GetKeyValues(ref names);
-            return new MulticlassHead(names.DenseValues().Select(n => n.ToString()).ToArray(), numericKeys: false);
+            return new MulticlassHead(Enumerable.Range(0, k).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(), NoKeyValues);
         }
-        if (keyValues?.Type is VectorDataViewType { ItemType: NumberDataViewType number } numbers && number == NumberDataViewType.Single && numbers.Size == k)
+        if (keyValues.Value.Type is not VectorDataViewType { Size: var size } vector || size != k)
         {
-            VBuffer<float> values = default;
-            label.Annotations.GetValue("KeyValues", ref values);
-            return new MulticlassHead(values.DenseValues().Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray(), numericKeys: true);
+            throw new ArgumentOutOfRangeException(nameof(label), $"Label column '{label.Name}' has KeyValues of type {keyValues.Value.Type}; expected a vector of {k} values, one per key.");
         }
-        return new MulticlassHead(Enumerable.Range(0, k).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), numericKeys: false);
+        int codec = Array.FindIndex(KeyValueCodecs, c => c.ItemType.Equals(vector.ItemType));
+        if (codec < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(label), $"Label column '{label.Name}' has KeyValues of item type {vector.ItemType}; expected text, a number type or Boolean.");
+        }
+        return new MulticlassHead(KeyValueCodecs[codec].Read(label), (byte)codec);
     }
+
+    /// <inheritdoc/>
+    internal override string ScoreColumnKind => MlNetInternals.MulticlassScoreColumnKind;
 
     /// <inheritdoc/>
     public override Oracle CreateOracle() => new ArgmaxOracle(Dimension);
@@ -112,17 +139,10 @@ public sealed class MulticlassHead : PerturbedHead
         var textVector = new VectorDataViewType(TextDataViewType.Instance, k);
         var score = new DataViewSchema.Annotations.Builder();
         score.Add("SlotNames", textVector, (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
+        // PredictedLabel carries the label's own key values, of the label's item type (as ML.NET's multiclass scorer does),
+        // so MapKeyToValue gives back the label's original type; none when the label's key had none.
         var key = new DataViewSchema.Annotations.Builder();
-        if (_numericKeys)
-        {
-            // The label's own numeric key values, so MapKeyToValue gives back a Single column.
-            var numbers = new VBuffer<float>(k, _classNames.Select(n => float.Parse(n, System.Globalization.CultureInfo.InvariantCulture)).ToArray());
-            key.Add("KeyValues", new VectorDataViewType(NumberDataViewType.Single, k), (ref VBuffer<float> v) => numbers.CopyTo(ref v));
-        }
-        else
-        {
-            key.Add("KeyValues", textVector, (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
-        }
+        if (_keyValues != NoKeyValues) KeyValueCodecs[_keyValues].Add(key, _classNames);
         return
         [
             new("Score", new VectorDataViewType(NumberDataViewType.Single, k), score.ToAnnotations(), k),
@@ -193,13 +213,13 @@ public sealed class MulticlassHead : PerturbedHead
     protected internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
         => new PerturbedMulticlassTransformer(parameters, featureColumnName);
 
-    // *** Binary format ***: int k; k class names; bool numeric key values.
+    // *** Binary format ***: int k; k class names; byte key-value type (0 text, 1 Single, … in KeyValueCodecs order; 255 none).
     /// <inheritdoc/>
     protected internal override void Write(BinaryWriter writer)
     {
         writer.Write(Dimension);
         foreach (string name in _classNames) writer.Write(name);
-        writer.Write(_numericKeys);
+        writer.Write(_keyValues);
     }
 
     internal static MulticlassHead Read(BinaryReader reader)
@@ -208,6 +228,51 @@ public sealed class MulticlassHead : PerturbedHead
         if (k < 2 || k > 1_000_000) throw new FormatException($"The saved multiclass head claims {k} classes.");
         var names = new string[k];
         for (int i = 0; i < k; i++) names[i] = reader.ReadString();
-        return new MulticlassHead(names, reader.ReadBoolean());
+        byte keyValues = reader.ReadByte();
+        if (keyValues != NoKeyValues && keyValues >= KeyValueCodecs.Length) throw new FormatException($"The saved multiclass head has the unknown key-value type {keyValues}.");
+        return new MulticlassHead(names, keyValues);
+    }
+
+    /// <summary>Reads a label's key values as invariant text and writes them back, typed, onto <c>PredictedLabel</c>.</summary>
+    private abstract class KeyValueCodec(PrimitiveDataViewType itemType)
+    {
+        public PrimitiveDataViewType ItemType { get; } = itemType;
+
+        public abstract string[] Read(DataViewSchema.Column label);
+
+        public abstract void Add(DataViewSchema.Annotations.Builder builder, string[] names);
+    }
+
+    private sealed class TextKeyValues() : KeyValueCodec(TextDataViewType.Instance)
+    {
+        public override string[] Read(DataViewSchema.Column label)
+        {
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            label.GetKeyValues(ref names);
+            return names.DenseValues().Select(n => n.ToString()).ToArray();
+        }
+
+        public override void Add(DataViewSchema.Annotations.Builder builder, string[] names)
+        {
+            var values = new VBuffer<ReadOnlyMemory<char>>(names.Length, names.Select(n => n.AsMemory()).ToArray());
+            builder.Add(KeyValuesKind, new VectorDataViewType(ItemType, names.Length), (ref VBuffer<ReadOnlyMemory<char>> v) => values.CopyTo(ref v));
+        }
+    }
+
+    /// <summary>Numbers and Booleans: written with the invariant culture (shortest round-trip form), parsed back exactly.</summary>
+    private sealed class KeyValues<T>(PrimitiveDataViewType itemType) : KeyValueCodec(itemType) where T : IParsable<T>, IConvertible
+    {
+        public override string[] Read(DataViewSchema.Column label)
+        {
+            VBuffer<T> values = default;
+            label.Annotations.GetValue(KeyValuesKind, ref values);
+            return values.DenseValues().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+        }
+
+        public override void Add(DataViewSchema.Annotations.Builder builder, string[] names)
+        {
+            var values = new VBuffer<T>(names.Length, names.Select(n => T.Parse(n, CultureInfo.InvariantCulture)).ToArray());
+            builder.Add(KeyValuesKind, new VectorDataViewType(ItemType, names.Length), (ref VBuffer<T> v) => values.CopyTo(ref v));
+        }
     }
 }

@@ -95,7 +95,13 @@ public abstract class PerturbedHead
         };
     };
 
-    /// <summary>The output columns a model with these parameters appends.</summary>
+    /// <summary>
+    /// The <c>ScoreColumnKind</c> annotation of the output columns (ML.NET's scorer annotations; the first output is the
+    /// scores). Default: <c>"StructuredPrediction"</c>; the multiclass head gives ML.NET's own multiclass kind.
+    /// </summary>
+    internal virtual string ScoreColumnKind => "StructuredPrediction";
+
+    /// <summary>The output columns a model with these parameters appends (the first: the scores, <c>Score</c>).</summary>
     protected internal abstract IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters);
 
     /// <summary>

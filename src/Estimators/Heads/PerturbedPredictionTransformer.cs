@@ -46,8 +46,12 @@ public partial class PerturbedPredictionTransformer : AffineScoringTransformer, 
 
     private protected sealed override int[] OutputLengths => _outputs.Select(o => o.Length).ToArray();
 
+    // Every output carries ML.NET's scorer annotations (the head's score-column kind; the first output is the scores,
+    // the others are predictions), as the columns of ML.NET's own trainers do.
     private protected sealed override OutputColumn[] Outputs(DataViewSchema inputSchema) =>
-        _outputs.Select(o => new OutputColumn(o.Name, o.Type, o.Annotations, [FeatureColumnName])).ToArray();
+        _outputs.Select((o, i) => new OutputColumn(o.Name, o.Type,
+            MlNetInternals.ScorerAnnotations(inputSchema, o.Annotations, Parameters.Head.ScoreColumnKind, i == 0 ? MlNetInternals.ScoreValueKind : MlNetInternals.PredictedValueKind),
+            [FeatureColumnName])).ToArray();
 
     private protected sealed override void Decode(ReadOnlySpan<float> theta, float[][] outputs) => _decode(theta, outputs);
 

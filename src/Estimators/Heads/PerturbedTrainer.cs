@@ -43,7 +43,7 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
     public TTransformer Fit(IDataView input, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(input);
-        using var run = new TrainingRun(_host);
+        using var run = new TrainingRun(_host, _options.Progress);
         (float[] x, float[] y, float[] w, int p, PerturbedHead head, string featureName) = Read(input, $"{_head.Name} training", _options.ExampleWeightColumnName);
         float[] vx = [], vy = [];
         if (validationData is not null)
@@ -97,16 +97,21 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
                 $"Schema mismatch for label column '{_options.LabelColumnName}': expected {(keyLabel ? "Key" : "known-size vector of Single")}, got {label.Kind} of {label.ItemType}");
         }
         var outputs = new DataViewSchema.Builder();
+        DataViewSchema none = new DataViewSchema.Builder().ToSchema();
+        // The scorer annotations the transformer adds (their values depend on the data; a shape only names them).
+        DataViewSchema.Annotations Scorer(DataViewSchema.Annotations own, string valueKind) =>
+            ModelPersistence.MlNetInternals.ScorerAnnotations(none, own, _head.ScoreColumnKind, valueKind);
+        DataViewSchema.Annotations empty = new DataViewSchema.Annotations.Builder().ToAnnotations();
         if (keyLabel)
         {
-            outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 2), SchemaShapes.TextAnnotation("SlotNames"));
-            outputs.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 2), SchemaShapes.TextAnnotation("KeyValues"));
+            outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 2), Scorer(SchemaShapes.TextAnnotation("SlotNames"), ModelPersistence.MlNetInternals.ScoreValueKind));
+            outputs.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 2), Scorer(SchemaShapes.TextAnnotation("KeyValues"), ModelPersistence.MlNetInternals.PredictedValueKind));
         }
         else
         {
-            outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 1));
+            outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 1), Scorer(empty, ModelPersistence.MlNetInternals.ScoreValueKind));
             outputs.AddColumn(_head is RankingHead ? Ranking.LabelRankingTransformer.PredictedRankingColumnName : DecisionHead.PredictionColumnName,
-                new VectorDataViewType(NumberDataViewType.Single, 1));
+                new VectorDataViewType(NumberDataViewType.Single, 1), Scorer(empty, ModelPersistence.MlNetInternals.PredictedValueKind));
         }
         return SchemaShapes.Append(inputSchema, outputs);
     }

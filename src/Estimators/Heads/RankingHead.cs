@@ -69,6 +69,9 @@ public sealed class RankingHead : PerturbedHead
     }
 
     /// <inheritdoc/>
+    internal override string ScoreColumnKind => "LabelRanking";
+
+    /// <inheritdoc/>
     protected internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
     {
         var vector = new VectorDataViewType(NumberDataViewType.Single, Dimension);

@@ -49,6 +49,31 @@ internal static class MlNetInternals
     [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "Create")]
     private static extern SchemaShape CreateShape(SchemaShape? declaringType, DataViewSchema schema);
 
+    /// <summary>ML.NET's score-column kind of multiclass classification (<c>AnnotationUtils.Const.ScoreColumnKind</c>, internal).</summary>
+    public const string MulticlassScoreColumnKind = AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification;
+
+    /// <summary>ML.NET's score-value kind of a scores column (<c>AnnotationUtils.Const.ScoreValueKind.Score</c>, internal).</summary>
+    public const string ScoreValueKind = AnnotationUtils.Const.ScoreValueKind.Score;
+
+    /// <summary>ML.NET's score-value kind of a prediction column (<c>AnnotationUtils.Const.ScoreValueKind.PredictedLabel</c>, internal).</summary>
+    public const string PredictedValueKind = AnnotationUtils.Const.ScoreValueKind.PredictedLabel;
+
+    /// <summary>
+    /// <paramref name="own"/> plus the annotations ML.NET's scorers put on every column they append (internal
+    /// <c>AnnotationUtils</c>): <c>ScoreColumnSetId</c> (one more than the largest in <paramref name="inputSchema"/>, so
+    /// a second scorer's columns form their own set), <c>ScoreColumnKind</c> and <c>ScoreValueKind</c>.
+    /// </summary>
+    public static DataViewSchema.Annotations ScorerAnnotations(DataViewSchema inputSchema, DataViewSchema.Annotations own, string columnKind, string valueKind)
+    {
+        uint setId = inputSchema.GetMaxAnnotationKind(out _, AnnotationUtils.Kinds.ScoreColumnSetId) + 1;
+        var builder = new DataViewSchema.Annotations.Builder();
+        builder.Add(own, _ => true);
+        builder.Add(AnnotationUtils.Kinds.ScoreColumnSetId, AnnotationUtils.ScoreColumnSetIdType, (ref uint v) => v = setId);
+        builder.Add(AnnotationUtils.Kinds.ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = columnKind.AsMemory());
+        builder.Add(AnnotationUtils.Kinds.ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = valueKind.AsMemory());
+        return builder.ToAnnotations();
+    }
+
     /// <summary>Whether <c>MLContext.CancelExecution()</c> was called for the environment of <paramref name="host"/> (internal <c>ICancelable.IsCanceled</c>).</summary>
     public static bool IsCanceled(IHost host) => (bool)Get().IsCanceled.GetValue(host)!;
 

@@ -8,13 +8,16 @@ namespace Microsoft.ML.Perturbed.Training;
 /// <param name="patience">Epochs without improvement before stopping (at least 1).</param>
 public sealed class EarlyStopping<TSnapshot>(int patience) where TSnapshot : class
 {
-    private int _sinceBest;
+    private int _sinceBest, _observations;
 
     /// <summary>Epochs without improvement before stopping.</summary>
     public int Patience { get; } = patience >= 1 ? patience : throw new ArgumentOutOfRangeException(nameof(patience), patience, "Patience must be at least 1.");
 
     /// <summary>The best validation loss so far (∞ before the first).</summary>
     public double BestLoss { get; private set; } = double.PositiveInfinity;
+
+    /// <summary>Which observation (1-based: the epoch, observed once per epoch) gave the best loss; 0 before the first.</summary>
+    public int BestObservation { get; private set; }
 
     /// <summary>The parameters at the best validation loss, or null before the first.</summary>
     public TSnapshot? Best { get; private set; }
@@ -23,9 +26,11 @@ public sealed class EarlyStopping<TSnapshot>(int patience) where TSnapshot : cla
     public bool Observe(double validationLoss, Func<TSnapshot> snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        _observations++;
         if (validationLoss < BestLoss - 1e-12)
         {
             BestLoss = validationLoss;
+            BestObservation = _observations;
             Best = snapshot();
             _sinceBest = 0;
             return false;

@@ -6,7 +6,14 @@ namespace Microsoft.ML.Perturbed.Training;
 /// <param name="Epoch">Epoch just finished (1-based).</param>
 /// <param name="TrainingLoss">Mean loss over the epoch's mini-batches.</param>
 /// <param name="ValidationLoss">Mean validation loss, or NaN without a validation set.</param>
-public readonly record struct TrainingProgress(int Epoch, double TrainingLoss, double ValidationLoss);
+public readonly record struct TrainingProgress(int Epoch, double TrainingLoss, double ValidationLoss)
+{
+    /// <summary>With a validation set: the epoch of the best validation loss so far, whose model training keeps; 0 without one.</summary>
+    public int BestEpoch { get; init; }
+
+    /// <summary>Whether early stopping ends training after this epoch (no improvement for the patience); false without a validation set.</summary>
+    public bool StoppedEarly { get; init; }
+}
 
 /// <summary>
 /// The one training loop (docs/architecture.md, "Training loop"): learns a score model θ = g_w(x) so that the head's
@@ -143,7 +150,7 @@ public static class StructuredTrainer
                 validationLoss = session.Loss(validationFeatures, validationTargets, ulong.MaxValue);
                 stop = stopping.Observe(validationLoss, session.Snapshot);
             }
-            progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss));
+            progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss) { BestEpoch = stopping.BestObservation, StoppedEarly = stop });
             if (stop) break;
         }
         if (stopping.Best is { } best) session.Restore(best);

@@ -124,6 +124,15 @@ public class StructuredTrainerTests
             x.AsSpan(300 * p), y.AsSpan(300 * d), progress);
         Assert.InRange(reports.Count, 3, 199);   // stopped early
         Assert.All(reports, r => Assert.True(double.IsFinite(r.ValidationLoss)));
+        // Only the last report says it stopped; the best epoch is the running argmin of the validation loss, the patience before the stop.
+        Assert.Equal(reports.Count - 1, reports.Count(r => !r.StoppedEarly));
+        Assert.True(reports[^1].StoppedEarly);
+        Assert.Equal(reports.Count - 2, reports[^1].BestEpoch);
+        for (int e = 1; e <= reports.Count; e++)
+        {
+            var seen = reports.Take(e).ToList();
+            Assert.Equal(seen.IndexOf(seen.MinBy(r => r.ValidationLoss)) + 1, reports[e - 1].BestEpoch);
+        }
     }
 
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
