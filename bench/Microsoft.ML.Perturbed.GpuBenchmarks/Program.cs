@@ -3,6 +3,7 @@
 //   Sinkhorn soft ranks, forward + backward; training throughput of the TorchSharp training backend vs the CPU one.
 //   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.GpuBenchmarks -- [--device cpu|cuda] [--core]
 //       [--m 100] [--batch 4096] [--d 1000] [--chunk 0] [--repeats 5] [--bandwidth 3350] [--markdown results.md] [--skip-training]
+//   ... -- --backends [--device cpu|cuda] [--markdown bench/results/backends.md]: managed vs TorchSharp training step, batch × model.
 // --core times the managed core instead (the CPU baseline). Times are wall-clock per call after one warm-up, with the
 // device synchronized before the clock is read.
 using System.Diagnostics;
@@ -30,6 +31,57 @@ double floorMs = 6.0 * 4 * elements / bandwidth * 1e3;
 var lines = new List<string>();
 void Report(string line) { Console.WriteLine(line); lines.Add(line); }
 Report($"shape M={m} batch={batch} d={d}: {elements / 1e6:F0} M perturbed elements; 6-pass bandwidth floor at {bandwidth / 1e9:F0} GB/s = {floorMs:F2} ms");
+
+if (args.Contains("--backends"))
+{
+    // Where each training backend wins: one epoch of label ranking (d 10 labels, 20 features, M 10) per batch size and
+    // model, managed CPU step against the TorchSharp step on the chosen device, same run and thread count.
+    Report("");
+    Report($"| model | batch | managed CPU (rows/s) | TorchSharp {deviceName} (rows/s) | TorchSharp / managed |");
+    Report("|---|---|---|---|---|");
+    Device device0 = deviceName == "cuda" ? CUDA : CPU;
+    foreach (int[] hidden in new[] { Array.Empty<int>(), [64, 64], [512, 512] })
+    foreach (int b in new[] { 32, 256, 2048 })
+    {
+        int rows = hidden.Length > 0 && hidden[0] >= 512 ? 8192 : 16384;
+        (float[] bx, float[] by) = RankingRows(rows, 10, 20, new Random(7));
+        double RowsPerSecond(IStructuredTrainingBackend backend, IReadOnlyList<int> layers)
+        {
+            var options = new StructuredTrainerOptions { Samples = 10, BatchSize = b, Epochs = 1, Seed = 1, HiddenLayers = layers };
+            StructuredTrainer.Fit(new RankingOracle(10), bx, by, 20, options, backend: backend);   // warm-up epoch (tiered JIT, libtorch)
+            var watch = Stopwatch.StartNew();
+            StructuredTrainer.Fit(new RankingOracle(10), bx, by, 20, options, backend: backend);
+            return rows / watch.Elapsed.TotalSeconds;
+        }
+        double managed = RowsPerSecond(CpuTrainingBackend.Instance, hidden);
+        double torch = RowsPerSecond(new TorchTrainingBackend(device0), hidden);
+        string model = hidden.Length == 0 ? "affine" : "MLP " + string.Join("-", hidden);
+        Report($"| {model} | {b} | {managed / 1e3:F1} k | {torch / 1e3:F1} k | {torch / managed:F2} |");
+    }
+    Save();
+    return;
+}
+
+// Generated label-ranking rows: ascending ranks of a random linear map of uniform features.
+static (float[] X, float[] Ranks) RankingRows(int rows, int labels, int features, Random random)
+{
+    var x = new float[rows * features];
+    var targets = new float[rows * labels];
+    var w = new double[labels * features];
+    for (int i = 0; i < w.Length; i++) w[i] = random.NextDouble() * 2 - 1;
+    var s = new double[labels];
+    for (int r = 0; r < rows; r++)
+    {
+        for (int j = 0; j < features; j++) x[r * features + j] = (float)(random.NextDouble() * 2 - 1);
+        for (int l = 0; l < labels; l++)
+        {
+            s[l] = 0;
+            for (int j = 0; j < features; j++) s[l] += w[l * features + j] * x[r * features + j];
+        }
+        for (int l = 0; l < labels; l++) targets[r * labels + l] = 1 + s.Count(v => v < s[l]);
+    }
+    return (x, targets);
+}
 
 var scores = new float[batch * d];
 var rng = new Random(1);
@@ -140,21 +192,7 @@ void Save()
 void Training(params (string Name, IStructuredTrainingBackend Backend)[] backends)
 {
     const int labels = 10, features = 20, rows = 100_000;
-    var x = new float[rows * features];
-    var targets = new float[rows * labels];
-    var w = new double[labels * features];
-    for (int i = 0; i < w.Length; i++) w[i] = rng.NextDouble() * 2 - 1;
-    var s = new double[labels];
-    for (int r = 0; r < rows; r++)
-    {
-        for (int j = 0; j < features; j++) x[r * features + j] = (float)(rng.NextDouble() * 2 - 1);
-        for (int l = 0; l < labels; l++)
-        {
-            s[l] = 0;
-            for (int j = 0; j < features; j++) s[l] += w[l * features + j] * x[r * features + j];
-        }
-        for (int l = 0; l < labels; l++) targets[r * labels + l] = 1 + s.Count(v => v < s[l]);   // ascending ranks
-    }
+    (float[] x, float[] targets) = RankingRows(rows, labels, features, rng);
     Report("");
     Report($"| training backend ({rows / 1000}k rows, d {labels}, {features} features, M 10, batch 256, 1 epoch) | rows/s |");
     Report("|---|---|");
