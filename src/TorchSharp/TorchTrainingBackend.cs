@@ -44,6 +44,15 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
     /// <summary>Hidden layer widths (empty: those of the options).</summary>
     public IReadOnlyList<int> HiddenLayers { get; } = hiddenLayers.ToArray();
 
+    /// <summary>
+    /// Whether the losses that have a device version (Fenchel-Young and perturbed + squared over argmax, top-k, ranking and
+    /// matching; the squared loss of scores) run it on <see cref="Device"/>, or run the core loss on the host with only the
+    /// model in libtorch. Null (default): on the device for a GPU, on the host for the CPU, where the core's perturbation
+    /// (sorting networks, vectorized noise) is faster than libtorch's batched sort and sampling — 1.15–3.2× the managed
+    /// trainer's time per row for the affine model instead of 1.0–6.7× (bench/results/backends.md).
+    /// </summary>
+    public bool? LossOnDevice { get; init; }
+
     /// <summary>Trains with this backend through the one training loop (the arguments of <c>StructuredTrainer.Fit</c>).</summary>
     public IScoreModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount, StructuredTrainerOptions options,
         ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default, IProgress<TrainingProgress>? progress = null,
@@ -78,6 +87,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
     /// <summary>The device version of a core loss where there is one, else null (the loss then runs on the host).</summary>
     private Func<Tensor, Tensor, ulong, Tensor>? DeviceLoss(Oracle head, StructuredLoss loss)
     {
+        if (!(LossOnDevice ?? Device.type != DeviceType.CPU)) return null;
         (TorchHeadKind Kind, int K)? deviceHead = head switch
         {
             ArgmaxOracle => (TorchHeadKind.Argmax, 1),

@@ -52,9 +52,13 @@ public class TorchTrainingBackendTests
         var ml = new MLContext(seed: 1);
         IDataView data = Ranking(ml, 450, 10, 6, seed: 2);
         double cpu = CrossValidatedSpearman(ml, data, null);
-        double device = CrossValidatedSpearman(ml, data, new TorchTrainingBackend(TestDevice.Current));
-        Assert.True(cpu > 0.85 && device > 0.85, $"Spearman CPU {cpu:F3}, device {device:F3}");
-        Assert.True(Math.Abs(cpu - device) < 0.05, $"Spearman CPU {cpu:F3}, device {device:F3}");
+        // Both placements of the loss: the device version (the default on a GPU) and the host core loss (the default on the CPU).
+        foreach (bool onDevice in new[] { true, false })
+        {
+            double device = CrossValidatedSpearman(ml, data, new TorchTrainingBackend(TestDevice.Current) { LossOnDevice = onDevice });
+            Assert.True(cpu > 0.85 && device > 0.85, $"Spearman CPU {cpu:F3}, device {device:F3} (loss on device: {onDevice})");
+            Assert.True(Math.Abs(cpu - device) < 0.05, $"Spearman CPU {cpu:F3}, device {device:F3} (loss on device: {onDevice})");
+        }
     }
 
     [Fact]
@@ -94,9 +98,13 @@ public class TorchTrainingBackendTests
         double Accuracy(IStructuredTrainingBackend? backend) => ml.MulticlassClassification.Evaluate(
             ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { NumberOfIterations = 20, Seed = 1, Backend = backend })
                 .Fit(data).Transform(data)).MicroAccuracy;
-        double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend(TestDevice.Current));
-        Assert.True(Math.Abs(cpu - device) < 0.03, $"accuracy CPU {cpu:F3}, device {device:F3}");
-        Assert.True(device > 0.8, $"device accuracy {device:F3}");
+        double cpu = Accuracy(null);
+        foreach (bool onDevice in new[] { true, false })
+        {
+            double device = Accuracy(new TorchTrainingBackend(TestDevice.Current) { LossOnDevice = onDevice });
+            Assert.True(Math.Abs(cpu - device) < 0.03, $"accuracy CPU {cpu:F3}, device {device:F3} (loss on device: {onDevice})");
+            Assert.True(device > 0.8, $"device accuracy {device:F3} (loss on device: {onDevice})");
+        }
     }
 
     [Fact]
@@ -154,7 +162,7 @@ public class TorchTrainingBackendTests
             for (int r = 0; r < n; r++) if (Oracles.ArgmaxOracle.IndexOfMax(theta.AsSpan(r * d, d)) == r % d) correct++;
             return correct / (double)n;
         }
-        double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend(TestDevice.Current));
+        double cpu = Accuracy(null), device = Accuracy(new TorchTrainingBackend(TestDevice.Current) { LossOnDevice = true });   // the device versions, on the CPU too
         Assert.True(cpu >= 0.9, $"{kind} CPU accuracy {cpu:P1}");
         Assert.True(device >= cpu - 0.05, $"{kind}: device {device:P1} vs CPU {cpu:P1}");
     }
