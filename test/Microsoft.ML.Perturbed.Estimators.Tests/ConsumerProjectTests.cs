@@ -6,7 +6,8 @@ namespace Microsoft.ML.Perturbed.Estimators.Tests;
 
 /// <summary>
 /// The three packages as a new user gets them: packed (from this build) into a local feed, then a fresh console app
-/// restores, builds, runs and publishes (portable, and for linux-x64) against them with only <c>using Microsoft.ML;</c>.
+/// restores, builds, runs and publishes (portable, and for linux-x64) against them with only <c>using Microsoft.ML;</c>,
+/// and a second app adds the TorchSharp package with the CPU libtorch it chooses and trains through the TorchSharp backend.
 /// The app's package folder is its own (the machine's is only a fallback), so no run sees an earlier run's packages.
 /// </summary>
 public class ConsumerProjectTests(ITestOutputHelper output)
@@ -44,6 +45,32 @@ public class ConsumerProjectTests(ITestOutputHelper output)
 
         class Row { public float[] Features { get; set; } = []; public float Digit { get; set; } public float[] Ranks { get; set; } = []; }
         class Prediction { public float PredictedDigit { get; set; } }
+        """;
+
+    // The TorchSharp job: the same label ranking trained by the TorchSharp backend, the app choosing its libtorch.
+    private const string TorchProgram = """
+        using Microsoft.ML;
+        using Microsoft.ML.Data;
+        using Microsoft.ML.Perturbed.TorchSharp;
+
+        var ml = new MLContext(seed: 1);
+        var rng = new Random(1);
+        var rows = Enumerable.Range(0, 90).Select(i => new Row
+        {
+            Features = Enumerable.Range(0, 3).Select(j => (j == i % 3 ? 3f : 0f) + (float)rng.NextDouble()).ToArray(),
+            Ranks = (i % 3) switch { 0 => [1f, 2, 3], 1 => [3f, 1, 2], _ => [2f, 3, 1] },
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(Row));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
+        definition["Ranks"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
+        IDataView data = ml.Data.LoadFromEnumerable(rows, definition);
+        var ranker = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new()
+        {
+            LabelColumnName = "Ranks", NumberOfIterations = 30, Backend = TorchTrainingBackend.ForContext(ml, 16),
+        }).Fit(data);
+        Console.WriteLine($"spearman {ml.LabelRanking().Evaluate(ranker.Transform(data), labelColumnName: "Ranks").Spearman:F2}");
+
+        class Row { public float[] Features { get; set; } = []; public float[] Ranks { get; set; } = []; }
         """;
 
     [Fact]
@@ -90,6 +117,25 @@ public class ConsumerProjectTests(ITestOutputHelper output)
             {
                 Dotnet(app, "publish -c Release -r linux-x64 --self-contained false -o linux", environment);
                 AssertOutput(Dotnet(app, $"\"{Path.Combine(app, "linux", "App.dll")}\"", environment));
+
+                // TorchSharp, with the CPU libtorch for Linux the application adds (run only: a publish copies ≈ 550 MB).
+                string torchApp = Path.Combine(work, "torchapp");
+                Directory.CreateDirectory(torchApp);
+                File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(torchApp, "nuget.config"));
+                File.WriteAllText(Path.Combine(torchApp, "TorchApp.csproj"), $"""
+                    <Project Sdk="Microsoft.NET.Sdk">
+                      <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>
+                      <ItemGroup>
+                        <PackageReference Include="Microsoft.ML.Perturbed.Estimators" Version="{Version}" />
+                        <PackageReference Include="Microsoft.ML.Perturbed.TorchSharp" Version="{Version}" />
+                        <PackageReference Include="libtorch-cpu-linux-x64" Version="{LibTorchVersion()}" />
+                      </ItemGroup>
+                    </Project>
+                    """);
+                File.WriteAllText(Path.Combine(torchApp, "Program.cs"), TorchProgram);
+                string torch = Dotnet(torchApp, "run -c Release", environment);
+                string spearman = torch.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("spearman ", StringComparison.Ordinal));
+                Assert.True(double.Parse(spearman["spearman ".Length..], System.Globalization.CultureInfo.InvariantCulture) > 0.9, torch);
             }
         }
         finally
@@ -104,6 +150,13 @@ public class ConsumerProjectTests(ITestOutputHelper output)
         Assert.True(double.Parse(Line("spearman ")["spearman ".Length..], System.Globalization.CultureInfo.InvariantCulture) > 0.9, text);
         Assert.Equal("digits 90 of 90", Line("digits "));
         Assert.Equal("ranks 3 1 2", Line("ranks "));   // the first row's features (3 + u₀, u₁, u₂) ranked ascending
+    }
+
+    /// <summary>The libtorch version this repository's tests use (Directory.Packages.props), so the app restores it from the cache.</summary>
+    private static string LibTorchVersion()
+    {
+        var props = System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryRoot(), "Directory.Packages.props"));
+        return (string)props.Descendants().Single(e => e.Name.LocalName == "PackageVersion" && (string?)e.Attribute("Include") == "libtorch-cpu-linux-x64").Attribute("Version")!;
     }
 
     private static string[] Dependencies(string package)
