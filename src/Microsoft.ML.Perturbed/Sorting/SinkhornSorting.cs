@@ -329,6 +329,9 @@ public sealed class SinkhornSorting : RowOperator
             {
                 double d = _targets[j] - xt[i];
                 w.Cost[i * m + j] = w.CostT[j * n + i] = d * d;
+                // The iterations' exponents without the potentials, once per row instead of once per iteration.
+                w.RowExponent[i * m + j] = _logWeights[j] - d * d / Epsilon;
+                w.ColumnExponent[j * n + i] = -d * d / Epsilon;
             }
         }
     }
@@ -353,7 +356,7 @@ public sealed class SinkhornSorting : RowOperator
             for (int i = 0; i < n; i++)
             {
                 // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ − Cᵢⱼ)/ε); the row sum before the update is aᵢ·exp((fᵢ − fᵢ_new)/ε).
-                Exponent(gPot, w.Cost.AsSpan(i * m, m), inverseEps, _logWeights, rowBuffer);
+                Scaled(gPot, inverseEps, w.RowExponent.AsSpan(i * m, m), rowBuffer);
                 double fNew = -eps * LogSumExp(rowBuffer);
                 error += Math.Abs(Math.Exp((f[i] - fNew) / eps) - 1) / n;
                 f[i] = fNew;
@@ -362,7 +365,7 @@ public sealed class SinkhornSorting : RowOperator
             for (int j = 0; j < m; j++)
             {
                 // gⱼ = −ε LSEᵢ(log aᵢ + (fᵢ − Cᵢⱼ)/ε), over the transposed cost's row j.
-                Exponent(f, w.CostT.AsSpan(j * n, n), inverseEps, default, columnBuffer);
+                Scaled(f, inverseEps, w.ColumnExponent.AsSpan(j * n, n), columnBuffer);
                 gPot[j] = -eps * (logA + LogSumExp(columnBuffer));
             }
             gPot.CopyTo(w.HistoryG, t * m);
@@ -399,6 +402,20 @@ public sealed class SinkhornSorting : RowOperator
         TensorPrimitives.Subtract(potential, cost, destination);
         if (logWeights.IsEmpty) TensorPrimitives.Multiply(destination, inverseEps, destination);
         else TensorPrimitives.MultiplyAdd(destination, inverseEps, logWeights, destination);
+    }
+
+    /// <summary>
+    /// destination = potential/ε + exponent, with exponent = log b − C/ε precomputed per row: one fused pass per row and
+    /// iteration where <see cref="Exponent"/> takes two (the profile of the iterations: six passes over each row, now five).
+    /// </summary>
+    private static void Scaled(ReadOnlySpan<double> potential, double inverseEps, ReadOnlySpan<double> exponent, Span<double> destination)
+    {
+        if (destination.Length < VectorMinimum)
+        {
+            for (int j = 0; j < destination.Length; j++) destination[j] = potential[j] * inverseEps + exponent[j];
+            return;
+        }
+        TensorPrimitives.MultiplyAdd(potential, inverseEps, exponent, destination);
     }
 
     /// <summary>destination = exp((potential − cost)/ε + logWeights + shift): a row of the plan or of a softmax Jacobian.</summary>
@@ -523,11 +540,12 @@ public sealed class SinkhornSorting : RowOperator
             Signed = new double[n]; SignedBar = new double[n]; Squashed = new double[n]; SquashedBar = new double[n];
             Standardized = new double[n]; ZBar = new double[n]; F = new double[n]; G = new double[m]; Zeros = new double[m];
             Cost = new double[n * m]; CostT = new double[n * m]; Plan = new double[n * m]; PlanBar = new double[n * m];
+            RowExponent = new double[n * m]; ColumnExponent = new double[n * m];
             Sorted = new double[m]; Buffer = new double[Math.Max(n, m)];
         }
 
         public readonly double[] Signed, SignedBar, Squashed, SquashedBar, Standardized, ZBar, F, G, Zeros;
-        public readonly double[] Cost, CostT, Plan, PlanBar, Sorted, Buffer;
+        public readonly double[] Cost, CostT, Plan, PlanBar, Sorted, Buffer, RowExponent, ColumnExponent;
         public double[] HistoryF = [], HistoryG = [];
         public double Mean, Std;
         public int Iterations;
