@@ -14,7 +14,8 @@ public class ConsumerProjectTests(ITestOutputHelper output)
 {
     private const string Version = "0.0.0-consumer";
 
-    private const string Program = """
+    // Both apps' data: 90 rows of 3 features, a digit label and a rank vector (the class Row comes at the end of each app).
+    private const string Data = """
         using Microsoft.ML;
         using Microsoft.ML.Data;
 
@@ -31,6 +32,14 @@ public class ConsumerProjectTests(ITestOutputHelper output)
         definition["Ranks"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
         IDataView data = ml.Data.LoadFromEnumerable(rows, definition);
 
+        """;
+
+    private const string RowClass = """
+
+        class Row { public float[] Features { get; set; } = []; public float Digit { get; set; } public float[] Ranks { get; set; } = []; }
+        """;
+
+    private const string Program = Data + """
         var ranker = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new() { LabelColumnName = "Ranks", NumberOfIterations = 30 }).Fit(data);
         Console.WriteLine($"spearman {ml.LabelRanking().Evaluate(ranker.Transform(data), labelColumnName: "Ranks").Spearman:F2}");
 
@@ -43,35 +52,17 @@ public class ConsumerProjectTests(ITestOutputHelper output)
         IDataView ranks = ml.Transforms.SoftRank("SoftRanks", "Features", epsilon: 0).Fit(data).Transform(data);
         Console.WriteLine($"ranks {string.Join(" ", ranks.GetColumn<float[]>("SoftRanks").First())}");
 
-        class Row { public float[] Features { get; set; } = []; public float Digit { get; set; } public float[] Ranks { get; set; } = []; }
         class Prediction { public float PredictedDigit { get; set; } }
-        """;
+        """ + RowClass;
 
     // The TorchSharp job: the same label ranking trained by the TorchSharp backend, the app choosing its libtorch.
-    private const string TorchProgram = """
-        using Microsoft.ML;
-        using Microsoft.ML.Data;
-        using Microsoft.ML.Perturbed.TorchSharp;
-
-        var ml = new MLContext(seed: 1);
-        var rng = new Random(1);
-        var rows = Enumerable.Range(0, 90).Select(i => new Row
-        {
-            Features = Enumerable.Range(0, 3).Select(j => (j == i % 3 ? 3f : 0f) + (float)rng.NextDouble()).ToArray(),
-            Ranks = (i % 3) switch { 0 => [1f, 2, 3], 1 => [3f, 1, 2], _ => [2f, 3, 1] },
-        }).ToList();
-        var definition = SchemaDefinition.Create(typeof(Row));
-        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
-        definition["Ranks"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
-        IDataView data = ml.Data.LoadFromEnumerable(rows, definition);
+    private const string TorchProgram = Data + """
         var ranker = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new()
         {
-            LabelColumnName = "Ranks", NumberOfIterations = 30, Backend = TorchTrainingBackend.ForContext(ml, 16),
+            LabelColumnName = "Ranks", NumberOfIterations = 30, Backend = Microsoft.ML.Perturbed.TorchSharp.TorchTrainingBackend.ForContext(ml, 16),
         }).Fit(data);
         Console.WriteLine($"spearman {ml.LabelRanking().Evaluate(ranker.Transform(data), labelColumnName: "Ranks").Spearman:F2}");
-
-        class Row { public float[] Features { get; set; } = []; public float[] Ranks { get; set; } = []; }
-        """;
+        """ + RowClass;
 
     [Fact]
     public void A_fresh_app_builds_runs_and_publishes_against_the_packed_packages()

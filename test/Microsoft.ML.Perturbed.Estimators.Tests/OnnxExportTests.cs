@@ -96,9 +96,9 @@ public class OnnxExportTests
                 DenseTensor<float> f => (f.ToArray().Select(v => (double)v).ToArray(), f.Dimensions.ToArray()),
                 DenseTensor<uint> u => (u.ToArray().Select(v => (double)v).ToArray(), u.Dimensions.ToArray()),
                 DenseTensor<long> l => (l.ToArray().Select(v => (double)v).ToArray(), l.Dimensions.ToArray()),
-                _ => (Array.Empty<double>(), Array.Empty<int>()),
+                var other => throw new InvalidOperationException($"Output '{r.Name}' has an unexpected ONNX value type {other?.GetType().Name}."),
             };
-            if (dims.Length != 2) continue;
+            Assert.True(dims.Length == 2, $"Output '{r.Name}' has rank {dims.Length}; every exported column is [batch × size].");
             int width = dims[1];
             outputs[r.Name] = Enumerable.Range(0, dims[0]).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray();
         }

@@ -59,6 +59,26 @@ internal static class TestMath
         }
     }
 
+    /// <summary>
+    /// Asserts that <paramref name="gradient"/> is the central difference (step <paramref name="h"/>) of
+    /// <paramref name="loss"/> in each of <paramref name="model"/>'s parameters, within <paramref name="tolerance"/>.
+    /// </summary>
+    public static void AssertFiniteDifferences(Microsoft.ML.Perturbed.Training.ITrainableModel model, Func<double> loss, ReadOnlySpan<double> gradient, float h = 1e-2f, double tolerance = 1e-3)
+    {
+        Span<float> parameters = model.Parameters;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float keep = parameters[i];
+            parameters[i] = keep + h;
+            double up = loss();
+            parameters[i] = keep - h;
+            double down = loss();
+            parameters[i] = keep;
+            double fd = (up - down) / (2 * h);
+            Assert.True(Math.Abs(fd - gradient[i]) < tolerance, $"parameter {i}: FD {fd} vs {gradient[i]}");
+        }
+    }
+
     public static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double s = 0;

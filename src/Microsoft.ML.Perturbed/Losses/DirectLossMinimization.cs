@@ -184,7 +184,9 @@ public sealed class DirectLossMinimization : RowwiseLoss
         gMu.Clear();
         double gSigma = 0, value = 0;
         int sign = Oracle.Sign;
-        for (int k = 0; k < Samples; k++)
+        // With a fixed σ = 0 every sample is the same deterministic solve: one is the whole average.
+        int samples = sigma == 0 ? 1 : Samples;
+        for (int k = 0; k < samples; k++)
         {
             PhiloxStream stream = PhiloxStream.ForSample(Seed, draw, row, k);
             NoiseDistribution.Gumbel.Sample(ref stream, gamma);
@@ -216,9 +218,9 @@ public sealed class DirectLossMinimization : RowwiseLoss
             }
             gSigma += sign * dot / eps;
         }
-        for (int i = 0; i < d; i++) gMu[i] /= Samples;
-        if (learned) gradient[d] = (float)(gSigma / Samples * dSigma);
-        return value / Samples;
+        for (int i = 0; i < d; i++) gMu[i] /= samples;
+        if (learned) gradient[d] = (float)(gSigma / samples * dSigma);
+        return value / samples;
     }
 
     private static float Finite(double value, int row, int column)

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>
@@ -103,14 +105,22 @@ public sealed class ItemwiseModel : ITrainableModel
             _item.Score(features, scores);   // [batch·n × q] → [batch·n × k] is the same memory as [batch × n·k]
             return;
         }
-        var matrix = new float[batch * block];
-        var extra = new float[batch * extras];
-        _item.Score(features, matrix);
-        _extra!.Score(features, extra);
-        for (int r = 0; r < batch; r++)
+        // The item network writes [batch·n × k] contiguously; the rows of θ interleave it with the extras (pooled buffers).
+        float[] matrix = ArrayPool<float>.Shared.Rent(batch * block), extra = ArrayPool<float>.Shared.Rent(batch * extras);
+        try
         {
-            matrix.AsSpan(r * block, block).CopyTo(scores.Slice(r * Outputs, block));
-            extra.AsSpan(r * extras, extras).CopyTo(scores.Slice(r * Outputs + block, extras));
+            _item.Score(features, matrix.AsSpan(0, batch * block));
+            _extra!.Score(features, extra.AsSpan(0, batch * extras));
+            for (int r = 0; r < batch; r++)
+            {
+                matrix.AsSpan(r * block, block).CopyTo(scores.Slice(r * Outputs, block));
+                extra.AsSpan(r * extras, extras).CopyTo(scores.Slice(r * Outputs + block, extras));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(matrix);
+            ArrayPool<float>.Shared.Return(extra);
         }
     }
 
@@ -122,18 +132,32 @@ public sealed class ItemwiseModel : ITrainableModel
         Guard.Length(gradient.Length, _parameters.Length, nameof(gradient), "one value per parameter");
         Scatter();
         int block = Items * _item.Outputs, extras = _extra?.Outputs ?? 0, itemParameters = _item.Parameters.Length;
-        var matrixGradient = new float[batch * block];
-        var extraGradient = new float[batch * extras];
-        for (int r = 0; r < batch; r++)
-        {
-            scoreGradient.Slice(r * Outputs, block).CopyTo(matrixGradient.AsSpan(r * block, block));
-            scoreGradient.Slice(r * Outputs + block, extras).CopyTo(extraGradient.AsSpan(r * extras, extras));
-        }
         // The item network sees batch·n rows and averages over them; the loss averages over the batch's rows only.
         Span<double> itemGradient = gradient[..itemParameters];
-        _item.Backward(features, matrixGradient, l2 / Items, itemGradient);
+        if (extras == 0)
+        {
+            _item.Backward(features, scoreGradient, l2 / Items, itemGradient);   // the same memory layout, as in Score
+        }
+        else
+        {
+            float[] matrixGradient = ArrayPool<float>.Shared.Rent(batch * block), extraGradient = ArrayPool<float>.Shared.Rent(batch * extras);
+            try
+            {
+                for (int r = 0; r < batch; r++)
+                {
+                    scoreGradient.Slice(r * Outputs, block).CopyTo(matrixGradient.AsSpan(r * block, block));
+                    scoreGradient.Slice(r * Outputs + block, extras).CopyTo(extraGradient.AsSpan(r * extras, extras));
+                }
+                _item.Backward(features, matrixGradient.AsSpan(0, batch * block), l2 / Items, itemGradient);
+                _extra!.Backward(features, extraGradient.AsSpan(0, batch * extras), l2, gradient[itemParameters..]);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(matrixGradient);
+                ArrayPool<float>.Shared.Return(extraGradient);
+            }
+        }
         for (int i = 0; i < itemGradient.Length; i++) itemGradient[i] *= Items;
-        if (_extra is not null) _extra.Backward(features, extraGradient, l2, gradient[itemParameters..]);
     }
 
     /// <inheritdoc/>

@@ -280,16 +280,6 @@ public class MethodTests
             foreach (AffineModel layer in w) foreach (float wi in layer.Weights) l += 0.05 * wi * wi;
             return l;
         }
-        Span<float> p = model.Parameters;
-        for (int i = 0; i < p.Length; i++)
-        {
-            float keep = p[i];
-            p[i] = keep + 1e-2f;
-            double up = Loss();
-            p[i] = keep - 1e-2f;
-            double down = Loss();
-            p[i] = keep;
-            Assert.True(Math.Abs((up - down) / 2e-2 - grad[i]) < 1e-3, $"parameter {i}: FD {(up - down) / 2e-2} vs {grad[i]}");
-        }
+        TestMath.AssertFiniteDifferences(model, Loss, grad);
     }
 }

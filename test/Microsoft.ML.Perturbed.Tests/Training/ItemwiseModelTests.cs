@@ -79,17 +79,7 @@ public class ItemwiseModelTests
             for (int i = 0; i < p.Length; i++) if (isWeight[i]) l += 0.5 * l2 * p[i] * p[i];
             return l;
         }
-        Span<float> parameters = model.Parameters;
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            float keep = parameters[i];
-            parameters[i] = keep + 1e-2f;
-            double up = Loss();
-            parameters[i] = keep - 1e-2f;
-            double down = Loss();
-            parameters[i] = keep;
-            Assert.True(Math.Abs((up - down) / 2e-2 - grad[i]) < 1e-3, $"parameter {i}: FD {(up - down) / 2e-2} vs {grad[i]}");
-        }
+        TestMath.AssertFiniteDifferences(model, Loss, grad);
     }
 
     [Fact]
