@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.Perturbed;
 
@@ -80,6 +81,173 @@ internal static class SpanMath
         for (; i < n; i++)
         {
             acc[i] += x[i];
+        }
+    }
+
+    /// <summary>
+    /// ⟨x, y⟩ in double, in an order fixed by the length: four vector accumulators of fused multiply-adds (so the
+    /// adds overlap instead of waiting on each other), combined and summed lane by lane in order.
+    /// </summary>
+    public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int n = x.Length, i = 0;
+        double sum = 0;
+        y = y[..n];
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            Vector<double> a0 = Vector<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            ReadOnlySpan<Vector<double>> xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            ReadOnlySpan<Vector<double>> yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            int k = 0;
+            for (; k + 4 <= xv.Length; k += 4)
+            {
+                a0 = Vector.FusedMultiplyAdd(xv[k], yv[k], a0);
+                a1 = Vector.FusedMultiplyAdd(xv[k + 1], yv[k + 1], a1);
+                a2 = Vector.FusedMultiplyAdd(xv[k + 2], yv[k + 2], a2);
+                a3 = Vector.FusedMultiplyAdd(xv[k + 3], yv[k + 3], a3);
+            }
+            for (; k < xv.Length; k++)
+            {
+                a0 = Vector.FusedMultiplyAdd(xv[k], yv[k], a0);
+            }
+            Vector<double> acc = (a0 + a1) + (a2 + a3);
+            for (int lane = 0; lane < Vector<double>.Count; lane++)
+            {
+                sum += acc[lane];
+            }
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++)
+        {
+            sum = Math.FusedMultiplyAdd(x[i], y[i], sum);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// destination = exp(x) elementwise (in place allowed), with the runtime's vector exponential (512- or 256-bit,
+    /// whichever the hardware runs) and <see cref="Math.Exp"/> for the tail; about twice as fast as
+    /// TensorPrimitives.Exp on doubles here.
+    /// </summary>
+    public static void Exp(ReadOnlySpan<double> x, Span<double> destination)
+    {
+        int n = x.Length, i = 0;
+        destination = destination[..n];
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        ref double dr = ref MemoryMarshal.GetReference(destination);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<double>.Count <= n; i += Vector512<double>.Count)
+            {
+                Vector512.Exp(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<double>.Count <= n; i += Vector256<double>.Count)
+            {
+                Vector256.Exp(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            destination[i] = Math.Exp(x[i]);
+        }
+    }
+
+    /// <summary>Σ x in double, in an order fixed by the length.</summary>
+    public static double Sum(ReadOnlySpan<double> x)
+    {
+        int n = x.Length, i = 0;
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var acc = Vector<double>.Zero;
+            ReadOnlySpan<Vector<double>> xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                acc += xv[k];
+            }
+            for (int lane = 0; lane < Vector<double>.Count; lane++)
+            {
+                sum += acc[lane];
+            }
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++)
+        {
+            sum += x[i];
+        }
+        return sum;
+    }
+
+    /// <summary>acc += a·x (double).</summary>
+    public static void AddScaled(Span<double> acc, ReadOnlySpan<double> x, double a)
+    {
+        int n = x.Length, i = 0;
+        acc = acc[..n];
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var av = new Vector<double>(a);
+            ReadOnlySpan<Vector<double>> xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            Span<Vector<double>> accv = MemoryMarshal.Cast<double, Vector<double>>(acc);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                accv[k] = Vector.FusedMultiplyAdd(av, xv[k], accv[k]);
+            }
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++)
+        {
+            acc[i] = Math.FusedMultiplyAdd(a, x[i], acc[i]);
+        }
+    }
+
+    /// <summary>acc += a·(x ⊙ y) (double), one pass.</summary>
+    public static void AddScaledProduct(Span<double> acc, ReadOnlySpan<double> x, ReadOnlySpan<double> y, double a)
+    {
+        int n = x.Length, i = 0;
+        acc = acc[..n];
+        y = y[..n];
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var av = new Vector<double>(a);
+            ReadOnlySpan<Vector<double>> xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            ReadOnlySpan<Vector<double>> yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            Span<Vector<double>> accv = MemoryMarshal.Cast<double, Vector<double>>(acc);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                accv[k] = Vector.FusedMultiplyAdd(av * xv[k], yv[k], accv[k]);
+            }
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++)
+        {
+            acc[i] = Math.FusedMultiplyAdd(a * x[i], y[i], acc[i]);
+        }
+    }
+
+    /// <summary>destination = a·(x ⊙ y) (double).</summary>
+    public static void ScaledProduct(ReadOnlySpan<double> x, ReadOnlySpan<double> y, double a, Span<double> destination)
+    {
+        int n = x.Length, i = 0;
+        destination = destination[..n];
+        y = y[..n];
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var av = new Vector<double>(a);
+            ReadOnlySpan<Vector<double>> xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            ReadOnlySpan<Vector<double>> yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            Span<Vector<double>> dv = MemoryMarshal.Cast<double, Vector<double>>(destination);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                dv[k] = av * xv[k] * yv[k];
+            }
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++)
+        {
+            destination[i] = a * x[i] * y[i];
         }
     }
 

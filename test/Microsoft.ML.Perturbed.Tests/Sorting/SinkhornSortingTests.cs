@@ -129,4 +129,70 @@ public class SinkhornSortingTests
         Assert.All(ranks, r => Assert.True(double.IsFinite(r)));
         Assert.Equal(10, ranks.Sum(), 3);
     }
+
+    [Theory]
+    [InlineData(SinkhornOutput.Rank, 6, 1.0)]
+    [InlineData(SinkhornOutput.Rank, 40, 0.01)]
+    [InlineData(SinkhornOutput.Cdf, 100, 0.03)]
+    [InlineData(SinkhornOutput.Sort, 40, 0.1)]
+    [InlineData(SinkhornOutput.Quantile, 70, 0.005)]
+    [InlineData(SinkhornOutput.QuantileNormalize, 33, 0.02)]
+    [InlineData(SinkhornOutput.Rank, 40, 1e-3)]
+    [InlineData(SinkhornOutput.Sort, 12, 1e-4)]
+    [InlineData(SinkhornOutput.Rank, 100, 1e-5)]
+    public void Iterations_in_the_scalings_equal_the_log_domain_iterations(SinkhornOutput output, int n, double epsilon)
+    {
+        // The scalings (two matrix–vector products per iteration, absorbed into the potentials when they leave their
+        // window) and the log-domain iterations are one map: outputs and unrolled VJPs agree to rounding, whichever
+        // path the window sends each iteration down.
+        var options = new SinkhornOptions
+        {
+            Output = output, Epsilon = epsilon, Tolerance = 0, MaxIterations = 150, MaxDegreeOfParallelism = 1,
+            TargetValues = output == SinkhornOutput.QuantileNormalize ? Enumerable.Range(0, n).Select(j => Math.Sqrt(j)).ToArray() : null,
+            Targets = output == SinkhornOutput.Sort ? n / 2 + 1 : 0,
+        };
+        var scalings = new SinkhornSorting(n, options);
+        var logDomain = new SinkhornSorting(n, options) { ScalingIterations = false };
+        var rng = new System.Random(n);
+        const int rows = 3;
+        double[] x = Enumerable.Range(0, rows * n).Select(_ => 3 * (rng.NextDouble() - 0.5)).ToArray();
+        double[] g = Enumerable.Range(0, rows * scalings.OutputDimension).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        double[] y1 = new double[g.Length], y2 = new double[g.Length], v1 = new double[x.Length], v2 = new double[x.Length];
+        scalings.ForwardVjp(x, g, y1, v1);
+        logDomain.ForwardVjp(x, g, y2, v2);
+        double yScale = y2.Max(Math.Abs), vScale = v2.Max(Math.Abs);
+        for (int k = 0; k < y1.Length; k++) Assert.True(Math.Abs(y1[k] - y2[k]) <= 1e-9 * (1 + yScale), $"output {k}: {y1[k]} vs {y2[k]}");
+        for (int k = 0; k < x.Length; k++) Assert.True(Math.Abs(v1[k] - v2[k]) <= 1e-7 * (1 + vScale), $"vjp {k}: {v1[k]} vs {v2[k]}");
+        Assert.Equal((rows * 150L, 0L), logDomain.PathCounts with { Absorptions = 0 });
+        var (logIterations, absorptions) = scalings.PathCounts;
+        if (epsilon >= 0.01)
+        {
+            Assert.Equal((0L, rows), (logIterations, absorptions));   // one kernel per row, every iteration in the scalings
+        }
+        else if (epsilon <= 1e-4)
+        {
+            Assert.True(logIterations > 0, "small ε takes its first steps in the log domain");
+        }
+        Assert.True(logIterations < rows * 150L / 2, $"{logIterations} log-domain iterations of {rows * 150}");
+    }
+
+    [Fact]
+    public void Long_rows_are_bit_identical_on_any_thread_count()
+    {
+        const int n = 130, rows = 12;
+        var rng = new System.Random(3);
+        float[] x = Enumerable.Range(0, rows * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] g = Enumerable.Range(0, rows * n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] Run(int threads, out float[] vjp)
+        {
+            var op = new SinkhornSorting(n, new SinkhornOptions { Epsilon = 0.01, MaxIterations = 80, MaxDegreeOfParallelism = threads });
+            var y = new float[x.Length];
+            vjp = new float[x.Length];
+            op.ForwardVjp(x, g, y, vjp);
+            return y;
+        }
+        float[] y1 = Run(1, out float[] v1), yAll = Run(-1, out float[] vAll);
+        Assert.Equal(y1, yAll);
+        Assert.Equal(v1, vAll);
+    }
 }
