@@ -636,13 +636,13 @@ public sealed class SinkhornSorting : RowOperator
             SpanMath.AddScaled(gBar, row, -1);
         }
         Span<double> q = w.Buffer.AsSpan(0, m), ut = w.UNew, vt = w.VNew, vPrev = w.V, scaled = w.Bv, previous = w.Previous;
-        bool kernelPath = ScalingIterations;
+        bool kernelPath = ScalingIterations, carried = false;
         for (int t = iterations - 1; t >= 0; t--)
         {
             ReadOnlySpan<double> ft = w.HistoryF.AsSpan(t * n, n), gt = w.HistoryG.AsSpan(t * m, m);
             ReadOnlySpan<double> gPrev = t > 0 ? w.HistoryG.AsSpan((t - 1) * m, m) : w.Zeros;
             bool rowRatios = kernelPath && Ratios(ft, w.Alpha, inverseEps, ut);
-            bool columnRatios = rowRatios && Ratios(gt, w.Beta, inverseEps, vt);
+            bool columnRatios = rowRatios && (carried || Ratios(gt, w.Beta, inverseEps, vt));
             bool previousRatios = rowRatios && Ratios(gPrev, w.Beta, inverseEps, vPrev);
             // gⱼ = −ε LSEᵢ(log a + (fᵢ − Cᵢⱼ)/ε): ∂gⱼ/∂fᵢ = −Qᵢⱼ, ∂gⱼ/∂Cᵢⱼ = Qᵢⱼ, Q the column softmax
             // Qᵢⱼ = exp(log a + (fᵢ − Cᵢⱼ + gⱼ)/ε) (≤ 1: the columns sum to 1).
@@ -684,8 +684,16 @@ public sealed class SinkhornSorting : RowOperator
                 }
             }
             Array.Clear(fBar);
+            // Iteration t − 1's column ratios are this one's previous ones: carry them instead of exponentiating again.
+            carried = previousRatios;
+            if (carried)
+            {
+                Span<double> swap = vt;
+                vt = vPrev;
+                vPrev = swap;
+            }
         }
-        // Cᵢⱼ = (yⱼ − x̃ᵢ)².
+        // Cᵢⱼ = (yⱼ − x̃ᵢ)²:
         // x̃̄ᵢ = Σⱼ C̄ᵢⱼ·(−2)(yⱼ − x̃ᵢ) = −2(⟨C̄ᵢ, y⟩ − x̃ᵢ Σⱼ C̄ᵢⱼ).
         for (int i = 0; i < n; i++)
         {
@@ -734,14 +742,7 @@ public sealed class SinkhornSorting : RowOperator
             if (!(Math.Abs(e) <= LogScalingBound)) return false;
             destination[i] = e;
         }
-        if (destination.Length < VectorMinimum)
-        {
-            for (int i = 0; i < destination.Length; i++) destination[i] = Math.Exp(destination[i]);
-        }
-        else
-        {
-            SpanMath.Exp(destination[..potential.Length], destination[..potential.Length]);
-        }
+        SpanMath.Exp(destination[..potential.Length], destination[..potential.Length]);
         return true;
     }
 
