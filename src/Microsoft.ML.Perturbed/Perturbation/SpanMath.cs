@@ -37,6 +37,52 @@ internal static class SpanMath
         return sum;
     }
 
+    /// <summary>
+    /// The four dot products ⟨wₖ, x⟩ (k = 0..3, rows of <paramref name="w"/> of length x.Length, starting at
+    /// <paramref name="row"/>), each computed exactly as <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// does — same products, same lane order, same bits — but as four independent chains sharing the loads of x.
+    /// </summary>
+    public static void Dot4(ReadOnlySpan<float> w, int row, ReadOnlySpan<float> x, Span<double> result)
+    {
+        int n = x.Length, i = 0;
+        ReadOnlySpan<float> w0 = w.Slice(row * n, n), w1 = w.Slice((row + 1) * n, n), w2 = w.Slice((row + 2) * n, n), w3 = w.Slice((row + 3) * n, n);
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            Vector<float> a0 = Vector<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            ReadOnlySpan<Vector<float>> xv = MemoryMarshal.Cast<float, Vector<float>>(x);
+            ReadOnlySpan<Vector<float>> v0 = MemoryMarshal.Cast<float, Vector<float>>(w0), v1 = MemoryMarshal.Cast<float, Vector<float>>(w1);
+            ReadOnlySpan<Vector<float>> v2 = MemoryMarshal.Cast<float, Vector<float>>(w2), v3 = MemoryMarshal.Cast<float, Vector<float>>(w3);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                Vector<float> xk = xv[k];
+                a0 += v0[k] * xk;
+                a1 += v1[k] * xk;
+                a2 += v2[k] * xk;
+                a3 += v3[k] * xk;
+            }
+            for (int lane = 0; lane < Vector<float>.Count; lane++)
+            {
+                s0 += a0[lane];
+                s1 += a1[lane];
+                s2 += a2[lane];
+                s3 += a3[lane];
+            }
+            i = xv.Length * Vector<float>.Count;
+        }
+        for (; i < n; i++)
+        {
+            s0 += (double)w0[i] * x[i];
+            s1 += (double)w1[i] * x[i];
+            s2 += (double)w2[i] * x[i];
+            s3 += (double)w3[i] * x[i];
+        }
+        result[0] = s0;
+        result[1] = s1;
+        result[2] = s2;
+        result[3] = s3;
+    }
+
     /// <summary>acc += a·x, with x widened to double.</summary>
     public static void AddScaled(Span<double> acc, ReadOnlySpan<float> x, double a)
     {
@@ -58,6 +104,32 @@ internal static class SpanMath
         for (; i < n; i++)
         {
             acc[i] += a * x[i];
+        }
+    }
+
+    /// <summary>
+    /// acc += (float)(a·x), each product taken in double and rounded to float before the float add — elementwise, so
+    /// the vector and scalar paths give the same bits.
+    /// </summary>
+    public static void AddScaledRounded(Span<float> acc, ReadOnlySpan<float> x, double a)
+    {
+        int n = x.Length, i = 0;
+        acc = acc[..n];
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var av = new Vector<double>(a);
+            ReadOnlySpan<Vector<float>> xv = MemoryMarshal.Cast<float, Vector<float>>(x);
+            Span<Vector<float>> accv = MemoryMarshal.Cast<float, Vector<float>>(acc);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                Vector.Widen(xv[k], out Vector<double> lo, out Vector<double> hi);
+                accv[k] += Vector.Narrow(av * lo, av * hi);
+            }
+            i = xv.Length * Vector<float>.Count;
+        }
+        for (; i < n; i++)
+        {
+            acc[i] += (float)(a * x[i]);
         }
     }
 

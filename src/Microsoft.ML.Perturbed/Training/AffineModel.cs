@@ -50,10 +50,18 @@ public sealed class AffineModel : ITrainableModel
         int batch = Guard.RowCount(features.Length, Features, nameof(features));
         Guard.Rows(scores.Length, batch, Outputs, nameof(scores));
         ReadOnlySpan<float> w = Weights, b = Bias;
+        Span<double> four = stackalloc double[4];
         for (int r = 0; r < batch; r++)
         {
             ReadOnlySpan<float> x = features.Slice(r * Features, Features);
-            for (int k = 0; k < Outputs; k++)
+            int k = 0;
+            for (; k + 4 <= Outputs; k += 4)
+            {
+                // Four outputs at a time (independent chains, the same bits as one at a time).
+                SpanMath.Dot4(w, k, x, four);
+                for (int q = 0; q < 4; q++) scores[r * Outputs + k + q] = (float)(four[q] + b[k + q]);
+            }
+            for (; k < Outputs; k++)
             {
                 scores[r * Outputs + k] = (float)(SpanMath.Dot(w.Slice(k * Features, Features), x) + b[k]);
             }
@@ -63,7 +71,7 @@ public sealed class AffineModel : ITrainableModel
     /// <inheritdoc/>
     public void Backward(ReadOnlySpan<float> features, ReadOnlySpan<float> scoreGradient, double l2, Span<double> gradient)
     {
-        int batch = BackwardInto(features, scoreGradient, gradient, null);
+        int batch = BackwardInto(features, scoreGradient, gradient, default);
         ReadOnlySpan<float> w = Weights;
         int p = Features, d = Outputs;
         for (int i = 0; i < d * p; i++) gradient[i] = gradient[i] / batch + l2 * w[i];
@@ -72,9 +80,9 @@ public sealed class AffineModel : ITrainableModel
 
     /// <summary>
     /// Sums ∇W = Gᵀ X and ∇b = Σ G over the batch into <paramref name="gradient"/> (cleared first) and, when
-    /// <paramref name="inputGradient"/> is given, writes G W (the gradient with respect to the inputs). Returns the batch size.
+    /// <paramref name="inputGradient"/> is not empty, writes G W (the gradient with respect to the inputs). Returns the batch size.
     /// </summary>
-    internal int BackwardInto(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<double> gradient, float[]? inputGradient)
+    internal int BackwardInto(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<double> gradient, Span<float> inputGradient)
     {
         int p = Features, d = Outputs;
         int batch = Guard.RowCount(x.Length, p, "features");
@@ -82,21 +90,29 @@ public sealed class AffineModel : ITrainableModel
         Guard.Length(gradient.Length, ParameterArray.Length, "gradient", "one value per parameter");
         gradient.Clear();
         ReadOnlySpan<float> w = Weights;
-        for (int r = 0; r < batch; r++)
+        bool hasInputGradient = !inputGradient.IsEmpty;
+        if (hasInputGradient) inputGradient[..(batch * p)].Clear();
+        // Outputs in blocks, rows inside: a block's gradient rows stay in cache while the batch streams past. Every
+        // element still receives its terms in the same order (rows ascending for ∇W and ∇b, outputs ascending for the
+        // input gradient), so the result is the same bits as the plain row-by-row loop.
+        const int outputBlock = 8;
+        for (int k0 = 0; k0 < d; k0 += outputBlock)
         {
-            ReadOnlySpan<float> xr = x.Slice(r * p, p);
-            Span<float> gin = inputGradient is null ? default : inputGradient.AsSpan(r * p, p);
-            gin.Clear();
-            for (int k = 0; k < d; k++)
+            int k1 = Math.Min(d, k0 + outputBlock);
+            for (int r = 0; r < batch; r++)
             {
-                double gk = g[r * d + k];
-                if (gk == 0) continue;
-                SpanMath.AddScaled(gradient.Slice(k * p, p), xr, gk);
-                gradient[d * p + k] += gk;
-                if (inputGradient is not null)
+                ReadOnlySpan<float> xr = x.Slice(r * p, p);
+                Span<float> gin = hasInputGradient ? inputGradient.Slice(r * p, p) : default;
+                for (int k = k0; k < k1; k++)
                 {
-                    ReadOnlySpan<float> wk = w.Slice(k * p, p);
-                    for (int j = 0; j < p; j++) gin[j] += (float)(gk * wk[j]);
+                    double gk = g[r * d + k];
+                    if (gk == 0) continue;
+                    SpanMath.AddScaled(gradient.Slice(k * p, p), xr, gk);
+                    gradient[d * p + k] += gk;
+                    if (hasInputGradient)
+                    {
+                        SpanMath.AddScaledRounded(gin, w.Slice(k * p, p), gk);
+                    }
                 }
             }
         }

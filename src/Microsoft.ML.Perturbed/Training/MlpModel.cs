@@ -113,34 +113,54 @@ public sealed class MlpModel : ITrainableModel
         Guard.Rows(scoreGradient.Length, batch, Outputs, nameof(scoreGradient));
         Guard.Length(gradient.Length, _parameters.Length, nameof(gradient), "one value per parameter");
         Scatter();
-        // Forward pass keeping every layer's (post-ReLU) input.
-        var inputs = new float[_layers.Length][];
-        inputs[0] = features.ToArray();
-        for (int l = 0; l < _layers.Length - 1; l++)
+        // Forward pass keeping every hidden layer's (post-ReLU) output, in pooled buffers: one per hidden layer and two
+        // for the input gradients, used in turn (a training step allocates nothing).
+        int hidden = _layers.Length - 1, widest = 0;
+        float[][] outputs = hidden == 0 ? [] : ArrayPool<float[]>.Shared.Rent(hidden);
+        for (int l = 0; l < hidden; l++)
         {
-            var output = new float[batch * _layers[l].Outputs];
-            _layers[l].Score(inputs[l], output);
-            for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);
-            inputs[l + 1] = output;
+            outputs[l] = ArrayPool<float>.Shared.Rent(batch * _layers[l].Outputs);
+            widest = Math.Max(widest, _layers[l].Outputs);
         }
-        float[] g = scoreGradient.ToArray();
-        int offset = _parameters.Length;
-        for (int l = _layers.Length - 1; l >= 0; l--)
+        float[] downA = ArrayPool<float>.Shared.Rent(batch * widest), downB = ArrayPool<float>.Shared.Rent(batch * widest);
+        try
         {
-            AffineModel layer = _layers[l];
-            offset -= layer.ParameterArray.Length;
-            Span<double> slice = gradient.Slice(offset, layer.ParameterArray.Length);
-            float[]? down = l > 0 ? new float[batch * layer.Features] : null;
-            layer.BackwardInto(inputs[l], g, slice, down);
-            int wCount = layer.Outputs * layer.Features;
-            ReadOnlySpan<float> w = layer.Weights;
-            for (int i = 0; i < slice.Length; i++) slice[i] /= batch;
-            for (int i = 0; i < wCount; i++) slice[i] += l2 * w[i];
-            if (down is null) break;
-            float[] activation = inputs[l];
-            for (int i = 0; i < down.Length; i++) if (activation[i] <= 0) down[i] = 0;   // ReLU′
-            g = down;
+            for (int l = 0; l < hidden; l++)
+            {
+                Span<float> output = outputs[l].AsSpan(0, batch * _layers[l].Outputs);
+                _layers[l].Score(Input(features, outputs, l, batch * _layers[l].Features), output);
+                for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);
+            }
+            ReadOnlySpan<float> g = scoreGradient;
+            int offset = _parameters.Length;
+            for (int l = _layers.Length - 1; l >= 0; l--)
+            {
+                AffineModel layer = _layers[l];
+                offset -= layer.ParameterArray.Length;
+                Span<double> slice = gradient.Slice(offset, layer.ParameterArray.Length);
+                Span<float> down = l > 0 ? ((l % 2 == 0) ? downA : downB).AsSpan(0, batch * layer.Features) : default;
+                layer.BackwardInto(Input(features, outputs, l, batch * layer.Features), g, slice, down);
+                int wCount = layer.Outputs * layer.Features;
+                ReadOnlySpan<float> w = layer.Weights;
+                for (int i = 0; i < slice.Length; i++) slice[i] /= batch;
+                for (int i = 0; i < wCount; i++) slice[i] += l2 * w[i];
+                if (l == 0) break;
+                ReadOnlySpan<float> activation = Input(features, outputs, l, batch * layer.Features);
+                for (int i = 0; i < down.Length; i++) if (activation[i] <= 0) down[i] = 0;   // ReLU′
+                g = down;
+            }
         }
+        finally
+        {
+            for (int l = 0; l < hidden; l++) ArrayPool<float>.Shared.Return(outputs[l]);
+            if (hidden > 0) ArrayPool<float[]>.Shared.Return(outputs, clearArray: true);
+            ArrayPool<float>.Shared.Return(downA);
+            ArrayPool<float>.Shared.Return(downB);
+        }
+
+        // Layer l's input: the features, or the previous hidden layer's output.
+        static ReadOnlySpan<float> Input(ReadOnlySpan<float> features, float[][] outputs, int l, int length) =>
+            l == 0 ? features : outputs[l - 1].AsSpan(0, length);
     }
 
     /// <inheritdoc/>
