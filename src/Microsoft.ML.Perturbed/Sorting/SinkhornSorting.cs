@@ -391,7 +391,7 @@ public sealed class SinkhornSorting : RowOperator
         Array.Clear(beta);
         w.LogIterations = w.Absorptions = 0;
         w.CostTransposed = false;
-        Absorb(w, initial: true);
+        Absorb(w);
         bool fresh = true, scaling = ScalingIterations;
         int t = 0;
         double error = double.PositiveInfinity;
@@ -472,33 +472,14 @@ public sealed class SinkhornSorting : RowOperator
         TensorPrimitives.MultiplyAdd(logs, eps, absorbed, destination);
     }
 
-    /// <summary>
-    /// K̃ᵢⱼ = exp((αᵢ + βⱼ − Cᵢⱼ)/ε) and u = v = 1: the potentials (α, β) absorbed into the kernel (initial: α = β = 0,
-    /// K̃ = exp(−C/ε)).
-    /// </summary>
-    private void Absorb(Workspace w, bool initial = false)
+    /// <summary>K̃ᵢⱼ = exp((αᵢ + βⱼ − Cᵢⱼ)/ε) and u = v = 1: the potentials (α, β) absorbed into the kernel.</summary>
+    private void Absorb(Workspace w)
     {
         int n = Dimension, m = _targets.Length;
         double inverseEps = 1 / Epsilon;
         for (int i = 0; i < n; i++)
         {
-            ReadOnlySpan<double> cost = w.Cost.AsSpan(i * m, m);
-            Span<double> row = w.Kernel.AsSpan(i * m, m);
-            if (initial && m >= VectorMinimum)
-            {
-                TensorPrimitives.Multiply(cost, -inverseEps, row);
-                SpanMath.Exp(row, row);
-                continue;
-            }
-            if (m < VectorMinimum)
-            {
-                double shift = w.Alpha[i] * inverseEps;
-                for (int j = 0; j < m; j++) row[j] = Math.Exp((w.Beta[j] - cost[j]) * inverseEps + shift);
-                continue;
-            }
-            Exponent(w.Beta, cost, inverseEps, default, row);
-            TensorPrimitives.Add(row, w.Alpha[i] * inverseEps, row);
-            SpanMath.Exp(row, row);
+            Kernel(w.Beta, w.Cost.AsSpan(i * m, m), inverseEps, default, w.Alpha[i] * inverseEps, w.Kernel.AsSpan(i * m, m));
         }
         w.Absorptions++;
         Array.Fill(w.U, 1.0);

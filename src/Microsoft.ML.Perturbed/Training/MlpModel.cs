@@ -94,8 +94,7 @@ public sealed class MlpModel : ITrainableModel
                     break;
                 }
                 Span<float> output = (l % 2 == 0 ? a : b).AsSpan(0, batch * layer.Outputs);
-                layer.Score(input, output);
-                for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);   // ReLU
+                ScoreHidden(layer, input, output);
                 input = output;
             }
         }
@@ -128,8 +127,7 @@ public sealed class MlpModel : ITrainableModel
             for (int l = 0; l < hidden; l++)
             {
                 Span<float> output = outputs[l].AsSpan(0, batch * _layers[l].Outputs);
-                _layers[l].Score(Input(features, outputs, l, batch * _layers[l].Features), output);
-                for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);
+                ScoreHidden(_layers[l], Input(features, outputs, l, batch * _layers[l].Features), output);
             }
             ReadOnlySpan<float> g = scoreGradient;
             int offset = _parameters.Length;
@@ -161,6 +159,13 @@ public sealed class MlpModel : ITrainableModel
         // Layer l's input: the features, or the previous hidden layer's output.
         static ReadOnlySpan<float> Input(ReadOnlySpan<float> features, float[][] outputs, int l, int length) =>
             l == 0 ? features : outputs[l - 1].AsSpan(0, length);
+    }
+
+    /// <summary>A hidden layer: its affine scores, then ReLU.</summary>
+    private static void ScoreHidden(AffineModel layer, ReadOnlySpan<float> input, Span<float> output)
+    {
+        layer.Score(input, output);
+        for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);
     }
 
     /// <inheritdoc/>
