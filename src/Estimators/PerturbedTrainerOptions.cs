@@ -90,6 +90,32 @@ public abstract class PerturbedTrainerOptions
     /// <summary>With validation data: epochs without improvement before stopping (the best model is kept); default 5.</summary>
     public int EarlyStoppingPatience { get; set; } = StructuredTrainerOptions.DefaultEarlyStoppingPatience;
 
+    /// <summary>
+    /// How the training data is read (docs/architecture.md, "Data sources"): <see cref="TrainingDataLoading.Auto"/> (default)
+    /// holds rows in memory up to <see cref="InMemoryBudgetMegabytes"/> and streams them beyond; sparse feature vectors
+    /// (FeaturizeText, one-hot and hashing output) stay sparse either way, and the affine model trains on them sparse.
+    /// </summary>
+    public TrainingDataLoading DataLoading { get; set; } = TrainingDataLoading.Auto;
+
+    /// <summary>With <see cref="TrainingDataLoading.Auto"/>: the most memory the rows' features may take in memory before they are streamed instead (4 bytes a dense value, 8 a sparse one); default 256.</summary>
+    public int InMemoryBudgetMegabytes { get; set; } = DefaultInMemoryBudgetMegabytes;
+
+    /// <summary>Default <see cref="InMemoryBudgetMegabytes"/>.</summary>
+    public const int DefaultInMemoryBudgetMegabytes = 256;
+
+    /// <summary>
+    /// Streamed data: rows in the shuffle pool (≥ 1; 1 keeps the data view's order). Each epoch draws its rows at random from
+    /// a pool that the stream refills, seeded like the rest of training; default 4096.
+    /// </summary>
+    public int ShufflePoolSize { get; set; } = Perturbed.Data.TrainingSource.DefaultShufflePoolSize;
+
+    /// <summary>
+    /// Whether a training row with a missing value — NaN or ±∞ in the features, the label or the weight, or a key label of 0 —
+    /// fails training (naming the column, row and slot) instead of being skipped. Default false: such rows are skipped and
+    /// their number is logged, as ML.NET's trainers do. Other bad labels (not a ranking, a wrong size) always throw.
+    /// </summary>
+    public bool ThrowOnMissingValues { get; set; }
+
     /// <summary>Seed; null (default) uses the MLContext's random source, so <c>new MLContext(seed: …)</c> makes training repeatable.</summary>
     public int? Seed { get; set; }
 
@@ -120,6 +146,18 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Checks every option (the core's checks, once), reporting each under this class's name for it.</summary>
     internal void Validate(int seed)
     {
+        if (!Enum.IsDefined(DataLoading))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DataLoading), DataLoading, $"'{nameof(DataLoading)}' has no value {(int)DataLoading}.");
+        }
+        if (InMemoryBudgetMegabytes < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InMemoryBudgetMegabytes), InMemoryBudgetMegabytes, $"'{nameof(InMemoryBudgetMegabytes)}' must be ≥ 0, got {InMemoryBudgetMegabytes}.");
+        }
+        if (ShufflePoolSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShufflePoolSize), ShufflePoolSize, $"'{nameof(ShufflePoolSize)}' must be at least 1, got {ShufflePoolSize}.");
+        }
         try
         {
             ToTrainerOptions(seed).Validate();
@@ -140,6 +178,6 @@ public abstract class PerturbedTrainerOptions
     };
 
     /// <summary>Trains through the one training loop on the chosen backend.</summary>
-    internal IScoreModel Fit(Oracles.Oracle head, float[] x, float[] y, float[] w, int p, int seed, float[] vx, float[] vy, Data.TrainingRun run) =>
-        StructuredTrainer.Fit(head, x, y, w, p, ToTrainerOptions(seed), vx, vy, run.Progress, run.Token, Backend);
+    internal IScoreModel Fit(Oracles.Oracle head, Perturbed.Data.TrainingSource training, Perturbed.Data.TrainingSource? validation, int seed, Data.TrainingRun run) =>
+        StructuredTrainer.Fit(head, training, ToTrainerOptions(seed), validation, run.Progress, run.Token, Backend);
 }

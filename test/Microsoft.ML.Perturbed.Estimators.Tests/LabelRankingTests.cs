@@ -155,9 +155,19 @@ public class LabelRankingTests(ITestOutputHelper output)
         var range = Assert.Throws<InvalidOperationException>(() => trainer.Fit(Rows(([1, 2], [1, 2, 4]))));
         Assert.Contains("row 0", range.Message);
         Assert.Contains("expected an integer rank in [1, 3]", range.Message);
-        var nan = Assert.Throws<InvalidOperationException>(() => trainer.Fit(Rows(([1, 2], [1, 2, 3]), ([float.NaN, 2], [3, 2, 1]))));
+        // Missing values: skipped by default (as ML.NET's trainers do), refused with the option.
+        var strict = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 1, ThrowOnMissingValues = true });
+        var nan = Assert.Throws<InvalidOperationException>(() => strict.Fit(Rows(([1, 2], [1, 2, 3]), ([float.NaN, 2], [3, 2, 1]))));
         Assert.Contains("Column 'Features' holds NaN at row 1, slot 0", nan.Message);
+        var nanLabel = Assert.Throws<InvalidOperationException>(() => strict.Fit(Rows(([1, 2], [1, 2, 3]), ([1, 2], [3, float.PositiveInfinity, 1]))));
+        Assert.Contains("Column 'Label' holds Infinity at row 1, slot 1", nanLabel.Message);
         Assert.Contains("no rows", Assert.Throws<InvalidOperationException>(() => trainer.Fit(Rows())).Message);
+        Assert.Contains("no usable rows: all 1 rows have missing values", Assert.Throws<InvalidOperationException>(() => trainer.Fit(Rows(([float.NaN, 2], [1, 2, 3])))).Message);
+        // Skipping a row with a NaN feature gives the model of the data without that row, bit for bit.
+        (float[] X, float[] Y)[] clean = [([1, 2], [1, 2, 3]), ([2, -1], [3, 2, 1]), ([0.5f, 1], [2, 1, 3])];
+        var seeded = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 3, Seed = 4 });
+        float[] Weights(LabelRankingTransformer t) => ((Microsoft.ML.Perturbed.Training.AffineModel)t.Model).Weights.ToArray();
+        Assert.Equal(Weights(seeded.Fit(Rows(clean))), Weights(seeded.Fit(Rows([clean[0], ([float.NaN, 1], [1, 3, 2]), clean[1], clean[2]]))));
         var missing = ml.LabelRanking().Trainers.PerturbedFenchelYoung(labelColumnName: "Ranks");
         Assert.Contains("Could not find input column 'Ranks'", Assert.Throws<ArgumentOutOfRangeException>(() => missing.Fit(Rows(([1, 2], [1, 2, 3])))).Message);
     }

@@ -224,8 +224,12 @@ public class MulticlassTests(ITestOutputHelper output)
         Assert.Contains("Schema mismatch for label column 'Label': expected Key", notKey.Message);
         // A key with a value outside the mapping becomes key 0 (missing): reported with its row.
         ITransformer toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(Blobs(ml, 2, 6));   // knows "a" and "b" only
-        var missing = Assert.Throws<InvalidOperationException>(() => ml.MulticlassClassification.Trainers.PerturbedFenchelYoung().Fit(toKey.Transform(data)));
+        var strict = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { ThrowOnMissingValues = true });
+        var missing = Assert.Throws<InvalidOperationException>(() => strict.Fit(toKey.Transform(data)));
         Assert.Contains("row 2 has a missing label", missing.Message);
+        // By default such rows are skipped (as ML.NET's trainers skip them) and training goes on with the rest.
+        var skipped = ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions { NumberOfIterations = 2 }).Fit(toKey.Transform(data));
+        Assert.Equal(2, skipped.HeadModel.Dimension);
     }
 
     [Fact]

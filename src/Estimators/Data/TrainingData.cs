@@ -1,92 +1,111 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Data;
 
 namespace Microsoft.ML.Perturbed.Estimators.Data;
 
 /// <summary>Fills one row of targets from the label of the cursor's current row (throwing on a bad label).</summary>
 internal delegate void LabelDecoder(Span<float> target, long row);
 
-/// <summary>Reads a data view into the dense arrays the core trainer takes, checking every row.</summary>
+/// <summary>
+/// Turns a data view into the training loop's sources (docs/architecture.md, "Data sources"): in memory (dense, or sparse
+/// rows kept sparse) or streamed through cursors on every pass, with the validation rows held out the same way.
+/// </summary>
 internal static class TrainingData
 {
     /// <summary>
-    /// Reads features (a known-size Single vector, every value finite) and d targets per row, decoded by the decoder
-    /// <paramref name="bindLabel"/> creates for the cursor. Throws, naming the column and row, on bad data, and when
-    /// there are no rows.
+    /// The training source and, when <paramref name="validationFraction"/> &gt; 0, the held-out validation source.
+    /// In memory the hold-out is a seeded permutation's first ⌈f·n⌉ rows; streamed, each row is held out when a seeded hash
+    /// of its position falls below f (about f·n rows, the same rows on every pass).
     /// </summary>
-    public static (float[] X, float[] Y, int P) Read(IDataView data, string featureColumnName, DataViewSchema.Column label, int d,
-        Func<DataViewRowCursor, LabelDecoder> bindLabel, string role)
+    public static (TrainingSource Training, TrainingSource? Validation) Open(Func<Func<long, bool>?, DataViewRowStream> stream,
+        TrainingDataLoading loading, long budgetBytes, int poolSize, double validationFraction, int seed, TrainingRun run)
     {
-        (float[] x, float[] y, _, int p) = Read(data, featureColumnName, label, d, bindLabel, role, null);
-        return (x, y, p);
-    }
-
-    /// <summary>As <see cref="Read(IDataView, string, DataViewSchema.Column, int, Func{DataViewRowCursor, LabelDecoder}, string)"/>, with an optional example-weight column (Single, finite, ≥ 0).</summary>
-    public static (float[] X, float[] Y, float[] W, int P) Read(IDataView data, string featureColumnName, DataViewSchema.Column label, int d,
-        Func<DataViewRowCursor, LabelDecoder> bindLabel, string role, string? weightColumnName)
-    {
-        DataViewSchema.Column features = VectorColumns.Require(data.Schema, featureColumnName);
-        DataViewSchema.Column? weight = null;
-        if (weightColumnName is not null)
+        if (loading != TrainingDataLoading.Streaming)
         {
-            weight = data.Schema.GetColumnOrNull(weightColumnName)
-                ?? throw new ArgumentOutOfRangeException(nameof(weightColumnName), $"Could not find weight column '{weightColumnName}'");
-            if (weight.Value.Type != NumberDataViewType.Single)
+            DataViewRowStream all = stream(null);
+            TrainingRows? rows = ReadAll(all, loading == TrainingDataLoading.Auto ? budgetBytes : long.MaxValue, run);
+            if (rows is not null)
             {
-                throw new ArgumentOutOfRangeException(nameof(weightColumnName), $"Schema mismatch for weight column '{weightColumnName}': expected Single, got {weight.Value.Type}");
-            }
-        }
-        var w = new List<float>();
-        int p = ((VectorDataViewType)features.Type).Size;
-        var x = new List<float>();
-        var y = new List<float>();
-        var xRow = new float[p];
-        var yRow = new float[d];
-        VBuffer<float> buffer = default;
-        DataViewSchema.Column[] needed = weight is { } wc ? [features, label, wc] : [features, label];
-        using (DataViewRowCursor cursor = data.GetRowCursor(needed.Distinct()))
-        {
-            ValueGetter<VBuffer<float>> getX = cursor.GetGetter<VBuffer<float>>(features);
-            ValueGetter<float>? getW = weight is { } column ? cursor.GetGetter<float>(column) : null;
-            LabelDecoder decode = bindLabel(cursor);
-            float value = 0;
-            while (cursor.MoveNext())
-            {
-                getX(ref buffer);
-                VectorColumns.ReadFinite(buffer, xRow, features.Name, cursor.Position, $"{role}");
-                decode(yRow, cursor.Position);
-                if (getW is not null)
+                if (validationFraction > 0)
                 {
-                    getW(ref value);
-                    if (!(value >= 0) || !float.IsFinite(value))
-                    {
-                        throw new InvalidOperationException($"Column '{weight!.Value.Name}' row {cursor.Position} holds the weight {value}; example weights must be finite and ≥ 0.");
-                    }
-                    w.Add(value);
+                    (TrainingRows train, TrainingRows valid) = HoldOut(rows, validationFraction, seed);
+                    return (TrainingSource.FromRows(train), TrainingSource.FromRows(valid));
                 }
-                x.AddRange(xRow);
-                y.AddRange(yRow);
+                return (TrainingSource.FromRows(rows), null);
             }
+            run.Info($"{all.Role}: the rows take more than {budgetBytes >> 20} MB; streaming them on every pass instead (DataLoading = Auto).");
         }
-        if (x.Count == 0)
+        if (validationFraction > 0)
         {
-            throw new InvalidOperationException($"The {role} data has no rows.");
+            ulong key = (ulong)seed ^ 0x5EED;
+            bool Held(long row) => Unit(key, row) < validationFraction;
+            var trainStream = stream(row => !Held(row));
+            run.Watch(trainStream);
+            return (TrainingSource.FromStream(trainStream, poolSize), TrainingSource.FromStream(stream(Held), 1));
         }
-        return (x.ToArray(), y.ToArray(), w.ToArray(), p);
+        DataViewRowStream only = stream(null);
+        run.Watch(only);
+        return (TrainingSource.FromStream(only, poolSize), null);
     }
 
-    /// <summary>A decoder for a known-size Single vector label, checked by <paramref name="check"/> and mapped by <paramref name="map"/>.</summary>
-    public static Func<DataViewRowCursor, LabelDecoder> VectorLabel(DataViewSchema.Column label, string role,
-        Action<float[], long> check, Func<float, float>? map = null) => cursor =>
+    /// <summary>One pass into memory; null when the rows outgrow <paramref name="budgetBytes"/>.</summary>
+    public static TrainingRows? ReadAll(DataViewRowStream stream, long budgetBytes, TrainingRun run)
     {
-        ValueGetter<VBuffer<float>> get = cursor.GetGetter<VBuffer<float>>(label);
-        VBuffer<float> buffer = default;
-        var row = new float[((VectorDataViewType)label.Type).Size];
-        return (target, position) =>
+        var rows = new TrainingRows(stream.FeatureCount, stream.TargetDimension, stream.IsSparse, stream.HasWeights);
+        int bytesPerValue = stream.IsSparse ? 8 : 4;
+        using (RowStreamCursor cursor = stream.OpenPass())
         {
-            get(ref buffer);
-            VectorColumns.ReadFinite(buffer, row, label.Name, position, role);
-            check(row, position);
-            for (int i = 0; i < row.Length; i++) target[i] = map is null ? row[i] : map(row[i]);
-        };
-    };
+            while (cursor.ReadRow(rows))
+            {
+                if (rows.StoredValues * bytesPerValue > budgetBytes) return null;
+            }
+        }
+        run.ReportSkipped(stream);
+        if (rows.Count == 0)
+        {
+            throw new InvalidOperationException(stream.SkippedRows > 0
+                ? $"The {stream.Role} data has no usable rows: all {stream.SkippedRows} rows have missing values (first: {stream.FirstSkipReason})."
+                : $"The {stream.Role} data has no rows.");
+        }
+        return rows;
+    }
+
+    /// <summary>Splits rows by a seeded shuffle: the first ⌈f·n⌉ of the permutation validate, the rest train (at least one each).</summary>
+    private static (TrainingRows Train, TrainingRows Valid) HoldOut(TrainingRows rows, double fraction, int seed)
+    {
+        int n = rows.Count;
+        if (n < 2) throw new InvalidOperationException("A validation fraction needs at least two training rows.");
+        int held = Math.Clamp((int)Math.Ceiling(fraction * n), 1, n - 1);
+        int[] order = Enumerable.Range(0, n).ToArray();
+        new System.Random(seed ^ 0x5EED).Shuffle(order);
+        var train = new TrainingRows(rows.FeatureCount, rows.TargetDimension, rows.IsSparse, rows.HasWeights);
+        var valid = new TrainingRows(rows.FeatureCount, rows.TargetDimension, rows.IsSparse, hasWeights: false);
+        foreach (int r in order[held..]) train.AddRow(rows, r);
+        foreach (int r in order[..held])
+        {
+            if (rows.HasWeights)
+            {
+                // Validation is unweighted: the row's features and target only.
+                var one = new TrainingRows(rows.FeatureCount, rows.TargetDimension, rows.IsSparse, hasWeights: true);
+                one.AddRow(rows, r);
+                if (rows.IsSparse) valid.Add(one.Indices, one.Values, one.Targets);
+                else valid.Add(one.DenseFeatures, one.Targets);
+            }
+            else
+            {
+                valid.AddRow(rows, r);
+            }
+        }
+        return (train, valid);
+    }
+
+    /// <summary>A uniform number in [0, 1) from (key, row): SplitMix64's finalizer.</summary>
+    private static double Unit(ulong key, long row)
+    {
+        ulong z = key + 0x9E3779B97F4A7C15UL * (ulong)(row + 1);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 11) * (1.0 / (1UL << 53));
+    }
 }

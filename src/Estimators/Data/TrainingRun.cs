@@ -15,6 +15,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly IChannel _channel;
     private readonly CancellationTokenSource _cancel = new();
     private readonly Timer _poll;
+    private readonly List<DataViewRowStream> _watched = [];
 
     public TrainingRun(IHost host, IProgress<TrainingProgress>? progress)
     {
@@ -38,8 +39,26 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Cancelled when the context's execution is cancelled.</summary>
     public CancellationToken Token => _cancel.Token;
 
+    /// <summary>Writes a line to the context's log.</summary>
+    public void Info(string message) => _channel.Info(MessageSensitivity.None, message);
+
+    /// <summary>Logs how many rows a pass of <paramref name="stream"/> skipped for missing values (nothing when none).</summary>
+    public void ReportSkipped(DataViewRowStream stream)
+    {
+        if (stream.SkippedRows > 0)
+        {
+            _channel.Warning(MessageSensitivity.None, $"{stream.Role}: skipped {stream.SkippedRows} of {stream.SkippedRows + stream.ReadRows} rows with missing values " +
+                $"(NaN or ∞ features, label or weight, or a missing key label), as ML.NET's trainers do; first: {stream.FirstSkipReason} " +
+                "Set ThrowOnMissingValues to fail on them instead.");
+        }
+    }
+
+    /// <summary>A streamed source whose skipped rows are logged when training ends.</summary>
+    public void Watch(DataViewRowStream stream) => _watched.Add(stream);
+
     public void Dispose()
     {
+        foreach (DataViewRowStream stream in _watched) ReportSkipped(stream);
         ((ChannelProgress)Progress).ReportKept();
         _poll.Dispose();
         _channel.Dispose();

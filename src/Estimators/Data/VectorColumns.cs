@@ -24,9 +24,10 @@ internal static class VectorColumns
 
     /// <summary>
     /// Copies <paramref name="source"/> into <paramref name="dense"/> and checks its length and that every value is finite;
-    /// the message names the column, row and slot, and what needed the values.
+    /// the message names the column, row and slot, and what needed the values. <paramref name="skippable"/>: a training row
+    /// that a trainer may skip (<see cref="MissingValueException"/>).
     /// </summary>
-    public static void ReadFinite(in VBuffer<float> source, float[] dense, string column, long row, string purpose)
+    public static void ReadFinite(in VBuffer<float> source, float[] dense, string column, long row, string purpose, bool skippable = false)
     {
         if (source.Length != dense.Length)
         {
@@ -37,8 +38,28 @@ internal static class VectorColumns
         {
             if (!float.IsFinite(dense[i]))
             {
-                throw new InvalidOperationException($"Column '{column}' holds {dense[i]} at row {row}, slot {i}: {purpose} needs finite values.");
+                string message = $"Column '{column}' holds {dense[i]} at row {row}, slot {i}: {purpose} needs finite values.";
+                throw skippable ? new MissingValueException(message) : new InvalidOperationException(message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Checks a vector's size and that its stored values are finite (a sparse vector's implicit zeros are); the message
+    /// names the column, row and slot.
+    /// </summary>
+    public static void CheckFinite(in VBuffer<float> source, int size, string column, long row, string purpose)
+    {
+        if (source.Length != size)
+        {
+            throw new InvalidOperationException($"Column '{column}' holds a vector of {source.Length} slots at row {row}, expected {size}.");
+        }
+        ReadOnlySpan<float> values = source.GetValues();
+        int bad = values.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+        if (bad >= 0)
+        {
+            int slot = source.IsDense ? bad : source.GetIndices()[bad];
+            throw new MissingValueException($"Column '{column}' holds {values[bad]} at row {row}, slot {slot}: {purpose} needs finite values.");
         }
     }
 

@@ -110,9 +110,13 @@ public sealed class MulticlassHead : PerturbedHead
         return (target, row) =>
         {
             getY(ref value);
-            if (value == 0 || value > k)
+            if (value == 0)
             {
-                throw new InvalidOperationException($"Column '{label.Name}' row {row} has a missing label (key 0); remove or impute such rows.");
+                throw new Data.MissingValueException($"Column '{label.Name}' row {row} has a missing label (key 0); remove or impute such rows.");
+            }
+            if (value > k)
+            {
+                throw new InvalidOperationException($"Column '{label.Name}' row {row} holds the key {value}, beyond the label's {k} classes.");
             }
             target.Clear();
             target[(int)value - 1] = 1;

@@ -90,7 +90,7 @@ public abstract class PerturbedHead
         return (target, position) =>
         {
             get(ref buffer);
-            VectorColumns.ReadFinite(buffer, raw, label.Name, position, role);
+            VectorColumns.ReadFinite(buffer, raw, label.Name, position, role, skippable: true);
             EncodeLabel(raw, target, targets, label.Name, position);
         };
     };

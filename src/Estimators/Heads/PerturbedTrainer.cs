@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
@@ -44,45 +45,54 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
     {
         ArgumentNullException.ThrowIfNull(input);
         using var run = new TrainingRun(_host, _options.Progress);
-        (float[] x, float[] y, float[] w, int p, PerturbedHead head, string featureName) = Read(input, $"{_head.Name} training", _options.ExampleWeightColumnName);
-        float[] vx = [], vy = [];
+        (Func<Func<long, bool>?, DataViewRowStream> stream, PerturbedHead head, string featureName) =
+            Rows(input, $"{_head.Name} training", _options.ExampleWeightColumnName, sparse: null);
+        (TrainingSource training, TrainingSource? validation) = TrainingData.Open(stream, _options.DataLoading,
+            (long)_options.InMemoryBudgetMegabytes << 20, _options.ShufflePoolSize, validationData is null ? _options.ValidationFraction : 0, _seed, run);
         if (validationData is not null)
         {
-            (vx, vy, _, int vp, PerturbedHead vHead, _) = Read(validationData, $"{_head.Name} validation", null);
-            if (vp != p || vHead.Dimension != head.Dimension)
+            (Func<Func<long, bool>?, DataViewRowStream> vStream, PerturbedHead vHead, _) =
+                Rows(validationData, $"{_head.Name} validation", null, training.IsSparse);
+            DataViewRowStream rows = vStream(null);
+            if (rows.FeatureCount != training.FeatureCount || vHead.Dimension != head.Dimension)
             {
-                throw new ArgumentException($"Validation data has {vp} features and {vHead.Dimension} label slots, training data {p} and {head.Dimension}.", nameof(validationData));
+                throw new ArgumentException($"Validation data has {rows.FeatureCount} features and {vHead.Dimension} label slots, training data {training.FeatureCount} and {head.Dimension}.", nameof(validationData));
             }
+            TrainingRows? held = _options.DataLoading == TrainingDataLoading.Streaming ? null
+                : TrainingData.ReadAll(rows, _options.DataLoading == TrainingDataLoading.Auto ? (long)_options.InMemoryBudgetMegabytes << 20 : long.MaxValue, run);
+            validation = held is null ? TrainingSource.FromStream(rows, 1) : TrainingSource.FromRows(held);
         }
-        else if (_options.ValidationFraction > 0)
-        {
-            (x, y, w, vx, vy) = HoldOut(x, y, w, p, head.Dimension, _options.ValidationFraction, _seed);
-        }
-        IScoreModel model = _options.Fit(head.CreateOracle(), x, y, w, p, _seed, vx, vy, run);
+        IScoreModel model = _options.Fit(head.CreateOracle(), training, validation, _seed, run);
         var parameters = new PerturbedModelParameters(model, head, _options.Epsilon, _options.TrainingNoise);
         return (TTransformer)head.CreateTransformer(parameters, featureName);
     }
 
-    /// <summary>Splits rows by a seeded shuffle: the first ⌈f·n⌉ of the permutation validate, the rest train (at least one each).</summary>
-    private static (float[] X, float[] Y, float[] W, float[] VX, float[] VY) HoldOut(float[] x, float[] y, float[] w, int p, int d, double fraction, int seed)
-    {
-        int n = x.Length / p;
-        if (n < 2) throw new InvalidOperationException("A validation fraction needs at least two training rows.");
-        int held = Math.Clamp((int)Math.Ceiling(fraction * n), 1, n - 1);
-        int[] order = Enumerable.Range(0, n).ToArray();
-        new System.Random(seed ^ 0x5EED).Shuffle(order);
-        float[] Take(float[] source, int width, IEnumerable<int> rows) => rows.SelectMany(r => source.AsSpan(r * width, width).ToArray()).ToArray();
-        int[] valid = order[..held], train = order[held..];
-        return (Take(x, p, train), Take(y, d, train), w.Length == 0 ? w : Take(w, 1, train), Take(x, p, valid), Take(y, d, valid));
-    }
-
-    private (float[] X, float[] Y, float[] W, int P, PerturbedHead Head, string Features) Read(IDataView data, string role, string? weightColumn)
+    // The data view's rows for the bound head, as a stream factory taking an optional position filter.
+    private (Func<Func<long, bool>?, DataViewRowStream> Stream, PerturbedHead Head, string Features) Rows(IDataView data, string role, string? weightColumnName, bool? sparse)
     {
         DataViewSchema.Column label = _head.FindLabel(data.Schema, _options.LabelColumnName);
         PerturbedHead head = _head.Bind(label);
         LabelTargets targets = _options.Loss == StructuredLossKind.SpoPlus ? LabelTargets.Costs : LabelTargets.Solutions;
-        (float[] x, float[] y, float[] w, int p) = TrainingData.Read(data, _options.FeatureColumnName, label, head.Dimension, head.LabelReader(label, role, targets), role, weightColumn);
-        return (x, y, w, p, head, data.Schema[_options.FeatureColumnName].Name);
+        DataViewSchema.Column features = VectorColumns.Require(data.Schema, _options.FeatureColumnName);
+        DataViewSchema.Column? weight = null;
+        if (weightColumnName is not null)
+        {
+            weight = data.Schema.GetColumnOrNull(weightColumnName)
+                ?? throw new ArgumentOutOfRangeException(nameof(weightColumnName), $"Could not find weight column '{weightColumnName}'");
+            if (weight.Value.Type != NumberDataViewType.Single)
+            {
+                throw new ArgumentOutOfRangeException(nameof(weightColumnName), $"Schema mismatch for weight column '{weightColumnName}': expected Single, got {weight.Value.Type}");
+            }
+        }
+        Func<DataViewRowCursor, LabelDecoder> decoder = head.LabelReader(label, role, targets);
+        bool? isSparse = sparse;
+        DataViewRowStream Make(Func<long, bool>? keep)
+        {
+            var stream = new DataViewRowStream(data, features, label, head.Dimension, decoder, weight, role, _options.ThrowOnMissingValues, keep, isSparse);
+            isSparse = stream.IsSparse;   // every stream of this data agrees
+            return stream;
+        }
+        return (Make, head, features.Name);
     }
 
     /// <summary>The output schema: the input plus the head's columns.</summary>

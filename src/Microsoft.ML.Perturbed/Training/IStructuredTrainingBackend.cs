@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Oracles;
 
 namespace Microsoft.ML.Perturbed.Training;
@@ -16,6 +17,13 @@ public interface IStructuredTrainingBackend
     /// <param name="featureCount">Number p of features.</param>
     /// <param name="options">The validated settings.</param>
     ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options);
+
+    /// <summary>
+    /// Starts a session for the rows of <paramref name="data"/>; a backend may choose a step made for its rows (the CPU
+    /// backend trains the affine model on sparse rows without densifying them). Default: <c>Start(head, loss, data.FeatureCount, options)</c>.
+    /// </summary>
+    ITrainingSession Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options) =>
+        Start(head, loss, data.FeatureCount, options);
 }
 
 /// <summary>The state of one training run on a backend: a model, its optimizer, and the loss.</summary>
@@ -31,6 +39,32 @@ public interface ITrainingSession : IDisposable
 
     /// <summary>The mean loss over a data set with the current parameters (no update).</summary>
     double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw);
+
+    /// <summary>
+    /// One update on a mini-batch of <see cref="TrainingRows"/> (dense or sparse); returns its (weighted) mean loss.
+    /// Default: the span overload, on the rows densified when they are sparse.
+    /// </summary>
+    double Step(TrainingRows batch, ulong draw)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return Step(Dense(batch), batch.Targets, batch.Weights, draw);
+    }
+
+    /// <summary>The mean loss over a block of rows (no update). Default: the span overload, densified when sparse.</summary>
+    double Loss(TrainingRows rows, ulong draw)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        return Loss(Dense(rows), rows.Targets, draw);
+    }
+
+    /// <summary>The rows' features as dense <c>[Count × p]</c> (a new array when they are sparse).</summary>
+    private static ReadOnlySpan<float> Dense(TrainingRows rows)
+    {
+        if (!rows.IsSparse) return rows.DenseFeatures;
+        var dense = new float[rows.Count * rows.FeatureCount];
+        rows.CopyDenseTo(dense);
+        return dense;
+    }
 
     /// <summary>A copy of the current parameters.</summary>
     object Snapshot();
@@ -61,6 +95,19 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
             ? MlpModel.Random(featureCount, options.HiddenLayers, loss.Dimension, options.Seed)
             : InitialAffine(featureCount, loss.Dimension, options.EffectiveInitialWeightScale, options.Seed);
         return new ManagedTrainingSession(model, loss, options);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Sparse rows with the built-in affine model train through a sparse step (lazy updates of the features present;
+    /// docs/architecture.md, "Sparse training"); an MLP or a user's model gets each sparse batch densified.</remarks>
+    public ITrainingSession Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(options);
+        return data.IsSparse && options.ModelFactory is null && options.HiddenLayers.Count == 0
+            ? new SparseAffineSession(loss, data.FeatureCount, options)
+            : Start(head, loss, data.FeatureCount, options);
     }
 
     private static ITrainableModel FromFactory(Func<int, int, ITrainableModel> factory, int features, StructuredLoss loss)
@@ -97,7 +144,7 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
     {
         private readonly GradientOptimizer _optimizer = new(options.Optimizer, options.LearningRate, model.Parameters.Length);
         private readonly double[] _gradient = new double[model.Parameters.Length];
-        private float[] _theta = [], _g = [], _rowLoss = [];
+        private float[] _theta = [], _g = [], _rowLoss = [], _dense = [];
 
         public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ulong draw)
         {
@@ -112,6 +159,20 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
         }
 
         public double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw) => Evaluate(features, targets, draw);
+
+        public double Step(TrainingRows batch, ulong draw) => Step(Features(batch), batch.Targets, batch.Weights, draw);
+
+        public double Loss(TrainingRows rows, ulong draw) => Evaluate(Features(rows), rows.Targets, draw);
+
+        // Sparse rows densified into a reused buffer.
+        private ReadOnlySpan<float> Features(TrainingRows rows)
+        {
+            if (!rows.IsSparse) return rows.DenseFeatures;
+            int length = rows.Count * rows.FeatureCount;
+            if (_dense.Length < length) _dense = new float[length];
+            rows.CopyDenseTo(_dense.AsSpan(0, length));
+            return _dense.AsSpan(0, length);
+        }
 
         private double Evaluate(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
         {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Oracles;
 
 namespace Microsoft.ML.Perturbed.Training;
@@ -77,25 +78,15 @@ public static class StructuredTrainer
         options.Validate();
         Guard.Positive(featureCount, nameof(featureCount));
         StructuredLoss loss = options.CreateLoss(head);
-        int t = loss.TargetDimension, p = featureCount;
+        int t = loss.TargetDimension;
         int n = Guard.RowCount(features.Length, featureCount, nameof(features));
         Guard.Rows(targets.Length, n, t, nameof(targets));
         Guard.Finite(features, featureCount, nameof(features));
         Guard.Finite(targets, t, nameof(targets));
-        bool weighted = !weights.IsEmpty;
-        if (weighted)
+        if (!weights.IsEmpty)
         {
             Guard.Length(weights.Length, n, nameof(weights), "one weight per row");
-            double total = 0;
-            for (int r = 0; r < n; r++)
-            {
-                if (!(weights[r] >= 0) || !float.IsFinite(weights[r]))
-                {
-                    throw new ArgumentException($"Expected finite weights ≥ 0, found {weights[r]} at row {r}.", nameof(weights));
-                }
-                total += weights[r];
-            }
-            if (!(total > 0)) throw new ArgumentException("Every weight is 0; at least one row must count.", nameof(weights));
+            InMemorySource.CheckWeights(weights);
         }
         bool validate = !validationFeatures.IsEmpty;
         if (validate)
@@ -105,35 +96,86 @@ public static class StructuredTrainer
             Guard.Finite(validationFeatures, featureCount, nameof(validationFeatures));
             Guard.Finite(validationTargets, t, nameof(validationTargets));
         }
+        // The spans feed in-memory sources without a copy, pinned for the run.
+        unsafe
+        {
+            fixed (float* x = features, y = targets, w = weights, vx = validationFeatures, vy = validationTargets)
+            {
+                TrainingSource training = new InMemorySource(Pinned(x, features.Length), Pinned(y, targets.Length), Pinned(w, weights.Length), featureCount, t);
+                TrainingSource? validation = validate
+                    ? new InMemorySource(Pinned(vx, validationFeatures.Length), Pinned(vy, validationTargets.Length), default, featureCount, t)
+                    : null;
+                return Run(head, loss, options, training, validation, progress, cancellationToken, backend);
+            }
+        }
 
-        using ITrainingSession session = (backend ?? CpuTrainingBackend.Instance).Start(head, loss, featureCount, options);
-        int batchSize = Math.Min(options.BatchSize, n);
-        var xb = new float[batchSize * p];
-        var yb = new float[batchSize * t];
-        var wb = new float[weighted ? batchSize : 0];
-        var order = Enumerable.Range(0, n).ToArray();
-        var shuffle = new System.Random(options.Seed);
+        static unsafe ReadOnlyMemory<float> Pinned(float* pointer, int length) => length == 0 ? default : new PinnedMemory(pointer, length).Memory;
+    }
+
+    /// <summary>
+    /// Trains a score model on rows read from a <see cref="TrainingSource"/>: in memory (dense or sparse) or streamed pass
+    /// after pass (docs/architecture.md, "Data sources"). Mini-batches come from the source's seeded shuffle; example weights
+    /// (when the source has them) weigh the loss as Σ wᵣLᵣ / Σ wᵣ. The validation source, when given, is read in its own
+    /// order once per epoch (in chunks of <see cref="ValidationChunkRows"/> rows when streamed) for early stopping.
+    /// </summary>
+    /// <param name="head">The prediction head.</param>
+    /// <param name="training">The training rows; their target length must be the loss's.</param>
+    /// <param name="options">Settings; defaults when null.</param>
+    /// <param name="validation">Optional validation rows (same features and targets; weights ignored).</param>
+    /// <param name="progress">Receives one report per epoch.</param>
+    /// <param name="cancellationToken">Stops training between mini-batches.</param>
+    /// <param name="backend">Where the steps run; default the managed CPU step (sparse rows train the affine model sparse).</param>
+    /// <returns>The model of the head's scores.</returns>
+    /// <exception cref="ArgumentException">The sources' shapes do not match the head, the loss or each other.</exception>
+    /// <exception cref="TrainingDivergedException">Scores, the loss or the parameters overflowed.</exception>
+    public static IScoreModel Fit(Oracle head, TrainingSource training, StructuredTrainerOptions? options = null, TrainingSource? validation = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IStructuredTrainingBackend? backend = null)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(training);
+        options ??= new StructuredTrainerOptions();
+        options.Validate();
+        StructuredLoss loss = options.CreateLoss(head);
+        if (training.TargetDimension != loss.TargetDimension)
+        {
+            throw new ArgumentException($"The training rows have {training.TargetDimension} target values; the loss {loss.Name} needs {loss.TargetDimension}.", nameof(training));
+        }
+        if (validation is not null && (validation.FeatureCount != training.FeatureCount || validation.TargetDimension != training.TargetDimension))
+        {
+            throw new ArgumentException($"Validation rows have {validation.FeatureCount} features and {validation.TargetDimension} target values, " +
+                $"training rows {training.FeatureCount} and {training.TargetDimension}.", nameof(validation));
+        }
+        return Run(head, loss, options, training, validation, progress, cancellationToken, backend);
+    }
+
+    /// <summary>Rows per validation chunk when the validation source is streamed (in memory it is read in one chunk).</summary>
+    public const int ValidationChunkRows = 4096;
+
+    private static IScoreModel Run(Oracle head, StructuredLoss loss, StructuredTrainerOptions options, TrainingSource training, TrainingSource? validation,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, IStructuredTrainingBackend? backend)
+    {
+        int p = training.FeatureCount, t = training.TargetDimension;
+        using ITrainingSession session = (backend ?? CpuTrainingBackend.Instance).Start(head, loss, training, options);
+        var batch = new TrainingRows(p, t, training.IsSparse, training.HasWeights);
+        using BatchReader reader = training.OpenReader(options.Seed, shuffle: true);
+        using BatchReader? validationReader = validation?.OpenReader(0, shuffle: false);
+        TrainingRows? validationRows = validation is null ? null : new TrainingRows(p, t, validation.IsSparse, hasWeights: false);
+        int chunk = validation?.RowCount is long rows ? (int)Math.Min(rows, int.MaxValue) : ValidationChunkRows;
         var stopping = new EarlyStopping<object>(options.EarlyStoppingPatience);
         ulong step = 0;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            shuffle.Shuffle(order);
+            reader.StartPass();
             double epochLoss = 0;
             int batches = 0;
-            for (int start = 0; start < n; start += batchSize)
+            while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int b = Math.Min(batchSize, n - start);
-                for (int i = 0; i < b; i++)
-                {
-                    features.Slice(order[start + i] * p, p).CopyTo(xb.AsSpan(i * p, p));
-                    targets.Slice(order[start + i] * t, t).CopyTo(yb.AsSpan(i * t, t));
-                    if (weighted) wb[i] = weights[order[start + i]];
-                }
-                if (weighted && !wb.AsSpan(0, b).ContainsAnyExcept(0f)) continue;   // a batch of zero-weight rows teaches nothing
+                if (!reader.Read(batch, options.BatchSize)) break;
+                if (batch.HasWeights && !batch.Weights.ContainsAnyExcept(0f)) continue;   // a batch of zero-weight rows teaches nothing
                 try
                 {
-                    epochLoss += session.Step(xb.AsSpan(0, b * p), yb.AsSpan(0, b * t), weighted ? wb.AsSpan(0, b) : default, step++);
+                    epochLoss += session.Step(batch, step++);
                 }
                 catch (TrainingDivergedException e)
                 {
@@ -142,12 +184,15 @@ public static class StructuredTrainer
                 }
                 batches++;
             }
+            if (batches == 0)
+            {
+                throw new ArgumentException("Every weight is 0; at least one row must count.", nameof(training));
+            }
             double validationLoss = double.NaN;
             bool stop = false;
-            if (validate)
+            if (validationReader is not null)
             {
-                // A fixed draw, so that epochs are compared on the same noise.
-                validationLoss = session.Loss(validationFeatures, validationTargets, ulong.MaxValue);
+                validationLoss = ValidationLoss(session, validationReader, validationRows!, chunk);
                 stop = stopping.Observe(validationLoss, session.Snapshot);
             }
             progress?.Report(new TrainingProgress(epoch, epochLoss / batches, validationLoss) { BestEpoch = stopping.BestObservation, StoppedEarly = stop });
@@ -156,6 +201,25 @@ public static class StructuredTrainer
         if (stopping.Best is { } best) session.Restore(best);
         ITrainableModel model = session.Result();
         return loss.ScoreDimension < loss.Dimension ? model.FirstOutputs(loss.ScoreDimension) : model;
+    }
+
+    // The mean validation loss at a fixed draw (epochs compared on the same noise): one chunk's mean as it is, several
+    // chunks' means weighted by their rows.
+    private static double ValidationLoss(ITrainingSession session, BatchReader reader, TrainingRows rows, int chunk)
+    {
+        reader.StartPass();
+        double total = 0, single = double.NaN;
+        long count = 0;
+        int chunks = 0;
+        while (reader.Read(rows, chunk))
+        {
+            double mean = session.Loss(rows, ulong.MaxValue);
+            single = mean;
+            total += mean * rows.Count;
+            count += rows.Count;
+            chunks++;
+        }
+        return chunks == 1 ? single : total / count;
     }
 
     /// <summary>

@@ -1,0 +1,117 @@
+namespace Microsoft.ML.Perturbed.Data;
+
+/// <summary>
+/// Rows held in memory: dense arrays, or a <see cref="TrainingRows"/> block (dense or sparse). A shuffled reader draws one
+/// permutation per pass from a <see cref="System.Random"/> seeded once, in place on the previous pass's order — the order
+/// the training loop has always used, so dense results are the same bits as before sources existed.
+/// </summary>
+internal sealed class InMemorySource : TrainingSource
+{
+    private readonly ReadOnlyMemory<float> _features, _targets, _weights;
+    private readonly TrainingRows? _rows;
+    private readonly int _count;
+
+    public InMemorySource(ReadOnlyMemory<float> features, ReadOnlyMemory<float> targets, ReadOnlyMemory<float> weights, int featureCount, int targetDimension)
+    {
+        Guard.Positive(featureCount, nameof(featureCount));
+        Guard.Positive(targetDimension, nameof(targetDimension));
+        _count = Guard.RowCount(features.Length, featureCount, nameof(features));
+        Guard.Rows(targets.Length, _count, targetDimension, nameof(targets));
+        Guard.Finite(features.Span, featureCount, nameof(features));
+        Guard.Finite(targets.Span, targetDimension, nameof(targets));
+        if (!weights.IsEmpty)
+        {
+            Guard.Length(weights.Length, _count, nameof(weights), "one weight per row");
+            CheckWeights(weights.Span);
+        }
+        (_features, _targets, _weights) = (features, targets, weights);
+        FeatureCount = featureCount;
+        TargetDimension = targetDimension;
+        HasWeights = !weights.IsEmpty;
+    }
+
+    public InMemorySource(TrainingRows rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0) throw new ArgumentException("Expected at least one training row.", nameof(rows));
+        if (rows.IsSparse)
+        {
+            Guard.Finite(rows.Values, 1, nameof(rows));
+        }
+        else
+        {
+            Guard.Finite(rows.DenseFeatures, rows.FeatureCount, nameof(rows));
+        }
+        Guard.Finite(rows.Targets, rows.TargetDimension, nameof(rows));
+        if (rows.HasWeights) CheckWeights(rows.Weights);
+        _rows = rows;
+        _count = rows.Count;
+        FeatureCount = rows.FeatureCount;
+        TargetDimension = rows.TargetDimension;
+        HasWeights = rows.HasWeights;
+        IsSparse = rows.IsSparse;
+    }
+
+    public override int FeatureCount { get; }
+
+    public override int TargetDimension { get; }
+
+    public override bool IsSparse { get; }
+
+    public override bool HasWeights { get; }
+
+    public override long? RowCount => _count;
+
+    public override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, seed, shuffle);
+
+    /// <summary>Weights must be finite, ≥ 0, and not all 0.</summary>
+    internal static void CheckWeights(ReadOnlySpan<float> weights)
+    {
+        double total = 0;
+        for (int r = 0; r < weights.Length; r++)
+        {
+            if (!(weights[r] >= 0) || !float.IsFinite(weights[r]))
+            {
+                throw new ArgumentException($"Expected finite weights ≥ 0, found {weights[r]} at row {r}.", nameof(weights));
+            }
+            total += weights[r];
+        }
+        if (!(total > 0)) throw new ArgumentException("Every weight is 0; at least one row must count.", nameof(weights));
+    }
+
+    private sealed class Reader(InMemorySource source, int seed, bool shuffle) : BatchReader
+    {
+        private readonly int[] _order = Enumerable.Range(0, source._count).ToArray();
+        private readonly System.Random _random = new(seed);
+        private int _next = -1;
+
+        public override void StartPass()
+        {
+            if (shuffle) _random.Shuffle(_order);
+            _next = 0;
+        }
+
+        public override bool Read(TrainingRows batch, int maxRows)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            if (_next < 0) throw new InvalidOperationException($"Call {nameof(StartPass)} before {nameof(Read)}.");
+            batch.Clear();
+            int p = source.FeatureCount, t = source.TargetDimension;
+            int end = Math.Min(source._count, _next + maxRows);
+            for (; _next < end; _next++)
+            {
+                int r = _order[_next];
+                if (source._rows is { } rows)
+                {
+                    batch.AddRow(rows, r);
+                }
+                else
+                {
+                    batch.Add(source._features.Span.Slice(r * p, p), source._targets.Span.Slice(r * t, t),
+                        source.HasWeights ? source._weights.Span[r] : 1);
+                }
+            }
+            return batch.Count > 0;
+        }
+    }
+}
