@@ -150,9 +150,28 @@ public abstract class AffineScoringTransformer : RowMappingTransformer
             {
                 _features ??= _input.GetGetter<VBuffer<float>>(_input.Schema[_parent.FeatureColumnName]);
                 _features(ref _buffer);
-                VectorColumns.ReadFinite(_buffer, _x, _parent.FeatureColumnName, _input.Position, "scoring");
-                _parent.Model.Score(_x, _theta);
-                _parent.Decode(_theta, _outputs);
+                if (_buffer.Length != _x.Length)
+                {
+                    throw new InvalidOperationException($"Column '{_parent.FeatureColumnName}' holds a vector of {_buffer.Length} slots at row {_input.Position}, expected {_x.Length}.");
+                }
+                if (_buffer.GetValues().IndexOfAnyExceptInRange(float.MinValue, float.MaxValue) >= 0)
+                {
+                    // A missing feature gives missing outputs (NaN scores, key 0), as ML.NET's predictors do, not an exception.
+                    foreach (float[] o in _outputs) Array.Fill(o, float.NaN);
+                }
+                else
+                {
+                    if (!_buffer.IsDense && _parent.Model is ISparseScoreModel sparse)
+                    {
+                        sparse.ScoreSparse(_buffer.GetIndices(), _buffer.GetValues(), _theta);   // a wide sparse row costs its non-zeros
+                    }
+                    else
+                    {
+                        _buffer.CopyTo(_x);
+                        _parent.Model.Score(_x, _theta);
+                    }
+                    _parent.Decode(_theta, _outputs);
+                }
                 _computedAt = _input.Position;
             }
             return _outputs[output];

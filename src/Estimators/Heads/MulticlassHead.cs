@@ -209,7 +209,11 @@ public sealed class MulticlassHead : PerturbedHead
     protected internal override Delegate OutputGetter(int output, Func<float[]> compute)
     {
         if (output == 0) return base.OutputGetter(output, compute);
-        ValueGetter<uint> predicted = (ref uint value) => value = (uint)compute()[0];
+        ValueGetter<uint> predicted = (ref uint value) =>
+        {
+            float key = compute()[0];
+            value = float.IsNaN(key) ? 0 : (uint)key;   // missing features: the missing key
+        };
         return predicted;
     }
 

@@ -4,7 +4,7 @@ namespace Microsoft.ML.Perturbed.Training;
 /// The affine score model θ = W x + b of the papers (Berthet et al. 2020, §5): <c>Weights</c> is d × p row-major
 /// (one row per output score), <c>Bias</c> has d entries.
 /// </summary>
-public sealed class AffineModel : ITrainableModel
+public sealed class AffineModel : ITrainableModel, ISparseScoreModel
 {
     /// <summary>Creates a zero model with <paramref name="outputs"/> scores over <paramref name="features"/> inputs.</summary>
     public AffineModel(int features, int outputs)
@@ -65,6 +65,25 @@ public sealed class AffineModel : ITrainableModel
             {
                 scores[r * Outputs + k] = (float)(SpanMath.Dot(w.Slice(k * Features, Features), x) + b[k]);
             }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ScoreSparse(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> scores)
+    {
+        Guard.Length(values.Length, indices.Length, nameof(values), "one value per index");
+        Guard.Length(scores.Length, Outputs, nameof(scores), "one score per output");
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if ((uint)indices[i] >= (uint)Features) throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Expected slots in [0, {Features}).");
+        }
+        ReadOnlySpan<float> w = Weights, b = Bias;
+        for (int k = 0; k < Outputs; k++)
+        {
+            ReadOnlySpan<float> wk = w.Slice(k * Features, Features);
+            double sum = 0;
+            for (int i = 0; i < indices.Length; i++) sum += (double)wk[indices[i]] * values[i];
+            scores[k] = (float)(sum + b[k]);
         }
     }
 

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Training;
 /// A multilayer perceptron score model: affine layers with ReLU between them (none after the last), scored and trained
 /// in plain managed code; a model trained on a GPU (Microsoft.ML.Perturbed.TorchSharp) scores without TorchSharp.
 /// </summary>
-public sealed class MlpModel : ITrainableModel
+public sealed class MlpModel : ITrainableModel, ISparseScoreModel
 {
     private readonly AffineModel[] _layers;
     private readonly float[] _parameters;
@@ -95,6 +95,42 @@ public sealed class MlpModel : ITrainableModel
                 }
                 Span<float> output = (l % 2 == 0 ? a : b).AsSpan(0, batch * layer.Outputs);
                 ScoreHidden(layer, input, output);
+                input = output;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(a);
+            ArrayPool<float>.Shared.Return(b);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ScoreSparse(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> scores)
+    {
+        Guard.Length(scores.Length, Outputs, nameof(scores), "one score per output");
+        Scatter();
+        if (_layers.Length == 1)
+        {
+            _layers[0].ScoreSparse(indices, values, scores);
+            return;
+        }
+        int widest = _layers.Take(_layers.Length - 1).Max(l => l.Outputs);
+        float[] a = ArrayPool<float>.Shared.Rent(widest), b = ArrayPool<float>.Shared.Rent(widest);
+        try
+        {
+            Span<float> input = a.AsSpan(0, _layers[0].Outputs);
+            _layers[0].ScoreSparse(indices, values, input);
+            for (int i = 0; i < input.Length; i++) input[i] = Math.Max(0f, input[i]);
+            for (int l = 1; l < _layers.Length; l++)
+            {
+                if (l == _layers.Length - 1)
+                {
+                    _layers[l].Score(input, scores);
+                    break;
+                }
+                Span<float> output = (l % 2 == 0 ? a : b).AsSpan(0, _layers[l].Outputs);
+                ScoreHidden(_layers[l], input, output);
                 input = output;
             }
         }
