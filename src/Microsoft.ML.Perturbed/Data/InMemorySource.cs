@@ -36,7 +36,15 @@ internal sealed class InMemorySource : TrainingSource
         if (rows.Count == 0) throw new ArgumentException("Expected at least one training row.", nameof(rows));
         if (rows.IsSparse)
         {
-            Guard.Finite(rows.Values, 1, nameof(rows));
+            ReadOnlySpan<int> starts = rows.RowStarts, indices = rows.Indices;
+            ReadOnlySpan<float> values = rows.Values;
+            int bad = values.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+            if (bad >= 0)
+            {
+                int row = 0;
+                while (starts[row + 1] <= bad) row++;
+                throw new ArgumentException($"Expected finite values, found {values[bad]} at row {row}, slot {indices[bad]}.", nameof(rows));
+            }
         }
         else
         {

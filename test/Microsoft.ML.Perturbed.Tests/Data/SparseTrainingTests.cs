@@ -1,0 +1,130 @@
+using Microsoft.ML.Perturbed.Data;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
+
+namespace Microsoft.ML.Perturbed.Tests.Data;
+
+public class SparseTrainingTests
+{
+    private const int P = 40, D = 4;
+
+    private static (IScoreModel Dense, IScoreModel Sparse) Both(float[] x, float[] y, StructuredTrainerOptions options, float[]? weights = null)
+    {
+        IScoreModel dense = StructuredTrainer.Fit(new ArgmaxOracle(D), TrainingSource.FromArrays(x, y, P, D, weights ?? default(ReadOnlyMemory<float>)), options);
+        IScoreModel sparse = StructuredTrainer.Fit(new ArgmaxOracle(D), TrainingSource.FromRows(SparseData.Sparse(x, y, P, D, weights)), options);
+        return (dense, sparse);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.05)]
+    public void Sparse_sgd_is_dense_sgd_to_rounding_with_and_without_l2(double l2)
+    {
+        (float[] x, float[] y) = SparseData.Make(n: 200, P, D, perRow: 3, seed: 1);   // most features absent from most batches
+        var options = new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.Sgd, LearningRate = 0.1, L2 = l2, Epochs = 4, Seed = 3, BatchSize = 8 };
+        (IScoreModel dense, IScoreModel sparse) = Both(x, y, options);
+        Assert.IsType<AffineModel>(sparse);
+        Assert.True(SparseData.MaxRelativeDifference(SparseData.Weights(dense), SparseData.Weights(sparse)) < 1e-4);
+        Assert.True(SparseData.MaxRelativeDifference(((AffineModel)dense).Bias, ((AffineModel)sparse).Bias) < 1e-4);
+    }
+
+    [Fact]
+    public void Sparse_adam_is_dense_adam_to_rounding_when_every_feature_is_in_every_batch_with_weights()
+    {
+        (float[] x, float[] y) = SparseData.Make(n: 120, P, D, perRow: 200, seed: 2);   // every slot non-zero
+        Assert.DoesNotContain(0f, x);
+        float[] w = Enumerable.Range(0, 120).Select(i => (float)(i % 3)).ToArray();
+        (IScoreModel dense, IScoreModel sparse) = Both(x, y, new StructuredTrainerOptions { Epochs = 3, Seed = 4, BatchSize = 16 }, w);
+        Assert.True(SparseData.MaxRelativeDifference(SparseData.Weights(dense), SparseData.Weights(sparse)) < 1e-4);
+    }
+
+    [Fact]
+    public void Sparse_adam_is_lazy_adam_the_moments_and_weights_of_absent_features_stay()
+    {
+        // Reference: dense gradients from the same model and loss, applied by Adam to the present features only.
+        (float[] x, float[] y) = SparseData.Make(n: 60, P, D, perRow: 2, seed: 5);
+        var options = new StructuredTrainerOptions { Epochs = 2, Seed = 6, BatchSize = 10, LearningRate = 0.05 };
+        IScoreModel sparse = StructuredTrainer.Fit(new ArgmaxOracle(D), TrainingSource.FromRows(SparseData.Sparse(x, y, P, D)), options);
+
+        var model = new AffineModel(P, D);
+        StructuredLoss loss = options.CreateLoss(new ArgmaxOracle(D));
+        int parameters = model.Parameters.Length;
+        double[] m = new double[parameters], v = new double[parameters], gradient = new double[parameters];
+        int[] order = Enumerable.Range(0, 60).ToArray();
+        var shuffle = new System.Random(options.Seed);
+        ulong step = 0;
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            shuffle.Shuffle(order);
+            for (int start = 0; start < 60; start += options.BatchSize)
+            {
+                int[] rows = order[start..(start + options.BatchSize)];
+                float[] xb = rows.SelectMany(r => x.AsSpan(r * P, P).ToArray()).ToArray(), yb = rows.SelectMany(r => y.AsSpan(r * D, D).ToArray()).ToArray();
+                var theta = new float[rows.Length * D];
+                var g = new float[rows.Length * D];
+                model.Score(xb, theta);
+                loss.Evaluate(theta, yb, new float[rows.Length], g, step++);
+                model.Backward(xb, g, 0, gradient);
+                double c1 = 1 - Math.Pow(0.9, step), c2 = 1 - Math.Pow(0.999, step);
+                for (int i = 0; i < parameters; i++)
+                {
+                    bool present = i >= P * D || rows.Any(r => x[r * P + i % P] != 0);
+                    if (!present) continue;
+                    m[i] = 0.9 * m[i] + 0.1 * gradient[i];
+                    v[i] = 0.999 * v[i] + 0.001 * gradient[i] * gradient[i];
+                    model.Parameters[i] -= (float)(options.LearningRate * (m[i] / c1) / (Math.Sqrt(v[i] / c2) + 1e-8));
+                }
+            }
+        }
+        Assert.True(SparseData.MaxRelativeDifference(model.Weights, SparseData.Weights(sparse)) < 1e-4);
+        // And it is not dense Adam here: absent features do not coast on their momentum.
+        IScoreModel dense = StructuredTrainer.Fit(new ArgmaxOracle(D), TrainingSource.FromArrays(x, y, P, D), options);
+        Assert.True(SparseData.MaxRelativeDifference(SparseData.Weights(dense), SparseData.Weights(sparse)) > 1e-3);
+    }
+
+    [Fact]
+    public void An_mlp_or_a_users_model_trains_on_sparse_rows_densified_bit_for_bit()
+    {
+        (float[] x, float[] y) = SparseData.Make(n: 80, P, D, perRow: 4, seed: 7);
+        var options = new StructuredTrainerOptions { Epochs = 2, Seed = 8, HiddenLayers = [6] };
+        (IScoreModel dense, IScoreModel sparse) = Both(x, y, options);
+        Assert.Equal(((MlpModel)dense).Parameters.ToArray(), ((MlpModel)sparse).Parameters.ToArray());
+    }
+
+    [Fact]
+    public void Sparse_training_is_the_same_bits_on_one_and_all_threads_and_validation_streams()
+    {
+        var stream = new SparseData.GeneratedStream(rows: 300, p: 500, d: 5, sparse: true);
+        var validation = new SparseData.GeneratedStream(rows: 50, p: 500, d: 5, sparse: true);
+        var reports = new List<TrainingProgress>();
+        float[] Run(int threads) => SparseData.Weights(StructuredTrainer.Fit(new ArgmaxOracle(5), TrainingSource.FromStream(stream, 64),
+            new StructuredTrainerOptions { Epochs = 3, Seed = 9, MaxDegreeOfParallelism = threads }, TrainingSource.FromStream(validation, 1),
+            new Progress(reports)));
+        Assert.Equal(Run(1), Run(-1));
+        Assert.All(reports, r => Assert.True(double.IsFinite(r.ValidationLoss)));
+    }
+
+    [Fact]
+    public void Sparse_scoring_equals_dense_scoring_to_rounding()
+    {
+        var random = new System.Random(11);
+        var affine = new AffineModel(Enumerable.Range(0, D * P).Select(_ => (float)random.NextDouble() - 0.5f).ToArray(), [1, 2, 3, 4]);
+        var mlp = MlpModel.Random(P, [7, 5], D, seed: 3);
+        int[] indices = [2, 9, 17, 39];
+        float[] values = [0.5f, -2, 1.25f, 3];
+        var dense = new float[P];
+        for (int i = 0; i < indices.Length; i++) dense[indices[i]] = values[i];
+        foreach (ISparseScoreModel model in new ISparseScoreModel[] { affine, mlp })
+        {
+            float[] a = new float[D], b = new float[D];
+            model.Score(dense, a);
+            model.ScoreSparse(indices, values, b);
+            for (int k = 0; k < D; k++) Assert.Equal(a[k], b[k], 5);
+        }
+    }
+
+    private sealed class Progress(List<TrainingProgress> reports) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => reports.Add(value);
+    }
+}
