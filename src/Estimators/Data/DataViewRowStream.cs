@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Data;
 
@@ -60,10 +61,24 @@ internal sealed class DataViewRowStream : RowStream
 
     public override RowStreamCursor OpenPass() => new Cursor(this);
 
+    /// <summary>Runs a read of the data view; a database provider's failure comes back naming the query (when the view is a DatabaseLoader's).</summary>
+    private T Read<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (DbException e)
+        {
+            string? query = ModelPersistence.MlNetDatabase.Query(_data);
+            throw new InvalidOperationException($"Reading the {Role} data failed in the database: {e.Message}" + (query is null ? "" : $" Query: {query}"), e);
+        }
+    }
+
     private bool FirstRowIsSparse()
     {
-        using DataViewRowCursor cursor = _data.GetRowCursor([_features]);
-        if (!cursor.MoveNext()) return false;
+        using DataViewRowCursor cursor = Read(() => _data.GetRowCursor([_features]));
+        if (!Read(cursor.MoveNext)) return false;
         VBuffer<float> buffer = default;
         cursor.GetGetter<VBuffer<float>>(_features)(ref buffer);
         return !buffer.IsDense;
@@ -85,7 +100,7 @@ internal sealed class DataViewRowStream : RowStream
         {
             _s = stream;
             DataViewSchema.Column[] needed = stream._weight is { } w ? [stream._features, stream._label, w] : [stream._features, stream._label];
-            _cursor = stream._data.GetRowCursor(needed.Distinct());
+            _cursor = stream.Read(() => stream._data.GetRowCursor(needed.Distinct()));
             _getFeatures = _cursor.GetGetter<VBuffer<float>>(stream._features);
             _getWeight = stream._weight is { } column ? _cursor.GetGetter<float>(column) : null;
             _decode = stream._bindLabel(_cursor);
@@ -94,7 +109,7 @@ internal sealed class DataViewRowStream : RowStream
 
         public override bool ReadRow(TrainingRows destination)
         {
-            while (_cursor.MoveNext())
+            while (_s.Read(_cursor.MoveNext))
             {
                 long row = _cursor.Position;
                 if (_s._keep is { } keep && !keep(row)) continue;
