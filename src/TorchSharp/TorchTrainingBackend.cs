@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
@@ -161,9 +162,35 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ulong draw)
         {
             using var scope = NewDisposeScope();
+            return Update(Dense(features), Targets(targets), weights.IsEmpty ? null : weights.ToArray(), draw);
+        }
+
+        /// <summary>A sparse batch goes to the device as a sparse COO tensor; the first layer multiplies it (never densified to p columns).</summary>
+        public double Step(TrainingRows batch, ulong draw)
+        {
+            using var scope = NewDisposeScope();
+            return Update(Input(batch), Targets(batch.Targets), batch.HasWeights ? batch.Weights.ToArray() : null, draw);
+        }
+
+        public double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return Finite(LossOf(Dense(features), Targets(targets), null, draw).item<float>());
+        }
+
+        public double Loss(TrainingRows rows, ulong draw)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return Finite(LossOf(Input(rows), Targets(rows.Targets), null, draw).item<float>());
+        }
+
+        private double Update(Tensor x, Tensor y, float[]? weights, ulong draw)
+        {
             _optimizer.zero_grad();
             // Weighted rows go through the host loss (its gradient is weighted there); the device losses average rows equally.
-            Tensor loss = weights.IsEmpty ? Loss(features, targets, draw, train: true) : WeightedLoss(features, targets, weights.ToArray(), draw);
+            Tensor loss = LossOf(x, y, weights, draw);
             loss.backward();
             using (no_grad())
             {
@@ -180,32 +207,44 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
             return value;
         }
 
-        public double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
+        private Tensor LossOf(Tensor x, Tensor y, float[]? weights, ulong draw)
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            return Finite(Loss(features, targets, draw, train: false).item<float>());
+            Tensor theta = Forward(x);
+            if (!isfinite(theta).all().item<bool>()) throw new TrainingDivergedException("the model's scores overflowed.");
+            return weights is null ? _loss(theta, y, draw) : PerturbedAutograd.Loss(_coreLoss, theta, y, draw, weights);
         }
 
-        private Tensor Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw, bool train)
+        // The model: the first layer multiplies a sparse input directly; the layers after it are the dense ones.
+        private Tensor Forward(Tensor x)
         {
-            long n = features.Length / _features;
-            Tensor x = tensor(features.ToArray(), [n, _features]).to(_device), y = tensor(targets.ToArray(), [n, _targets]).to(_device);
-            Tensor theta = _model.forward(x);
-            if (!isfinite(theta).all().item<bool>()) throw new TrainingDivergedException("the model's scores overflowed.");
-            return _loss(theta, y, draw);
+            if (!x.is_sparse) return _model.forward(x);
+            Tensor h = mm(x, _linears[0].weight!.t()) + _linears[0].bias!;
+            for (int i = 1; i < _linears.Length; i++) h = _linears[i].forward(nn.functional.relu(h));
+            return h;
+        }
+
+        private Tensor Dense(ReadOnlySpan<float> features) => tensor(features.ToArray(), [features.Length / _features, _features]).to(_device);
+
+        private Tensor Targets(ReadOnlySpan<float> targets) => tensor(targets.ToArray(), [targets.Length / _targets, _targets]).to(_device);
+
+        private Tensor Input(TrainingRows rows)
+        {
+            if (!rows.IsSparse) return Dense(rows.DenseFeatures);
+            ReadOnlySpan<int> starts = rows.RowStarts, indices = rows.Indices;
+            int nonZeros = indices.Length;
+            var coordinates = new long[2 * nonZeros];
+            for (int r = 0; r < rows.Count; r++)
+            {
+                for (int i = starts[r]; i < starts[r + 1]; i++)
+                {
+                    coordinates[i] = r;
+                    coordinates[nonZeros + i] = indices[i];
+                }
+            }
+            return sparse_coo_tensor(tensor(coordinates, [2, nonZeros]), tensor(rows.Values.ToArray(), [nonZeros]), [rows.Count, _features]).to(_device);
         }
 
         private static double Finite(double loss) => double.IsFinite(loss) ? loss : throw new TrainingDivergedException($"the loss is {loss}.");
-
-        private Tensor WeightedLoss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, float[] weights, ulong draw)
-        {
-            long n = features.Length / _features;
-            Tensor x = tensor(features.ToArray(), [n, _features]).to(_device), y = tensor(targets.ToArray(), [n, _targets]).to(_device);
-            Tensor theta = _model.forward(x);
-            if (!isfinite(theta).all().item<bool>()) throw new TrainingDivergedException("the model's scores overflowed.");
-            return PerturbedAutograd.Loss(_coreLoss, theta, y, draw, weights);
-        }
 
         public object Snapshot() => _linears.SelectMany(l => new[] { l.weight!.detach().cpu().data<float>().ToArray(), l.bias!.detach().cpu().data<float>().ToArray() }).ToArray();
 
