@@ -98,15 +98,15 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
     }
 
     /// <inheritdoc/>
-    /// <remarks>Sparse rows with the built-in affine model train through a sparse step (lazy updates of the features present;
-    /// docs/architecture.md, "Sparse training"); an MLP or a user's model gets each sparse batch densified.</remarks>
+    /// <remarks>Sparse rows with the built-in affine model or MLP train through a sparse first layer (lazy updates of the
+    /// features present; docs/architecture.md, "Data sources and sparse training"); a user's model gets each sparse batch densified.</remarks>
     public ITrainingSession Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
-        return data.IsSparse && options.ModelFactory is null && options.HiddenLayers.Count == 0
-            ? new SparseAffineSession(loss, data.FeatureCount, options)
+        return data.IsSparse && options.ModelFactory is null
+            ? new SparseInputSession(loss, data.FeatureCount, options)
             : Start(head, loss, data.FeatureCount, options);
     }
 

@@ -3,11 +3,12 @@ using Microsoft.ML.Perturbed.Data;
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>
-/// The managed step of the affine model on sparse rows (docs/architecture.md, "Sparse training"): θᵣ = Σ_{j ∈ row} xⱼ Wⱼ + b
-/// over the row's stored values only, and an update that touches only the weights of the features present in the batch.
-/// Weights are held feature-major (p × d: a feature's d weights side by side, one cache line for a stored value) and
-/// returned as an ordinary <see cref="AffineModel"/>. Memory: the model and its optimizer state (O(p·d)), plus
-/// O(batch × non-zeros) per step — nothing grows with the number of rows.
+/// The managed step on sparse rows (docs/architecture.md, "Data sources and sparse training"): the first affine layer
+/// scores zᵣ = Σ_{j ∈ row} xⱼ Wⱼ + b over the row's stored values only, and its update touches only the weights of the
+/// features present in the batch. For an MLP the hidden layers after it (ReLU between) are dense and small, trained as on
+/// dense rows. First-layer weights are held feature-major (p × h: a feature's h weights side by side, one cache line for a
+/// stored value) and returned as an ordinary <see cref="AffineModel"/> (or the first layer of an <see cref="MlpModel"/>).
+/// Memory: the model and its optimizer state, plus O(batch × non-zeros) per step — nothing grows with the number of rows.
 /// <para>
 /// Updates are lazy. SGD is the dense algorithm: a weight whose feature is absent has a zero loss gradient, and its L2
 /// decay over the steps it skipped, (1 − ηλ)^k, is applied when the feature next appears (and before validation,
@@ -17,12 +18,16 @@ namespace Microsoft.ML.Perturbed.Training;
 /// of the features present in the step.
 /// </para>
 /// </summary>
-internal sealed class SparseAffineSession : ITrainingSession
+internal sealed class SparseInputSession : ITrainingSession
 {
     private const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8;
     private readonly StructuredLoss _loss;
     private readonly StructuredTrainerOptions _options;
-    private readonly int _p, _d;
+    private readonly int _p, _d;                      // features, first-layer outputs (the scores for the affine model)
+    private readonly AffineModel[] _rest;             // an MLP's layers after the first (empty for the affine model)
+    private readonly GradientOptimizer[] _restOptimizers;
+    private readonly double[][] _restGradients;
+    private float[][] _activations = [], _downstream = [];
     private readonly float[] _w, _b;                 // W feature-major (j·d + k), bias
     private readonly double[] _m = [], _v = [];      // Adam moments, weights then biases
     private readonly int[] _slot, _lastStep;          // feature → slot in the step's gradient (−1: absent); SGD: step of the last decay
@@ -34,24 +39,36 @@ internal sealed class SparseAffineSession : ITrainingSession
     private int _step;
     private TrainingRows? _scratch;
 
-    public SparseAffineSession(StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
+    public SparseInputSession(StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
     {
         _loss = loss;
         _options = options;
         _p = featureCount;
-        _d = loss.Dimension;
+        AffineModel first;
+        if (options.HiddenLayers.Count > 0)
+        {
+            // The dense MLP's initial point (the same seeded draw), so sparse and dense training start together.
+            IReadOnlyList<AffineModel> layers = MlpModel.Random(featureCount, options.HiddenLayers, loss.Dimension, options.Seed).Layers;
+            first = layers[0];
+            _rest = layers.Skip(1).Select(l => (AffineModel)l.Clone()).ToArray();
+        }
+        else
+        {
+            first = CpuTrainingBackend.InitialAffine(_p, loss.Dimension, options.EffectiveInitialWeightScale, options.Seed);
+            _rest = [];
+        }
+        _d = first.Outputs;
         if ((long)_p * _d > Array.MaxLength)
         {
-            throw new ArgumentException($"An affine model of {_p} features × {_d} outputs has more than {Array.MaxLength} weights.", nameof(featureCount));
+            throw new ArgumentException($"A first layer of {_p} features × {_d} outputs has more than {Array.MaxLength} weights.", nameof(featureCount));
         }
-        AffineModel initial = CpuTrainingBackend.InitialAffine(_p, _d, options.EffectiveInitialWeightScale, options.Seed);
         _w = new float[_p * _d];
-        ReadOnlySpan<float> weights = initial.Weights;
+        ReadOnlySpan<float> weights = first.Weights;
         for (int k = 0; k < _d; k++)
         {
             for (int j = 0; j < _p; j++) _w[j * _d + k] = weights[k * _p + j];
         }
-        _b = initial.Bias.ToArray();
+        _b = first.Bias.ToArray();
         if (options.Optimizer == GradientOptimizerKind.Adam)
         {
             _m = new double[_p * _d + _d];
@@ -62,6 +79,8 @@ internal sealed class SparseAffineSession : ITrainingSession
         _lastStep = options.Optimizer == GradientOptimizerKind.Sgd && options.L2 > 0 ? new int[_p] : [];
         _biasGradient = new double[_d];
         _row = new double[_d];
+        _restOptimizers = _rest.Select(l => new GradientOptimizer(options.Optimizer, options.LearningRate, l.ParameterArray.Length)).ToArray();
+        _restGradients = _rest.Select(l => new double[l.ParameterArray.Length]).ToArray();
     }
 
     public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ulong draw) =>
@@ -83,13 +102,37 @@ internal sealed class SparseAffineSession : ITrainingSession
     public double Step(TrainingRows batch, ulong draw)
     {
         double mean = Evaluate(batch, draw);
-        int b = batch.Count, d = _d;
-        Span<float> g = _g.AsSpan(0, b * d);
-        if (batch.HasWeights) mean = StructuredTrainer.Weigh(g, _rowLoss.AsSpan(0, b), batch.Weights, d);
+        int b = batch.Count, outputs = _loss.Dimension;
+        Span<float> g = _g.AsSpan(0, b * outputs);
+        if (batch.HasWeights) mean = StructuredTrainer.Weigh(g, _rowLoss.AsSpan(0, b), batch.Weights, outputs);
         _step++;
-        Gather(batch, g);
+        ReadOnlySpan<float> first = _rest.Length == 0 ? g : BackwardRest(b, g);
+        Gather(batch, first);
         Update(b);
         return mean;
+    }
+
+    // An MLP's dense layers after the first, back to front (their updates as on dense rows); returns the gradient of the
+    // first layer's pre-activations (ReLU′ applied).
+    private ReadOnlySpan<float> BackwardRest(int batch, ReadOnlySpan<float> g)
+    {
+        for (int l = _rest.Length - 1; l >= 0; l--)
+        {
+            AffineModel layer = _rest[l];
+            Span<float> down = _downstream[l].AsSpan(0, batch * layer.Features);
+            ReadOnlySpan<float> input = _activations[l].AsSpan(0, batch * layer.Features);
+            Span<double> gradient = _restGradients[l];
+            layer.BackwardInto(input, g, gradient, down);
+            int weights = layer.Outputs * layer.Features;
+            ReadOnlySpan<float> w = layer.Weights;
+            for (int i = 0; i < gradient.Length; i++) gradient[i] /= batch;
+            for (int i = 0; i < weights; i++) gradient[i] += _options.L2 * w[i];
+            _restOptimizers[l].Step(layer.ParameterArray, gradient);
+            StructuredTrainer.CheckParameters(layer.ParameterArray);
+            for (int i = 0; i < down.Length; i++) if (input[i] <= 0) down[i] = 0;   // ReLU′ of the layer below
+            g = down;
+        }
+        return g;
     }
 
     public double Loss(TrainingRows rows, ulong draw)
@@ -100,14 +143,16 @@ internal sealed class SparseAffineSession : ITrainingSession
 
     private double Evaluate(TrainingRows rows, ulong draw)
     {
-        int b = rows.Count, d = _d;
-        if (_theta.Length < b * d)
+        int b = rows.Count, d = _d, outputs = _loss.Dimension;
+        if (_rowLoss.Length < b)
         {
-            _theta = new float[b * d];
-            _g = new float[b * d];
+            _theta = new float[b * outputs];
+            _g = new float[b * outputs];
             _rowLoss = new float[b];
+            _activations = _rest.Select(l => new float[b * l.Features]).ToArray();
+            _downstream = _rest.Select(l => new float[b * l.Features]).ToArray();
         }
-        Span<float> theta = _theta.AsSpan(0, b * d);
+        Span<float> theta = _rest.Length == 0 ? _theta.AsSpan(0, b * d) : _activations[0].AsSpan(0, b * d);
         if (rows.IsSparse)
         {
             Score(rows.RowStarts, rows.Indices, rows.Values, theta);
@@ -128,8 +173,21 @@ internal sealed class SparseAffineSession : ITrainingSession
                 for (int k = 0; k < d; k++) theta[r * d + k] = (float)(acc[k] + _b[k]);
             }
         }
+        if (_rest.Length > 0)
+        {
+            // ReLU, then the dense layers, keeping each layer's input for the backward pass.
+            for (int i = 0; i < theta.Length; i++) theta[i] = Math.Max(0f, theta[i]);
+            for (int l = 0; l < _rest.Length; l++)
+            {
+                ReadOnlySpan<float> input = _activations[l].AsSpan(0, b * _rest[l].Features);
+                Span<float> output = l == _rest.Length - 1 ? _theta.AsSpan(0, b * outputs) : _activations[l + 1].AsSpan(0, b * _rest[l].Outputs);
+                _rest[l].Score(input, output);
+                if (l < _rest.Length - 1) for (int i = 0; i < output.Length; i++) output[i] = Math.Max(0f, output[i]);
+            }
+            theta = _theta.AsSpan(0, b * outputs);
+        }
         StructuredTrainer.CheckScores(theta);
-        return StructuredTrainer.CheckLoss(_loss.Evaluate(theta, rows.Targets, _rowLoss.AsSpan(0, b), _g.AsSpan(0, b * d), draw));
+        return StructuredTrainer.CheckLoss(_loss.Evaluate(theta, rows.Targets, _rowLoss.AsSpan(0, b), _g.AsSpan(0, b * outputs), draw));
     }
 
     private void Score(ReadOnlySpan<int> starts, ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> theta)
@@ -239,14 +297,15 @@ internal sealed class SparseAffineSession : ITrainingSession
     public object Snapshot()
     {
         CatchUp();
-        return (_w.Clone(), _b.Clone());
+        return new[] { (float[])_w.Clone(), (float[])_b.Clone() }.Concat(_rest.Select(l => l.ParameterArray.ToArray())).ToArray();
     }
 
     public void Restore(object snapshot)
     {
-        (object w, object b) = ((object, object))snapshot;
-        ((float[])w).CopyTo(_w, 0);
-        ((float[])b).CopyTo(_b, 0);
+        var parts = (float[][])snapshot;
+        parts[0].CopyTo(_w, 0);
+        parts[1].CopyTo(_b, 0);
+        for (int l = 0; l < _rest.Length; l++) parts[l + 2].CopyTo(_rest[l].ParameterArray, 0);
         if (_lastStep.Length > 0) Array.Fill(_lastStep, _step);
     }
 
@@ -258,7 +317,8 @@ internal sealed class SparseAffineSession : ITrainingSession
         {
             for (int k = 0; k < _d; k++) weights[k * _p + j] = _w[j * _d + k];
         }
-        return new AffineModel(weights, _b);
+        var first = new AffineModel(weights, _b);
+        return _rest.Length == 0 ? first : new MlpModel([first, .. _rest]);
     }
 
     public void Dispose()
