@@ -84,8 +84,21 @@ public sealed class SparseTextTrainingTests
         Assert.NotEqual(0u, predicted[0]);
     }
 
+    [Fact]
+    public void A_variable_size_feature_column_is_refused_with_the_expected_type()
+    {
+        var ml = new MLContext(seed: 1);
+        // Tokens hashed to a variable number of slots per row: ML.NET's type is Vector<Single> of unknown size.
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new Row { Features = [1, 2], Topic = "a" }, new Row { Features = [3], Topic = "b" } });
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.PerturbedFenchelYoung().Fit(
+            ml.Transforms.Conversion.MapValueToKey("Label", "Topic").Fit(data).Transform(data)));
+        Assert.Contains("Schema mismatch for input column 'Features': expected known-size vector of Single, got Vector<Single>", e.Message);
+    }
+
     private sealed class Row
     {
         public float[] Features { get; set; } = [];
+
+        public string Topic { get; set; } = "";
     }
 }
