@@ -122,6 +122,13 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
         return model.Clone();   // the caller's instance is left as it was
     }
 
+    /// <summary>One initial weight: N(0, scale²) by Box–Muller from two uniforms in (0, 1] of the run's generator.</summary>
+    internal static float InitialWeight(System.Random random, double scale)
+    {
+        double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
+        return (float)(scale * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+    }
+
     /// <summary>An affine model with N(0, scale²) weights from a seeded generator and zero biases.</summary>
     internal static AffineModel InitialAffine(int features, int outputs, double scale, int seed)
     {
@@ -130,12 +137,7 @@ public sealed class CpuTrainingBackend : IStructuredTrainingBackend
         {
             var random = new System.Random(seed);
             Span<float> w = model.ParameterArray.AsSpan(0, features * outputs);
-            for (int i = 0; i < w.Length; i++)
-            {
-                // Box–Muller from two uniforms in (0, 1].
-                double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
-                w[i] = (float)(scale * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-            }
+            for (int i = 0; i < w.Length; i++) w[i] = InitialWeight(random, scale);
         }
         return model;
     }

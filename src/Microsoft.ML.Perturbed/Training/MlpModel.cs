@@ -49,10 +49,13 @@ public sealed class MlpModel : ITrainableModel, ISparseScoreModel
             layers[l] = new AffineModel(widths[l], widths[l + 1]);
             float bound = 1 / MathF.Sqrt(widths[l]);
             Span<float> p = layers[l].ParameterArray;
-            for (int i = 0; i < p.Length; i++) p[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+            for (int i = 0; i < p.Length; i++) p[i] = Uniform(random, bound);
         }
         return new MlpModel(layers);
     }
+
+    /// <summary>One initial parameter of <see cref="Random"/>: uniform in ±<paramref name="bound"/> from the run's generator.</summary>
+    internal static float Uniform(System.Random random, float bound) => (float)((random.NextDouble() * 2 - 1) * bound);
 
     /// <summary>The layers, input first.</summary>
     public IReadOnlyList<AffineModel> Layers

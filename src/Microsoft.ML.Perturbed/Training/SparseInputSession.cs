@@ -1,4 +1,6 @@
+using System.Numerics;
 using Microsoft.ML.Perturbed.Data;
+using Microsoft.ML.Perturbed.Threading;
 
 namespace Microsoft.ML.Perturbed.Training;
 
@@ -29,7 +31,7 @@ internal sealed class SparseInputSession : ITrainingSession
     private readonly double[][] _restGradients;
     private float[][] _activations = [], _downstream = [];
     private readonly float[] _w, _b;                 // W feature-major (j·d + k), bias
-    private readonly double[] _m = [], _v = [];      // Adam moments, weights then biases
+    private readonly float[] _m = [], _v = [];        // Adam moments, weights then biases (single precision: half the memory of p × h doubles)
     private readonly int[] _slot, _lastStep;          // feature → slot in the step's gradient (−1: absent); SGD: step of the last decay
     private readonly List<int> _touched = [];
     private double[] _gradient = [];                  // touched features' gradients, slot-major (slot·d + k)
@@ -38,47 +40,58 @@ internal sealed class SparseInputSession : ITrainingSession
     private readonly double[] _row;
     private int _step;
     private TrainingRows? _scratch;
+    private float[] _scoreBuffer = [];
+    private readonly float[] _biasStep;
+    private readonly ScoreJob _scoreJob;
+    private readonly UpdateJob _updateJob;
 
     public SparseInputSession(StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
     {
         _loss = loss;
         _options = options;
         _p = featureCount;
-        AffineModel first;
-        if (options.HiddenLayers.Count > 0)
-        {
-            // The dense MLP's initial point (the same seeded draw), so sparse and dense training start together.
-            IReadOnlyList<AffineModel> layers = MlpModel.Random(featureCount, options.HiddenLayers, loss.Dimension, options.Seed).Layers;
-            first = layers[0];
-            _rest = layers.Skip(1).Select(l => (AffineModel)l.Clone()).ToArray();
-        }
-        else
-        {
-            first = CpuTrainingBackend.InitialAffine(_p, loss.Dimension, options.EffectiveInitialWeightScale, options.Seed);
-            _rest = [];
-        }
-        _d = first.Outputs;
+        // The dense models' initial draws in their order (weights row by row, then biases), written straight into the
+        // feature-major layout, so sparse and dense training start from the same point without a second p × h copy.
+        int[] widths = [featureCount, .. options.HiddenLayers, loss.Dimension];
+        _d = widths[1];
         if ((long)_p * _d > Array.MaxLength)
         {
             throw new ArgumentException($"A first layer of {_p} features × {_d} outputs has more than {Array.MaxLength} weights.", nameof(featureCount));
         }
         _w = new float[_p * _d];
-        ReadOnlySpan<float> weights = first.Weights;
-        for (int k = 0; k < _d; k++)
+        _b = new float[_d];
+        var random = new System.Random(options.Seed);
+        bool mlp = options.HiddenLayers.Count > 0;
+        double scale = options.EffectiveInitialWeightScale;
+        if (mlp || scale > 0)
         {
-            for (int j = 0; j < _p; j++) _w[j * _d + k] = weights[k * _p + j];
+            float bound = 1 / MathF.Sqrt(_p);
+            for (int k = 0; k < _d; k++)
+            {
+                for (int j = 0; j < _p; j++) _w[j * _d + k] = mlp ? MlpModel.Uniform(random, bound) : CpuTrainingBackend.InitialWeight(random, scale);
+            }
+            if (mlp) for (int k = 0; k < _d; k++) _b[k] = MlpModel.Uniform(random, bound);
         }
-        _b = first.Bias.ToArray();
+        _rest = new AffineModel[widths.Length - 2];
+        for (int l = 0; l < _rest.Length; l++)
+        {
+            _rest[l] = new AffineModel(widths[l + 1], widths[l + 2]);
+            float bound = 1 / MathF.Sqrt(widths[l + 1]);
+            foreach (ref float value in _rest[l].ParameterArray.AsSpan()) value = MlpModel.Uniform(random, bound);
+        }
         if (options.Optimizer == GradientOptimizerKind.Adam)
         {
-            _m = new double[_p * _d + _d];
-            _v = new double[_p * _d + _d];
+            _m = new float[_p * _d + _d];
+            _v = new float[_p * _d + _d];
         }
         _slot = new int[_p];
         Array.Fill(_slot, -1);
         _lastStep = options.Optimizer == GradientOptimizerKind.Sgd && options.L2 > 0 ? new int[_p] : [];
         _biasGradient = new double[_d];
+        _biasStep = new float[_d];
         _row = new double[_d];
+        _scoreJob = new ScoreJob(this);
+        _updateJob = new UpdateJob(this);
         _restOptimizers = _rest.Select(l => new GradientOptimizer(options.Optimizer, options.LearningRate, l.ParameterArray.Length)).ToArray();
         _restGradients = _rest.Select(l => new double[l.ParameterArray.Length]).ToArray();
     }
@@ -101,6 +114,7 @@ internal sealed class SparseInputSession : ITrainingSession
 
     public double Step(TrainingRows batch, ulong draw)
     {
+        Touch(batch);
         double mean = Evaluate(batch, draw);
         int b = batch.Count, outputs = _loss.Dimension;
         Span<float> g = _g.AsSpan(0, b * outputs);
@@ -155,7 +169,7 @@ internal sealed class SparseInputSession : ITrainingSession
         Span<float> theta = _rest.Length == 0 ? _theta.AsSpan(0, b * d) : _activations[0].AsSpan(0, b * d);
         if (rows.IsSparse)
         {
-            Score(rows.RowStarts, rows.Indices, rows.Values, theta);
+            Score(rows, theta);
         }
         else
         {
@@ -190,20 +204,30 @@ internal sealed class SparseInputSession : ITrainingSession
         return StructuredTrainer.CheckLoss(_loss.Evaluate(theta, rows.Targets, _rowLoss.AsSpan(0, b), _g.AsSpan(0, b * outputs), draw));
     }
 
-    private void Score(ReadOnlySpan<int> starts, ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> theta)
+    private void Score(TrainingRows rows, Span<float> theta)
     {
-        int d = _d;
-        for (int r = 0; r + 1 < starts.Length; r++)
+        if (_scoreBuffer.Length < theta.Length) _scoreBuffer = new float[theta.Length];
+        _scoreJob.Rows = rows;
+        RowParallel.For(rows.Count, _options.MaxDegreeOfParallelism, _scoreJob, minRowsPerChunk: 8);
+        _scoreJob.Rows = null;
+        _scoreBuffer.AsSpan(0, theta.Length).CopyTo(theta);
+    }
+
+    // The features present in the batch get a slot in the step's gradient; with SGD and L2 their skipped decay is applied
+    // now, before they score.
+    private void Touch(TrainingRows batch)
+    {
+        ReadOnlySpan<int> indices = batch.Indices;
+        _touched.Clear();
+        for (int i = 0; i < indices.Length; i++)
         {
-            Span<double> acc = _row;
-            acc.Clear();
-            for (int i = starts[r]; i < starts[r + 1]; i++)
+            int j = indices[i];
+            if (_slot[j] < 0)
             {
-                int j = indices[i];
-                if (_lastStep.Length > 0) Decay(j);
-                SpanMath.AddScaled(acc, _w.AsSpan(j * d, d), values[i]);
+                _slot[j] = _touched.Count;
+                _touched.Add(j);
+                if (_lastStep.Length > 0) Decay(j, _step);
             }
-            for (int k = 0; k < d; k++) theta[r * d + k] = (float)(acc[k] + _b[k]);
         }
     }
 
@@ -213,16 +237,6 @@ internal sealed class SparseInputSession : ITrainingSession
         int d = _d;
         ReadOnlySpan<int> starts = batch.RowStarts, indices = batch.Indices;
         ReadOnlySpan<float> values = batch.Values;
-        _touched.Clear();
-        for (int i = 0; i < indices.Length; i++)
-        {
-            int j = indices[i];
-            if (_slot[j] < 0)
-            {
-                _slot[j] = _touched.Count;
-                _touched.Add(j);
-            }
-        }
         int needed = _touched.Count * d;
         if (_gradient.Length < needed) _gradient = new double[Math.Max(needed, 2 * _gradient.Length)];
         Span<double> gradient = _gradient.AsSpan(0, needed);
@@ -242,39 +256,60 @@ internal sealed class SparseInputSession : ITrainingSession
     private void Update(int batch)
     {
         int d = _d;
-        double lr = _options.LearningRate, l2 = _options.L2;
         bool adam = _options.Optimizer == GradientOptimizerKind.Adam;
-        double c1 = adam ? 1 - Math.Pow(Beta1, _step) : 1, c2 = adam ? 1 - Math.Pow(Beta2, _step) : 1;
+        _updateJob.Batch = batch;
+        _updateJob.StepSize = adam ? (float)(_options.LearningRate / (1 - Math.Pow(Beta1, _step))) : 0;
+        _updateJob.InverseC2 = adam ? (float)(1 / (1 - Math.Pow(Beta2, _step))) : 0;
+        RowParallel.For(_touched.Count, _options.MaxDegreeOfParallelism, _updateJob, minRowsPerChunk: 64);
         foreach (int j in _touched)
         {
-            if (_lastStep.Length > 0)
-            {
-                Decay(j, _step - 1);
-                _lastStep[j] = _step;
-            }
-            Span<double> gj = _gradient.AsSpan(_slot[j] * d, d);
-            Span<float> wj = _w.AsSpan(j * d, d);
-            for (int k = 0; k < d; k++)
-            {
-                double gk = gj[k] / batch + l2 * wj[k];
-                wj[k] = adam ? AdamStep(wj[k], gk, j * d + k, lr, c1, c2) : wj[k] - (float)(lr * gk);
-                if (!float.IsFinite(wj[k])) throw new TrainingDivergedException($"the weight of feature {j}, output {k} overflowed ({wj[k]}).");
-            }
+            ReadOnlySpan<float> wj = _w.AsSpan(j * d, d);
+            int bad = wj.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+            if (bad >= 0) throw new TrainingDivergedException($"the weight of feature {j}, output {bad} overflowed ({wj[bad]}).");
             _slot[j] = -1;
+            if (_lastStep.Length > 0) _lastStep[j] = _step;
         }
-        for (int k = 0; k < d; k++)
+        if (adam)
         {
-            double gk = _biasGradient[k] / batch;
-            _b[k] = adam ? AdamStep(_b[k], gk, _p * d + k, lr, c1, c2) : _b[k] - (float)(lr * gk);
-            if (!float.IsFinite(_b[k])) throw new TrainingDivergedException($"the bias of output {k} overflowed ({_b[k]}).");
+            for (int k = 0; k < d; k++) _biasStep[k] = (float)(_biasGradient[k] / batch);
+            AdamRow(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
         }
+        else
+        {
+            for (int k = 0; k < d; k++) _b[k] -= (float)(_options.LearningRate * (_biasGradient[k] / batch));
+        }
+        int badBias = _b.AsSpan().IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+        if (badBias >= 0) throw new TrainingDivergedException($"the bias of output {badBias} overflowed ({_b[badBias]}).");
     }
 
-    private float AdamStep(float w, double g, int i, double lr, double c1, double c2)
+    /// <summary>
+    /// Adam on one contiguous row of weights in single precision, elementwise (so the vector and scalar lanes give the same
+    /// bits on every processor): m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − (η/c₁)·m / (√(v/c₂) + 10⁻⁸).
+    /// </summary>
+    internal static void AdamRow(Span<float> w, Span<float> m, Span<float> v, ReadOnlySpan<float> g, float stepSize, float inverseC2)
     {
-        _m[i] = Beta1 * _m[i] + (1 - Beta1) * g;
-        _v[i] = Beta2 * _v[i] + (1 - Beta2) * g * g;
-        return w - (float)(lr * (_m[i] / c1) / (Math.Sqrt(_v[i] / c2) + AdamEpsilon));
+        const float b1 = (float)Beta1, a1 = (float)(1 - Beta1), b2 = (float)Beta2, a2 = (float)(1 - Beta2), eps = (float)AdamEpsilon;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i + Vector<float>.Count <= w.Length; i += Vector<float>.Count)
+            {
+                var gi = new Vector<float>(g[i..]);
+                Vector<float> mi = new Vector<float>(b1) * new Vector<float>(m[i..]) + new Vector<float>(a1) * gi;
+                Vector<float> vi = new Vector<float>(b2) * new Vector<float>(v[i..]) + new Vector<float>(a2) * (gi * gi);
+                Vector<float> wi = new Vector<float>(w[i..]) - new Vector<float>(stepSize) * mi / (Vector.SquareRoot(vi * new Vector<float>(inverseC2)) + new Vector<float>(eps));
+                mi.CopyTo(m[i..]);
+                vi.CopyTo(v[i..]);
+                wi.CopyTo(w[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
+        {
+            float mi = b1 * m[i] + a1 * g[i], vi = b2 * v[i] + a2 * (g[i] * g[i]);
+            m[i] = mi;
+            v[i] = vi;
+            w[i] -= stepSize * mi / (MathF.Sqrt(vi * inverseC2) + eps);
+        }
     }
 
     // SGD with L2: the decay of the steps feature j skipped, up to step `upTo`.
@@ -286,8 +321,6 @@ internal sealed class SparseInputSession : ITrainingSession
         foreach (ref float w in _w.AsSpan(j * _d, _d)) w *= factor;
         _lastStep[j] = upTo;
     }
-
-    private void Decay(int j) => Decay(j, _step);
 
     private void CatchUp()
     {
@@ -312,16 +345,73 @@ internal sealed class SparseInputSession : ITrainingSession
     public ITrainableModel Result()
     {
         CatchUp();
-        var weights = new float[_p * _d];
+        var first = new AffineModel(_p, _d);   // filled in place: one p × h copy, not two
+        Span<float> parameters = first.ParameterArray;
         for (int j = 0; j < _p; j++)
         {
-            for (int k = 0; k < _d; k++) weights[k * _p + j] = _w[j * _d + k];
+            for (int k = 0; k < _d; k++) parameters[k * _p + j] = _w[j * _d + k];
         }
-        var first = new AffineModel(weights, _b);
+        _b.CopyTo(parameters[(_p * _d)..]);
         return _rest.Length == 0 ? first : new MlpModel([first, .. _rest]);
     }
 
     public void Dispose()
     {
+    }
+
+    /// <summary>Scores sparse rows in parallel: each row from its own stored values, the same bits on any thread.</summary>
+    private sealed class ScoreJob(SparseInputSession session) : IRowJob
+    {
+        public TrainingRows? Rows;
+
+        public void Execute(int start, int end)
+        {
+            int d = session._d;
+            ReadOnlySpan<int> starts = Rows!.RowStarts, indices = Rows.Indices;
+            ReadOnlySpan<float> values = Rows.Values, w = session._w, b = session._b;
+            double[]? rented = d > 256 ? System.Buffers.ArrayPool<double>.Shared.Rent(d) : null;
+            Span<double> acc = rented is null ? stackalloc double[d] : rented.AsSpan(0, d);
+            for (int r = start; r < end; r++)
+            {
+                acc.Clear();
+                for (int i = starts[r]; i < starts[r + 1]; i++) SpanMath.AddScaled(acc, w.Slice(indices[i] * d, d), values[i]);
+                Span<float> theta = session._scoreBuffer.AsSpan(r * d, d);
+                for (int k = 0; k < d; k++) theta[k] = (float)(acc[k] + b[k]);
+            }
+            if (rented is not null) System.Buffers.ArrayPool<double>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Updates the present features' weights in parallel (each feature's row on its own: the same bits on any thread).</summary>
+    private sealed class UpdateJob(SparseInputSession session) : IRowJob
+    {
+        public int Batch;
+        public float StepSize, InverseC2;
+
+        public void Execute(int start, int end)
+        {
+            SparseInputSession s = session;
+            int d = s._d;
+            double lr = s._options.LearningRate, l2 = s._options.L2;
+            bool adam = s._options.Optimizer == GradientOptimizerKind.Adam;
+            float[]? rented = d > 1024 ? System.Buffers.ArrayPool<float>.Shared.Rent(d) : null;
+            Span<float> step = rented is null ? stackalloc float[d] : rented.AsSpan(0, d);
+            for (int t = start; t < end; t++)
+            {
+                int j = s._touched[t];
+                ReadOnlySpan<double> gj = s._gradient.AsSpan(s._slot[j] * d, d);
+                Span<float> wj = s._w.AsSpan(j * d, d);
+                if (adam)
+                {
+                    for (int k = 0; k < d; k++) step[k] = (float)(gj[k] / Batch + l2 * wj[k]);
+                    AdamRow(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
+                }
+                else
+                {
+                    for (int k = 0; k < d; k++) wj[k] -= (float)(lr * (gj[k] / Batch + l2 * wj[k]));
+                }
+            }
+            if (rented is not null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
     }
 }
