@@ -1,4 +1,3 @@
-using System.Numerics;
 using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Threading;
 
@@ -22,7 +21,6 @@ namespace Microsoft.ML.Perturbed.Training;
 /// </summary>
 internal sealed class SparseInputSession : ITrainingSession
 {
-    private const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8;
     private readonly StructuredLoss _loss;
     private readonly StructuredTrainerOptions _options;
     private readonly int _p, _d;                      // features, first-layer outputs (the scores for the affine model)
@@ -258,8 +256,8 @@ internal sealed class SparseInputSession : ITrainingSession
         int d = _d;
         bool adam = _options.Optimizer == GradientOptimizerKind.Adam;
         _updateJob.Batch = batch;
-        _updateJob.StepSize = adam ? (float)(_options.LearningRate / (1 - Math.Pow(Beta1, _step))) : 0;
-        _updateJob.InverseC2 = adam ? (float)(1 / (1 - Math.Pow(Beta2, _step))) : 0;
+        _updateJob.StepSize = adam ? (float)(_options.LearningRate / (1 - Math.Pow(SingleAdam.Beta1, _step))) : 0;
+        _updateJob.InverseC2 = adam ? (float)(1 / (1 - Math.Pow(SingleAdam.Beta2, _step))) : 0;
         RowParallel.For(_touched.Count, _options.MaxDegreeOfParallelism, _updateJob, minRowsPerChunk: 64);
         foreach (int j in _touched)
         {
@@ -272,7 +270,7 @@ internal sealed class SparseInputSession : ITrainingSession
         if (adam)
         {
             for (int k = 0; k < d; k++) _biasStep[k] = (float)(_biasGradient[k] / batch);
-            AdamRow(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
+            SingleAdam.Row(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
         }
         else
         {
@@ -280,36 +278,6 @@ internal sealed class SparseInputSession : ITrainingSession
         }
         int badBias = _b.AsSpan().IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
         if (badBias >= 0) throw new TrainingDivergedException($"the bias of output {badBias} overflowed ({_b[badBias]}).");
-    }
-
-    /// <summary>
-    /// Adam on one contiguous row of weights in single precision, elementwise (so the vector and scalar lanes give the same
-    /// bits on every processor): m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − (η/c₁)·m / (√(v/c₂) + 10⁻⁸).
-    /// </summary>
-    internal static void AdamRow(Span<float> w, Span<float> m, Span<float> v, ReadOnlySpan<float> g, float stepSize, float inverseC2)
-    {
-        const float b1 = (float)Beta1, a1 = (float)(1 - Beta1), b2 = (float)Beta2, a2 = (float)(1 - Beta2), eps = (float)AdamEpsilon;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            for (; i + Vector<float>.Count <= w.Length; i += Vector<float>.Count)
-            {
-                var gi = new Vector<float>(g[i..]);
-                Vector<float> mi = new Vector<float>(b1) * new Vector<float>(m[i..]) + new Vector<float>(a1) * gi;
-                Vector<float> vi = new Vector<float>(b2) * new Vector<float>(v[i..]) + new Vector<float>(a2) * (gi * gi);
-                Vector<float> wi = new Vector<float>(w[i..]) - new Vector<float>(stepSize) * mi / (Vector.SquareRoot(vi * new Vector<float>(inverseC2)) + new Vector<float>(eps));
-                mi.CopyTo(m[i..]);
-                vi.CopyTo(v[i..]);
-                wi.CopyTo(w[i..]);
-            }
-        }
-        for (; i < w.Length; i++)
-        {
-            float mi = b1 * m[i] + a1 * g[i], vi = b2 * v[i] + a2 * (g[i] * g[i]);
-            m[i] = mi;
-            v[i] = vi;
-            w[i] -= stepSize * mi / (MathF.Sqrt(vi * inverseC2) + eps);
-        }
     }
 
     // SGD with L2: the decay of the steps feature j skipped, up to step `upTo`.
@@ -404,7 +372,7 @@ internal sealed class SparseInputSession : ITrainingSession
                 if (adam)
                 {
                     for (int k = 0; k < d; k++) step[k] = (float)(gj[k] / Batch + l2 * wj[k]);
-                    AdamRow(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
+                    SingleAdam.Row(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
                 }
                 else
                 {
