@@ -137,6 +137,28 @@ public class SparseTrainingTests
         }
     }
 
+    [Fact]
+    public void The_single_precision_adam_row_gives_the_same_bits_in_vector_and_scalar_lanes_and_follows_adam()
+    {
+        var random = new System.Random(13);
+        float[] Make(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        const int n = 37;
+        float[] w = Make(n), m = Make(n).Select(Math.Abs).ToArray(), v = Make(n).Select(x => x * x).ToArray(), g = Make(n);
+        float[] w1 = (float[])w.Clone(), m1 = (float[])m.Clone(), v1 = (float[])v.Clone();
+        SingleAdam.Row(w1, m1, v1, g, 0.01f, 1.5f);
+        for (int i = 0; i < n; i++)
+        {
+            float[] wi = [w[i]], mi = [m[i]], vi = [v[i]];
+            SingleAdam.Row(wi, mi, vi, [g[i]], 0.01f, 1.5f);   // one element: the scalar lane
+            Assert.Equal(BitConverter.SingleToInt32Bits(wi[0]), BitConverter.SingleToInt32Bits(w1[i]));
+            Assert.Equal(mi[0], m1[i]);
+            Assert.Equal(vi[0], v1[i]);
+            // Adam's formula in double, to single-precision rounding.
+            double mm = 0.9 * m[i] + 0.1 * g[i], vv = 0.999 * v[i] + 0.001 * g[i] * g[i];
+            Assert.Equal(w[i] - 0.01 * mm / (Math.Sqrt(vv * 1.5) + 1e-8), w1[i], 5);
+        }
+    }
+
     private sealed class Progress(List<TrainingProgress> reports) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => reports.Add(value);
