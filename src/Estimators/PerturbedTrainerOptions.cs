@@ -50,7 +50,7 @@ public abstract class PerturbedTrainerOptions
     [Range(0.0, 1.0, 0.0, false)]
     public double L2Regularization { get; set; }
 
-    /// <summary>The gradient optimizer: SGD or Adam (default).</summary>
+    /// <summary>The gradient optimizer: SGD, Adam (default) or AdaGrad (one accumulator per weight instead of Adam's two, and exactly lazy on sparse rows: the choice for wide text features when memory counts; use a learning rate near 0.1).</summary>
     public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
 
     /// <summary>Passes over the data (epochs); default 50.</summary>

@@ -153,6 +153,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
             {
                 GradientOptimizerKind.Adam => optim.Adam(_model.parameters(), lr: options.LearningRate),
                 GradientOptimizerKind.Sgd => optim.SGD(_model.parameters(), options.LearningRate),
+                GradientOptimizerKind.AdaGrad => optim.Adagrad(_model.parameters(), options.LearningRate, eps: 1e-10),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
             };
             _coreLoss = loss;

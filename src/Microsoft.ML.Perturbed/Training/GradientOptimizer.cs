@@ -1,9 +1,9 @@
 namespace Microsoft.ML.Perturbed.Training;
 
-/// <summary>Updates a flat parameter vector from its gradient: SGD or Adam, with optional L2 weight decay.</summary>
+/// <summary>Updates a flat parameter vector from its gradient: SGD, Adam or AdaGrad (the gradient carries any L2 term).</summary>
 internal sealed class GradientOptimizer
 {
-    private const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8;
+    private const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8, AdaGradEpsilon = 1e-10;
     private readonly GradientOptimizerKind _kind;
     private readonly double _learningRate;
     private readonly double[] _m, _v;
@@ -13,8 +13,9 @@ internal sealed class GradientOptimizer
     {
         _kind = kind;
         _learningRate = learningRate;
+        Check.Defined(kind, nameof(kind));
         _m = kind == GradientOptimizerKind.Adam ? new double[parameters] : [];
-        _v = kind == GradientOptimizerKind.Adam ? new double[parameters] : [];
+        _v = kind is GradientOptimizerKind.Adam or GradientOptimizerKind.AdaGrad ? new double[parameters] : [];
     }
 
     /// <summary>One step: parameters −= update(gradient). The gradient buffer is left unchanged.</summary>
@@ -24,6 +25,16 @@ internal sealed class GradientOptimizer
         if (_kind == GradientOptimizerKind.Sgd)
         {
             for (int i = 0; i < parameters.Length; i++) parameters[i] -= (float)(_learningRate * gradient[i]);
+            return;
+        }
+        if (_kind == GradientOptimizerKind.AdaGrad)
+        {
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                double g = gradient[i];
+                _v[i] += g * g;
+                parameters[i] -= (float)(_learningRate * g / (Math.Sqrt(_v[i]) + AdaGradEpsilon));
+            }
             return;
         }
         // Adam with bias-corrected moments.

@@ -79,7 +79,7 @@ public interface ITrainingSession : IDisposable
 /// <summary>Thrown when training stops producing finite numbers.</summary>
 public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
 
-/// <summary>The managed CPU step: an affine model or an MLP (<see cref="StructuredTrainerOptions.HiddenLayers"/>), SGD or Adam.</summary>
+/// <summary>The managed CPU step: an affine model or an MLP (<see cref="StructuredTrainerOptions.HiddenLayers"/>), SGD, Adam or AdaGrad.</summary>
 public sealed class CpuTrainingBackend : IStructuredTrainingBackend
 {
     /// <summary>The shared instance.</summary>

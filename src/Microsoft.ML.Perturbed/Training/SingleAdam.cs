@@ -2,11 +2,11 @@ using System.Numerics;
 
 namespace Microsoft.ML.Perturbed.Training;
 
-/// <summary>Adam's update of the sparse step (docs/architecture.md, "Data sources and sparse training"), row by row in single precision.</summary>
+/// <summary>Adam's and AdaGrad's updates of the sparse step (docs/architecture.md, "Data sources and sparse training"), row by row in single precision.</summary>
 internal static class SingleAdam
 {
     /// <summary>Adam's constants, as in the dense optimizer.</summary>
-    public const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8;
+    public const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8, AdaGradEpsilon = 1e-10;
 
     /// <summary>
     /// Adam on one contiguous row of weights in single precision, elementwise (so the vector and scalar lanes give the same
@@ -35,6 +35,29 @@ internal static class SingleAdam
             m[i] = mi;
             v[i] = vi;
             w[i] -= stepSize * mi / (MathF.Sqrt(vi * inverseC2) + eps);
+        }
+    }
+
+    /// <summary>AdaGrad on one contiguous row in single precision, elementwise: G ← G + g², w ← w − η·g / (√G + 10⁻¹⁰).</summary>
+    public static void AdaGradRow(Span<float> w, Span<float> accumulator, ReadOnlySpan<float> g, float learningRate)
+    {
+        const float eps = (float)AdaGradEpsilon;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i + Vector<float>.Count <= w.Length; i += Vector<float>.Count)
+            {
+                var gi = new Vector<float>(g[i..]);
+                Vector<float> a = new Vector<float>(accumulator[i..]) + gi * gi;
+                a.CopyTo(accumulator[i..]);
+                (new Vector<float>(w[i..]) - new Vector<float>(learningRate) * gi / (Vector.SquareRoot(a) + new Vector<float>(eps))).CopyTo(w[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
+        {
+            float a = accumulator[i] + g[i] * g[i];
+            accumulator[i] = a;
+            w[i] -= learningRate * g[i] / (MathF.Sqrt(a) + eps);
         }
     }
 }

@@ -29,7 +29,7 @@ internal sealed class SparseInputSession : ITrainingSession
     private readonly double[][] _restGradients;
     private float[][] _activations = [], _downstream = [];
     private readonly float[] _w, _b;                 // W feature-major (j·d + k), bias
-    private readonly float[] _m = [], _v = [];        // Adam moments, weights then biases (single precision: half the memory of p × h doubles)
+    private float[] _m = [], _v = [];                 // Adam's moments (AdaGrad's accumulator in _v), weights then biases, in single precision
     private readonly int[] _slot, _lastStep;          // feature → slot in the step's gradient (−1: absent); SGD: step of the last decay
     private readonly List<int> _touched = [];
     private double[] _gradient = [];                  // touched features' gradients, slot-major (slot·d + k)
@@ -37,6 +37,7 @@ internal sealed class SparseInputSession : ITrainingSession
     private float[] _theta = [], _g = [], _rowLoss = [];
     private readonly double[] _row;
     private int _step;
+    private bool _released;
     private TrainingRows? _scratch;
     private float[] _scoreBuffer = [];
     private readonly float[] _biasStep;
@@ -77,11 +78,8 @@ internal sealed class SparseInputSession : ITrainingSession
             float bound = 1 / MathF.Sqrt(widths[l + 1]);
             foreach (ref float value in _rest[l].ParameterArray.AsSpan()) value = MlpModel.Uniform(random, bound);
         }
-        if (options.Optimizer == GradientOptimizerKind.Adam)
-        {
-            _m = new float[_p * _d + _d];
-            _v = new float[_p * _d + _d];
-        }
+        if (options.Optimizer == GradientOptimizerKind.Adam) _m = new float[_p * _d + _d];
+        if (options.Optimizer is GradientOptimizerKind.Adam or GradientOptimizerKind.AdaGrad) _v = new float[_p * _d + _d];   // AdaGrad's accumulator
         _slot = new int[_p];
         Array.Fill(_slot, -1);
         _lastStep = options.Optimizer == GradientOptimizerKind.Sgd && options.L2 > 0 ? new int[_p] : [];
@@ -112,6 +110,7 @@ internal sealed class SparseInputSession : ITrainingSession
 
     public double Step(TrainingRows batch, ulong draw)
     {
+        if (_released) throw new InvalidOperationException("This session has returned its result; start a new one to train again.");
         Touch(batch);
         double mean = Evaluate(batch, draw);
         int b = batch.Count, outputs = _loss.Dimension;
@@ -267,10 +266,11 @@ internal sealed class SparseInputSession : ITrainingSession
             _slot[j] = -1;
             if (_lastStep.Length > 0) _lastStep[j] = _step;
         }
-        if (adam)
+        if (adam || _options.Optimizer == GradientOptimizerKind.AdaGrad)
         {
             for (int k = 0; k < d; k++) _biasStep[k] = (float)(_biasGradient[k] / batch);
-            SingleAdam.Row(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
+            if (adam) SingleAdam.Row(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
+            else SingleAdam.AdaGradRow(_b, _v.AsSpan(_p * d, d), _biasStep, (float)_options.LearningRate);
         }
         else
         {
@@ -313,6 +313,10 @@ internal sealed class SparseInputSession : ITrainingSession
     public ITrainableModel Result()
     {
         CatchUp();
+        // The optimizer's state is done with (the loop asks for the result last): let it go before the result's copy.
+        _m = [];
+        _v = [];
+        _released = true;
         var first = new AffineModel(_p, _d);   // filled in place: one p × h copy, not two
         Span<float> parameters = first.ParameterArray;
         for (int j = 0; j < _p; j++)
@@ -361,7 +365,7 @@ internal sealed class SparseInputSession : ITrainingSession
             SparseInputSession s = session;
             int d = s._d;
             double lr = s._options.LearningRate, l2 = s._options.L2;
-            bool adam = s._options.Optimizer == GradientOptimizerKind.Adam;
+            GradientOptimizerKind kind = s._options.Optimizer;
             float[]? rented = d > 1024 ? System.Buffers.ArrayPool<float>.Shared.Rent(d) : null;
             Span<float> step = rented is null ? stackalloc float[d] : rented.AsSpan(0, d);
             for (int t = start; t < end; t++)
@@ -369,15 +373,14 @@ internal sealed class SparseInputSession : ITrainingSession
                 int j = s._touched[t];
                 ReadOnlySpan<double> gj = s._gradient.AsSpan(s._slot[j] * d, d);
                 Span<float> wj = s._w.AsSpan(j * d, d);
-                if (adam)
-                {
-                    for (int k = 0; k < d; k++) step[k] = (float)(gj[k] / Batch + l2 * wj[k]);
-                    SingleAdam.Row(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
-                }
-                else
+                if (kind == GradientOptimizerKind.Sgd)
                 {
                     for (int k = 0; k < d; k++) wj[k] -= (float)(lr * (gj[k] / Batch + l2 * wj[k]));
+                    continue;
                 }
+                for (int k = 0; k < d; k++) step[k] = (float)(gj[k] / Batch + l2 * wj[k]);
+                if (kind == GradientOptimizerKind.Adam) SingleAdam.Row(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
+                else SingleAdam.AdaGradRow(wj, s._v.AsSpan(j * d, d), step, (float)lr);
             }
             if (rented is not null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }

@@ -29,6 +29,36 @@ public class SparseTrainingTests
     }
 
     [Fact]
+    public void Sparse_adagrad_is_dense_adagrad_to_rounding_even_when_features_are_absent()
+    {
+        (float[] x, float[] y) = SparseData.Make(n: 200, P, D, perRow: 3, seed: 9);
+        var options = new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.AdaGrad, LearningRate = 0.1, Epochs = 3, Seed = 3, BatchSize = 8 };
+        (IScoreModel dense, IScoreModel sparse) = Both(x, y, options);
+        Assert.True(SparseData.MaxRelativeDifference(SparseData.Weights(dense), SparseData.Weights(sparse)) < 1e-4);
+        Assert.True(SparseData.MaxRelativeDifference(((AffineModel)dense).Bias, ((AffineModel)sparse).Bias) < 1e-4);
+    }
+
+    [Fact]
+    public void Dense_adagrad_follows_its_formula()
+    {
+        // One affine weight, squared loss on scores: ∇ = (θ − y)·x; G accumulates ∇², w ← w − η∇/(√G + 1e-10).
+        float[] x = [2], y = [1];
+        var options = new StructuredTrainerOptions { Loss = StructuredLossKind.SquaredScores, Optimizer = GradientOptimizerKind.AdaGrad, LearningRate = 0.5, Epochs = 2, BatchSize = 1 };
+        var model = (AffineModel)StructuredTrainer.Fit(new ArgmaxOracle(1), x, y, 1, options);
+        double w = 0, b = 0, gw2 = 0, gb2 = 0;
+        for (int step = 0; step < 2; step++)
+        {
+            double r = (float)(w * 2 + b) - 1, gw = r * 2, gb = r;
+            gw2 += gw * gw;
+            gb2 += gb * gb;
+            w = (float)(w - (float)(0.5 * gw / (Math.Sqrt(gw2) + 1e-10)));
+            b = (float)(b - (float)(0.5 * gb / (Math.Sqrt(gb2) + 1e-10)));
+        }
+        Assert.Equal(w, model.Weights[0], 6);
+        Assert.Equal(b, model.Bias[0], 6);
+    }
+
+    [Fact]
     public void Sparse_adam_is_dense_adam_to_rounding_when_every_feature_is_in_every_batch_with_weights()
     {
         (float[] x, float[] y) = SparseData.Make(n: 120, P, D, perRow: 200, seed: 2);   // every slot non-zero
