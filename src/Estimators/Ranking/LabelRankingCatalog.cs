@@ -86,7 +86,7 @@ public sealed class LabelRankingCatalog
     /// <param name="labelColumnName">True rankings.</param>
     /// <param name="numberOfExamplesToUse">Rows to use; null (default) uses all.</param>
     /// <param name="permutationCount">Permutations per slot (default 1); more give the statistics a standard deviation.</param>
-    /// <returns>Per slot name (or "Slot i"), the statistics of the metrics' changes.</returns>
+    /// <returns>Per slot name (or "Slot i" when the features column has no slot names), the statistics of the metrics' changes.</returns>
     public System.Collections.Immutable.ImmutableDictionary<string, LabelRankingMetricsStatistics> PermutationFeatureImportance(ITransformer model, IDataView data,
         string labelColumnName = "Label", int? numberOfExamplesToUse = null, int permutationCount = 1)
     {
