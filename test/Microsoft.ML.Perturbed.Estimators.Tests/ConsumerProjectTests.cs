@@ -9,6 +9,8 @@ namespace Microsoft.ML.Perturbed.Estimators.Tests;
 /// The three packages as a new user gets them: packed (from this build) into a local feed, then a fresh console app
 /// restores, builds, runs and publishes (portable, and for linux-x64) against them with only <c>using Microsoft.ML;</c>,
 /// and a second app adds the TorchSharp package with the CPU libtorch it chooses and trains through the TorchSharp backend.
+/// The packages are packed for the ML.NET of this build (-p:MlNetVersion); the app reports the ML.NET it ran. On ML.NET 5
+/// one more app brings ML.NET 6 through Microsoft.ML.FastTree 6.0.0 (warnings as errors): the ML.NET 5 build runs on 6.
 /// The app's package folder is its own (the machine's is only a fallback), so no run sees an earlier run's packages.
 /// </summary>
 public class ConsumerProjectTests(ITestOutputHelper output)
