@@ -34,12 +34,13 @@ public static class ClassificationSweepExperiment
         var points = new List<SweepPoint>();
         foreach ((string name, NoiseDistribution noise, int samples) in new[] { ("Gumbel (exact)", NoiseDistribution.Gumbel, 1), ("normal, M = 1", NoiseDistribution.Normal, 1) })
         {
+            var trials = new Microsoft.ML.Perturbed.Samples.ConsoleProgress(log, $"{name} sweep", levels, "trials");
             var result = PerturbedSweep.Run(ml, new PerturbedMulticlassOptions { Noise = noise, Samples = samples, NumberOfIterations = iterations, LearningRate = 1e-2 },
                 (context, o) => context.Transforms.NormalizeMeanVariance("Features")
                     .Append(context.Transforms.Conversion.MapValueToKey("Label"))
                     .Append(context.MulticlassClassification.Trainers.PerturbedFenchelYoung(o)),
                 data, (context, scored) => context.MulticlassClassification.Evaluate(scored).MicroAccuracy, maximize: true,
-                new SweepSettings { Tuner = SweepTunerKind.Grid, GridLevels = levels, Trials = levels, Parameters = ["Epsilon"], NumberOfFolds = folds, Seed = 1, RefitBest = false });
+                new SweepSettings { Tuner = SweepTunerKind.Grid, GridLevels = levels, Trials = levels, Parameters = ["Epsilon"], NumberOfFolds = folds, Seed = 1, RefitBest = false, Progress = trials.Trials });
             foreach (SweepTrial t in result.Trials.OrderBy(t => (double)t.Parameters["Epsilon"]))
             {
                 var point = new SweepPoint(name, (double)t.Parameters["Epsilon"], t.Mean, t.StandardDeviation);

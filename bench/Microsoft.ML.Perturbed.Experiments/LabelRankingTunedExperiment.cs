@@ -60,6 +60,8 @@ public static class LabelRankingTunedExperiment
             foreach (var (lossName, kind, column) in losses)
             {
                 var watch = Stopwatch.StartNew();
+                // Every fit of this cell: per outer fold, the inner cross-validation of each learning rate and the refit.
+                var progress = new Microsoft.ML.Perturbed.Samples.ConsoleProgress(log, $"{name}, {lossName}", folds.Count * (LearningRates.Length * inner + 1) * epochs, "epochs");
                 var rho = new double[folds.Count];
                 var chosen = new double[folds.Count];
                 for (int f = 0; f < folds.Count; f++)
@@ -67,10 +69,10 @@ public static class LabelRankingTunedExperiment
                     double best = double.NegativeInfinity;
                     foreach (double lr in LearningRates)
                     {
-                        double inside = ml.LabelRanking().CrossValidate(folds[f].TrainSet, Pipeline(ml, kind, lr, epochs), numberOfFolds: inner, seed: 0).Average(r => r.Metrics.Spearman);
+                        double inside = ml.LabelRanking().CrossValidate(folds[f].TrainSet, Pipeline(ml, kind, lr, epochs, progress.Epochs), numberOfFolds: inner, seed: 0).Average(r => r.Metrics.Spearman);
                         if (inside > best) (best, chosen[f]) = (inside, lr);
                     }
-                    ITransformer model = Pipeline(ml, kind, chosen[f], epochs).Fit(folds[f].TrainSet);
+                    ITransformer model = Pipeline(ml, kind, chosen[f], epochs, progress.Epochs).Fit(folds[f].TrainSet);
                     rho[f] = ml.LabelRanking().Evaluate(model.Transform(folds[f].TestSet)).Spearman;
                 }
                 double published = column >= 0 && Published.TryGetValue(name, out double[]? p) ? p[column] : double.NaN;
@@ -88,10 +90,10 @@ public static class LabelRankingTunedExperiment
         return cells;
     }
 
-    private static IEstimator<ITransformer> Pipeline(MLContext ml, StructuredLossKind kind, double learningRate, int epochs)
+    private static IEstimator<ITransformer> Pipeline(MLContext ml, StructuredLossKind kind, double learningRate, int epochs, IProgress<TrainingProgress>? progress = null)
         => ml.Transforms.NormalizeMeanVariance("Features").Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions
         {
-            Loss = kind, NumberOfIterations = epochs, LearningRate = learningRate, Epsilon = 1, Samples = 10, BatchSize = 32, Seed = 1,
+            Loss = kind, NumberOfIterations = epochs, LearningRate = learningRate, Epsilon = 1, Samples = 10, BatchSize = 32, Seed = 1, Progress = progress,
         }));
 
     /// <summary>Reads a label-ranking CSV (header A1..Ap, L1..Lk; ranks, 1 = best) as cached Features and Label vectors.</summary>

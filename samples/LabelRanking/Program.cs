@@ -2,19 +2,33 @@
 //   dotnet run --project samples/LabelRanking -c Release                      synthetic data like the paper's
 //   dotnet run --project samples/LabelRanking -c Release -- --data iris.csv   a CSV with A1..Ap,L1..Lk (rank 1 = best)
 // Options: --folds N (default 10), --epochs N (default 30), --rows N, --labels K, --features P (synthetic data),
-//          --sweep (sweep ε with 12 cross-validated trials instead of comparing the losses).
+//          --sweep (sweep ε with 12 cross-validated trials instead of comparing the losses),
+//          --log (also print the messages of ML.NET's log channel: every epoch of every fit, every sweep trial).
+// Progress: each cross-validation shows its epochs and the time left (the trainers' Progress option), a sweep each trial.
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Sweeping;
+using Microsoft.ML.Perturbed.Samples;
 using Microsoft.ML.Perturbed.Training;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string? dataPath = Argument("--data");
 int folds = int.Parse(Argument("--folds") ?? "10"), epochs = int.Parse(Argument("--epochs") ?? "30");
 var mlContext = new MLContext(seed: 0);
+if (args.Contains("--log"))
+{
+    // ML.NET's log channel: our trainers write each epoch there, the sweep each trial (sources "Training", "PerturbedSweep").
+    mlContext.Log += (_, e) =>
+    {
+        if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && (e.Source.Contains("Training", StringComparison.Ordinal) || e.Source.Contains("Sweep", StringComparison.Ordinal)))
+        {
+            Console.WriteLine($"  [log] {e.Message}");
+        }
+    };
+}
 
 IDataView data;
 if (dataPath is null)
@@ -36,12 +50,12 @@ else
 if (args.Contains("--sweep"))
 {
     // Sweep ε without AutoML: 12 cost-frugal trials, each 5-fold cross-validated; the best options refit on all rows.
-    Console.WriteLine("\nSweeping ε (cost-frugal search, 12 trials, 5-fold CV each):");
+    Console.WriteLine("\nSweeping ε (cost-frugal search, 12 trials, 5-fold CV each), each trial as it finishes:");
+    var trials = new ConsoleProgress(Console.Out, "sweep", 12, "trials");
     SweepResult<PerturbedLabelRankingOptions> sweep = mlContext.Sweep(new PerturbedLabelRankingOptions { NumberOfIterations = epochs, Seed = 1 },
         (ml, options) => ml.Transforms.NormalizeMeanVariance("Features").Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(options)),
         data, (ml, scored) => ml.LabelRanking().Evaluate(scored).Spearman,
-        settings: new SweepSettings { Parameters = ["Epsilon"], Trials = 12 });
-    foreach (SweepTrial trial in sweep.Trials) Console.WriteLine($"  {trial}");
+        settings: new SweepSettings { Parameters = ["Epsilon"], Trials = 12, Progress = trials.Trials });
     Console.WriteLine($"best: ε = {sweep.BestOptions.Epsilon:G3}, Spearman {sweep.Best.Mean:F3} ± {sweep.Best.StandardDeviation:F3}");
     return 0;
 }
@@ -51,7 +65,8 @@ Console.WriteLine($"\n{folds}-fold cross-validation, {epochs} epochs, Adam:");
 Console.WriteLine("loss                     Spearman  Kendall   exact   time");
 foreach (StructuredLossKind loss in new[] { StructuredLossKind.FenchelYoung, StructuredLossKind.SquaredScores, StructuredLossKind.Blackbox, StructuredLossKind.IdentityWithProjection })
 {
-    var pipeline = Pipeline(mlContext, loss, epochs);
+    var progress = new ConsoleProgress(Console.Out, loss.ToString(), folds * epochs, "epochs");
+    var pipeline = Pipeline(mlContext, loss, epochs, progress.Epochs);
     var watch = Stopwatch.StartNew();
     IReadOnlyList<LabelRankingCrossValidationResult> results = mlContext.LabelRanking().CrossValidate(data, pipeline, folds);
     Console.WriteLine($"{loss,-24} {results.Average(r => r.Metrics.Spearman),8:F3} {results.Average(r => r.Metrics.KendallTau),8:F3} {results.Average(r => r.Metrics.ExactMatch),7:F3} {watch.Elapsed.TotalSeconds,5:F1} s");
@@ -71,9 +86,9 @@ Console.WriteLine($"\nSaved to {path} ({new FileInfo(path).Length / 1024} KiB), 
 Console.WriteLine($"First row, predicted ranking of the first 10 labels: [{string.Join(", ", after[0].Take(10))}]");
 return same ? 0 : 1;
 
-static IEstimator<ITransformer> Pipeline(MLContext ml, StructuredLossKind loss, int epochs) =>
+static IEstimator<ITransformer> Pipeline(MLContext ml, StructuredLossKind loss, int epochs, IProgress<TrainingProgress>? progress = null) =>
     ml.Transforms.NormalizeMeanVariance("Features")
-        .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { Loss = loss, NumberOfIterations = epochs, Seed = 1 }));
+        .Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { Loss = loss, NumberOfIterations = epochs, Seed = 1, Progress = progress }));
 
 static IDataView Synthetic(MLContext ml, int n, int p, int k, double sigma, int seed)
 {

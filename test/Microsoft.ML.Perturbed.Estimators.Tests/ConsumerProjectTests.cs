@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Reflection;
 using Xunit.Abstractions;
 
 namespace Microsoft.ML.Perturbed.Estimators.Tests;
@@ -8,6 +9,8 @@ namespace Microsoft.ML.Perturbed.Estimators.Tests;
 /// The three packages as a new user gets them: packed (from this build) into a local feed, then a fresh console app
 /// restores, builds, runs and publishes (portable, and for linux-x64) against them with only <c>using Microsoft.ML;</c>,
 /// and a second app adds the TorchSharp package with the CPU libtorch it chooses and trains through the TorchSharp backend.
+/// The packages are packed for the ML.NET of this build (-p:MlNetVersion); the app reports the ML.NET it ran. On ML.NET 5
+/// one more app brings ML.NET 6 through Microsoft.ML.FastTree 6.0.0 (warnings as errors): the ML.NET 5 build runs on 6.
 /// The app's package folder is its own (the machine's is only a fallback), so no run sees an earlier run's packages.
 /// </summary>
 public class ConsumerProjectTests(ITestOutputHelper output)
@@ -52,6 +55,11 @@ public class ConsumerProjectTests(ITestOutputHelper output)
         IDataView ranks = ml.Transforms.SoftRank("SoftRanks", "Features", epsilon: 0).Fit(data).Transform(data);
         Console.WriteLine($"ranks {string.Join(" ", ranks.GetColumn<float[]>("SoftRanks").First())}");
 
+        using var onnx = new MemoryStream();
+        ml.Model.ExportToOnnx(ranker, data, onnx);
+        Console.WriteLine($"onnx {(onnx.Length > 0 ? "written" : "empty")}");
+        Console.WriteLine($"ml.net {System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(MLContext).Assembly)!.InformationalVersion.Split('+')[0]}");
+
         class Prediction { public float PredictedDigit { get; set; } }
         """ + RowClass;
 
@@ -76,7 +84,7 @@ public class ConsumerProjectTests(ITestOutputHelper output)
             Directory.CreateDirectory(app);
             foreach (string project in new[] { "src/Microsoft.ML.Perturbed", "src/Estimators", "src/TorchSharp" })
             {
-                Dotnet(root, $"pack {project} -c {configuration} --no-build --no-restore -o \"{feed}\" -p:PackageVersion={Version}");
+                Dotnet(root, $"pack {project} -c {configuration} --no-build --no-restore -o \"{feed}\" -p:PackageVersion={Version} -p:MlNetVersion={MlNetVersion}");
             }
 
             // The backend package depends on TorchSharp, not on a libtorch package (the application chooses that).
@@ -101,13 +109,33 @@ public class ConsumerProjectTests(ITestOutputHelper output)
                 : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
             var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages, ["RestoreAdditionalProjectFallbackFolders"] = fallback };
 
-            AssertOutput(Dotnet(app, "run -c Release", environment));
+            AssertOutput(Dotnet(app, "run -c Release", environment), MlNetVersion);
+
+            // ML.NET 6 brought in by another package (it was NU1608/NU1107 with the [5.0.1, 5.1) pin), warnings as errors:
+            // the package built against ML.NET 5 runs on 6.
+            if (MlNetVersion.StartsWith("5.", StringComparison.Ordinal))
+            {
+                string app6 = Path.Combine(work, "app6");
+                Directory.CreateDirectory(app6);
+                File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(app6, "nuget.config"));
+                File.WriteAllText(Path.Combine(app6, "App6.csproj"), $"""
+                    <Project Sdk="Microsoft.NET.Sdk">
+                      <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings><TreatWarningsAsErrors>true</TreatWarningsAsErrors></PropertyGroup>
+                      <ItemGroup>
+                        <PackageReference Include="Microsoft.ML.Perturbed.Estimators" Version="{Version}" />
+                        <PackageReference Include="Microsoft.ML.FastTree" Version="6.0.0" />
+                      </ItemGroup>
+                    </Project>
+                    """);
+                File.WriteAllText(Path.Combine(app6, "Program.cs"), Program);
+                AssertOutput(Dotnet(app6, "run -c Release", environment), "6.0.0");
+            }
             Dotnet(app, "publish -c Release -o portable", environment);
-            AssertOutput(Dotnet(app, $"\"{Path.Combine(app, "portable", "App.dll")}\"", environment));
+            AssertOutput(Dotnet(app, $"\"{Path.Combine(app, "portable", "App.dll")}\"", environment), MlNetVersion);
             if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64)
             {
                 Dotnet(app, "publish -c Release -r linux-x64 --self-contained false -o linux", environment);
-                AssertOutput(Dotnet(app, $"\"{Path.Combine(app, "linux", "App.dll")}\"", environment));
+                AssertOutput(Dotnet(app, $"\"{Path.Combine(app, "linux", "App.dll")}\"", environment), MlNetVersion);
 
                 // TorchSharp, with the CPU libtorch for Linux the application adds (run only: a publish copies ≈ 550 MB).
                 string torchApp = Path.Combine(work, "torchapp");
@@ -135,12 +163,18 @@ public class ConsumerProjectTests(ITestOutputHelper output)
         }
     }
 
-    private static void AssertOutput(string text)
+    /// <summary>The ML.NET version this build compiled and tests against (-p:MlNetVersion, Directory.Packages.props).</summary>
+    internal static string MlNetVersion => typeof(ConsumerProjectTests).Assembly.GetCustomAttributes<System.Reflection.AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "MlNetVersion").Value!;
+
+    private static void AssertOutput(string text, string mlNetVersion)
     {
         string Line(string prefix) => text.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
         Assert.True(double.Parse(Line("spearman ")["spearman ".Length..], System.Globalization.CultureInfo.InvariantCulture) > 0.9, text);
         Assert.Equal("digits 90 of 90", Line("digits "));
         Assert.Equal("ranks 3 1 2", Line("ranks "));   // the first row's features (3 + u₀, u₁, u₂) ranked ascending
+        Assert.Equal("onnx written", Line("onnx "));
+        Assert.Equal($"ml.net {mlNetVersion}", Line("ml.net "));   // the ML.NET the app ran (MLContext's assembly)
     }
 
     /// <summary>The libtorch version this repository's tests use (Directory.Packages.props), so the app restores it from the cache.</summary>

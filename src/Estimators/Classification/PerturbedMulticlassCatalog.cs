@@ -15,15 +15,17 @@ public static class PerturbedMulticlassCatalog
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Key-typed label column.</param>
     /// <param name="featureColumnName">Features (known-size Single vector).</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column (Single, finite, ≥ 0): training minimizes Σ wᵣLᵣ / Σ wᵣ; null (default) weighs rows equally.</param>
     /// <param name="epsilon">Noise scale ε; default 1.</param>
     /// <param name="numberOfIterations">Passes over the data; default 50.</param>
     /// <param name="learningRate">Learning rate; default 0.01.</param>
     public static PerturbedMulticlassTrainer PerturbedFenchelYoung(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", double epsilon = StructuredLossOptions.DefaultEpsilon,
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null, double epsilon = StructuredLossOptions.DefaultEpsilon,
         int numberOfIterations = StructuredTrainerOptions.DefaultEpochs, double learningRate = StructuredTrainerOptions.DefaultLearningRate)
         => catalog.PerturbedFenchelYoung(new PerturbedMulticlassOptions
         {
-            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Epsilon = epsilon, NumberOfIterations = numberOfIterations,
+            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, ExampleWeightColumnName = exampleWeightColumnName,
+            Epsilon = epsilon, NumberOfIterations = numberOfIterations,
             LearningRate = learningRate,
         });
 

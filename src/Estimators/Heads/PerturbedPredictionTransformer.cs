@@ -18,8 +18,14 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 public partial class PerturbedPredictionTransformer : AffineScoringTransformer, ISingleFeaturePredictionTransformer<PerturbedModelParameters>
 {
     internal const string LoaderSignature = "PerturbedPrediction";
-    private const string ModelSignature = "PRTBPRED";
-    private static readonly ModelVersion Version = new(Written: 0x00010001, Readable: 0x00010001, ReadBack: 0x00010001);
+    // Format versions (docs/architecture.md, "Model format versions"); a format change keeps reading the previous one.
+    internal static readonly ModelFormat Format = new("perturbed predictor", "PRTBPRED", LoaderSignature,
+        new ModelVersion(Written: 0x00010002, Readable: 0x00010002, ReadBack: 0x00010001),
+        [
+            (0x00010001, "Microsoft.ML.Perturbed 0.1.0 up to commit 26a5a53 and later versions"),
+            (0x00010002, "Microsoft.ML.Perturbed 0.1.0 after commit 26a5a53 and later versions (the payload starts with the library version that wrote it)"),
+        ])
+    { LibraryNamedSince = 0x00010002 };
 
     private readonly IReadOnlyList<HeadOutput> _outputs;
     private readonly HeadDecoder _decode;
@@ -59,7 +65,8 @@ public partial class PerturbedPredictionTransformer : AffineScoringTransformer, 
 
     private protected sealed override void SaveOnnx(OnnxGraph graph) => Parameters.Head.WriteOnnx(graph, ScoresOnnx(graph), Parameters);
 
-    // *** Binary format ***
+    // *** Binary format *** (0x00010002; 0x00010001 is the same without the library version)
+    // string  library version      (MlNetInternals.BeginSave)
     // string  head name            (registry key, PerturbedHeads)
     // ...     head parameters       (the head's own Write)
     // double  ε
@@ -72,7 +79,7 @@ public partial class PerturbedPredictionTransformer : AffineScoringTransformer, 
         {
             throw new NotSupportedException($"A model trained with {Parameters.Noise.Name} noise cannot be saved: models save their noise by name (Gumbel or Normal).");
         }
-        using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
+        using BinaryWriter w = MlNetInternals.BeginSave(ctx, Format);
         w.Write(Parameters.Head.Name);
         Parameters.Head.Write(w);
         w.Write(Parameters.Epsilon);
@@ -83,7 +90,7 @@ public partial class PerturbedPredictionTransformer : AffineScoringTransformer, 
     /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
     internal static PerturbedPredictionTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        BinaryReader r = MlNetInternals.BeginLoad(ctx, ModelSignature, Version, LoaderSignature);
+        BinaryReader r = MlNetInternals.BeginLoad(ctx, Format, out _);
         try
         {
             string headName = r.ReadString();

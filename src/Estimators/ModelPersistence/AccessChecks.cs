@@ -10,6 +10,10 @@
 // mlContext.Model.Load works in a fresh process without RegisterPerturbed().
 [assembly: Microsoft.ML.LoadableClass(typeof(Microsoft.ML.Perturbed.Estimators.Heads.PerturbedPredictionTransformer), null,
     typeof(Microsoft.ML.SignatureLoadModel), "Perturbed prediction", Microsoft.ML.Perturbed.Estimators.Heads.PerturbedPredictionTransformer.LoaderSignature)]
+// Loader signatures of earlier versions: a clear refusal naming the component, its format and the library that reads it.
+[assembly: Microsoft.ML.LoadableClass(typeof(Microsoft.ML.Perturbed.Estimators.Heads.PerturbedPredictionTransformer),
+    typeof(Microsoft.ML.Perturbed.Estimators.ModelPersistence.RetiredModelLoader), null,
+    typeof(Microsoft.ML.SignatureLoadModel), "Retired perturbed predictor", "PerturbedLabelRanking", "PerturbedMulticlass", "PerturbedStructured")]
 [assembly: Microsoft.ML.LoadableClass(typeof(Microsoft.ML.Perturbed.Estimators.Sorting.SoftSortingTransformer), null,
     typeof(Microsoft.ML.SignatureLoadModel), "Perturbed soft sorting", Microsoft.ML.Perturbed.Estimators.Sorting.SoftSortingTransformer.LoaderSignature)]
 

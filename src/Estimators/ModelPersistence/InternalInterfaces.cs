@@ -98,13 +98,27 @@ namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence
         }
     }
 
-    /// <summary>ML.NET's permutation-feature-importance engine with our metrics.</summary>
+    /// <summary>
+    /// ML.NET's permutation-feature-importance engine with our metrics. ML.NET's engine keys its results by the features
+    /// column's slot names and fails on a column without them; here such a column gets "Slot i" (<see cref="Data.SlotNamedDataView"/>).
+    /// </summary>
     internal static class FeatureImportance
     {
+        /// <summary>The features column of the predictor that ends <paramref name="model"/> (a predictor or a chain ending in one).</summary>
+        private static string? FeatureColumn(ITransformer model) => model switch
+        {
+            ISingleFeaturePredictionTransformer predictor => predictor.FeatureColumnName,
+            IEnumerable<ITransformer> chain => chain.LastOrDefault() is { } last ? FeatureColumn(last) : null,
+            _ => null,
+        };
+
+        private static IDataView WithSlotNames(ITransformer model, IDataView data) =>
+            FeatureColumn(model) is { } features ? Data.SlotNamedDataView.Ensure(data, features) : data;
+
         /// <summary>Per feature slot (keyed by slot name, or "Slot i"), the change of the label-ranking metrics when it is permuted.</summary>
         public static ImmutableDictionary<string, LabelRankingMetricsStatistics> LabelRanking(IHostEnvironment env, ITransformer model, IDataView data,
             Func<IDataView, LabelRankingMetrics> evaluate, int permutationCount, int? numberOfExamplesToUse) =>
-            PermutationFeatureImportanceExtensions.PermutationFeatureImportance<LabelRankingMetrics, LabelRankingMetricsStatistics>(env, model, data,
+            PermutationFeatureImportanceExtensions.PermutationFeatureImportance<LabelRankingMetrics, LabelRankingMetricsStatistics>(env, model, WithSlotNames(model, data),
                 () => new LabelRankingMetricsStatistics(), evaluate,
                 (a, b) => new LabelRankingMetrics(a.Spearman - b.Spearman, a.KendallTau - b.KendallTau, a.ExactMatch - b.ExactMatch,
                     a.PerPositionAccuracy.Zip(b.PerPositionAccuracy, (x, y) => x - y).ToArray(), a.Rows),
@@ -113,7 +127,7 @@ namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence
         /// <summary>Per feature slot, the change of a scalar metric of the scored data when it is permuted.</summary>
         public static ImmutableDictionary<string, MetricChangeStatistics> Scalar(IHostEnvironment env, ITransformer model, IDataView data,
             Func<IDataView, double> metric, int permutationCount, int? numberOfExamplesToUse) =>
-            PermutationFeatureImportanceExtensions.PermutationFeatureImportance<double[], MetricChangeStatistics>(env, model, data,
+            PermutationFeatureImportanceExtensions.PermutationFeatureImportance<double[], MetricChangeStatistics>(env, model, WithSlotNames(model, data),
                 () => new MetricChangeStatistics(), scored => [metric(scored)], (a, b) => [a[0] - b[0]], permutationCount, false, numberOfExamplesToUse);
     }
 }

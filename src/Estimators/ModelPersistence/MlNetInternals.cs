@@ -7,15 +7,16 @@ namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 
 /// <summary>
 /// The one place that reaches ML.NET internals, for saving our transformers into ML.NET model zips and loading them
-/// back as themselves (ML.NET 5.0.1 offers no public way: see docs/architecture.md, "ML.NET internals"). Everything is checked once, at first use;
+/// back as themselves (ML.NET 5 and 6 offer no public way: see docs/architecture.md, "ML.NET internals"). Everything is checked once, at first use;
 /// if a member has moved, every entry point throws a <see cref="NotSupportedException"/> naming the ML.NET version.
 /// </summary>
 /// <remarks>
 /// Saving: <c>ModelSaveContext.CheckAtModel()</c>, <c>SetVersionInfo(VersionInfo)</c> and its <c>Writer</c>.
 /// Loading: ML.NET's own <c>[LoadableClass]</c> attributes on this assembly (AccessChecks.cs; the assembly is compiled
 /// against publicized ML.NET references, build/Publicizer), whose creators receive the <c>ModelLoadContext</c> and read
-/// from its <c>Reader</c> after <c>CheckAtModel()</c> and <c>CheckVersionInfo</c>; <c>RegisterAssembly</c> for explicit
-/// registration. Microsoft.ML is pinned to [5.0.1, 5.1) because all of this is internal.
+/// from its <c>Reader</c> after <c>CheckAtModel()</c> and our own check of the <c>Header</c>'s format versions
+/// (<see cref="ModelFormat"/>); <c>RegisterAssembly</c> for explicit registration. All of this is internal: the tests check
+/// every member in ML.NET 5 and 6 (MlNetInternalsTests).
 /// </remarks>
 internal static class MlNetInternals
 {
@@ -77,17 +78,26 @@ internal static class MlNetInternals
     /// <summary>Whether <c>MLContext.CancelExecution()</c> was called for the environment of <paramref name="host"/> (internal <c>ICancelable.IsCanceled</c>).</summary>
     public static bool IsCanceled(IHost host) => (bool)Get().IsCanceled.GetValue(host)!;
 
+    /// <summary>The version of this library (its informational version without the source revision).</summary>
+    public static string LibraryVersion { get; } =
+        (typeof(MlNetInternals).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(MlNetInternals).Assembly.GetName().Version?.ToString() ?? "unknown").Split('+')[0];
+
     /// <summary>
-    /// Writes the model header's version information and returns a writer for the component's payload. Disposing it
-    /// writes the payload to the model as (length, bytes, SHA-256 of the bytes), so that a load detects any changed byte.
+    /// Writes the model header's version information and returns a writer for the component's payload, which starts with
+    /// this library's version when the format names it. Disposing the writer writes the payload to the model as (length,
+    /// bytes, SHA-256 of the bytes), so that a load detects any changed byte.
     /// </summary>
-    public static BinaryWriter BeginSave(ModelSaveContext ctx, string modelSignature, ModelVersion version, string loaderSignature)
+    public static BinaryWriter BeginSave(ModelSaveContext ctx, ModelFormat format)
     {
         ArgumentNullException.ThrowIfNull(ctx);
+        ArgumentNullException.ThrowIfNull(format);
         Members m = Get();
         CheckAtModel(ctx);
-        m.SetVersionInfo.Invoke(ctx, [VersionInfo(m, modelSignature, version, loaderSignature)]);
-        return new ChecksummedWriter(SaveWriter(ctx));
+        m.SetVersionInfo.Invoke(ctx, [VersionInfo(m, format.ModelSignature, format.Version, format.LoaderSignature)]);
+        var writer = new ChecksummedWriter(SaveWriter(ctx));
+        if (format.NamesLibrary(format.Version.Written)) writer.Write(LibraryVersion);
+        return writer;
     }
 
     /// <summary>Buffers a payload and, on dispose, writes it with its length and SHA-256 to the model's writer.</summary>
@@ -133,22 +143,63 @@ internal static class MlNetInternals
         }
     }
 
-    /// <summary>Checks the model header against our signature and version and returns the model's reader.</summary>
-    /// <exception cref="FormatException">The model is of another kind or from a newer, incompatible version.</exception>
-    public static BinaryReader BeginLoad(object ctx, string modelSignature, ModelVersion version, string loaderSignature)
+    /// <summary>
+    /// Checks the model header against the component's signature and the format versions this code reads, and returns the
+    /// payload's reader (after the writing library's version, when the format names it) and the format version found.
+    /// </summary>
+    /// <exception cref="FormatException">The model is of another kind, of a format this code does not read (the message
+    /// names the component, the format found and the library that reads it), or corrupt.</exception>
+    public static BinaryReader BeginLoad(ModelLoadContext ctx, ModelFormat format, out uint formatVersion)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        Members m = Get();
+        ArgumentNullException.ThrowIfNull(format);
+        Get();
         LoadCheckAtModel(ctx);
-        try
+        (string signature, uint written, uint readable) = Header(ctx);
+        if (signature != format.ModelSignature)
         {
-            m.CheckVersionInfo.Invoke(ctx, [VersionInfo(m, modelSignature, version, loaderSignature)]);
+            throw new FormatException($"The saved '{format.LoaderSignature}' model is not a {format.Component}: its header's signature is '{signature}', expected '{format.ModelSignature}'.");
         }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
+        formatVersion = written;
+        ModelVersion ours = format.Version;
+        if (readable > ours.Written)
         {
-            throw new FormatException($"The saved '{loaderSignature}' model cannot be read by this version of Microsoft.ML.Perturbed: {e.InnerException.Message}", e.InnerException);
+            // A newer format: its payload still starts with the library that wrote it (the convention since LibraryNamedSince).
+            string? writer = null;
+            if (format.NamesLibrary(written))
+            {
+                try { writer = ReadChecksummed(LoadReader(ctx), format.LoaderSignature).ReadString(); }
+                catch (Exception e) when (e is FormatException or EndOfStreamException) { writer = null; }
+            }
+            throw new FormatException(
+                $"Cannot load the {format.Component} ('{format.LoaderSignature}'): it was saved in format version 0x{written:X8} " +
+                $"by {(writer is null ? "a newer Microsoft.ML.Perturbed" : $"Microsoft.ML.Perturbed {writer}")}, which needs a reader of format 0x{readable:X8}; " +
+                $"this Microsoft.ML.Perturbed {LibraryVersion} reads formats 0x{ours.ReadBack:X8} to 0x{ours.Written:X8}. " +
+                $"Load it with Microsoft.ML.Perturbed {writer ?? "of the version that saved it"} or later.");
         }
-        return ReadChecksummed(LoadReader(ctx), loaderSignature);
+        if (written < ours.ReadBack)
+        {
+            throw new FormatException(
+                $"Cannot load the {format.Component} ('{format.LoaderSignature}'): it was saved in format version 0x{written:X8}, " +
+                $"which {format.ReadBy(written) ?? "an earlier Microsoft.ML.Perturbed"} reads; this Microsoft.ML.Perturbed {LibraryVersion} " +
+                $"reads formats 0x{ours.ReadBack:X8} to 0x{ours.Written:X8}. Retrain the model, or load it with the version that saved it.");
+        }
+        BinaryReader reader = ReadChecksummed(LoadReader(ctx), format.LoaderSignature);
+        if (format.NamesLibrary(written))
+        {
+            try { reader.ReadString(); }
+            catch (EndOfStreamException e) { throw new FormatException($"The saved '{format.LoaderSignature}' model is truncated.", e); }
+        }
+        return reader;
+    }
+
+    /// <summary>The model header's signature and format versions (ML.NET's internal <c>ModelLoadContext.Header</c>).</summary>
+    public static (string Signature, uint Written, uint Readable) Header(ModelLoadContext ctx)
+    {
+        ulong raw = ctx.Header.ModelSignature;
+        var chars = new char[8];
+        for (int i = 0; i < 8; i++) chars[i] = (char)((raw >> (8 * i)) & 0xFF);
+        return (new string(chars).TrimEnd('\0'), ctx.Header.ModelVerWritten, ctx.Header.ModelVerReadable);
     }
 
     // The header needs a loader assembly name (ML.NET cannot read its own header back without one). The simple name
@@ -208,7 +259,6 @@ internal static class MlNetInternals
             SignatureLoadModel = signature,
             VersionInfoCtor = NeedMember(versionInfo.GetConstructor(Any, [typeof(string), typeof(uint), typeof(uint), typeof(uint), typeof(string), typeof(string), typeof(string)]), "VersionInfo(..)"),
             SetVersionInfo = NeedMember(typeof(ModelSaveContext).GetMethod("SetVersionInfo", Any, [versionInfo]), "ModelSaveContext.SetVersionInfo"),
-            CheckVersionInfo = NeedMember(loadContext.GetMethod("CheckVersionInfo", Any, [versionInfo]), "ModelLoadContext.CheckVersionInfo"),
             AttributeCtor = NeedMember(attribute.GetConstructor(Any, [typeof(Type), typeof(Type), typeof(Type), typeof(Type), typeof(string), typeof(string[])]), "LoadableClassAttribute(..)"),
             InfoCtor = NeedMember(info.GetConstructor(Any, [attributeBase, typeof(MethodInfo), typeof(ConstructorInfo), typeof(MethodInfo), typeof(bool)]), "LoadableClassInfo(..)"),
             AddClass = NeedMember(typeof(ComponentCatalog).GetMethod("AddClass", Any), "ComponentCatalog.AddClass"),
@@ -231,7 +281,6 @@ internal static class MlNetInternals
         public required Type SignatureLoadModel { get; init; }
         public required ConstructorInfo VersionInfoCtor { get; init; }
         public required MethodInfo SetVersionInfo { get; init; }
-        public required MethodInfo CheckVersionInfo { get; init; }
         public required ConstructorInfo AttributeCtor { get; init; }
         public required ConstructorInfo InfoCtor { get; init; }
         public required MethodInfo AddClass { get; init; }

@@ -86,7 +86,7 @@ public sealed class LabelRankingCatalog
     /// <param name="labelColumnName">True rankings.</param>
     /// <param name="numberOfExamplesToUse">Rows to use; null (default) uses all.</param>
     /// <param name="permutationCount">Permutations per slot (default 1); more give the statistics a standard deviation.</param>
-    /// <returns>Per slot name (or "Slot i"), the statistics of the metrics' changes.</returns>
+    /// <returns>Per slot name (or "Slot i" when the features column has no slot names), the statistics of the metrics' changes.</returns>
     public System.Collections.Immutable.ImmutableDictionary<string, LabelRankingMetricsStatistics> PermutationFeatureImportance(ITransformer model, IDataView data,
         string labelColumnName = "Label", int? numberOfExamplesToUse = null, int permutationCount = 1)
     {
@@ -159,15 +159,17 @@ public sealed class LabelRankingTrainers
     /// </summary>
     /// <param name="labelColumnName">Rank vectors (known size k).</param>
     /// <param name="featureColumnName">Features (known-size Single vector).</param>
+    /// <param name="exampleWeightColumnName">Optional example-weight column (Single, finite, ≥ 0): training minimizes Σ wᵣLᵣ / Σ wᵣ; null (default) weighs rows equally.</param>
     /// <param name="epsilon">Noise scale ε; default 1.</param>
     /// <param name="numberOfIterations">Passes over the data; default 50.</param>
     /// <param name="learningRate">Learning rate; default 0.01.</param>
     public PerturbedLabelRankingTrainer PerturbedFenchelYoung(string labelColumnName = "Label", string featureColumnName = "Features",
-        double epsilon = StructuredLossOptions.DefaultEpsilon, int numberOfIterations = StructuredTrainerOptions.DefaultEpochs,
+        string? exampleWeightColumnName = null, double epsilon = StructuredLossOptions.DefaultEpsilon, int numberOfIterations = StructuredTrainerOptions.DefaultEpochs,
         double learningRate = StructuredTrainerOptions.DefaultLearningRate)
         => PerturbedFenchelYoung(new PerturbedLabelRankingOptions
         {
-            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Epsilon = epsilon, NumberOfIterations = numberOfIterations,
+            LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, ExampleWeightColumnName = exampleWeightColumnName,
+            Epsilon = epsilon, NumberOfIterations = numberOfIterations,
             LearningRate = learningRate,
         });
 

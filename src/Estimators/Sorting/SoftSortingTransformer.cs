@@ -26,9 +26,15 @@ namespace Microsoft.ML.Perturbed.Estimators.Sorting;
 public sealed class SoftSortingTransformer : RowMappingTransformer
 {
     internal const string LoaderSignature = "PerturbedSoftSorting";
-    private const string ModelSignature = "PRTBSORT";
-    // 0x00010002: the payload carries its SHA-256 (0x00010001 files, without it, are not read back).
-    private static readonly ModelVersion Version = new(Written: 0x00010002, Readable: 0x00010002, ReadBack: 0x00010002);
+    // Format versions (docs/architecture.md, "Model format versions"); a format change keeps reading the previous one.
+    internal static readonly ModelFormat Format = new("soft sorting transform", "PRTBSORT", LoaderSignature,
+        new ModelVersion(Written: 0x00010003, Readable: 0x00010003, ReadBack: 0x00010002),
+        [
+            (0x00010001, "Microsoft.ML.Perturbed 0.1.0 before commit e211de1 only (the payload had no checksum)"),
+            (0x00010002, "Microsoft.ML.Perturbed 0.1.0 from commit e211de1 on and later versions"),
+            (0x00010003, "Microsoft.ML.Perturbed 0.1.0 after commit 26a5a53 and later versions (the payload starts with the library version that wrote it)"),
+        ])
+    { LibraryNamedSince = 0x00010003 };
 
     private readonly SoftSortingSettings _settings;
     private readonly ColumnInfo[] _columns;
@@ -148,12 +154,13 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
         return graph.Node("Where", [graph.Node("Equal", [equal, graph.Constant([1.0], 1)]), single, graph.Node("Div", [sums, equal])]);
     }
 
-    // *** Binary format *** (inside the checksummed payload of MlNetInternals.BeginSave)
+    // *** Binary format *** (0x00010003, inside the checksummed payload of MlNetInternals.BeginSave; 0x00010002 is the same
+    // without the leading library version): string library version;
     // int operation; int method; double ε; int direction; int samples; int seed; int max iterations; double tolerance;
     // int squashing; int column count; per column: string output, string input, int size, int target count, doubles.
     private protected override void SaveModel(ModelSaveContext ctx)
     {
-        using BinaryWriter w = MlNetInternals.BeginSave(ctx, ModelSignature, Version, LoaderSignature);
+        using BinaryWriter w = MlNetInternals.BeginSave(ctx, Format);
         SoftSortingSettings s = _settings;
         w.Write((int)s.Operation);
         w.Write((int)s.Method);
@@ -181,7 +188,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
     /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
     internal static SoftSortingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
-        BinaryReader r = MlNetInternals.BeginLoad(ctx, ModelSignature, Version, LoaderSignature);
+        BinaryReader r = MlNetInternals.BeginLoad(ctx, Format, out _);
         try
         {
             var settings = new SoftSortingSettings((SoftSortingOperation)r.ReadInt32(), (SoftRankingMethod)r.ReadInt32(), r.ReadDouble(),

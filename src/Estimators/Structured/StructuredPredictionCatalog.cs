@@ -91,12 +91,16 @@ public sealed class StructuredPredictionCatalog
     /// Permutation feature importance (ML.NET's engine) for any head: for each slot of the predictor's features column,
     /// the change of <paramref name="metric"/> of the scored data when that slot is permuted across rows — e.g.
     /// <c>scored => catalog.EvaluateDecisions(scored, head).NormalizedRegret</c> (positive: permuting it hurt) or a precision@k.
+    /// Keyed by the features column's slot names, or "Slot i" when it has none (ML.NET's own
+    /// <c>MulticlassClassification.PermutationFeatureImportance</c> needs slot names, for its trainers and ours; this method,
+    /// with e.g. <c>scored => mlContext.MulticlassClassification.Evaluate(scored).MicroAccuracy</c>, does not).
     /// </summary>
     /// <param name="model">The trained model, or a chain ending in a perturbed predictor.</param>
     /// <param name="data">Data with the predictor's features column and what <paramref name="metric"/> reads.</param>
     /// <param name="metric">The metric of scored data.</param>
     /// <param name="numberOfExamplesToUse">Rows to use; null (default) uses all.</param>
     /// <param name="permutationCount">Permutations per slot (default 1).</param>
+    /// <returns>Per slot name (or "Slot i"), the statistics of the metric's change.</returns>
     public System.Collections.Immutable.ImmutableDictionary<string, MetricChangeStatistics> PermutationFeatureImportance(ITransformer model, IDataView data,
         Func<IDataView, double> metric, int? numberOfExamplesToUse = null, int permutationCount = 1)
     {

@@ -52,7 +52,8 @@ public sealed class SweepSettings
 public sealed record SweepTrial(int Index, IReadOnlyDictionary<string, object> Parameters, double Mean, double StandardDeviation, TimeSpan Duration)
 {
     /// <inheritdoc/>
-    public override string ToString() => $"#{Index}: {string.Join(", ", Parameters.Select(p => $"{p.Key} = {p.Value}"))} → {Mean:G4} ± {StandardDeviation:G2} ({Duration.TotalSeconds:F1} s)";
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"#{Index}: {PerturbedSweep.Describe(Parameters)} → {Mean:G4} ± {StandardDeviation:G2} ({Duration.TotalSeconds:F1} s)");
 }
 
 /// <summary>The outcome of a sweep.</summary>
@@ -125,6 +126,10 @@ public static class PerturbedSweep
             ? mlContext.Data.CrossValidationSplit(data, settings.NumberOfFolds, seed: settings.Seed)
             : [mlContext.Data.TrainTestSplit(data, settings.ValidationFraction, seed: settings.Seed)];
         var trials = new List<SweepTrial>();
+        // Trials by the option values they applied: a point proposed again (or another point that rounds to the same
+        // values, SweepParameter.ValueAt) gets the earlier result and costs no trial.
+        var evaluated = new Dictionary<string, SweepTrial>();
+        int idleBatches = 0;
         var watch = Stopwatch.StartNew();
         int parallel = settings.MaxDegreeOfParallelism;
         while (trials.Count < settings.Trials && !tuner.IsExhausted && (settings.TimeBudget is not { } budget || watch.Elapsed < budget))
@@ -134,16 +139,36 @@ public static class PerturbedSweep
             // The tuner's batch size does not depend on the parallelism, so neither do the proposals.
             IReadOnlyList<double[]> batch = tuner.Propose(settings.Trials - trials.Count);
             if (batch.Count == 0) break;
-            var results = new SweepTrial[batch.Count];
-            int first = trials.Count;
-            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = settings.CancellationToken },
-                i => results[i] = Evaluate(first + i, batch[i], space, baseOptions, pipeline, folds, metric, settings.Seed));
+            string[] keys = batch.Select(p => Describe(space.ValuesAt(p))).ToArray();
+            var fresh = new List<int>();
+            var inBatch = new HashSet<string>();
             for (int i = 0; i < batch.Count; i++)
             {
-                tuner.Report(batch[i], maximize ? results[i].Mean : -results[i].Mean);
-                trials.Add(results[i]);
-                channel.Info(MessageSensitivity.None, $"trial {results[i]}");
-                settings.Progress?.Report(results[i]);
+                if (!evaluated.ContainsKey(keys[i]) && inBatch.Add(keys[i])) fresh.Add(i);
+            }
+            var results = new SweepTrial[fresh.Count];
+            int first = trials.Count;
+            Parallel.For(0, fresh.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = settings.CancellationToken },
+                j => results[j] = Evaluate(first + j, batch[fresh[j]], space, baseOptions, pipeline, folds, metric, settings.Seed));
+            for (int j = 0; j < fresh.Count; j++)
+            {
+                evaluated[keys[fresh[j]]] = results[j];
+                trials.Add(results[j]);
+                channel.Info(MessageSensitivity.None, $"trial {results[j].Index + 1} of at most {settings.Trials}: {results[j]}{Remaining(watch.Elapsed, trials.Count, settings)}");
+                settings.Progress?.Report(results[j]);
+            }
+            for (int i = 0; i < batch.Count; i++)
+            {
+                SweepTrial result = evaluated[keys[i]];
+                if (!fresh.Contains(i)) channel.Trace(MessageSensitivity.None, $"proposed again: {keys[i]} (trial #{result.Index}), not evaluated again");
+                tuner.Report(batch[i], maximize ? result.Mean : -result.Mean);
+            }
+            // A tuner that keeps proposing evaluated points has nothing new to offer.
+            idleBatches = fresh.Count == 0 ? idleBatches + 1 : 0;
+            if (idleBatches >= MaxIdleBatches)
+            {
+                channel.Info(MessageSensitivity.None, $"the {tuner.Name} tuner proposed only evaluated options {MaxIdleBatches} times in a row: the sweep stops after {trials.Count} trials");
+                break;
             }
         }
         if (trials.Count == 0) throw new InvalidOperationException("The sweep ran no trial within its budget.");
@@ -153,6 +178,22 @@ public static class PerturbedSweep
         ITransformer? model = settings.RefitBest ? pipeline(new MLContext(settings.Seed), bestOptions).Fit(data) : null;
         channel.Info(MessageSensitivity.None, $"best of {trials.Count} trials ({tuner.Name}): {best}");
         return new SweepResult<TOptions>(trials, best, bestOptions, model, tuner.Name);
+    }
+
+    /// <summary>Proposals in a row that bring no new option values before a sweep stops (100).</summary>
+    internal const int MaxIdleBatches = 100;
+
+    /// <summary>"Name = value, …" in the invariant culture: how trials print, and the key of the trial cache.</summary>
+    internal static string Describe(IReadOnlyDictionary<string, object> values) =>
+        string.Join(", ", values.Select(p => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Key} = {p.Value}")));
+
+    /// <summary>"; about N s left" from the mean trial time so far (the budget's end when sooner); empty when nothing is known.</summary>
+    private static string Remaining(TimeSpan elapsed, int done, SweepSettings settings)
+    {
+        if (done == 0 || done >= settings.Trials) return "";
+        double left = elapsed.TotalSeconds / done * (settings.Trials - done);
+        if (settings.TimeBudget is { } budget) left = Math.Min(left, Math.Max(0, (budget - elapsed).TotalSeconds));
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; about {left:F0} s left");
     }
 
     private static SweepTrial Evaluate<TOptions>(int index, double[] point, SweepSpace space, TOptions baseOptions,

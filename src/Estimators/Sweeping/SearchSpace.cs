@@ -46,15 +46,38 @@ public sealed class SweepParameter
     /// <summary>The candidates of a choice (null for a range).</summary>
     public IReadOnlyList<object>? Choices { get; }
 
-    /// <summary>The value at u ∈ [0, 1] (clamped), in the property's type.</summary>
+    /// <summary>Significant digits a value of a log-scale range keeps (3): the precision a sweep tells apart.</summary>
+    public const int SignificantDigits = 3;
+
+    /// <summary>Parts of a linear range whose width is the rounding step of its values (1000).</summary>
+    public const int LinearResolution = 1000;
+
+    /// <summary>
+    /// The value at u ∈ [0, 1] (clamped), in the property's type, at the precision of the space: whole numbers for an
+    /// integer range, <see cref="SignificantDigits"/> significant digits on a log scale, steps of
+    /// (<see cref="Max"/> − <see cref="Min"/>) / <see cref="LinearResolution"/> (to a power of ten) on a linear one — so
+    /// ε is 10, not 9.999999999999993, and two points that differ by less are the same trial.
+    /// </summary>
     public object ValueAt(double u)
     {
         u = Math.Clamp(u, 0, 1);
         if (Choices is { } choices) return choices[Math.Min(choices.Count - 1, (int)Math.Floor(u * choices.Count))];
         double value = Log ? Math.Exp(Math.Log(Min) + u * (Math.Log(Max) - Math.Log(Min))) : Min + u * (Max - Min);
-        if (Integer) value = Math.Round(value);
+        value = Integer ? Math.Round(value) : Round(value);
         Type type = Nullable.GetUnderlyingType(Property.PropertyType) ?? Property.PropertyType;
         return Convert.ChangeType(Math.Clamp(value, Min, Max), type, CultureInfo.InvariantCulture);
+    }
+
+    private double Round(double value)
+    {
+        if (value == 0 || !double.IsFinite(value)) return value;
+        int decimals = Log
+            ? SignificantDigits - 1 - (int)Math.Floor(Math.Log10(Math.Abs(value)))
+            : Max > Min ? -(int)Math.Floor(Math.Log10((Max - Min) / LinearResolution)) : 15;
+        // Rounding to a negative number of decimals is rounding to tens, hundreds, ….
+        if (decimals >= 0) return Math.Round(value, Math.Min(decimals, 15));
+        double scale = Math.Pow(10, -decimals);
+        return Math.Round(value / scale) * scale;
     }
 
     /// <summary>The unit coordinate of <paramref name="value"/>.</summary>
