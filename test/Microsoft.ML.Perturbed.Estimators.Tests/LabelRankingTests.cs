@@ -172,6 +172,29 @@ public class LabelRankingTests(ITestOutputHelper output)
         Assert.Contains("Could not find input column 'Ranks'", Assert.Throws<ArgumentOutOfRangeException>(() => missing.Fit(Rows(([1, 2], [1, 2, 3])))).Message);
     }
 
+    private sealed class Ranked
+    {
+        public float[] Score { get; set; } = [];
+        public float[] PredictedRanking { get; set; } = [];
+    }
+
+    [Fact]
+    public void A_prediction_engine_answers_a_row_with_a_missing_feature_with_a_missing_ranking()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(new[]
+        {
+            new Example { Features = [1, 2], Label = [1, 2, 3] }, new Example { Features = [2, -1], Label = [3, 2, 1] },
+        }, Definition(2, 3));
+        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 2, Seed = 1 }).Fit(data);
+        var engine = ml.Model.CreatePredictionEngine<Example, Ranked>(model, inputSchemaDefinition: Definition(2, 3));
+        Ranked missing = engine.Predict(new Example { Features = [float.NaN, 1], Label = [1, 2, 3] });
+        Assert.All(missing.Score, s => Assert.True(float.IsNaN(s)));
+        Assert.All(missing.PredictedRanking, r => Assert.True(float.IsNaN(r)));
+        Ranked fine = engine.Predict(new Example { Features = [1, 1], Label = [1, 2, 3] });
+        Assert.Equal(new float[] { 1, 2, 3 }, fine.PredictedRanking.Order());
+    }
+
     [Fact]
     public void Iris_cross_validated_spearman_matches_the_published_number_when_the_data_is_present()
     {
