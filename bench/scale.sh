@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release bench/Microsoft.ML.Perturbed.Benchmarks
 run() { dotnet run -c Release --no-build --project bench/Microsoft.ML.Perturbed.Benchmarks -- scale "$@"; }
-run debian
-run text --tuned 5
 run synth-data --rows 10000,100000,1000000 --bits 18,20
 run synth --rows 10000,100000,1000000 --bits 18,20 --epochs 2 --sdca-rows 100000
 run sqlite --rows 1000000 --epochs 1
+run debian
+run text --tuned 5
 run report
