@@ -42,7 +42,7 @@ internal static class ScaleReportText
         md.AppendLine("## 1. Real text: Debian package descriptions");
         md.AppendLine();
         md.AppendLine($"`apt-cache dumpavail` of this machine (Debian 12, `main` of bookworm, bookworm-updates and bookworm-security): one row per package, " +
-            $"label = `Section` (archive-area prefix removed, {any.Note.Replace("classes ", "", StringComparison.Ordinal)} sections), text = the short description and the long description " +
+            $"label = `Section` (archive-area prefix removed, {System.Text.RegularExpressions.Regex.Match(any.Note, @"classes (\d+)").Groups[1].Value} sections), text = the short description and the long description " +
             "(Debian's Packages indexes carry only the short line; the long ones come from the `Translation-en` indexes that " +
             "`apt-get update -o Acquire::Languages=en` downloads, joined on `Description-md5`). Fixed 80/20 split (`TrainTestSplit`, seed 1): " +
             $"{any.Rows:N0} training rows, {any.TestRows:N0} test rows. Pipeline: `MapValueToKey(\"Label\", \"Section\")` + `FeaturizeText(\"Features\", \"Text\")` " +
@@ -58,6 +58,11 @@ internal static class ScaleReportText
             string rssRatio = sdca is null ? "—" : F((double)r.PeakRssBytes / sdca.PeakRssBytes, "F2");
             string setting = r.Trainer == "featurize-only" ? $"one pass over the featurized training rows (featurizer fit: {r.PrepareSeconds:F1} s)" : r.Setting;
             md.AppendLine($"| {TrainerName(r.Trainer)} | {setting} | {F(r.FitSeconds, "F1")} | {fitRatio} | {F(r.StepSeconds, "F1")} | {ScaleReport.Mib(r.PeakRssBytes)} | {rssRatio} | {Pct(r.Accuracy)} | {Pct(r.Top3Accuracy)} |");
+        }
+        md.AppendLine();
+        foreach (ScaleResult r in rows.Where(r => r.Trainer is "perturbed" or "featurize-only"))
+        {
+            md.AppendLine($"* {TrainerName(r.Trainer)}{(r.Epochs > 0 ? $", {r.Epochs} epochs" : "")}: {r.Note}.");
         }
         md.AppendLine();
         ScaleResult? ours = rows.FirstOrDefault(r => r.Trainer == "perturbed" && r.Epochs == 50) ?? rows.FirstOrDefault(r => r.Trainer == "perturbed");
@@ -108,6 +113,10 @@ internal static class ScaleReportText
         {
             md.AppendLine($"* {read.Setting}, {read.Rows:N0} rows: {read.Note}.");
         }
+        foreach (ScaleResult r in rows.Where(r => r.Trainer == "perturbed"))
+        {
+            md.AppendLine($"* ours, {r.Setting}, {r.Rows:N0} rows: {r.Note}.");
+        }
         foreach (ScaleResult gen in data)
         {
             md.AppendLine($"* generating, hashing and saving {gen.Rows:N0} rows at {gen.Setting}: {gen.FitSeconds:F0} s.");
@@ -154,6 +163,11 @@ internal static class ScaleReportText
             double passes = Math.Max(1, r.Epochs);
             string share = double.IsNaN(r.StepSeconds) ? "—" : F(100 * r.StepSeconds / r.FitSeconds, "F0") + " %";
             md.AppendLine($"| {TrainerName(r.Trainer)} | {r.Setting} | {r.Rows:N0} | {F(r.FitSeconds, "F1")} | {F(r.Rows * passes / r.FitSeconds, "N0")} | {share} | {ScaleReport.Mib(r.PeakRssBytes)} | {F(r.Spearman, "F3")} |");
+        }
+        md.AppendLine();
+        foreach (ScaleResult r in rows.Where(r => r.Trainer is "streaming" or "in-memory"))
+        {
+            md.AppendLine($"* {TrainerName(r.Trainer)}: {r.Note}.");
         }
         md.AppendLine();
     }

@@ -90,9 +90,10 @@ public static class SqliteRankingBenchmark
             return 0;
         }
         var timing = new StepTimingBackend();
+        var clock = new EpochClock(ml);
         var options = new PerturbedLabelRankingOptions
         {
-            NumberOfIterations = epochs, Backend = timing,
+            NumberOfIterations = epochs, Backend = timing, Progress = clock,
             DataLoading = trainer switch
             {
                 "streaming" => TrainingDataLoading.Streaming,
@@ -100,6 +101,7 @@ public static class SqliteRankingBenchmark
                 _ => throw new ArgumentOutOfRangeException(nameof(trainer), trainer, "Unknown trainer; one of read, streaming, in-memory."),
             },
         };
+        clock.Start();
         ITransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(options).Fit(train);
         double fit = watch.Elapsed.TotalSeconds;
         long peakAfterFit = PeakMemory.PeakResidentBytes();
@@ -113,7 +115,7 @@ public static class SqliteRankingBenchmark
         {
             Benchmark = "sqlite", Trainer = trainer, Setting = $"{epochs} epochs, batch {options.BatchSize}, M {options.Samples}", Rows = trainRows, Features = FeatureCount,
             Epochs = epochs, FitSeconds = fit, StepSeconds = timing.StepSeconds, Spearman = metrics.Spearman, TestRows = TestRows,
-            Note = $"peak after fit {peakAfterFit >> 20} MiB",
+            Note = $"peak after fit {peakAfterFit >> 20} MiB; " + clock.Summary(),
         });
         return 0;
     }

@@ -33,7 +33,8 @@ public static class StreamingBenchmark
             return 0;
         }
         var timing = new StepTimingBackend();
-        var options = new PerturbedMulticlassOptions { DataLoading = TrainingDataLoading.Streaming, NumberOfIterations = epochs, Backend = timing };
+        var clock = new EpochClock(trainer == "perturbed" ? ml : null);
+        var options = new PerturbedMulticlassOptions { DataLoading = TrainingDataLoading.Streaming, NumberOfIterations = epochs, Backend = timing, Progress = clock };
         IEstimator<ITransformer> estimator = trainer switch
         {
             "perturbed" => ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(options),
@@ -41,6 +42,7 @@ public static class StreamingBenchmark
             _ => throw new ArgumentOutOfRangeException(nameof(trainer), trainer, "Unknown trainer; one of read, perturbed, sdca-maxent."),
         };
         bool ours = trainer == "perturbed";
+        clock.Start();
         ITransformer model = estimator.Fit(ours ? train : ml.Data.Cache(train));
         double fit = watch.Elapsed.TotalSeconds;
         long peakAfterFit = PeakMemory.PeakResidentBytes();
@@ -50,7 +52,7 @@ public static class StreamingBenchmark
             Benchmark = "synth", Trainer = trainer, Setting = $"2^{Math.Log2(features):F0} slots",
             Rows = train.GetRowCount() ?? train.GetColumn<uint>("Label").LongCount(), Features = features, Epochs = epochs, FitSeconds = fit,
             StepSeconds = ours ? timing.StepSeconds : double.NaN, Accuracy = metrics.MicroAccuracy, Top3Accuracy = metrics.TopKAccuracy,
-            TestRows = test.GetRowCount() ?? 0, Note = $"peak after fit {peakAfterFit >> 20} MiB",
+            TestRows = test.GetRowCount() ?? 0, Note = $"peak after fit {peakAfterFit >> 20} MiB" + (ours ? "; " + clock.Summary() : ""),
         });
         return 0;
     }

@@ -40,7 +40,8 @@ public static class TextBenchmark
         double prepare = watch.Elapsed.TotalSeconds;
 
         var timing = new StepTimingBackend();
-        var options = new PerturbedMulticlassOptions { Backend = timing };
+        var clock = new EpochClock(trainer == "perturbed" ? ml : null);
+        var options = new PerturbedMulticlassOptions { Backend = timing, Progress = clock };
         if (epochs > 0) options.NumberOfIterations = epochs;
         IEstimator<ITransformer>? estimator = trainer switch
         {
@@ -53,6 +54,7 @@ public static class TextBenchmark
             _ => throw new ArgumentOutOfRangeException(nameof(trainer), trainer, $"Unknown trainer; one of {string.Join(", ", Trainers)}."),
         };
         watch.Restart();
+        clock.Start();
         long rows = 0;
         if (estimator is null)
         {
@@ -60,9 +62,14 @@ public static class TextBenchmark
             using DataViewRowCursor cursor = train.GetRowCursor(train.Schema.Where(c => c.Name is "Features" or "Label"));
             ValueGetter<VBuffer<float>> features = cursor.GetGetter<VBuffer<float>>(train.Schema["Features"]);
             VBuffer<float> buffer = default;
-            while (cursor.MoveNext()) { features(ref buffer); rows++; }
+            long stored = 0;
+            while (cursor.MoveNext()) { features(ref buffer); stored += buffer.GetValues().Length; rows++; }
             double pass = watch.Elapsed.TotalSeconds;
-            ChildProcess.Report(new ScaleResult { Benchmark = "text", Trainer = trainer, Rows = rows, Features = featureCount, FitSeconds = pass, PrepareSeconds = prepare });
+            ChildProcess.Report(new ScaleResult
+            {
+                Benchmark = "text", Trainer = trainer, Rows = rows, Features = featureCount, FitSeconds = pass, PrepareSeconds = prepare,
+                Note = $"{(double)stored / rows:F0} stored values per row, {stored * 8 >> 20} MiB as sparse rows (8 bytes a value)",
+            });
             return 0;
         }
         bool ours = trainer == "perturbed";
@@ -77,7 +84,7 @@ public static class TextBenchmark
                 : trainer == "lbfgs-maxent" ? $"defaults but at most {LbfgsIterations} iterations" : "defaults",
             Rows = rows, Features = featureCount, Epochs = ours ? options.NumberOfIterations : 0, FitSeconds = fit, PrepareSeconds = prepare,
             StepSeconds = ours ? timing.StepSeconds : double.NaN, Accuracy = metrics.MicroAccuracy, Top3Accuracy = metrics.TopKAccuracy, TestRows = testRows,
-            Note = $"classes {((KeyDataViewType)train.Schema["Label"].Type).Count}",
+            Note = $"classes {((KeyDataViewType)train.Schema["Label"].Type).Count}" + (ours ? "; " + clock.Summary() : ""),
         });
         return 0;
     }
