@@ -10,6 +10,10 @@ if (args.Length > 0 && args[0] == "sweep")
 {
     return SweepBenchmark.Run(args);
 }
+if (args.Length > 0 && args[0] == "scale")
+{
+    return Microsoft.ML.Perturbed.Benchmarks.Scale.ScaleBenchmark.Run(args);
+}
 if (args.Length > 0 && args[0] == "labelranking")
 {
     return LabelRankingExperiment.Run(args);
