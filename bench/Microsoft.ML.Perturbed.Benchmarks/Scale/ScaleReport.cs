@@ -78,6 +78,9 @@ public static class ScaleReport
         memory.XLabel("log10 rows");
         memory.YLabel("MiB");
         memory.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        // Head-room above the highest point, so that the legend box covers no data.
+        double top = synth.Concat(sqlite).Max(r => r.PeakRssBytes) / 1048576.0;
+        memory.Axes.SetLimitsY(0, 1.45 * top);
         time.Title($"Fit time against training rows ({synth.First(r => r.Epochs > 0).Epochs} epochs)");
         time.XLabel("log10 rows");
         time.YLabel("log10 seconds");
