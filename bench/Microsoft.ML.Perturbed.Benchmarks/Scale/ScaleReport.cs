@@ -24,6 +24,14 @@ public static class ScaleReport
         if (text.Count > 0) ScaleReportText.Text(md, text);
         if (synth.Count > 0) ScaleReportText.Synth(md, synth, synthData);
         if (sqlite.Count > 0) ScaleReportText.Sqlite(md, sqlite);
+        // The hand-written analysis (profile, memory breakdown) below the marker survives a regeneration.
+        string target = Path.Combine(outDir, "scale.md");
+        if (File.Exists(target))
+        {
+            string old = File.ReadAllText(target);
+            int start = old.IndexOf(AnalysisMarker, StringComparison.Ordinal), end = old.IndexOf("## Provenance", StringComparison.Ordinal);
+            if (start >= 0) md.Append(old[start..(end > start ? end : old.Length)]);
+        }
         md.AppendLine("## Provenance");
         md.AppendLine();
         md.AppendLine("| measurements | command | commit | measured (UTC) |");
@@ -36,7 +44,7 @@ public static class ScaleReport
         md.AppendLine();
         md.AppendLine("Tables and figure: `dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Benchmarks -- scale report` (reads the JSON lines under /tmp/scale/results).");
         Directory.CreateDirectory(outDir);
-        File.WriteAllText(Path.Combine(outDir, "scale.md"), md.ToString());
+        File.WriteAllText(target, md.ToString());
         if (synth.Count > 0) Figure(synth, sqlite, Path.Combine(outDir, "scale.png"));
         Console.WriteLine(md.ToString());
         return 0;
@@ -70,12 +78,18 @@ public static class ScaleReport
         memory.XLabel("log10 rows");
         memory.YLabel("MiB");
         memory.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        // Head-room above the highest point, so that the legend box covers no data.
+        double top = synth.Concat(sqlite).Max(r => r.PeakRssBytes) / 1048576.0;
+        memory.Axes.SetLimitsY(0, 1.45 * top);
         time.Title($"Fit time against training rows ({synth.First(r => r.Epochs > 0).Epochs} epochs)");
         time.XLabel("log10 rows");
         time.YLabel("log10 seconds");
         time.ShowLegend(ScottPlot.Alignment.UpperLeft);
         multiplot.SavePng(path, 1000, 1000);
     }
+
+    /// <summary>The line above the hand-written part of scale.md that <c>scale report</c> keeps.</summary>
+    public const string AnalysisMarker = "<!-- Hand-written analysis from here to Provenance: kept by `scale report`. -->";
 
     internal static string Mib(long bytes) => (bytes / 1048576.0).ToString("F0", CultureInfo.InvariantCulture);
 }

@@ -115,7 +115,7 @@ public static class SqliteRankingBenchmark
         {
             Benchmark = "sqlite", Trainer = trainer, Setting = $"{epochs} epochs, batch {options.BatchSize}, M {options.Samples}", Rows = trainRows, Features = FeatureCount,
             Epochs = epochs, FitSeconds = fit, StepSeconds = timing.StepSeconds, Spearman = metrics.Spearman, TestRows = TestRows,
-            Note = $"peak after fit {peakAfterFit >> 20} MiB; " + clock.Summary(),
+            Note = $"peak after fit {peakAfterFit >> 20} MiB; " + clock.Summary() + "; " + timing.MemorySummary(),
         });
         return 0;
     }

@@ -52,7 +52,7 @@ public static class StreamingBenchmark
             Benchmark = "synth", Trainer = trainer, Setting = $"2^{Math.Log2(features):F0} slots",
             Rows = train.GetRowCount() ?? train.GetColumn<uint>("Label").LongCount(), Features = features, Epochs = epochs, FitSeconds = fit,
             StepSeconds = ours ? timing.StepSeconds : double.NaN, Accuracy = metrics.MicroAccuracy, Top3Accuracy = metrics.TopKAccuracy,
-            TestRows = test.GetRowCount() ?? 0, Note = $"peak after fit {peakAfterFit >> 20} MiB" + (ours ? "; " + clock.Summary() : ""),
+            TestRows = test.GetRowCount() ?? 0, Note = $"peak after fit {peakAfterFit >> 20} MiB" + (ours ? "; " + clock.Summary() + "; " + timing.MemorySummary() : ""),
         });
         return 0;
     }
