@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.Benchmarks.Scale;
 /// The scale benchmarks (issue 21, item 6): <c>dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Benchmarks -- scale SUBCOMMAND</c>.
 /// <list type="bullet">
 /// <item><c>debian [OUT.tsv]</c>: this machine's Debian package descriptions as a scratch file (<see cref="DebianCorpus"/>).</item>
-/// <item><c>text [DATA.tsv] [--tuned EPOCHS]</c>: benchmark 1, each trainer in its own process (<see cref="TextBenchmark"/>).</item>
+/// <item><c>text [DATA.tsv] [--tuned EPOCHS,…] [--trainers NAME,…]</c>: benchmark 1, each trainer in its own process (<see cref="TextBenchmark"/>; default all of <c>TextBenchmark.Trainers</c>).</item>
 /// <item><c>synth-data [--rows 10000,100000,1000000] [--bits 18,20]</c>: benchmark 2's binary files (<see cref="SyntheticCorpus"/>).</item>
 /// <item><c>synth [--rows …] [--bits …] [--epochs 2] [--sdca-rows 100000]</c>: benchmark 2's measurements (<see cref="StreamingBenchmark"/>).</item>
 /// <item><c>sqlite [--rows 1000000] [--epochs 1]</c>: benchmark 3 (<see cref="SqliteRankingBenchmark"/>).</item>
@@ -41,7 +41,8 @@ public static class ScaleBenchmark
                 string data = args.Length > 2 && !args[2].StartsWith("--", StringComparison.Ordinal) ? args[2] : Path.Combine(dir, "debian.tsv");
                 if (!File.Exists(data)) DebianCorpus.Write(data);
                 string file = Fresh(Path.Combine(results, "text.jsonl"));
-                foreach (string trainer in TextBenchmark.Trainers) Record(file, args, ChildProcess.Run("text", trainer, data, "0"));
+                string[] trainers = Option(args, "--trainers")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? TextBenchmark.Trainers;
+                foreach (string trainer in trainers) Record(file, args, ChildProcess.Run("text", trainer, data, "0"));
                 foreach (string epochs in (Option(args, "--tuned") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
                 {
                     Record(file, args, ChildProcess.Run("text", "perturbed", data, epochs));
