@@ -67,22 +67,24 @@ internal static class ScaleReportText
             md.AppendLine($"* {TrainerName(r.Trainer)}{(r.Epochs > 0 ? $", {r.Epochs} epochs" : "")}: {r.Note}.");
         }
         md.AppendLine();
-        ScaleResult? ours = rows.FirstOrDefault(r => r.Trainer == "perturbed" && r.Epochs == Training.StructuredTrainerOptions.DefaultEpochs) ?? rows.FirstOrDefault(r => r.Trainer == "perturbed");
         ScaleResult[] mlnet = rows.Where(r => r.Trainer is "sdca-maxent" or "sdca-noncalibrated" or "lbfgs-maxent").ToArray();
-        if (ours is not null && sdca is not null && mlnet.Length > 0)
+        // The goals for every setting of ours: the defaults first, then each tuned epoch count.
+        foreach (ScaleResult ours in rows.Where(r => r.Trainer == "perturbed").OrderBy(r => r.Epochs == Training.StructuredTrainerOptions.DefaultEpochs ? 0 : 1).ThenBy(r => r.Epochs))
         {
+            if (sdca is null || mlnet.Length == 0) break;
             ScaleResult best = mlnet.MaxBy(r => r.Accuracy)!;
             double gap = 100 * (best.Accuracy - ours.Accuracy);
-            md.AppendLine($"Goals (ours with its default options, {ours.Epochs} epochs):");
+            string which = ours.Epochs == Training.StructuredTrainerOptions.DefaultEpochs ? "ours with its default options" : "ours tuned";
+            md.AppendLine($"Goals ({which}, {ours.Epochs} epochs):");
             md.AppendLine();
             md.AppendLine($"* accuracy within 0.5 point of the best ML.NET trainer ({TrainerName(best.Trainer)}, {Pct(best.Accuracy)} %): ours {Pct(ours.Accuracy)} %, {(gap > 0 ? $"{gap:F2} points below" : $"{-gap:F2} points above")} — {Met(gap <= 0.5)};");
             md.AppendLine($"* fit time ≤ SdcaMaximumEntropy's: {ours.FitSeconds:F1} s against {sdca.FitSeconds:F1} s ({ours.FitSeconds / sdca.FitSeconds:F2}×) — {Met(ours.FitSeconds <= sdca.FitSeconds)};");
             md.AppendLine($"* peak RSS ≤ 1.5× SdcaMaximumEntropy's: {ScaleReport.Mib(ours.PeakRssBytes)} MiB against {ScaleReport.Mib(sdca.PeakRssBytes)} MiB ({(double)ours.PeakRssBytes / sdca.PeakRssBytes:F2}×) — {Met(ours.PeakRssBytes <= 1.5 * sdca.PeakRssBytes)}.");
-            if (featurize is not null)
-            {
-                md.AppendLine();
-                md.AppendLine($"The featurization alone (one pass, no trainer) peaks at {ScaleReport.Mib(featurize.PeakRssBytes)} MiB; every row's RSS includes it.");
-            }
+            md.AppendLine();
+        }
+        if (featurize is not null)
+        {
+            md.AppendLine($"The featurization alone (one pass, no trainer) peaks at {ScaleReport.Mib(featurize.PeakRssBytes)} MiB; every row's RSS includes it.");
             md.AppendLine();
         }
     }
