@@ -59,7 +59,7 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Rows per mini-batch; default 32.</summary>
     public int BatchSize { get; set; } = StructuredTrainerOptions.DefaultBatchSize;
 
-    /// <summary>Blackbox loss: interpolation step λ &gt; 0 (relative to unit-norm scores under the default projection); default 0.1.</summary>
+    /// <summary>Blackbox loss: interpolation step λ in [1e-30, 1e30] (relative to unit-norm scores under the default projection); default 0.1.</summary>
     public double BlackboxLambda { get; set; } = StructuredLossOptions.DefaultBlackboxLambda;
 
     /// <summary>Blackbox and identity losses: projections of the scores before the solver; default P_sphere ∘ P_plane.</summary>

@@ -77,4 +77,20 @@ public class SweepCacheTests(ITestOutputHelper output)
             Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], sweep.Trials.Select(t => (int)t.Parameters["Samples"]));
         }
     }
+
+    [Fact]
+    public void A_non_finite_metric_is_refused_naming_the_trial_and_a_users_exception_arrives_unwrapped()
+    {
+        var ml = new MLContext(seed: 1);
+        var settings = new SweepSettings { Tuner = SweepTunerKind.Grid, Trials = 2, NumberOfFolds = 0, Seed = 1, RefitBest = false, Parameters = ["Epsilon"] };
+        var options = new PerturbedLabelRankingOptions { NumberOfIterations = 1, Seed = 1 };
+        foreach (double bad in new[] { double.NaN, double.PositiveInfinity })
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => PerturbedSweep.Run(ml, options, Pipeline, Rankings(ml), (_, _) => bad, settings: settings));
+            Assert.Contains($"gave the metric {bad}", e.Message);
+            Assert.Contains("Epsilon = ", e.Message);
+        }
+        var mine = new FormatException("my metric failed");
+        Assert.Same(mine, Assert.Throws<FormatException>(() => PerturbedSweep.Run(ml, options, Pipeline, Rankings(ml), (_, _) => throw mine, settings: settings)));
+    }
 }

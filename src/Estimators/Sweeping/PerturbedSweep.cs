@@ -102,6 +102,8 @@ public static class PerturbedSweep
     /// <param name="metric">The metric of a scored fold, e.g. <c>(ml, scored) => ml.LabelRanking().Evaluate(scored).Spearman</c>.</param>
     /// <param name="maximize">Whether larger metric values are better (false for regret, log-loss).</param>
     /// <param name="settings">Tuner, budget, folds, seed, parallelism; defaults when null.</param>
+    /// <exception cref="InvalidOperationException">A trial's metric is NaN or ±∞ (the message names the trial's option values and the fold): a sweep refuses it rather than rank it.</exception>
+    /// <remarks>An exception of the pipeline or the metric stops the sweep and reaches the caller as itself (not wrapped).</remarks>
     public static SweepResult<TOptions> Run<TOptions>(MLContext mlContext, TOptions baseOptions, Func<MLContext, TOptions, IEstimator<ITransformer>> pipeline,
         IDataView data, Func<MLContext, IDataView, double> metric, bool maximize = true, SweepSettings? settings = null) where TOptions : class, new()
     {
@@ -148,8 +150,16 @@ public static class PerturbedSweep
             }
             var results = new SweepTrial[fresh.Count];
             int first = trials.Count;
-            Parallel.For(0, fresh.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = settings.CancellationToken },
-                j => results[j] = Evaluate(first + j, batch[fresh[j]], space, baseOptions, pipeline, folds, metric, settings.Seed));
+            try
+            {
+                Parallel.For(0, fresh.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = settings.CancellationToken },
+                    j => results[j] = Evaluate(first + j, batch[fresh[j]], space, baseOptions, pipeline, folds, metric, settings.Seed));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // A trial's own exception (the user's metric or pipeline, or a refused metric value) reaches the caller as itself.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
             for (int j = 0; j < fresh.Count; j++)
             {
                 evaluated[keys[fresh[j]]] = results[j];
@@ -210,6 +220,11 @@ public static class PerturbedSweep
             var context = new MLContext(seed + 7919 * f);
             ITransformer model = pipeline(context, options).Fit(folds[f].TrainSet);
             values[f] = metric(context, model.Transform(folds[f].TestSet));
+            if (!double.IsFinite(values[f]))
+            {
+                throw new InvalidOperationException($"Trial {index + 1} ({Describe(space.ValuesAt(point))}) gave the metric {values[f]} on fold {f + 1}; " +
+                    "a sweep needs finite metric values to rank its trials.");
+            }
         }
         double mean = values.Average(), std = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1)) : 0;
         return new SweepTrial(index, space.ValuesAt(point), mean, std, watch.Elapsed);

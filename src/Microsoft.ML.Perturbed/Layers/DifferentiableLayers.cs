@@ -19,8 +19,10 @@ public static class DifferentiableLayers
     /// <param name="projection">Projections before the solver; default none (the paper's blackbox).</param>
     /// <param name="margin">Margin noise α ≥ 0 before the projections; default 0 (none).</param>
     /// <param name="seed">Seed of the margin noise.</param>
-    public static Layer Blackbox(Oracle oracle, double lambda, ScoreProjection projection = ScoreProjection.None, double margin = 0, int seed = 0)
-        => Compose(oracle, new BlackboxLayer(oracle, lambda), projection, margin, seed);
+    /// <param name="maxDegreeOfParallelism">Most threads every layer of the chain uses; −1 (default) every core.</param>
+    public static Layer Blackbox(Oracle oracle, double lambda, ScoreProjection projection = ScoreProjection.None, double margin = 0, int seed = 0,
+        int maxDegreeOfParallelism = -1)
+        => Compose(oracle, new BlackboxLayer(oracle, lambda) { MaxDegreeOfParallelism = maxDegreeOfParallelism }, projection, margin, seed, maxDegreeOfParallelism);
 
     /// <summary>
     /// Identity with projection (Sahoo et al. 2023): y*(P(θ + ξ)), backward J_Pᵀ g (the identity surrogate for our
@@ -30,25 +32,30 @@ public static class DifferentiableLayers
     /// <param name="projection">Projections before the solver; default P_sphere ∘ P_plane (the paper's choice for ranking and top-k).</param>
     /// <param name="margin">Margin noise α ≥ 0 before the projections; default 0 (none).</param>
     /// <param name="seed">Seed of the margin noise.</param>
-    public static Layer IdentityWithProjection(Oracle oracle, ScoreProjection projection = ScoreProjection.PlaneThenSphere, double margin = 0, int seed = 0)
-        => Compose(oracle, new IdentityGradientLayer(oracle), projection, margin, seed);
+    /// <param name="maxDegreeOfParallelism">Most threads every layer of the chain uses; −1 (default) every core.</param>
+    public static Layer IdentityWithProjection(Oracle oracle, ScoreProjection projection = ScoreProjection.PlaneThenSphere, double margin = 0, int seed = 0,
+        int maxDegreeOfParallelism = -1)
+        => Compose(oracle, new IdentityGradientLayer(oracle) { MaxDegreeOfParallelism = maxDegreeOfParallelism }, projection, margin, seed, maxDegreeOfParallelism);
 
     /// <summary>The projection layers of <paramref name="projection"/> for rows of <paramref name="dimension"/>, in the order they run.</summary>
-    public static Layer[] Projections(int dimension, ScoreProjection projection) => projection switch
+    /// <param name="dimension">Row length.</param>
+    /// <param name="projection">Which projections.</param>
+    /// <param name="maxDegreeOfParallelism">Most threads each layer uses; −1 (default) every core.</param>
+    public static Layer[] Projections(int dimension, ScoreProjection projection, int maxDegreeOfParallelism = -1) => projection switch
     {
         ScoreProjection.None => [],
-        ScoreProjection.Plane => [new PlaneProjection(dimension)],
-        ScoreProjection.Sphere => [new SphereProjection(dimension)],
-        ScoreProjection.PlaneThenSphere => [new PlaneProjection(dimension), new SphereProjection(dimension)],
+        ScoreProjection.Plane => [new PlaneProjection(dimension) { MaxDegreeOfParallelism = maxDegreeOfParallelism }],
+        ScoreProjection.Sphere => [new SphereProjection(dimension) { MaxDegreeOfParallelism = maxDegreeOfParallelism }],
+        ScoreProjection.PlaneThenSphere => [new PlaneProjection(dimension) { MaxDegreeOfParallelism = maxDegreeOfParallelism }, new SphereProjection(dimension) { MaxDegreeOfParallelism = maxDegreeOfParallelism }],
         _ => throw new ArgumentOutOfRangeException(nameof(projection), projection, "Unknown score projection."),
     };
 
-    private static Layer Compose(Oracle oracle, Layer solver, ScoreProjection projection, double margin, int seed)
+    private static Layer Compose(Oracle oracle, Layer solver, ScoreProjection projection, double margin, int seed, int maxDegreeOfParallelism)
     {
         ArgumentNullException.ThrowIfNull(oracle);
         var layers = new List<Layer>();
-        if (margin > 0 || !(margin >= 0)) layers.Add(new MarginNoise(oracle.Dimension, margin, seed));   // MarginNoise checks α
-        layers.AddRange(Projections(oracle.Dimension, projection));
+        if (margin > 0 || !(margin >= 0)) layers.Add(new MarginNoise(oracle.Dimension, margin, seed) { MaxDegreeOfParallelism = maxDegreeOfParallelism });   // MarginNoise checks α
+        layers.AddRange(Projections(oracle.Dimension, projection, maxDegreeOfParallelism));
         if (layers.Count == 0) return solver;
         layers.Add(solver);
         return new SequentialLayer([.. layers]);

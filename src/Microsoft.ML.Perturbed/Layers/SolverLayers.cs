@@ -66,13 +66,16 @@ public class SolverLayer : RowLayer
 /// </summary>
 public sealed class BlackboxLayer : SolverLayer
 {
-    /// <summary>Creates the layer; <paramref name="lambda"/> &gt; 0 is the interpolation step.</summary>
+    /// <summary>Smallest accepted λ (as for ε): below it (y* − y_λ)/λ leaves single precision for solutions of ordinary size.</summary>
+    public const double MinLambda = 1e-30;
+
+    /// <summary>Largest accepted λ.</summary>
+    public const double MaxLambda = 1e30;
+
+    /// <summary>Creates the layer; <paramref name="lambda"/> in [<see cref="MinLambda"/>, <see cref="MaxLambda"/>] is the interpolation step.</summary>
     public BlackboxLayer(Oracle oracle, double lambda) : base(oracle)
     {
-        if (!(lambda > 0) || !double.IsFinite(lambda))
-        {
-            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "The blackbox step λ must be a finite number greater than 0.");
-        }
+        CheckLambda(lambda, nameof(lambda));
         if (oracle.OutputDimension != oracle.Dimension)
         {
             throw new ArgumentException($"Blackbox interpolation θ − λg needs solutions in the space of the scores; {oracle.Name} maps {oracle.Dimension} scores to {oracle.OutputDimension} values.", nameof(oracle));
@@ -82,6 +85,15 @@ public sealed class BlackboxLayer : SolverLayer
 
     /// <summary>The interpolation step λ.</summary>
     public double Lambda { get; }
+
+    /// <summary>Refuses a λ outside [<see cref="MinLambda"/>, <see cref="MaxLambda"/>], naming <paramref name="paramName"/> and the value.</summary>
+    internal static void CheckLambda(double lambda, string paramName)
+    {
+        if (!(lambda >= MinLambda && lambda <= MaxLambda))
+        {
+            throw new ArgumentOutOfRangeException(paramName, lambda, $"The blackbox step λ ('{paramName}') must be in [{MinLambda}, {MaxLambda}], got {lambda}.");
+        }
+    }
 
     /// <inheritdoc/>
     public override string Name => $"Blackbox({Oracle.Name}, λ={Lambda})";
@@ -108,7 +120,15 @@ public sealed class BlackboxLayer : SolverLayer
             if (!float.IsFinite(shifted[i])) throw new ArgumentException($"θ − λg overflows single precision at row {row}, column {i} (λ = {Lambda}).", "cotangent");
         }
         Solve(Oracle, shifted, interpolated, row);
-        for (int i = 0; i < d; i++) vjp[i] = (float)(s * (solution[i] - (double)interpolated[i]) / Lambda);
+        for (int i = 0; i < d; i++)
+        {
+            vjp[i] = (float)(s * (solution[i] - (double)interpolated[i]) / Lambda);
+            if (!float.IsFinite(vjp[i]))
+            {
+                throw new ArgumentException($"The blackbox VJP (y* − y_λ)/λ overflows single precision at row {row}, column {i} (λ = {Lambda}, " +
+                    $"y* − y_λ = {solution[i] - (double)interpolated[i]}); use a larger λ.", "cotangent");
+            }
+        }
     }
 }
 

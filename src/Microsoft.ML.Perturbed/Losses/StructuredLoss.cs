@@ -85,14 +85,14 @@ public abstract class StructuredLoss
         {
             StructuredLossKind.FenchelYoung => new FenchelYoungLoss(new PerturbedOptimizer(head, options.Perturbation())),
             StructuredLossKind.PerturbedSquared => LayerLoss.Squared(new PerturbedOptimizer(head, options.Perturbation())),
-            StructuredLossKind.SquaredScores => LayerLoss.Squared(new ScoresLayer(d)),
-            StructuredLossKind.Blackbox => Task(DifferentiableLayers.Blackbox(head, options.BlackboxLambda, options.Projection, options.Margin, options.Seed), options.EffectiveTaskLoss(kind)),
-            StructuredLossKind.IdentityWithProjection => Task(DifferentiableLayers.IdentityWithProjection(head, options.Projection, options.Margin, options.Seed), options.EffectiveTaskLoss(kind)),
+            StructuredLossKind.SquaredScores => LayerLoss.Squared(new ScoresLayer(d) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }),
+            StructuredLossKind.Blackbox => Task(DifferentiableLayers.Blackbox(head, options.BlackboxLambda, options.Projection, options.Margin, options.Seed, options.MaxDegreeOfParallelism), options.EffectiveTaskLoss(kind)),
+            StructuredLossKind.IdentityWithProjection => Task(DifferentiableLayers.IdentityWithProjection(head, options.Projection, options.Margin, options.Seed, options.MaxDegreeOfParallelism), options.EffectiveTaskLoss(kind)),
             StructuredLossKind.SpoPlus => new SpoPlusLoss(head) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism },
             StructuredLossKind.DirectLoss => new DirectLossMinimization(head, LinearLosses.For(head), new DirectLossOptions
             {
                 Epsilon = -Math.Abs(options.Epsilon), Samples = options.Samples, Seed = options.Seed,
-            }),
+            }) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism },
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
         };
     }

@@ -52,10 +52,13 @@ public abstract class Oracle
     /// <summary>A short description, such as <c>TopK(k=10, d=100)</c>.</summary>
     public abstract string Name { get; }
 
-    /// <summary>Wraps a user solver. It must be thread-safe and deterministic.</summary>
+    /// <summary>
+    /// Wraps a user solver. It must be thread-safe and deterministic. The solution buffer it receives is cleared to 0 before
+    /// every call, so slots it does not write are 0 (never a value left from another row or sample).
+    /// </summary>
     /// <param name="dimension">Length of a row of scores.</param>
     /// <param name="outputDimension">Length of a solution.</param>
-    /// <param name="solve">Writes argmax_{y∈C} ⟨y, θ⟩ for one row.</param>
+    /// <param name="solve">Writes argmax_{y∈C} ⟨y, θ⟩ for one row (slots it leaves alone are 0).</param>
     /// <param name="name">Name used in messages.</param>
     /// <param name="sense">Whether the solver maximizes scores (default) or minimizes costs.</param>
     public static Oracle Create(int dimension, int outputDimension, OracleFunction solve, string name = "UserOracle", OptimizationSense sense = OptimizationSense.Maximize)
@@ -139,6 +142,10 @@ public abstract class Oracle
     {
         public override string Name => name;
 
-        protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution) => solve(theta, solution);
+        protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution)
+        {
+            solution.Clear();   // a solver that writes only some slots must not pass on stale values
+            solve(theta, solution);
+        }
     }
 }

@@ -33,7 +33,7 @@ public class StructuredLossOptions
     /// <summary>Noise law of the perturbed losses; default normal.</summary>
     public NoiseDistribution Noise { get; set; } = NoiseDistribution.Normal;
 
-    /// <summary>Blackbox interpolation step λ &gt; 0; default 0.1.</summary>
+    /// <summary>Blackbox interpolation step λ in [1e-30, 1e30]; default 0.1.</summary>
     public double BlackboxLambda { get; set; } = DefaultBlackboxLambda;
 
     /// <summary>
@@ -75,7 +75,7 @@ public class StructuredLossOptions
         Check.FinitePositive(Epsilon, nameof(Epsilon));
         Check.AtLeast(Samples, 1, nameof(Samples));
         Check.AtMost(Samples, PerturbedOptimizerOptions.MaxSamples, nameof(Samples));
-        Check.FinitePositive(BlackboxLambda, nameof(BlackboxLambda));
+        Layers.BlackboxLayer.CheckLambda(BlackboxLambda, nameof(BlackboxLambda));
         Check.Defined(Projection, nameof(Projection));
         Check.FiniteNonNegative(Margin, nameof(Margin));
         if (TaskLoss is { } t) Check.Defined(t, nameof(TaskLoss));
