@@ -75,7 +75,12 @@ public sealed class DagShortestPathOracle : Oracle
     {
         Guard.Positive(rows, nameof(rows));
         Guard.Positive(columns, nameof(columns));
-        if (rows * columns < 2) throw new ArgumentOutOfRangeException(nameof(columns), columns, "A grid path needs at least two nodes.");
+        long nodes = (long)rows * columns;   // in 64 bits: 46,341² already overflows an int
+        if (nodes > MaxGridNodes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"A grid of {rows} × {columns} = {nodes} nodes exceeds the {MaxGridNodes} nodes (2²⁶) this oracle takes.");
+        }
+        if (nodes < 2) throw new ArgumentOutOfRangeException(nameof(columns), columns, $"A grid path needs at least two nodes; {rows} × {columns} has {nodes}.");
         var edges = new List<(int, int)>();
         for (int r = 0; r < rows; r++)
         {
@@ -84,6 +89,9 @@ public sealed class DagShortestPathOracle : Oracle
         }
         return new DagShortestPathOracle(rows * columns, edges, 0, rows * columns - 1);
     }
+
+    /// <summary>The most nodes <see cref="Grid"/> builds (2²⁶).</summary>
+    public const int MaxGridNodes = 1 << 26;
 
     /// <summary>The source node.</summary>
     public int Source { get; }

@@ -21,7 +21,7 @@ public sealed class KnapsackOracle : Oracle
         {
             if (weights[i] < 0) throw new ArgumentOutOfRangeException(nameof(weights), weights[i], $"Item {i} has weight {weights[i]}; weights must be ≥ 0.");
         }
-        if ((long)weights.Count * (capacity + 1) > 1 << 26)
+        if ((long)weights.Count * ((long)capacity + 1) > 1 << 26)
         {
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"The dynamic programme over {weights.Count} items × capacity {capacity} exceeds 2²⁶ cells.");
         }

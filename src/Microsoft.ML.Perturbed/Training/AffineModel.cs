@@ -11,9 +11,15 @@ public sealed class AffineModel : ITrainableModel, ISparseScoreModel
     {
         Guard.Positive(features, nameof(features));
         Guard.Positive(outputs, nameof(outputs));
+        long parameters = (long)outputs * features + outputs;   // in 64 bits: 65,536 × 65,536 overflows an int
+        if (parameters > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(features), features,
+                $"An affine model of {features} features × {outputs} outputs has {parameters} parameters, more than the {Array.MaxLength} one array holds.");
+        }
         Features = features;
         Outputs = outputs;
-        ParameterArray = new float[outputs * features + outputs];
+        ParameterArray = new float[parameters];
     }
 
     /// <summary>Creates a model from given weights (d × p, row-major) and bias (d).</summary>

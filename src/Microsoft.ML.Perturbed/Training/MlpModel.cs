@@ -28,7 +28,12 @@ public sealed class MlpModel : ITrainableModel, ISparseScoreModel
         }
         // One flat parameter vector for the training loop; the layers keep their own storage, synchronized on use.
         _layers = layers.Select(l => (AffineModel)l.Clone()).ToArray();
-        _parameters = new float[_layers.Sum(l => l.ParameterArray.Length)];
+        long total = _layers.Sum(l => (long)l.ParameterArray.Length);
+        if (total > Array.MaxLength)
+        {
+            throw new ArgumentException($"The MLP's layers have {total} parameters together, more than the {Array.MaxLength} one array holds.", nameof(layers));
+        }
+        _parameters = new float[total];
         Gather();
     }
 
@@ -45,7 +50,15 @@ public sealed class MlpModel : ITrainableModel, ISparseScoreModel
         var layers = new AffineModel[widths.Length - 1];
         for (int l = 0; l < layers.Length; l++)
         {
-            Guard.Positive(widths[l + 1], nameof(hiddenLayers));
+            // Each width is named as the caller gave it: hiddenLayers[i], or outputs for the last layer.
+            string name = l == layers.Length - 1 ? nameof(outputs) : $"{nameof(hiddenLayers)}[{l}]";
+            Guard.Positive(widths[l + 1], name);
+            long parameters = (long)widths[l] * widths[l + 1] + widths[l + 1];
+            if (parameters > Array.MaxLength)
+            {
+                throw new ArgumentOutOfRangeException(name, widths[l + 1],
+                    $"Layer {l} of the MLP ({widths[l]} inputs × {widths[l + 1]} outputs) has {parameters} parameters, more than the {Array.MaxLength} one array holds.");
+            }
             layers[l] = new AffineModel(widths[l], widths[l + 1]);
             float bound = 1 / MathF.Sqrt(widths[l]);
             Span<float> p = layers[l].ParameterArray;
