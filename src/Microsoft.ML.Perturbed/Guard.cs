@@ -64,6 +64,13 @@ internal static class Guard
         }
     }
 
+    /// <summary>The number of items of a list that must not be null or empty (for a base-constructor argument), naming the list.</summary>
+    public static int NonEmpty<T>(IReadOnlyCollection<T>? items, string paramName, string what)
+    {
+        ArgumentNullException.ThrowIfNull(items, paramName);
+        return items.Count > 0 ? items.Count : throw new ArgumentException($"'{paramName}' is empty: expected at least one {what}.", paramName);
+    }
+
     public static void Positive(int value, string paramName)
     {
         if (value < 1)

@@ -20,7 +20,7 @@ public sealed class DagShortestPathOracle : Oracle
     /// <param name="sink">The sink node, reachable from the source.</param>
     /// <exception cref="ArgumentException">A node is out of range, the graph has a cycle, or the sink cannot be reached.</exception>
     public DagShortestPathOracle(int nodes, IReadOnlyList<(int From, int To)> edges, int source, int sink)
-        : base((edges ?? throw new ArgumentNullException(nameof(edges))).Count, edges.Count, OptimizationSense.Minimize)
+        : base(Guard.NonEmpty(edges, nameof(edges), "edge"), edges.Count, OptimizationSense.Minimize)
     {
         Guard.Positive(nodes, nameof(nodes));
         if (source < 0 || source >= nodes) throw new ArgumentOutOfRangeException(nameof(source), source, $"'{nameof(source)}' must be a node in [0, {nodes}).");

@@ -45,7 +45,9 @@ public sealed class GridVertexShortestPathOracle : Oracle
         {
             if (!(cost[i] >= 0))
             {
-                throw new ArgumentException($"{Name} needs non-negative vertex costs (Dijkstra), found {cost[i]} at cell {i} (row {i / Columns}, column {i % Columns}).", "theta");
+                throw new ArgumentException($"{Name} needs non-negative vertex costs (Dijkstra), found {cost[i]} at cell {i} (row {i / Columns}, column {i % Columns}). " +
+                    "If these are perturbed costs (θ + εZ under additive noise), the noise made them negative: use multiplicative perturbation " +
+                    "(PerturbationKind.Multiplicative keeps positive costs positive), a smaller ε, or costs shifted away from 0.", "theta");
             }
         }
         if (t_dist is null || t_dist.Length < n)

@@ -14,7 +14,7 @@ public sealed class KnapsackOracle : Oracle
     /// <param name="weights">Item weights, non-negative integers.</param>
     /// <param name="capacity">Capacity W ≥ 0.</param>
     public KnapsackOracle(IReadOnlyList<int> weights, int capacity)
-        : base((weights ?? throw new ArgumentNullException(nameof(weights))).Count, weights.Count)
+        : base(Guard.NonEmpty(weights, nameof(weights), "item weight"), weights.Count)
     {
         if (capacity < 0) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"'{nameof(capacity)}' must be ≥ 0.");
         for (int i = 0; i < weights.Count; i++)

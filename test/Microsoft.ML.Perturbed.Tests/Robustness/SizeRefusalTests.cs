@@ -37,4 +37,26 @@ public class SizeRefusalTests
         Assert.Equal("outputs", Assert.Throws<ArgumentOutOfRangeException>(() => MlpModel.Random(10, [4], 0, seed: 1)).ParamName);
         Assert.Equal("hiddenLayers[0]", Assert.Throws<ArgumentOutOfRangeException>(() => MlpModel.Random(10, [0], 3, seed: 1)).ParamName);
     }
+
+    [Fact]
+    public void Empty_lists_and_zero_sizes_are_refused_under_the_callers_own_names()
+    {
+        var edges = Assert.Throws<ArgumentException>(() => new DagShortestPathOracle(3, [], 0, 2));
+        Assert.Equal("edges", edges.ParamName);
+        Assert.Contains("expected at least one edge", edges.Message);
+        var weights = Assert.Throws<ArgumentException>(() => new KnapsackOracle([], 5));
+        Assert.Equal("weights", weights.ParamName);
+        Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => new GridShortestPathOracle(0, 5)).ParamName);
+        Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => new GridVertexShortestPathOracle(0, 5)).ParamName);
+        Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => DagShortestPathOracle.Grid(0, 5)).ParamName);
+        Assert.Equal("columns", Assert.Throws<ArgumentOutOfRangeException>(() => DagShortestPathOracle.Grid(5, 0)).ParamName);
+    }
+
+    [Fact]
+    public void A_negative_perturbed_vertex_cost_says_the_noise_made_it_and_what_to_do()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new GridVertexShortestPathOracle(2, 2).Solve(new float[] { 1, -0.022f, 1, 1 }, new float[4]));
+        Assert.Contains("found -0.022 at cell 1", e.Message);
+        Assert.Contains("PerturbationKind.Multiplicative", e.Message);
+    }
 }
