@@ -93,4 +93,19 @@ public class SweepCacheTests(ITestOutputHelper output)
         var mine = new FormatException("my metric failed");
         Assert.Same(mine, Assert.Throws<FormatException>(() => PerturbedSweep.Run(ml, options, Pipeline, Rankings(ml), (_, _) => throw mine, settings: settings)));
     }
+
+    [Fact]
+    public void An_empty_parameter_list_and_a_non_positive_time_budget_are_refused_up_front()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = new PerturbedLabelRankingOptions { NumberOfIterations = 1, Seed = 1 };
+        var empty = Assert.Throws<ArgumentException>(() => PerturbedSweep.Run(ml, options, Pipeline, Rankings(ml), Spearman, settings: new SweepSettings { Parameters = [] }));
+        Assert.Equal("Parameters", empty.ParamName);
+        Assert.Contains("'Parameters' is empty", empty.Message);
+        foreach (TimeSpan budget in new[] { TimeSpan.Zero, TimeSpan.FromSeconds(-1) })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => PerturbedSweep.Run(ml, options, Pipeline, Rankings(ml), Spearman, settings: new SweepSettings { TimeBudget = budget }));
+            Assert.Equal("TimeBudget", e.ParamName);
+        }
+    }
 }

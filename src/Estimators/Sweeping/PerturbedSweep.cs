@@ -12,7 +12,7 @@ public sealed class SweepSettings
     /// <summary>The most trials; default 12 (a grid stops at its size).</summary>
     public int Trials { get; set; } = 12;
 
-    /// <summary>A time budget: no trial starts after it (null, the default: no limit).</summary>
+    /// <summary>A time budget, positive: no trial starts after it (null, the default: no limit).</summary>
     public TimeSpan? TimeBudget { get; set; }
 
     /// <summary>Cross-validation folds per trial; default 5. 0 uses one split holding out <see cref="ValidationFraction"/>.</summary>
@@ -249,5 +249,13 @@ public static class PerturbedSweep
         if (!(s.ValidationFraction > 0 && s.ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(s.ValidationFraction), s.ValidationFraction, "'ValidationFraction' must be in (0, 1).");
         if (s.MaxDegreeOfParallelism < 1) throw new ArgumentOutOfRangeException(nameof(s.MaxDegreeOfParallelism), s.MaxDegreeOfParallelism, "'MaxDegreeOfParallelism' must be at least 1.");
         if (s.GridLevels < 2) throw new ArgumentOutOfRangeException(nameof(s.GridLevels), s.GridLevels, "'GridLevels' must be at least 2.");
+        if (s.TimeBudget is { } budget && !(budget > TimeSpan.Zero))
+        {
+            throw new ArgumentOutOfRangeException(nameof(s.TimeBudget), budget, $"'TimeBudget' must be positive (or null for none), got {budget}.");
+        }
+        if (s.Parameters is { Count: 0 })
+        {
+            throw new ArgumentException("'Parameters' is empty: name at least one option to sweep, or leave it null to sweep every [Range]/[Choice] option.", nameof(s.Parameters));
+        }
     }
 }
