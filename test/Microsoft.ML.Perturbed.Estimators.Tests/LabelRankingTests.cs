@@ -270,12 +270,13 @@ public class LabelRankingTests(ITestOutputHelper output)
             float[][] scores;
             try
             {
-                ITransformer loaded = fresh.Model.Load(new MemoryStream(corrupt), out _);
+                // LoadChecked: ML.NET's Load with our refusals unwrapped (ML.NET calls loaders by reflection).
+                ITransformer loaded = fresh.Model.LoadChecked(new MemoryStream(corrupt), out _);
                 scores = loaded.Transform(input).GetColumn<float[]>(column).ToArray();
             }
-            catch (Exception e)
+            catch (Exception inner)
             {
-                Exception inner = e is System.Reflection.TargetInvocationException { InnerException: { } i } ? i : e;   // ML.NET calls loaders by reflection
+                Assert.False(inner is System.Reflection.TargetInvocationException or FileNotFoundException, $"trial {trial}: wrapped {inner.GetType().Name}: {inner.Message}");
                 Assert.True(inner is FormatException or InvalidDataException or InvalidOperationException or ArgumentException or IOException or NotSupportedException,
                     $"trial {trial}: unexpected {inner.GetType().Name}: {inner.Message}");
                 refused++;

@@ -144,4 +144,37 @@ public class ModelFormatTests
         // The payload (after the 0x100-byte header and its length) starts with the version, as a length-prefixed string.
         Assert.True(bytes.AsSpan(0x100).IndexOf(Encoding.UTF8.GetBytes(version)) is > 0 and < 16, $"library version {version} not at the payload's start");
     }
+
+    [Fact]
+    public void LoadChecked_reports_a_refusal_as_itself_and_a_damaged_loader_assembly_name_as_a_corrupt_model()
+    {
+        var ml = new MLContext(seed: 1);
+        // A refusal of our loader: ML.NET's Load wraps it, LoadChecked gives it as itself.
+        var newer = Assert.Throws<FormatException>(() => ml.Model.LoadChecked(Patched("label_ranking", null, null, written: 0x00010007, readable: 0x00010005), out _));
+        Assert.Contains("0x00010007", newer.Message);
+        // One character of the loader assembly's name in ML.NET's header changed.
+        var stream = new MemoryStream();
+        using (FileStream file = File.OpenRead(Path.Combine(FixtureRoot, "26a5a53", "label_ranking.zip"))) file.CopyTo(stream);
+        int damaged = 0;
+        using (var zip = new ZipArchive(stream, ZipArchiveMode.Update, leaveOpen: true))
+        {
+            foreach (ZipArchiveEntry entry in zip.Entries.Where(e => e.Name == "Model.key").ToList())
+            {
+                byte[] bytes;
+                using (var read = new MemoryStream()) { using (Stream s = entry.Open()) s.CopyTo(read); bytes = read.ToArray(); }
+                // ML.NET's header keeps the loader assembly's name in UTF-16.
+                int at = bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes("Microsoft.ML.Perturbed.Estimators"));
+                if (at < 0) continue;
+                bytes[at + 2 * "Microsoft.ML.".Length] = (byte)'Q';   // "Microsoft.ML.Qerturbed.Estimators"
+                using Stream w = entry.Open();
+                w.SetLength(0);
+                w.Write(bytes);
+                damaged++;
+            }
+        }
+        Assert.True(damaged > 0, "no loader assembly name found in the model's headers");
+        stream.Position = 0;
+        var corrupt = Assert.Throws<FormatException>(() => ml.Model.LoadChecked(stream, out _));
+        Assert.Contains("corrupt or was not written by ML.NET", corrupt.Message);
+    }
 }
