@@ -204,7 +204,16 @@ public sealed class DirectLossMinimization : RowwiseLoss
                 // |ε| grows only while the prediction still costs something (the paper's rule: a zero direction with a
                 // positive loss); a prediction already at the target keeps its zero gradient.
                 // A cost head minimizes: the loss enters with the opposite sign, and so do the gradients below.
-                for (int i = 0; i < d; i++) uEps[i] = Finite(u[i] + sign * eps * t[i], row, i);
+                for (int i = 0; i < d; i++)
+                {
+                    float shifted = (float)(u[i] + sign * eps * t[i]);
+                    if (!float.IsFinite(shifted))
+                    {
+                        throw new ArgumentException($"The direct-loss step μ + σγ ± εt of row {row} overflows single precision at column {i} with ε = {eps} " +
+                            $"({attempt} growths by {EpsilonGrowth} from {Epsilon}); use a smaller |Epsilon|, EpsilonGrowth or MaxEpsilonDoublings.", nameof(Epsilon));
+                    }
+                    uEps[i] = shifted;
+                }
                 SolverLayer.Solve(Oracle, uEps, y1, row);
                 if (attempt >= MaxEpsilonDoublings || !(sampleLoss > 0) || !y1.SequenceEqual(y0)) break;
                 eps *= EpsilonGrowth;

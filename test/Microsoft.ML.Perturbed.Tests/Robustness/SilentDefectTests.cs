@@ -81,4 +81,16 @@ public class SilentDefectTests
         var squared = (LayerLoss)StructuredLoss.Create(new ArgmaxOracle(5), StructuredLossKind.SquaredScores, options);
         Assert.Equal(1, ((RowLayer)squared.Layer).MaxDegreeOfParallelism);
     }
+
+    [Fact]
+    public void A_direct_loss_step_whose_growing_epsilon_overflows_blames_epsilon_not_theta()
+    {
+        // ε = −1 leaves the solution as it is (θ's lead is 100), so |ε| grows — by 1e39 — and μ + σγ ± εt leaves single precision.
+        var loss = new DirectLossMinimization(new ArgmaxOracle(3), LinearLosses.ZeroOneSquared,
+            new DirectLossOptions { Epsilon = -1, EpsilonGrowth = 1e39, NoiseScale = 0, MaxEpsilonDoublings = 1 });
+        float[] theta = [100, 0, 0], target = [0, 0, 1];
+        var e = Assert.Throws<ArgumentException>(() => loss.Evaluate(theta, target, new float[1], new float[3], draw: 0));
+        Assert.Equal("Epsilon", e.ParamName);
+        Assert.Contains("growths by 1E+39 from -1", e.Message);
+    }
 }
