@@ -108,4 +108,19 @@ public class SweepCacheTests(ITestOutputHelper output)
             Assert.Equal("TimeBudget", e.ParamName);
         }
     }
+
+    [Fact]
+    public void More_folds_than_rows_and_a_null_pipeline_are_refused_by_name()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = new PerturbedLabelRankingOptions { NumberOfIterations = 1, Seed = 1 };
+        IDataView few = ml.Data.TakeRows(Rankings(ml), 3);
+        var folds = Assert.Throws<ArgumentOutOfRangeException>(() => PerturbedSweep.Run(ml, options, Pipeline, few, Spearman,
+            settings: new SweepSettings { NumberOfFolds = 5, Trials = 1 }));
+        Assert.Equal("NumberOfFolds", folds.ParamName);
+        Assert.Contains("exceeds the 3 rows", folds.Message);
+        var none = Assert.Throws<InvalidOperationException>(() => PerturbedSweep.Run(ml, options, (_, _) => null!, Rankings(ml), Spearman,
+            settings: new SweepSettings { NumberOfFolds = 0, Trials = 1, Parameters = ["Epsilon"] }));
+        Assert.Contains("pipeline builder returned null for trial 1", none.Message);
+    }
 }

@@ -124,6 +124,15 @@ public static class PerturbedSweep
         };
         var host = ((IHostEnvironment)mlContext).Register("PerturbedSweep");
         using IChannel channel = host.Start("Sweep");
+        if (settings.NumberOfFolds > 0)
+        {
+            long rows = data.GetRowCount() ?? CountRows(data);
+            if (rows < settings.NumberOfFolds)
+            {
+                throw new ArgumentOutOfRangeException(nameof(settings.NumberOfFolds), settings.NumberOfFolds,
+                    $"'NumberOfFolds' ({settings.NumberOfFolds}) exceeds the {rows} rows of the data: every fold needs at least one test row.");
+            }
+        }
         IReadOnlyList<DataOperationsCatalog.TrainTestData> folds = settings.NumberOfFolds > 0
             ? mlContext.Data.CrossValidationSplit(data, settings.NumberOfFolds, seed: settings.Seed)
             : [mlContext.Data.TrainTestSplit(data, settings.ValidationFraction, seed: settings.Seed)];
@@ -218,7 +227,9 @@ public static class PerturbedSweep
         {
             // Each fit has its own context seeded by (sweep seed, fold): the trial's result depends on its options only.
             var context = new MLContext(seed + 7919 * f);
-            ITransformer model = pipeline(context, options).Fit(folds[f].TrainSet);
+            IEstimator<ITransformer> estimator = pipeline(context, options)
+                ?? throw new InvalidOperationException($"The pipeline builder returned null for trial {index + 1} ({Describe(space.ValuesAt(point))}).");
+            ITransformer model = estimator.Fit(folds[f].TrainSet);
             values[f] = metric(context, model.Transform(folds[f].TestSet));
             if (!double.IsFinite(values[f]))
             {
@@ -239,6 +250,14 @@ public static class PerturbedSweep
             p.SetValue(copy, p.GetValue(source));
         }
         return copy;
+    }
+
+    private static long CountRows(IDataView data)
+    {
+        using DataViewRowCursor cursor = data.GetRowCursor([]);
+        long rows = 0;
+        while (cursor.MoveNext()) rows++;
+        return rows;
     }
 
     private static void Validate(SweepSettings s)
