@@ -59,6 +59,19 @@ public sealed class DatabaseTrainingTests(ITestOutputHelper output)
         transaction.Commit();
     }
 
+    /// <summary>Writes the table through the provider, then trains from it and compares (<see cref="TrainAndCompare"/>).</summary>
+    private static void FillAndTrain(DbProviderFactory factory, string connectionString)
+    {
+        List<Row> rows = Rows();
+        using (DbConnection connection = factory.CreateConnection()!)
+        {
+            connection.ConnectionString = connectionString;
+            connection.Open();
+            Fill(connection, rows, "REAL");
+        }
+        TrainAndCompare(factory, connectionString, rows);
+    }
+
     /// <summary>Trains from the database (streamed and in memory) and from the same rows in memory; all three must be the same model.</summary>
     private static void TrainAndCompare(DbProviderFactory factory, string connectionString, List<Row> rows)
     {
@@ -92,13 +105,7 @@ public sealed class DatabaseTrainingTests(ITestOutputHelper output)
         string connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
         try
         {
-            List<Row> rows = Rows();
-            using (var connection = new SqliteConnection(connectionString))
-            {
-                connection.Open();
-                Fill(connection, rows, "REAL");
-            }
-            TrainAndCompare(SqliteFactory.Instance, connectionString, rows);
+            FillAndTrain(SqliteFactory.Instance, connectionString);
         }
         finally
         {
@@ -128,13 +135,7 @@ public sealed class DatabaseTrainingTests(ITestOutputHelper output)
             Run(Path.Combine(bin, "initdb"), $"-D {data} -U perturbed --auth=trust -E UTF8 --no-locale", user);
             Run(Path.Combine(bin, "pg_ctl"), $"-D {data} -l {Path.Combine(root, "log")} -w -t 60 -o \"-p {port} -k {root} -c listen_addresses=127.0.0.1\" start", user);
             string connectionString = $"Host=127.0.0.1;Port={port};Username=perturbed;Database=postgres;Pooling=false";
-            List<Row> rows = Rows();
-            using (var connection = new NpgsqlConnection(connectionString))
-            {
-                connection.Open();
-                Fill(connection, rows, "REAL");
-            }
-            TrainAndCompare(NpgsqlFactory.Instance, connectionString, rows);
+            FillAndTrain(NpgsqlFactory.Instance, connectionString);
         }
         finally
         {

@@ -98,8 +98,7 @@ public static class ScaleBenchmark
             case "report":
                 return ScaleReport.Write(results, Option(args, "--out") ?? Path.Combine("bench", "results"));
             default:
-                Console.Error.WriteLine($"unknown subcommand '{args[1]}'");
-                return 2;
+                throw new ArgumentOutOfRangeException(nameof(args), args[1], "Unknown scale subcommand; one of child, debian, text, synth-data, synth, sqlite, report.");
         }
     }
 

@@ -18,6 +18,7 @@ internal static class ScaleReportText
     public static string TrainerName(string trainer) => trainer switch
     {
         "perturbed" => "PerturbedFenchelYoung (ours)",
+        "perturbed-sgd" => "PerturbedFenchelYoung (ours, SGD: a profiling run)",
         "sdca-maxent" => "SdcaMaximumEntropy",
         "sdca-noncalibrated" => "SdcaNonCalibrated",
         "lbfgs-maxent" => "LbfgsMaximumEntropy",
@@ -25,7 +26,7 @@ internal static class ScaleReportText
         "streaming" => "ours, DataLoading = Streaming",
         "in-memory" => "ours, DataLoading = InMemory",
         "read" => "(DatabaseLoader: one cursor pass)",
-        _ => trainer,
+        _ => throw new ArgumentOutOfRangeException(nameof(trainer), trainer, "Unknown trainer in the results."),
     };
 
     private static string F(double value, string format) => double.IsNaN(value) ? "—" : value.ToString(format, CultureInfo.InvariantCulture);

@@ -49,7 +49,7 @@ internal static class TrainingData
     }
 
     /// <summary>One pass into memory; null when the rows outgrow <paramref name="budgetBytes"/>.</summary>
-    public static TrainingRows? ReadAll(DataViewRowStream stream, long budgetBytes, TrainingRun run)
+    private static TrainingRows? ReadAll(DataViewRowStream stream, long budgetBytes, TrainingRun run)
     {
         var rows = new TrainingRows(stream.FeatureCount, stream.TargetDimension, stream.IsSparse, stream.HasWeights);
         int bytesPerValue = stream.IsSparse ? 8 : 4;
@@ -81,21 +81,7 @@ internal static class TrainingData
         var train = new TrainingRows(rows.FeatureCount, rows.TargetDimension, rows.IsSparse, rows.HasWeights);
         var valid = new TrainingRows(rows.FeatureCount, rows.TargetDimension, rows.IsSparse, hasWeights: false);
         foreach (int r in order[held..]) train.AddRow(rows, r);
-        foreach (int r in order[..held])
-        {
-            if (rows.HasWeights)
-            {
-                // Validation is unweighted: the row's features and target only.
-                var one = new TrainingRows(rows.FeatureCount, rows.TargetDimension, rows.IsSparse, hasWeights: true);
-                one.AddRow(rows, r);
-                if (rows.IsSparse) valid.Add(one.Indices, one.Values, one.Targets);
-                else valid.Add(one.DenseFeatures, one.Targets);
-            }
-            else
-            {
-                valid.AddRow(rows, r);
-            }
-        }
+        foreach (int r in order[..held]) valid.AddRow(rows, r);   // validation is unweighted: features and target only
         return (train, valid);
     }
 

@@ -47,20 +47,20 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
         using var run = new TrainingRun(_host, _options.Progress);
         (Func<Func<long, bool>?, DataViewRowStream> stream, PerturbedHead head, string featureName) =
             Rows(input, $"{_head.Name} training", _options.ExampleWeightColumnName, sparse: null);
-        (TrainingSource training, TrainingSource? validation) = TrainingData.Open(stream, _options.DataLoading,
-            (long)_options.InMemoryBudgetMegabytes << 20, _options.ShufflePoolSize, validationData is null ? _options.ValidationFraction : 0, _seed, run);
+        long budget = (long)_options.InMemoryBudgetMegabytes << 20;
+        (TrainingSource training, TrainingSource? validation) = TrainingData.Open(stream, _options.DataLoading, budget, _options.ShufflePoolSize,
+            validationData is null ? _options.ValidationFraction : 0, _seed, run);
         if (validationData is not null)
         {
             (Func<Func<long, bool>?, DataViewRowStream> vStream, PerturbedHead vHead, _) =
                 Rows(validationData, $"{_head.Name} validation", null, training.IsSparse);
-            DataViewRowStream rows = vStream(null);
-            if (rows.FeatureCount != training.FeatureCount || vHead.Dimension != head.Dimension)
+            int vp = vStream(null).FeatureCount;
+            if (vp != training.FeatureCount || vHead.Dimension != head.Dimension)
             {
-                throw new ArgumentException($"Validation data has {rows.FeatureCount} features and {vHead.Dimension} label slots, training data {training.FeatureCount} and {head.Dimension}.", nameof(validationData));
+                throw new ArgumentException($"Validation data has {vp} features and {vHead.Dimension} label slots, training data {training.FeatureCount} and {head.Dimension}.", nameof(validationData));
             }
-            TrainingRows? held = _options.DataLoading == TrainingDataLoading.Streaming ? null
-                : TrainingData.ReadAll(rows, _options.DataLoading == TrainingDataLoading.Auto ? (long)_options.InMemoryBudgetMegabytes << 20 : long.MaxValue, run);
-            validation = held is null ? TrainingSource.FromStream(rows, 1) : TrainingSource.FromRows(held);
+            // Read as the training rows are (in memory or streamed, by the same rule); a validation pass keeps its order.
+            validation = TrainingData.Open(vStream, _options.DataLoading, budget, poolSize: 1, validationFraction: 0, _seed, run).Training;
         }
         IScoreModel model = _options.Fit(head.CreateOracle(), training, validation, _seed, run);
         var parameters = new PerturbedModelParameters(model, head, _options.Epsilon, _options.TrainingNoise);

@@ -34,23 +34,10 @@ internal sealed class InMemorySource : TrainingSource
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0) throw new ArgumentException("Expected at least one training row.", nameof(rows));
-        if (rows.IsSparse)
+        for (int r = 0; r < rows.Count; r++)
         {
-            ReadOnlySpan<int> starts = rows.RowStarts, indices = rows.Indices;
-            ReadOnlySpan<float> values = rows.Values;
-            int bad = values.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
-            if (bad >= 0)
-            {
-                int row = 0;
-                while (starts[row + 1] <= bad) row++;
-                throw new ArgumentException($"Expected finite values, found {values[bad]} at row {row}, slot {indices[bad]}.", nameof(rows));
-            }
+            if (rows.Problem(r, r) is { } problem) throw new ArgumentException(problem, nameof(rows));
         }
-        else
-        {
-            Guard.Finite(rows.DenseFeatures, rows.FeatureCount, nameof(rows));
-        }
-        Guard.Finite(rows.Targets, rows.TargetDimension, nameof(rows));
         if (rows.HasWeights) CheckWeights(rows.Weights);
         _rows = rows;
         _count = rows.Count;

@@ -104,7 +104,7 @@ internal sealed class StreamingSource : TrainingSource
                 {
                     throw new InvalidOperationException($"{source._stream.GetType().Name}: a cursor's ReadRow must append exactly one row, it appended {destination.Count - before}.");
                 }
-                destination.CheckLastRow(_rowsThisPass);
+                if (destination.Problem(destination.Count - 1, _rowsThisPass) is { } problem) throw new InvalidOperationException(problem);
                 _rowsThisPass++;
                 return true;
             }

@@ -130,17 +130,17 @@ public sealed class TrainingRows
         AddTarget(target, weight);
     }
 
-    /// <summary>Appends row <paramref name="row"/> of <paramref name="source"/> (same shape).</summary>
+    /// <summary>Appends row <paramref name="row"/> of <paramref name="source"/> (same shape; its weight is dropped when this block has none).</summary>
     public void AddRow(TrainingRows source, int row)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source.FeatureCount != FeatureCount || source.TargetDimension != TargetDimension || source.HasWeights != HasWeights)
+        if (source.FeatureCount != FeatureCount || source.TargetDimension != TargetDimension || (HasWeights && !source.HasWeights))
         {
             throw new ArgumentException($"Rows of {source.FeatureCount} features and {source.TargetDimension} targets cannot join rows of {FeatureCount} and {TargetDimension}.", nameof(source));
         }
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)source.Count, nameof(row));
         ReadOnlySpan<float> target = source._targets.AsSpan(row * TargetDimension, TargetDimension);
-        float weight = HasWeights ? source._weights[row] : 1;
+        float weight = HasWeights ? source._weights[row] : 1;   // an unweighted block keeps features and target only
         if (source.IsSparse)
         {
             int start = source._starts[row], end = source._starts[row + 1];
@@ -169,30 +169,32 @@ public sealed class TrainingRows
         }
     }
 
-    /// <summary>Throws, naming <paramref name="row"/> and the slot, when the last row holds a value that is not finite or a weight that is not finite and ≥ 0.</summary>
-    internal void CheckLastRow(long row)
+    /// <summary>
+    /// What is wrong with row <paramref name="r"/> (a feature, target or weight that is not finite, a negative weight), naming
+    /// the slot, or null when the row is usable; <paramref name="label"/> is the row's number in messages.
+    /// </summary>
+    internal string? Problem(int r, long label)
     {
-        int r = Count - 1;
         if (IsSparse)
         {
-            for (int i = _starts[r]; i < _starts[r + 1]; i++)
-            {
-                if (!float.IsFinite(_values[i])) throw new InvalidOperationException($"Row {row} holds {_values[i]} in feature slot {_indices[i]}; training needs finite values.");
-            }
+            ReadOnlySpan<float> values = _values.AsSpan(_starts[r], _starts[r + 1] - _starts[r]);
+            int bad = values.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+            if (bad >= 0) return $"Row {label} holds {values[bad]} in feature slot {_indices[_starts[r] + bad]}; training needs finite values.";
         }
         else
         {
             ReadOnlySpan<float> x = _dense.AsSpan(r * FeatureCount, FeatureCount);
             int bad = x.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
-            if (bad >= 0) throw new InvalidOperationException($"Row {row} holds {x[bad]} in feature slot {bad}; training needs finite values.");
+            if (bad >= 0) return $"Row {label} holds {x[bad]} in feature slot {bad}; training needs finite values.";
         }
         ReadOnlySpan<float> y = _targets.AsSpan(r * TargetDimension, TargetDimension);
         int badTarget = y.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
-        if (badTarget >= 0) throw new InvalidOperationException($"Row {row} holds {y[badTarget]} in target slot {badTarget}; training needs finite values.");
+        if (badTarget >= 0) return $"Row {label} holds {y[badTarget]} in target slot {badTarget}; training needs finite values.";
         if (HasWeights && !(_weights[r] >= 0 && float.IsFinite(_weights[r])))
         {
-            throw new InvalidOperationException($"Row {row} holds the weight {_weights[r]}; example weights must be finite and ≥ 0.");
+            return $"Row {label} holds the weight {_weights[r]}; example weights must be finite and ≥ 0.";
         }
+        return null;
     }
 
     // A sparse row already known to be well formed (from another block).

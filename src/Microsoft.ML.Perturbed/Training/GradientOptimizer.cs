@@ -3,7 +3,8 @@ namespace Microsoft.ML.Perturbed.Training;
 /// <summary>Updates a flat parameter vector from its gradient: SGD, Adam or AdaGrad (the gradient carries any L2 term).</summary>
 internal sealed class GradientOptimizer
 {
-    private const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8, AdaGradEpsilon = 1e-10;
+    /// <summary>Adam's β₁, β₂ and ε̂, and AdaGrad's ε (the dense and the sparse steps share them).</summary>
+    internal const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8, AdaGradEpsilon = 1e-10;
     private readonly GradientOptimizerKind _kind;
     private readonly double _learningRate;
     private readonly double[] _m, _v;

@@ -100,19 +100,7 @@ public sealed class MlpModel : ITrainableModel, ISparseScoreModel
         float[] a = ArrayPool<float>.Shared.Rent(widest), b = ArrayPool<float>.Shared.Rent(widest);
         try
         {
-            ReadOnlySpan<float> input = features;
-            for (int l = 0; l < _layers.Length; l++)
-            {
-                AffineModel layer = _layers[l];
-                if (l == _layers.Length - 1)
-                {
-                    layer.Score(input, scores);
-                    break;
-                }
-                Span<float> output = (l % 2 == 0 ? a : b).AsSpan(0, batch * layer.Outputs);
-                ScoreHidden(layer, input, output);
-                input = output;
-            }
+            ScoreLayers(0, features, batch, scores, a, b);
         }
         finally
         {
@@ -135,25 +123,33 @@ public sealed class MlpModel : ITrainableModel, ISparseScoreModel
         float[] a = ArrayPool<float>.Shared.Rent(widest), b = ArrayPool<float>.Shared.Rent(widest);
         try
         {
-            Span<float> input = a.AsSpan(0, _layers[0].Outputs);
-            _layers[0].ScoreSparse(indices, values, input);
-            for (int i = 0; i < input.Length; i++) input[i] = Math.Max(0f, input[i]);
-            for (int l = 1; l < _layers.Length; l++)
-            {
-                if (l == _layers.Length - 1)
-                {
-                    _layers[l].Score(input, scores);
-                    break;
-                }
-                Span<float> output = (l % 2 == 0 ? a : b).AsSpan(0, _layers[l].Outputs);
-                ScoreHidden(_layers[l], input, output);
-                input = output;
-            }
+            // The first layer from the row's non-zeros (into buffer a, as layer 0 of Score), then the dense layers.
+            Span<float> first = a.AsSpan(0, _layers[0].Outputs);
+            _layers[0].ScoreSparse(indices, values, first);
+            for (int i = 0; i < first.Length; i++) first[i] = Math.Max(0f, first[i]);
+            ScoreLayers(1, first, 1, scores, a, b);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(a);
             ArrayPool<float>.Shared.Return(b);
+        }
+    }
+
+    /// <summary>Layers <paramref name="from"/> onwards on <paramref name="input"/>; layer l's hidden output goes to a when l is even, b when odd.</summary>
+    private void ScoreLayers(int from, ReadOnlySpan<float> input, int batch, Span<float> scores, float[] a, float[] b)
+    {
+        for (int l = from; l < _layers.Length; l++)
+        {
+            AffineModel layer = _layers[l];
+            if (l == _layers.Length - 1)
+            {
+                layer.Score(input, scores);
+                return;
+            }
+            Span<float> output = (l % 2 == 0 ? a : b).AsSpan(0, batch * layer.Outputs);
+            ScoreHidden(layer, input, output);
+            input = output;
         }
     }
 

@@ -35,7 +35,6 @@ internal sealed class SparseInputSession : ITrainingSession
     private double[] _gradient = [];                  // touched features' gradients, slot-major (slot·d + k)
     private readonly double[] _biasGradient;
     private float[] _theta = [], _g = [], _rowLoss = [];
-    private readonly double[] _row;
     private int _step;
     private bool _released;
     private TrainingRows? _scratch;
@@ -85,7 +84,6 @@ internal sealed class SparseInputSession : ITrainingSession
         _lastStep = options.Optimizer == GradientOptimizerKind.Sgd && options.L2 > 0 ? new int[_p] : [];
         _biasGradient = new double[_d];
         _biasStep = new float[_d];
-        _row = new double[_d];
         _scoreJob = new ScoreJob(this);
         _updateJob = new UpdateJob(this);
         _restOptimizers = _rest.Select(l => new GradientOptimizer(options.Optimizer, options.LearningRate, l.ParameterArray.Length)).ToArray();
@@ -164,26 +162,8 @@ internal sealed class SparseInputSession : ITrainingSession
             _downstream = _rest.Select(l => new float[b * l.Features]).ToArray();
         }
         Span<float> theta = _rest.Length == 0 ? _theta.AsSpan(0, b * d) : _activations[0].AsSpan(0, b * d);
-        if (rows.IsSparse)
-        {
-            Score(rows, theta);
-        }
-        else
-        {
-            // Dense validation rows: their non-zeros, in slot order.
-            ReadOnlySpan<float> x = rows.DenseFeatures;
-            for (int r = 0; r < b; r++)
-            {
-                Span<double> acc = _row;
-                acc.Clear();
-                ReadOnlySpan<float> xr = x.Slice(r * _p, _p);
-                for (int j = 0; j < _p; j++)
-                {
-                    if (xr[j] != 0) SpanMath.AddScaled(acc, _w.AsSpan(j * d, d), xr[j]);
-                }
-                for (int k = 0; k < d; k++) theta[r * d + k] = (float)(acc[k] + _b[k]);
-            }
-        }
+        // Dense rows (a caller's validation set) are stored sparse first: one scoring path.
+        Score(rows.IsSparse ? rows : Sparse(rows.DenseFeatures, rows.Targets, default), theta);
         if (_rest.Length > 0)
         {
             // ReLU, then the dense layers, keeping each layer's input for the backward pass.
@@ -255,8 +235,8 @@ internal sealed class SparseInputSession : ITrainingSession
         int d = _d;
         bool adam = _options.Optimizer == GradientOptimizerKind.Adam;
         _updateJob.Batch = batch;
-        _updateJob.StepSize = adam ? (float)(_options.LearningRate / (1 - Math.Pow(SingleAdam.Beta1, _step))) : 0;
-        _updateJob.InverseC2 = adam ? (float)(1 / (1 - Math.Pow(SingleAdam.Beta2, _step))) : 0;
+        _updateJob.StepSize = adam ? (float)(_options.LearningRate / (1 - Math.Pow(GradientOptimizer.Beta1, _step))) : 0;
+        _updateJob.InverseC2 = adam ? (float)(1 / (1 - Math.Pow(GradientOptimizer.Beta2, _step))) : 0;
         RowParallel.For(_touched.Count, _options.MaxDegreeOfParallelism, _updateJob, minRowsPerChunk: 64);
         foreach (int j in _touched)
         {
@@ -269,8 +249,8 @@ internal sealed class SparseInputSession : ITrainingSession
         if (adam || _options.Optimizer == GradientOptimizerKind.AdaGrad)
         {
             for (int k = 0; k < d; k++) _biasStep[k] = (float)(_biasGradient[k] / batch);
-            if (adam) SingleAdam.Row(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
-            else SingleAdam.AdaGradRow(_b, _v.AsSpan(_p * d, d), _biasStep, (float)_options.LearningRate);
+            if (adam) SingleUpdates.Adam(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
+            else SingleUpdates.AdaGrad(_b, _v.AsSpan(_p * d, d), _biasStep, (float)_options.LearningRate);
         }
         else
         {
@@ -379,8 +359,8 @@ internal sealed class SparseInputSession : ITrainingSession
                     continue;
                 }
                 for (int k = 0; k < d; k++) step[k] = (float)(gj[k] / Batch + l2 * wj[k]);
-                if (kind == GradientOptimizerKind.Adam) SingleAdam.Row(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
-                else SingleAdam.AdaGradRow(wj, s._v.AsSpan(j * d, d), step, (float)lr);
+                if (kind == GradientOptimizerKind.Adam) SingleUpdates.Adam(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
+                else SingleUpdates.AdaGrad(wj, s._v.AsSpan(j * d, d), step, (float)lr);
             }
             if (rented is not null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }

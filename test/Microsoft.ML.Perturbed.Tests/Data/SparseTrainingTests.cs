@@ -175,11 +175,11 @@ public class SparseTrainingTests
         const int n = 37;
         float[] w = Make(n), m = Make(n).Select(Math.Abs).ToArray(), v = Make(n).Select(x => x * x).ToArray(), g = Make(n);
         float[] w1 = (float[])w.Clone(), m1 = (float[])m.Clone(), v1 = (float[])v.Clone();
-        SingleAdam.Row(w1, m1, v1, g, 0.01f, 1.5f);
+        SingleUpdates.Adam(w1, m1, v1, g, 0.01f, 1.5f);
         for (int i = 0; i < n; i++)
         {
             float[] wi = [w[i]], mi = [m[i]], vi = [v[i]];
-            SingleAdam.Row(wi, mi, vi, [g[i]], 0.01f, 1.5f);   // one element: the scalar lane
+            SingleUpdates.Adam(wi, mi, vi, [g[i]], 0.01f, 1.5f);   // one element: the scalar lane
             Assert.Equal(BitConverter.SingleToInt32Bits(wi[0]), BitConverter.SingleToInt32Bits(w1[i]));
             Assert.Equal(mi[0], m1[i]);
             Assert.Equal(vi[0], v1[i]);

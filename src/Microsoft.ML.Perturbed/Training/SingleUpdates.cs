@@ -3,16 +3,17 @@ using System.Numerics;
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>Adam's and AdaGrad's updates of the sparse step (docs/architecture.md, "Data sources and sparse training"), row by row in single precision.</summary>
-internal static class SingleAdam
+internal static class SingleUpdates
 {
-    /// <summary>Adam's constants, as in the dense optimizer.</summary>
-    public const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8, AdaGradEpsilon = 1e-10;
+    // Adam's and AdaGrad's constants are the dense optimizer's (GradientOptimizer), defined once.
+    private const double Beta1 = GradientOptimizer.Beta1, Beta2 = GradientOptimizer.Beta2, AdamEpsilon = GradientOptimizer.AdamEpsilon,
+        AdaGradEpsilon = GradientOptimizer.AdaGradEpsilon;
 
     /// <summary>
     /// Adam on one contiguous row of weights in single precision, elementwise (so the vector and scalar lanes give the same
     /// bits on every processor): m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w − (η/c₁)·m / (√(v/c₂) + 10⁻⁸).
     /// </summary>
-    public static void Row(Span<float> w, Span<float> m, Span<float> v, ReadOnlySpan<float> g, float stepSize, float inverseC2)
+    public static void Adam(Span<float> w, Span<float> m, Span<float> v, ReadOnlySpan<float> g, float stepSize, float inverseC2)
     {
         const float b1 = (float)Beta1, a1 = (float)(1 - Beta1), b2 = (float)Beta2, a2 = (float)(1 - Beta2), eps = (float)AdamEpsilon;
         int i = 0;
@@ -39,7 +40,7 @@ internal static class SingleAdam
     }
 
     /// <summary>AdaGrad on one contiguous row in single precision, elementwise: G ← G + g², w ← w − η·g / (√G + 10⁻¹⁰).</summary>
-    public static void AdaGradRow(Span<float> w, Span<float> accumulator, ReadOnlySpan<float> g, float learningRate)
+    public static void AdaGrad(Span<float> w, Span<float> accumulator, ReadOnlySpan<float> g, float learningRate)
     {
         const float eps = (float)AdaGradEpsilon;
         int i = 0;
