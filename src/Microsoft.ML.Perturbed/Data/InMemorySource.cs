@@ -11,14 +11,16 @@ internal sealed class InMemorySource : TrainingSource
     private readonly TrainingRows? _rows;
     private readonly int _count;
 
-    public InMemorySource(ReadOnlyMemory<float> features, ReadOnlyMemory<float> targets, ReadOnlyMemory<float> weights, int featureCount, int targetDimension)
+    /// <summary>Checks and wraps dense arrays; messages name the arrays <paramref name="featuresName"/> and <paramref name="targetsName"/> (the caller's arguments).</summary>
+    public InMemorySource(ReadOnlyMemory<float> features, ReadOnlyMemory<float> targets, ReadOnlyMemory<float> weights, int featureCount, int targetDimension,
+        string featuresName = "features", string targetsName = "targets")
     {
         Guard.Positive(featureCount, nameof(featureCount));
         Guard.Positive(targetDimension, nameof(targetDimension));
-        _count = Guard.RowCount(features.Length, featureCount, nameof(features));
-        Guard.Rows(targets.Length, _count, targetDimension, nameof(targets));
-        Guard.Finite(features.Span, featureCount, nameof(features));
-        Guard.Finite(targets.Span, targetDimension, nameof(targets));
+        _count = Guard.RowCount(features.Length, featureCount, featuresName);
+        Guard.Rows(targets.Length, _count, targetDimension, targetsName);
+        Guard.Finite(features.Span, featureCount, featuresName);
+        Guard.Finite(targets.Span, targetDimension, targetsName);
         if (!weights.IsEmpty)
         {
             Guard.Length(weights.Length, _count, nameof(weights), "one weight per row");

@@ -79,31 +79,16 @@ public static class StructuredTrainer
         Guard.Positive(featureCount, nameof(featureCount));
         StructuredLoss loss = options.CreateLoss(head);
         int t = loss.TargetDimension;
-        int n = Guard.RowCount(features.Length, featureCount, nameof(features));
-        Guard.Rows(targets.Length, n, t, nameof(targets));
-        Guard.Finite(features, featureCount, nameof(features));
-        Guard.Finite(targets, t, nameof(targets));
-        if (!weights.IsEmpty)
-        {
-            Guard.Length(weights.Length, n, nameof(weights), "one weight per row");
-            InMemorySource.CheckWeights(weights);
-        }
         bool validate = !validationFeatures.IsEmpty;
-        if (validate)
-        {
-            int nValid = Guard.RowCount(validationFeatures.Length, featureCount, nameof(validationFeatures));
-            Guard.Rows(validationTargets.Length, nValid, t, nameof(validationTargets));
-            Guard.Finite(validationFeatures, featureCount, nameof(validationFeatures));
-            Guard.Finite(validationTargets, t, nameof(validationTargets));
-        }
-        // The spans feed in-memory sources without a copy, pinned for the run.
+        // The spans feed in-memory sources without a copy, pinned for the run; the sources check them (once), under these names.
         unsafe
         {
             fixed (float* x = features, y = targets, w = weights, vx = validationFeatures, vy = validationTargets)
             {
                 TrainingSource training = new InMemorySource(Pinned(x, features.Length), Pinned(y, targets.Length), Pinned(w, weights.Length), featureCount, t);
                 TrainingSource? validation = validate
-                    ? new InMemorySource(Pinned(vx, validationFeatures.Length), Pinned(vy, validationTargets.Length), default, featureCount, t)
+                    ? new InMemorySource(Pinned(vx, validationFeatures.Length), Pinned(vy, validationTargets.Length), default, featureCount, t,
+                        nameof(validationFeatures), nameof(validationTargets))
                     : null;
                 return Run(head, loss, options, training, validation, progress, cancellationToken, backend);
             }

@@ -85,6 +85,18 @@ public class TrainingSourceTests
     }
 
     [Fact]
+    public void The_span_overload_checks_its_arrays_once_under_the_callers_names()
+    {
+        float[] x = [1, 2, 3, 4], y = [1, 0, 0, 1];
+        var features = Assert.Throws<ArgumentException>(() => StructuredTrainer.Fit(new ArgmaxOracle(2), new float[] { 1, float.NaN, 3, 4 }, y, 2));
+        Assert.Equal("features", features.ParamName);
+        var valid = Assert.Throws<ArgumentException>(() => StructuredTrainer.Fit(new ArgmaxOracle(2), x, y, 2, validationFeatures: new float[] { float.NaN, 1 }, validationTargets: new float[] { 1, 0 }));
+        Assert.Equal("validationFeatures", valid.ParamName);
+        Assert.Contains("row 0, column 0", valid.Message);
+        Assert.Equal("validationTargets", Assert.Throws<ArgumentException>(() => StructuredTrainer.Fit(new ArgmaxOracle(2), x, y, 2, validationFeatures: new float[] { 1, 1 }, validationTargets: new float[] { 1 })).ParamName);
+    }
+
+    [Fact]
     public void Streaming_holds_a_bounded_number_of_rows_whatever_the_data_size()
     {
         // Dense rows of 400 floats (1.6 kB) generated on the fly: 40,000 rows would be 64 MB if a reader kept them.
