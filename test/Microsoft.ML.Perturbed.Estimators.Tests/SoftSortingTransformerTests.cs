@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -45,7 +46,7 @@ public class SoftSortingTransformerTests
 
     private static float[][] Column(IDataView view, string name) => view.GetColumn<float[]>(name).ToArray();
 
-    private static float[] Expected(ISoftOperator op, float[] row)
+    private static float[] Expected(Layer op, float[] row)
     {
         var y = new float[op.OutputDimension];
         op.Forward(row, y);
@@ -79,7 +80,7 @@ public class SoftSortingTransformerTests
             double eps = method == SoftRankingMethod.Sinkhorn ? 0.05 : 0.3;
             SoftSortingTransformer model = ml.Transforms.SoftSort([new("SortedA", "Features"), new("SortedB", "Other")], eps, method: method).Fit(data);
             IDataView output = model.Transform(data);
-            ISoftOperator op = SoftRanking.CreateSort(N, new SoftRankingOptions { Method = method, Epsilon = eps, MaxDegreeOfParallelism = 1 });
+            Layer op = SoftRanking.CreateSort(N, new SoftRankingOptions { Method = method, Epsilon = eps, MaxDegreeOfParallelism = 1 });
             float[][] a = Column(output, "SortedA"), b = Column(output, "SortedB");
             for (int r = 0; r < Rows.Length; r++)
             {

@@ -88,7 +88,7 @@ public class PerturbedAutogradTests
     {
         "Blackbox" => DifferentiableLayers.Blackbox(new RankingOracle(5), 0.5, ScoreProjection.PlaneThenSphere),
         "Identity" => DifferentiableLayers.IdentityWithProjection(new TopKOracle(5, 2), margin: 0.1, seed: 3),
-        "SoftRank" => new SoftOperatorLayer(new Sorting.SoftRank(5, 0.3)),
+        "SoftRank" => new Sorting.SoftRank(5, 0.3),
         "PerturbedUserOracle" => new PerturbedOptimizer(Oracle.Create(5, 5, (th, y) => { for (int i = 0; i < 5; i++) y[i] = th[i] > 0 ? 1 : 0; }, "Positive"),
             new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 20, Seed = 1 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown test layer."),

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Sorting;
 
 namespace Microsoft.ML.Perturbed.Estimators.Sorting;
@@ -42,7 +43,7 @@ internal sealed record SoftSortingSettings(
     }
 
     /// <summary>The core operator for vectors of <paramref name="size"/> slots (targets: quantile normalization only).</summary>
-    public ISoftOperator CreateOperator(int size, double[]? targets)
+    public Layer CreateOperator(int size, double[]? targets)
     {
         var options = new SoftRankingOptions
         {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
@@ -249,7 +250,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
         public string Input { get; }
         public int Size { get; }
         public double[]? Targets { get; }
-        public ISoftOperator Operator { get; }
+        public Layer Operator { get; }
         public int OutputSize => Operator.OutputDimension;
     }
 

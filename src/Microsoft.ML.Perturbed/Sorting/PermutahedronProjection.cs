@@ -76,17 +76,25 @@ public abstract class PermutahedronProjection : RowOperator
     /// <summary>Ascending or descending.</summary>
     public SortDirection Direction { get; }
 
-    /// <summary>Computes the operator and the Jacobian-vector product J t of every row (exact).</summary>
-    /// <param name="values">Inputs θ, <c>[batch × n]</c>.</param>
-    /// <param name="tangent">Direction t, <c>[batch × n]</c>.</param>
-    /// <param name="result">Destination for the operator's output.</param>
-    /// <param name="jvp">Destination for J t.</param>
-    public void ForwardJvp(ReadOnlySpan<float> values, ReadOnlySpan<float> tangent, Span<float> result, Span<float> jvp)
-        => Run(values, result, tangent, jvp, RowMode.Jvp);
+    /// <inheritdoc/>
+    public override bool HasJvp => true;
 
-    /// <inheritdoc cref="ForwardJvp(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
-    public void ForwardJvp(ReadOnlySpan<double> values, ReadOnlySpan<double> tangent, Span<double> result, Span<double> jvp)
-        => Run(values, result, tangent, jvp, RowMode.Jvp);
+    /// <summary>Computes the operator and the Jacobian-vector product J t of every row (exact).</summary>
+    /// <param name="theta">Inputs θ, <c>[batch × n]</c>.</param>
+    /// <param name="tangent">Direction t, <c>[batch × n]</c>.</param>
+    /// <param name="solution">Destination for the operator's output.</param>
+    /// <param name="jvp">Destination for J t.</param>
+    /// <param name="draw">Ignored: the operator is deterministic.</param>
+    public override void ForwardJvp(ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw = 0)
+        => Run(theta, solution, tangent, jvp, RowMode.Jvp);
+
+    /// <summary>Computes the operator and the Jacobian-vector product J t of every row, in double precision.</summary>
+    /// <param name="theta">Inputs θ, <c>[batch × n]</c>.</param>
+    /// <param name="tangent">Direction t, <c>[batch × n]</c>.</param>
+    /// <param name="solution">Destination for the operator's output.</param>
+    /// <param name="jvp">Destination for J t.</param>
+    public void ForwardJvp(ReadOnlySpan<double> theta, ReadOnlySpan<double> tangent, Span<double> solution, Span<double> jvp)
+        => Run(theta, solution, tangent, jvp, RowMode.Jvp);
 
     private protected override RowWorkspace CreateWorkspace() => new Workspace(Dimension);
 

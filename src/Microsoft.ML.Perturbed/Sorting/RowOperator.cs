@@ -1,54 +1,57 @@
 using System.Numerics;
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Threading;
 
 namespace Microsoft.ML.Perturbed.Sorting;
 
 /// <summary>
-/// Base of the soft sorting operators: a differentiable map from rows of <see cref="Dimension"/> values to rows of
-/// <see cref="OutputDimension"/> values, applied to row-major batches in single or double precision (computation in
-/// double), in parallel over rows, with results independent of the thread count and no steady-state allocations.
+/// Base of the soft sorting operators: a <see cref="Layer"/> from rows of <see cref="Layer.Dimension"/> values to rows of
+/// <see cref="Layer.OutputDimension"/> values, applied to row-major batches in single or double precision (computation in
+/// double), in parallel over rows, with results independent of the thread count and no steady-state allocations. The
+/// operators are deterministic: the <c>draw</c> argument of the layer methods is ignored.
 /// </summary>
-public abstract class RowOperator : ISoftOperator
+public abstract class RowOperator : Layer
 {
     private readonly ObjectPool<RowWorkspace> _workspaces;
 
-    private protected RowOperator(int dimension, int outputDimension)
+    private protected RowOperator(int dimension, int outputDimension) : base(dimension, outputDimension)
     {
-        Guard.Positive(dimension, nameof(dimension));
-        Guard.Positive(outputDimension, nameof(outputDimension));
-        Dimension = dimension;
-        OutputDimension = outputDimension;
         _workspaces = new ObjectPool<RowWorkspace>(CreateWorkspace);
     }
-
-    /// <summary>Length n of an input row.</summary>
-    public int Dimension { get; }
-
-    /// <summary>Length of an output row.</summary>
-    public int OutputDimension { get; }
 
     /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
+    /// <inheritdoc/>
+    public override string Name => $"{GetType().Name}(d={Dimension})";
+
     /// <summary>Computes the operator on every row.</summary>
-    /// <param name="values">Inputs, <c>[batch × Dimension]</c>, finite.</param>
-    /// <param name="result">Destination, <c>[batch × OutputDimension]</c>.</param>
-    public void Forward(ReadOnlySpan<float> values, Span<float> result) => Run(values, result, default, default, RowMode.Forward);
+    /// <param name="theta">Inputs, <c>[batch × Dimension]</c>, finite.</param>
+    /// <param name="solution">Destination, <c>[batch × OutputDimension]</c>.</param>
+    /// <param name="draw">Ignored: the operator is deterministic.</param>
+    public override void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0) => Run(theta, solution, default, default, RowMode.Forward);
 
-    /// <inheritdoc cref="Forward(ReadOnlySpan{float}, Span{float})"/>
-    public void Forward(ReadOnlySpan<double> values, Span<double> result) => Run(values, result, default, default, RowMode.Forward);
+    /// <summary>Computes the operator on every row, in double precision.</summary>
+    /// <param name="theta">Inputs, <c>[batch × Dimension]</c>, finite.</param>
+    /// <param name="solution">Destination, <c>[batch × OutputDimension]</c>.</param>
+    public void Forward(ReadOnlySpan<double> theta, Span<double> solution) => Run(theta, solution, default, default, RowMode.Forward);
 
-    /// <summary>Computes the operator and the vector-Jacobian product Jᵀg of every row.</summary>
-    /// <param name="values">Inputs, <c>[batch × Dimension]</c>.</param>
-    /// <param name="cotangent">Upstream gradient g, <c>[batch × OutputDimension]</c>.</param>
-    /// <param name="result">Destination for the output, <c>[batch × OutputDimension]</c>.</param>
-    /// <param name="vjp">Destination for Jᵀg, <c>[batch × Dimension]</c>.</param>
-    public void ForwardVjp(ReadOnlySpan<float> values, ReadOnlySpan<float> cotangent, Span<float> result, Span<float> vjp)
-        => Run(values, result, cotangent, vjp, RowMode.Vjp);
+    /// <summary>Computes the operator and the vector-Jacobian product gᵀJ of every row (exact).</summary>
+    /// <param name="theta">Inputs, <c>[batch × Dimension]</c>.</param>
+    /// <param name="cotangent">Cotangent g, <c>[batch × OutputDimension]</c>.</param>
+    /// <param name="solution">Destination for the operator's output.</param>
+    /// <param name="vjp">Destination for gᵀJ, <c>[batch × Dimension]</c>.</param>
+    /// <param name="draw">Ignored: the operator is deterministic.</param>
+    public override void ForwardVjp(ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
+        => Run(theta, solution, cotangent, vjp, RowMode.Vjp);
 
-    /// <inheritdoc cref="ForwardVjp(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>
-    public void ForwardVjp(ReadOnlySpan<double> values, ReadOnlySpan<double> cotangent, Span<double> result, Span<double> vjp)
-        => Run(values, result, cotangent, vjp, RowMode.Vjp);
+    /// <summary>Computes the operator and the vector-Jacobian product gᵀJ of every row, in double precision.</summary>
+    /// <param name="theta">Inputs, <c>[batch × Dimension]</c>.</param>
+    /// <param name="cotangent">Cotangent g, <c>[batch × OutputDimension]</c>.</param>
+    /// <param name="solution">Destination for the operator's output.</param>
+    /// <param name="vjp">Destination for gᵀJ, <c>[batch × Dimension]</c>.</param>
+    public void ForwardVjp(ReadOnlySpan<double> theta, ReadOnlySpan<double> cotangent, Span<double> solution, Span<double> vjp)
+        => Run(theta, solution, cotangent, vjp, RowMode.Vjp);
 
     private protected abstract RowWorkspace CreateWorkspace();
 
@@ -59,9 +62,9 @@ public abstract class RowOperator : ISoftOperator
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Dimension, dOut = OutputDimension;
-        int batch = Guard.RowCount(values.Length, n, nameof(values));
-        Guard.Rows(result.Length, batch, dOut, nameof(result));
-        Guard.Finite(values, n, nameof(values));
+        int batch = Guard.RowCount(values.Length, n, "theta");
+        Guard.Rows(result.Length, batch, dOut, "solution");
+        Guard.Finite(values, n, "theta");
         if (mode != RowMode.Forward)
         {
             // VJP: g has the output's shape and Jᵀg the input's; JVP: t has the input's shape and J t the output's.
@@ -107,7 +110,7 @@ public abstract class RowOperator : ISoftOperator
                     for (int i = 0; i < dirLength; i++) w.Direction[i] = double.CreateTruncating(direction[(long)row * dirLength + i]);
                 }
                 ComputeRow(w, mode);
-                for (int i = 0; i < dOut; i++) result[(long)row * dOut + i] = Narrow<T>(w.Output[i], row, i, "result");
+                for (int i = 0; i < dOut; i++) result[(long)row * dOut + i] = Narrow<T>(w.Output[i], row, i, "solution");
                 if (mode != RowMode.Forward)
                 {
                     for (int i = 0; i < derLength; i++) derivative[(long)row * derLength + i] = Narrow<T>(w.Derivative[i], row, i, mode == RowMode.Vjp ? "vjp" : "jvp");

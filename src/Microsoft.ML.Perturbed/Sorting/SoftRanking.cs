@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
 
 namespace Microsoft.ML.Perturbed.Sorting;
@@ -6,12 +7,12 @@ namespace Microsoft.ML.Perturbed.Sorting;
 public static class SoftRanking
 {
     /// <summary>Soft ranks of rows of <paramref name="dimension"/> values (ascending: the smallest gets rank 1).</summary>
-    public static ISoftOperator CreateRank(int dimension, SoftRankingOptions? options = null) => Create(dimension, options ?? new(), sort: false);
+    public static Layer CreateRank(int dimension, SoftRankingOptions? options = null) => Create(dimension, options ?? new(), sort: false);
 
     /// <summary>Soft sort of rows of <paramref name="dimension"/> values.</summary>
-    public static ISoftOperator CreateSort(int dimension, SoftRankingOptions? options = null) => Create(dimension, options ?? new(), sort: true);
+    public static Layer CreateSort(int dimension, SoftRankingOptions? options = null) => Create(dimension, options ?? new(), sort: true);
 
-    private static ISoftOperator Create(int dimension, SoftRankingOptions o, bool sort) => o.Method switch
+    private static Layer Create(int dimension, SoftRankingOptions o, bool sort) => o.Method switch
     {
         SoftRankingMethod.PermutahedronL2 or SoftRankingMethod.PermutahedronKL => sort
             ? new SoftSort(dimension, o.Epsilon, Regularization(o.Method), o.Direction) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }

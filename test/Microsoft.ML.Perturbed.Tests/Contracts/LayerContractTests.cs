@@ -43,19 +43,21 @@ public class LayerContractTests
         {
             Epsilon = 0.3, Samples = 32, Perturbation = PerturbationKind.Multiplicative, Seed = 1, MaxDegreeOfParallelism = t,
         }), DerivativeCheck.Estimator, InputScale: -1));   // −1: positive inputs
-        data.Add(new LayerCase("SoftRank/L2", t => new SoftOperatorLayer(new SoftRank(D, 0.7) { MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
-        data.Add(new LayerCase("SoftRank/KL", t => new SoftOperatorLayer(new SoftRank(D, 0.7, SoftRegularization.KL) { MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
-        data.Add(new LayerCase("SoftSort/L2/Descending", t => new SoftOperatorLayer(new SoftSort(D, 0.7, SoftRegularization.L2, SortDirection.Descending) { MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
-        data.Add(new LayerCase("SoftSort/KL", t => new SoftOperatorLayer(new SoftSort(D, 0.7, SoftRegularization.KL) { MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
-        data.Add(new LayerCase("SoftQuantileNormalization/L2", t => new SoftOperatorLayer(new SoftQuantileNormalization([-1.0, -0.2, 0.1, 0.5, 2.0], 0.5) { MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
-        data.Add(new LayerCase("Sinkhorn/Rank", t => new SoftOperatorLayer(new SinkhornSorting(D, new SinkhornOptions { Epsilon = 0.1, MaxDegreeOfParallelism = t })), DerivativeCheck.FiniteDifferences));
-        data.Add(new LayerCase("PerturbedSorting/Rank", t => new SoftOperatorLayer(new PerturbedSorting(D, false, SortDirection.Ascending, Perturbed(t, NoiseDistribution.Normal))), DerivativeCheck.Estimator));
+        data.Add(new LayerCase("SoftRank/L2", t => new SoftRank(D, 0.7) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("SoftRank/KL", t => new SoftRank(D, 0.7, SoftRegularization.KL) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("SoftSort/L2/Descending", t => new SoftSort(D, 0.7, SoftRegularization.L2, SortDirection.Descending) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("SoftSort/KL", t => new SoftSort(D, 0.7, SoftRegularization.KL) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("SoftQuantileNormalization/L2", t => new SoftQuantileNormalization([-1.0, -0.2, 0.1, 0.5, 2.0], 0.5) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("Sinkhorn/Rank", t => new SinkhornSorting(D, new SinkhornOptions { Epsilon = 0.1, MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("PerturbedSorting/Rank", t => new PerturbedSorting(D, false, SortDirection.Ascending, Perturbed(t, NoiseDistribution.Normal)), DerivativeCheck.Estimator));
+        data.Add(new LayerCase("PerturbedSorting/Rank/Descending", t => new PerturbedSorting(D, false, SortDirection.Descending, Perturbed(t, NoiseDistribution.Normal)), DerivativeCheck.Estimator));
+        data.Add(new LayerCase("PerturbedSorting/Sort/Descending", t => new PerturbedSorting(D, true, SortDirection.Descending, Perturbed(t, NoiseDistribution.Gumbel)), DerivativeCheck.Estimator));
         data.Add(new LayerCase("PlaneProjection", t => new PlaneProjection(D) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("SphereProjection", t => new SphereProjection(D) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("MarginNoise", t => new MarginNoise(D, 0.3, seed: 5) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("Scores", t => new ScoresLayer(D) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("Plane→Sphere", t => new SequentialLayer(new PlaneProjection(D) { MaxDegreeOfParallelism = t }, new SphereProjection(D) { MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
-        data.Add(new LayerCase("Sphere→SoftRank", t => new SequentialLayer(new SphereProjection(D) { MaxDegreeOfParallelism = t }, new SoftOperatorLayer(new SoftRank(D, 0.2) { MaxDegreeOfParallelism = t })), DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("Sphere→SoftRank", t => new SequentialLayer(new SphereProjection(D) { MaxDegreeOfParallelism = t }, new SoftRank(D, 0.2) { MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("Solver(Ranking)", t => new SolverLayer(new RankingOracle(D)) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("Blackbox(Ranking)", t => DifferentiableLayers.Blackbox(new RankingOracle(D), 0.5), DerivativeCheck.Surrogate));
         data.Add(new LayerCase("Blackbox(TopK)+projections", t => DifferentiableLayers.Blackbox(new TopKOracle(D, 2), 0.2, ScoreProjection.PlaneThenSphere), DerivativeCheck.Surrogate));
@@ -160,6 +162,26 @@ public class LayerContractTests
         int o = one.OutputDimension;
         all.ForwardVjp(theta, (row, _, gr) => g.AsSpan(row * o, o).CopyTo(gr), new float[y1.Length], viaFunction, 3);
         Assert.Equal(v2, viaFunction);
+    }
+
+    [Theory]
+    [MemberData(nameof(Layers))]
+    public void The_draw_selects_the_noise_of_a_stochastic_layer_and_nothing_else(LayerCase c)
+    {
+        Layer layer = c.Create(-1);
+        float[] theta = Input(c, 3, 21);
+        int n = 3 * layer.OutputDimension;
+        float[] g = TestMath.RandomVector(new System.Random(22), n);
+        (float[] y5, float[] v5) = Vjp(layer, theta, g, 5);
+        (float[] again, float[] vAgain) = Vjp(layer, theta, g, 5);
+        (float[] y6, float[] v6) = Vjp(layer, theta, g, 6);
+        Assert.Equal(y5, again);
+        Assert.Equal(v5, vAgain);
+        // A training loop passes a new draw at every step: a stochastic layer must draw new noise for it (a perturbed
+        // sorting layer that reused draw 0 would see the same noise at every step); a deterministic one ignores it.
+        if (c.Check == DerivativeCheck.Estimator) Assert.True(layer.IsStochastic, $"{c} is a Monte-Carlo estimator and must say it is stochastic");
+        if (layer.IsStochastic) Assert.False(y5.SequenceEqual(y6) && v5.SequenceEqual(v6), $"{c}: draws 5 and 6 gave the same result");
+        else Assert.True(y5.SequenceEqual(y6) && v5.SequenceEqual(v6), $"{c}: a deterministic layer's result depends on the draw");
     }
 
     [Theory]

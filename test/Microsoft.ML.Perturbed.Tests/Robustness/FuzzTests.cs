@@ -65,7 +65,7 @@ public class FuzzTests(ITestOutputHelper output)
     }
 
     private static bool IsRefusalOfEpsilon(Exception e) =>
-        e is ArgumentOutOfRangeException { ParamName: "epsilon" or "vjp" or "result" } && e.Message.Contains('ε');
+        e is ArgumentOutOfRangeException { ParamName: "epsilon" or "vjp" or "solution" } && e.Message.Contains('ε');
 
     /// <summary>Hard (ε → 0) ascending ranks of a row, ties sharing their mean rank.</summary>
     private static double[] HardRanks(ReadOnlySpan<float> x)
@@ -121,7 +121,7 @@ public class FuzzTests(ITestOutputHelper output)
             var y = new float[x.Length];
             if (c.Pattern == Pattern.Bad)
             {
-                AssertNamesTheBadValue(c, () => op.Forward(x, y), "values");
+                AssertNamesTheBadValue(c, () => op.Forward(x, y), "theta");
                 continue;
             }
             float[] g = TestMath.RandomVector(new System.Random(c.Index), x.Length);
@@ -333,7 +333,7 @@ public class FuzzTests(ITestOutputHelper output)
             var y = new float[c.Batch * op.OutputDimension];
             if (c.Pattern == Pattern.Bad)
             {
-                AssertNamesTheBadValue(c, () => op.Forward(x, y), "values");
+                AssertNamesTheBadValue(c, () => op.Forward(x, y), "theta");
                 continue;
             }
             op.ForwardVjp(x, TestMath.RandomVector(new System.Random(c.Index), y.Length), y, new float[x.Length]);

@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.Tests.Robustness;
 /// <summary>The cases of the robustness issue: each gives the right answer (the exact limit where it applies) or a clear error.</summary>
 public class ScaleTests
 {
-    private static float[] Run(ISoftOperator op, float[] x)
+    private static float[] Run(Layer op, float[] x)
     {
         var y = new float[x.Length];
         op.Forward(x, y);
@@ -159,7 +159,7 @@ public class ScaleTests
     public void Perturbed_sorting_names_its_own_arguments()
     {
         var op = new PerturbedSorting(3, sort: false, SortDirection.Ascending, new PerturbedOptimizerOptions { Samples = 4 });
-        Assert.Equal("result", Assert.Throws<ArgumentException>(() => op.Forward(new float[3], new float[2])).ParamName);
+        Assert.Equal("solution", Assert.Throws<ArgumentException>(() => op.Forward(new float[3], new float[2])).ParamName);
         Assert.Equal("vjp", Assert.Throws<ArgumentException>(() => op.ForwardVjp(new float[3], new float[3], new float[3], new float[1])).ParamName);
     }
 

@@ -251,8 +251,8 @@ public class SoftRankSortTests
         Assert.Equal("epsilon", Assert.Throws<ArgumentOutOfRangeException>(() => new SoftSort(3, double.PositiveInfinity)).ParamName);
         var rank = new SoftRank(3, 1);
         Assert.Contains("row 1, column 0", Assert.Throws<ArgumentException>(() => rank.Forward([1f, 2, 3, float.NaN, 0, 0], new float[6])).Message);
-        Assert.Equal("values", Assert.Throws<ArgumentException>(() => rank.Forward(new float[4], new float[4])).ParamName);
-        Assert.Equal("result", Assert.Throws<ArgumentException>(() => rank.Forward(new float[3], new float[4])).ParamName);
+        Assert.Equal("theta", Assert.Throws<ArgumentException>(() => rank.Forward(new float[4], new float[4])).ParamName);
+        Assert.Equal("solution", Assert.Throws<ArgumentException>(() => rank.Forward(new float[3], new float[4])).ParamName);
         Assert.Equal("cotangent", Assert.Throws<ArgumentException>(() => rank.ForwardVjp(new float[3], new float[2], new float[3], new float[3])).ParamName);
         // A strength so small that θ/ε overflows is reported, never turned into NaN.
         // θ/ε beyond double's range: the row is at its ε → 0 limit, which is returned exactly (the robustness issue).
