@@ -9,12 +9,12 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// </summary>
 public abstract class RowLayer : Layer
 {
-    private readonly ObjectPool<Job> _jobs;
+    private readonly ObjectPool<float[]> _scratch;
 
     /// <summary>Creates the layer.</summary>
     protected RowLayer(int dimension, int outputDimension) : base(dimension, outputDimension)
     {
-        _jobs = new ObjectPool<Job>(() => new Job(this));
+        _scratch = new ObjectPool<float[]>(() => new float[Math.Max(1, ScratchLength)]);
     }
 
     /// <summary>Most threads a call may use; −1 (default) uses every core. Results do not depend on it.</summary>
@@ -64,65 +64,47 @@ public abstract class RowLayer : Layer
         fixed (float* pSolution = solution)
         fixed (float* pDerivative = derivative)
         {
-            Job job = _jobs.Rent();
-            job.Theta = pTheta;
-            job.Direction = pDirection;
-            job.Solution = pSolution;
-            job.Derivative = pDerivative;
-            job.Draw = draw;
-            job.Mode = mode;
-            try
-            {
-                RowParallel.For(batch, MaxDegreeOfParallelism, job);
-            }
-            finally
-            {
-                _jobs.Return(job);
-            }
+            RowBatch.Run(batch, MaxDegreeOfParallelism, new Rows(this, pTheta, pDirection, pSolution, pDerivative, draw, mode),
+                static (in Rows b, int start, int end) => b.Process(start, end));
         }
     }
 
     private enum Mode { Forward, Vjp, Jvp }
 
-    private sealed unsafe class Job(RowLayer owner) : IRowJob
+    private readonly unsafe struct Rows(RowLayer owner, float* theta, float* direction, float* solution, float* derivative, ulong draw, Mode mode)
     {
-        private readonly ObjectPool<float[]> _scratch = new(() => new float[Math.Max(1, owner.ScratchLength)]);
-        public float* Theta, Direction, Solution, Derivative;
-        public ulong Draw;
-        public Mode Mode;
-
-        public void Execute(int start, int end)
+        public void Process(int start, int end)
         {
             int d = owner.Dimension, dOut = owner.OutputDimension;
-            float[] scratch = _scratch.Rent();
+            float[] scratch = owner._scratch.Rent();
             try
             {
                 for (int r = start; r < end; r++)
                 {
-                    var theta = new ReadOnlySpan<float>(Theta + (long)r * d, d);
-                    var solution = new Span<float>(Solution + (long)r * dOut, dOut);
+                    var row = new ReadOnlySpan<float>(theta + (long)r * d, d);
+                    var y = new Span<float>(solution + (long)r * dOut, dOut);
                     Span<float> s = scratch.AsSpan(0, owner.ScratchLength);
-                    switch (Mode)
+                    switch (mode)
                     {
                         case Mode.Forward:
-                            owner.ForwardRow(r, theta, solution, Draw, s);
+                            owner.ForwardRow(r, row, y, draw, s);
                             break;
                         case Mode.Vjp:
-                            owner.VjpRow(r, theta, new ReadOnlySpan<float>(Direction + (long)r * dOut, dOut), solution,
-                                new Span<float>(Derivative + (long)r * d, d), Draw, s);
+                            owner.VjpRow(r, row, new ReadOnlySpan<float>(direction + (long)r * dOut, dOut), y,
+                                new Span<float>(derivative + (long)r * d, d), draw, s);
                             break;
                         case Mode.Jvp:
-                            owner.JvpRow(r, theta, new ReadOnlySpan<float>(Direction + (long)r * d, d), solution,
-                                new Span<float>(Derivative + (long)r * dOut, dOut), Draw, s);
+                            owner.JvpRow(r, row, new ReadOnlySpan<float>(direction + (long)r * d, d), y,
+                                new Span<float>(derivative + (long)r * dOut, dOut), draw, s);
                             break;
                         default:
-                            throw new InvalidOperationException($"Unknown mode {Mode}.");
+                            throw new InvalidOperationException($"Unknown mode {mode}.");
                     }
                 }
             }
             finally
             {
-                _scratch.Return(scratch);
+                owner._scratch.Return(scratch);
             }
         }
     }

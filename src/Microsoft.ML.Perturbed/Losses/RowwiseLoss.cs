@@ -8,12 +8,12 @@ namespace Microsoft.ML.Perturbed;
 /// </summary>
 public abstract class RowwiseLoss : StructuredLoss
 {
-    private readonly ObjectPool<Job> _jobs;
+    private readonly ObjectPool<float[]> _scratch;
 
     /// <summary>Creates the loss.</summary>
     protected RowwiseLoss(int dimension, int targetDimension) : base(dimension, targetDimension)
     {
-        _jobs = new ObjectPool<Job>(() => new Job(this));
+        _scratch = new ObjectPool<float[]>(() => new float[Math.Max(1, ScratchLength)]);
     }
 
     /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>
@@ -33,45 +33,29 @@ public abstract class RowwiseLoss : StructuredLoss
         fixed (float* pLoss = loss)
         fixed (float* pGradient = gradient)
         {
-            Job job = _jobs.Rent();
-            job.Theta = pTheta;
-            job.Target = pTarget;
-            job.Loss = pLoss;
-            job.Gradient = pGradient;
-            job.Draw = draw;
-            try
-            {
-                RowParallel.For(loss.Length, MaxDegreeOfParallelism, job);
-            }
-            finally
-            {
-                _jobs.Return(job);
-            }
+            RowBatch.Run(loss.Length, MaxDegreeOfParallelism, new Rows(this, pTheta, pTarget, pLoss, pGradient, draw),
+                static (in Rows b, int start, int end) => b.Evaluate(start, end));
         }
     }
 
-    private sealed unsafe class Job(RowwiseLoss owner) : IRowJob
+    private readonly unsafe struct Rows(RowwiseLoss owner, float* theta, float* target, float* loss, float* gradient, ulong draw)
     {
-        private readonly ObjectPool<float[]> _scratch = new(() => new float[Math.Max(1, owner.ScratchLength)]);
-        public float* Theta, Target, Loss, Gradient;
-        public ulong Draw;
-
-        public void Execute(int start, int end)
+        public void Evaluate(int start, int end)
         {
             int d = owner.Dimension, t = owner.TargetDimension;
-            float[] scratch = _scratch.Rent();
+            float[] scratch = owner._scratch.Rent();
             try
             {
                 for (int r = start; r < end; r++)
                 {
-                    double value = owner.EvaluateRow(r, new ReadOnlySpan<float>(Theta + (long)r * d, d), new ReadOnlySpan<float>(Target + (long)r * t, t),
-                        new Span<float>(Gradient + (long)r * d, d), Draw, scratch.AsSpan(0, owner.ScratchLength));
-                    Loss[r] = (float)value;
+                    double value = owner.EvaluateRow(r, new ReadOnlySpan<float>(theta + (long)r * d, d), new ReadOnlySpan<float>(target + (long)r * t, t),
+                        new Span<float>(gradient + (long)r * d, d), draw, scratch.AsSpan(0, owner.ScratchLength));
+                    loss[r] = (float)value;
                 }
             }
             finally
             {
-                _scratch.Return(scratch);
+                owner._scratch.Return(scratch);
             }
         }
     }

@@ -80,16 +80,7 @@ public abstract class Oracle
         fixed (float* theta = scores)
         fixed (float* y = solutions)
         {
-            SolveJob job = SolveJob.Rent();
-            job.Set(this, theta, y);
-            try
-            {
-                RowParallel.For(batch, maxDegreeOfParallelism, job);
-            }
-            finally
-            {
-                job.Return();
-            }
+            RowBatch.Run(batch, maxDegreeOfParallelism, new SolveBatch(this, theta, y), static (in SolveBatch b, int start, int end) => b.Solve(start, end));
         }
     }
 
@@ -100,39 +91,14 @@ public abstract class Oracle
     /// <inheritdoc/>
     public override string ToString() => Name;
 
-    private sealed unsafe class SolveJob : IRowJob
+    private readonly unsafe struct SolveBatch(Oracle oracle, float* theta, float* y)
     {
-        [ThreadStatic] private static SolveJob? t_cached;
-        private Oracle? _oracle;
-        private float* _theta, _y;
-
-        public static SolveJob Rent()
+        public void Solve(int start, int end)
         {
-            SolveJob job = t_cached ?? new SolveJob();
-            t_cached = null;   // a nested Solve on this thread gets its own job
-            return job;
-        }
-
-        public void Set(Oracle oracle, float* theta, float* y)
-        {
-            _oracle = oracle;
-            _theta = theta;
-            _y = y;
-        }
-
-        public void Return()
-        {
-            _oracle = null;
-            t_cached = this;
-        }
-
-        public void Execute(int start, int end)
-        {
-            Oracle oracle = _oracle!;
             int d = oracle.Dimension, dOut = oracle.OutputDimension;
             for (int row = start; row < end; row++)
             {
-                oracle.SolveRow(new ReadOnlySpan<float>(_theta + (long)row * d, d), new Span<float>(_y + (long)row * dOut, dOut));
+                oracle.SolveRow(new ReadOnlySpan<float>(theta + (long)row * d, d), new Span<float>(y + (long)row * dOut, dOut));
             }
         }
     }

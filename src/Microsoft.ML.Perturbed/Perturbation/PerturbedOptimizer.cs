@@ -27,7 +27,6 @@ namespace Microsoft.ML.Perturbed;
 public sealed class PerturbedOptimizer : Layer
 {
     private readonly ObjectPool<Workspace> _workspaces;
-    private readonly ObjectPool<RowJob> _jobs;
 
     /// <summary>Creates a perturbed optimizer over <paramref name="oracle"/>.</summary>
     /// <exception cref="ArgumentException">An option is out of range (see <see cref="PerturbedOptimizerOptions"/>).</exception>
@@ -50,7 +49,6 @@ public sealed class PerturbedOptimizer : Layer
         Seed = options.Seed;
         MaxDegreeOfParallelism = options.MaxDegreeOfParallelism;
         _workspaces = new ObjectPool<Workspace>(() => new Workspace(oracle.Dimension, oracle.OutputDimension));
-        _jobs = new ObjectPool<RowJob>(() => new RowJob(this));
     }
 
     /// <summary>The solver being smoothed.</summary>
@@ -231,31 +229,42 @@ public sealed class PerturbedOptimizer : Layer
         fixed (float* pCotangent = cotangent)
         fixed (float* pVjp = vjp)
         {
-            RowJob job = _jobs.Rent();
-            job.Theta = pTheta;
-            job.Solution = pSolution;
-            job.Max = wantMax ? pMax : null;
-            job.MaxPartOnly = maxPartOnly;
-            job.Tangent = wantJvp ? pTangent : null;
-            job.Jvp = wantJvp ? pJvp : null;
-            job.Cotangent = wantVjp && cotangentFunction is null ? pCotangent : null;
-            job.CotangentFunction = cotangentFunction;
-            job.Vjp = wantVjp ? pVjp : null;
-            job.Draw = draw;
-            try
+            var rows = new Rows
             {
-                RowParallel.For(batch, MaxDegreeOfParallelism, job);
-            }
-            finally
+                Owner = this,
+                Theta = pTheta,
+                Solution = pSolution,
+                Max = wantMax ? pMax : null,
+                MaxPartOnly = maxPartOnly,
+                Tangent = wantJvp ? pTangent : null,
+                Jvp = wantJvp ? pJvp : null,
+                Cotangent = wantVjp && cotangentFunction is null ? pCotangent : null,
+                CotangentFunction = cotangentFunction,
+                Vjp = wantVjp ? pVjp : null,
+                Draw = draw,
+            };
+            RowBatch.Run(batch, MaxDegreeOfParallelism, rows, static (in Rows b, int start, int end) => b.Owner!.ProcessRows(start, end, in b));
+        }
+    }
+
+    private void ProcessRows(int start, int end, in Rows job)
+    {
+        Workspace w = _workspaces.Rent();
+        try
+        {
+            for (int row = start; row < end; row++)
             {
-                job.CotangentFunction = null;
-                _jobs.Return(job);
+                ProcessRow(row, in job, w);
             }
+        }
+        finally
+        {
+            _workspaces.Return(w);
         }
     }
 
     /// <summary>One row: draw, perturb, solve and accumulate M samples, then finish the estimates (Prop. 3.1).</summary>
-    private unsafe void ProcessRow(int row, RowJob job, Workspace w)
+    private unsafe void ProcessRow(int row, in Rows job, Workspace w)
     {
         int d = Oracle.Dimension, dOut = Oracle.OutputDimension, m = Samples;
         var theta = new ReadOnlySpan<float>(job.Theta + (long)row * d, d);
@@ -432,29 +441,15 @@ public sealed class PerturbedOptimizer : Layer
         }
     }
 
-    private sealed unsafe class RowJob(PerturbedOptimizer owner) : IRowJob
+    /// <summary>One call's buffers (null where the call does not want that output) and options.</summary>
+    private unsafe struct Rows
     {
+        public PerturbedOptimizer? Owner;
         public float* Theta, Solution, Tangent, Jvp, Cotangent, Vjp;
         public double* Max;
         public bool MaxPartOnly;
         public CotangentFunction? CotangentFunction;
         public ulong Draw;
-
-        public void Execute(int start, int end)
-        {
-            Workspace w = owner._workspaces.Rent();
-            try
-            {
-                for (int row = start; row < end; row++)
-                {
-                    owner.ProcessRow(row, this, w);
-                }
-            }
-            finally
-            {
-                owner._workspaces.Return(w);
-            }
-        }
     }
 
     /// <summary>Per-thread buffers for one row: O(d + d′), plus M × (d + d′) only when a cotangent function is used.</summary>

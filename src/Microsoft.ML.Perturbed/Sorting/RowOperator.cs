@@ -80,16 +80,8 @@ public abstract class RowOperator : Layer
         fixed (T* pDirection = direction)
         fixed (T* pDerivative = derivative)
         {
-            RowJob<T> job = RowJob<T>.Rent();
-            job.Set(this, pValues, pResult, pDirection, pDerivative, mode);
-            try
-            {
-                RowParallel.For(batch, MaxDegreeOfParallelism, job);
-            }
-            finally
-            {
-                job.Return();
-            }
+            RowBatch.Run(batch, MaxDegreeOfParallelism, new Rows<T>(this, pValues, pResult, pDirection, pDerivative, mode),
+                static (in Rows<T> b, int start, int end) => b.Owner.ProcessRows(start, end, b.Values, b.Result, b.Direction, b.Derivative, b.Mode));
         }
     }
 
@@ -141,41 +133,15 @@ public abstract class RowOperator : Layer
     /// <summary>The operator's strength ε, for messages.</summary>
     private protected virtual double Strength => double.NaN;
 
-    private sealed unsafe class RowJob<T> : IRowJob where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly unsafe struct Rows<T>(RowOperator owner, T* values, T* result, T* direction, T* derivative, RowMode mode)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        [ThreadStatic] private static RowJob<T>? t_cached;
-        private RowOperator? _owner;
-        private T* _values, _result, _direction, _derivative;
-        private RowMode _mode;
-
-        public static RowJob<T> Rent()
-        {
-            RowJob<T> job = t_cached ?? new RowJob<T>();
-            t_cached = null;   // a nested call on this thread gets its own job
-            return job;
-        }
-
-        public void Set(RowOperator owner, T* values, T* result, T* direction, T* derivative, RowMode mode)
-        {
-            _owner = owner;
-            _values = values;
-            _result = result;
-            _direction = direction;
-            _derivative = derivative;
-            _mode = mode;
-        }
-
-        public void Return()
-        {
-            _owner = null;
-            t_cached = this;
-        }
-
-        public void Execute(int start, int end) => _owner!.ProcessRows(start, end, _values, _result, _direction, _derivative, _mode);
+        public readonly RowOperator Owner = owner;
+        public readonly T* Values = values, Result = result, Direction = direction, Derivative = derivative;
+        public readonly RowMode Mode = mode;
     }
 }
 
-/// <summary>What a row kernel computes.</summary>
 internal enum RowMode
 {
     Forward,

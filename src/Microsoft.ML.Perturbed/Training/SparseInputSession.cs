@@ -40,8 +40,6 @@ internal sealed class SparseInputSession : ITrainingSession
     private TrainingRows? _scratch;
     private float[] _scoreBuffer = [];
     private readonly float[] _biasStep;
-    private readonly ScoreJob _scoreJob;
-    private readonly UpdateJob _updateJob;
 
     public SparseInputSession(StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
     {
@@ -84,8 +82,6 @@ internal sealed class SparseInputSession : ITrainingSession
         _lastStep = options.Optimizer == GradientOptimizerKind.Sgd && options.L2 > 0 ? new int[_p] : [];
         _biasGradient = new double[_d];
         _biasStep = new float[_d];
-        _scoreJob = new ScoreJob(this);
-        _updateJob = new UpdateJob(this);
         _restOptimizers = _rest.Select(l => new GradientOptimizer(options.Optimizer, options.LearningRate, l.ParameterArray.Length)).ToArray();
         _restGradients = _rest.Select(l => new double[l.ParameterArray.Length]).ToArray();
     }
@@ -184,9 +180,8 @@ internal sealed class SparseInputSession : ITrainingSession
     private void Score(TrainingRows rows, Span<float> theta)
     {
         if (_scoreBuffer.Length < theta.Length) _scoreBuffer = new float[theta.Length];
-        _scoreJob.Rows = rows;
-        RowParallel.For(rows.Count, _options.MaxDegreeOfParallelism, _scoreJob, minRowsPerChunk: 8);
-        _scoreJob.Rows = null;
+        RowBatch.Run(rows.Count, _options.MaxDegreeOfParallelism, (this, rows), static (in (SparseInputSession Session, TrainingRows Rows) b, int start, int end)
+            => b.Session.ScoreRows(b.Rows, start, end), minRowsPerChunk: 8);
         _scoreBuffer.AsSpan(0, theta.Length).CopyTo(theta);
     }
 
@@ -234,10 +229,10 @@ internal sealed class SparseInputSession : ITrainingSession
     {
         int d = _d;
         bool adam = _options.Optimizer == GradientOptimizerKind.Adam;
-        _updateJob.Batch = batch;
-        _updateJob.StepSize = adam ? (float)(_options.LearningRate / (1 - Math.Pow(GradientOptimizer.Beta1, _step))) : 0;
-        _updateJob.InverseC2 = adam ? (float)(1 / (1 - Math.Pow(GradientOptimizer.Beta2, _step))) : 0;
-        RowParallel.For(_touched.Count, _options.MaxDegreeOfParallelism, _updateJob, minRowsPerChunk: 64);
+        float stepSize = adam ? (float)(_options.LearningRate / (1 - Math.Pow(GradientOptimizer.Beta1, _step))) : 0;
+        float inverseC2 = adam ? (float)(1 / (1 - Math.Pow(GradientOptimizer.Beta2, _step))) : 0;
+        RowBatch.Run(_touched.Count, _options.MaxDegreeOfParallelism, new FeatureUpdate(this, batch, stepSize, inverseC2),
+            static (in FeatureUpdate u, int start, int end) => u.Session.UpdateFeatures(start, end, u), minRowsPerChunk: 64);
         foreach (int j in _touched)
         {
             ReadOnlySpan<float> wj = _w.AsSpan(j * d, d);
@@ -249,7 +244,7 @@ internal sealed class SparseInputSession : ITrainingSession
         if (adam || _options.Optimizer == GradientOptimizerKind.AdaGrad)
         {
             for (int k = 0; k < d; k++) _biasStep[k] = (float)(_biasGradient[k] / batch);
-            if (adam) SingleUpdates.Adam(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, _updateJob.StepSize, _updateJob.InverseC2);
+            if (adam) SingleUpdates.Adam(_b, _m.AsSpan(_p * d, d), _v.AsSpan(_p * d, d), _biasStep, stepSize, inverseC2);
             else SingleUpdates.AdaGrad(_b, _v.AsSpan(_p * d, d), _biasStep, (float)_options.LearningRate);
         }
         else
@@ -311,58 +306,49 @@ internal sealed class SparseInputSession : ITrainingSession
     {
     }
 
-    /// <summary>Scores sparse rows in parallel: each row from its own stored values, the same bits on any thread.</summary>
-    private sealed class ScoreJob(SparseInputSession session) : IRowJob
+    /// <summary>Scores sparse rows [start, end) (run in parallel: each row from its own stored values, the same bits on any thread).</summary>
+    private void ScoreRows(TrainingRows rows, int start, int end)
     {
-        public TrainingRows? Rows;
-
-        public void Execute(int start, int end)
+        int d = _d;
+        ReadOnlySpan<int> starts = rows.RowStarts, indices = rows.Indices;
+        ReadOnlySpan<float> values = rows.Values, w = _w, b = _b;
+        double[]? rented = d > 256 ? System.Buffers.ArrayPool<double>.Shared.Rent(d) : null;
+        Span<double> acc = rented is null ? stackalloc double[d] : rented.AsSpan(0, d);
+        for (int r = start; r < end; r++)
         {
-            int d = session._d;
-            ReadOnlySpan<int> starts = Rows!.RowStarts, indices = Rows.Indices;
-            ReadOnlySpan<float> values = Rows.Values, w = session._w, b = session._b;
-            double[]? rented = d > 256 ? System.Buffers.ArrayPool<double>.Shared.Rent(d) : null;
-            Span<double> acc = rented is null ? stackalloc double[d] : rented.AsSpan(0, d);
-            for (int r = start; r < end; r++)
-            {
-                acc.Clear();
-                for (int i = starts[r]; i < starts[r + 1]; i++) SpanMath.AddScaled(acc, w.Slice(indices[i] * d, d), values[i]);
-                Span<float> theta = session._scoreBuffer.AsSpan(r * d, d);
-                for (int k = 0; k < d; k++) theta[k] = (float)(acc[k] + b[k]);
-            }
-            if (rented is not null) System.Buffers.ArrayPool<double>.Shared.Return(rented);
+            acc.Clear();
+            for (int i = starts[r]; i < starts[r + 1]; i++) SpanMath.AddScaled(acc, w.Slice(indices[i] * d, d), values[i]);
+            Span<float> theta = _scoreBuffer.AsSpan(r * d, d);
+            for (int k = 0; k < d; k++) theta[k] = (float)(acc[k] + b[k]);
         }
+        if (rented is not null) System.Buffers.ArrayPool<double>.Shared.Return(rented);
     }
 
-    /// <summary>Updates the present features' weights in parallel (each feature's row on its own: the same bits on any thread).</summary>
-    private sealed class UpdateJob(SparseInputSession session) : IRowJob
-    {
-        public int Batch;
-        public float StepSize, InverseC2;
+    /// <summary>One step's update: the mini-batch size and Adam's bias-corrected step size and 1/(1 − β₂ᵗ).</summary>
+    private readonly record struct FeatureUpdate(SparseInputSession Session, int Batch, float StepSize, float InverseC2);
 
-        public void Execute(int start, int end)
+    /// <summary>Updates present features [start, end) of <see cref="_touched"/> (run in parallel: each feature's row on its own, the same bits on any thread).</summary>
+    private void UpdateFeatures(int start, int end, in FeatureUpdate u)
+    {
+        int d = _d;
+        double lr = _options.LearningRate, l2 = _options.L2;
+        GradientOptimizerKind kind = _options.Optimizer;
+        float[]? rented = d > 1024 ? System.Buffers.ArrayPool<float>.Shared.Rent(d) : null;
+        Span<float> step = rented is null ? stackalloc float[d] : rented.AsSpan(0, d);
+        for (int t = start; t < end; t++)
         {
-            SparseInputSession s = session;
-            int d = s._d;
-            double lr = s._options.LearningRate, l2 = s._options.L2;
-            GradientOptimizerKind kind = s._options.Optimizer;
-            float[]? rented = d > 1024 ? System.Buffers.ArrayPool<float>.Shared.Rent(d) : null;
-            Span<float> step = rented is null ? stackalloc float[d] : rented.AsSpan(0, d);
-            for (int t = start; t < end; t++)
+            int j = _touched[t];
+            ReadOnlySpan<double> gj = _gradient.AsSpan(_slot[j] * d, d);
+            Span<float> wj = _w.AsSpan(j * d, d);
+            if (kind == GradientOptimizerKind.Sgd)
             {
-                int j = s._touched[t];
-                ReadOnlySpan<double> gj = s._gradient.AsSpan(s._slot[j] * d, d);
-                Span<float> wj = s._w.AsSpan(j * d, d);
-                if (kind == GradientOptimizerKind.Sgd)
-                {
-                    for (int k = 0; k < d; k++) wj[k] -= (float)(lr * (gj[k] / Batch + l2 * wj[k]));
-                    continue;
-                }
-                for (int k = 0; k < d; k++) step[k] = (float)(gj[k] / Batch + l2 * wj[k]);
-                if (kind == GradientOptimizerKind.Adam) SingleUpdates.Adam(wj, s._m.AsSpan(j * d, d), s._v.AsSpan(j * d, d), step, StepSize, InverseC2);
-                else SingleUpdates.AdaGrad(wj, s._v.AsSpan(j * d, d), step, (float)lr);
+                for (int k = 0; k < d; k++) wj[k] -= (float)(lr * (gj[k] / u.Batch + l2 * wj[k]));
+                continue;
             }
-            if (rented is not null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
+            for (int k = 0; k < d; k++) step[k] = (float)(gj[k] / u.Batch + l2 * wj[k]);
+            if (kind == GradientOptimizerKind.Adam) SingleUpdates.Adam(wj, _m.AsSpan(j * d, d), _v.AsSpan(j * d, d), step, u.StepSize, u.InverseC2);
+            else SingleUpdates.AdaGrad(wj, _v.AsSpan(j * d, d), step, (float)lr);
         }
+        if (rented is not null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
     }
 }
