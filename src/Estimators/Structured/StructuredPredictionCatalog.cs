@@ -7,12 +7,6 @@ using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Structured;
 
-/// <summary>Top-k metrics: precision@k = |predicted ∩ true| / k averaged over rows, and the share of rows whose set is exact.</summary>
-public sealed record TopKMetrics(double PrecisionAtK, double ExactSetMatch, long Rows);
-
-/// <summary>Matching metrics (Cohen Indelman &amp; Hazan 2021): share of wrongly assigned positions, and of rows with any error.</summary>
-public sealed record MatchingMetrics(double WrongPositions, double AnyError, long Rows);
-
 /// <summary>Structured prediction tasks ML.NET does not have: top-k (multilabel with k labels per row), matching, shortest paths, knapsack and any head of the user's.</summary>
 public sealed class StructuredPredictionCatalog
 {
@@ -171,57 +165,5 @@ public sealed class StructuredPredictionCatalog
             throw new InvalidOperationException("The data to evaluate has no rows.");
         }
         return (first, second, rows);
-    }
-}
-
-/// <summary>Trainers of <see cref="StructuredPredictionCatalog"/>.</summary>
-public sealed class StructuredPredictionTrainers
-{
-    private readonly MLContext _mlContext;
-
-    internal StructuredPredictionTrainers(MLContext mlContext) => _mlContext = mlContext;
-
-    /// <summary>Top-k (multilabel, k labels per row) with the perturbed Fenchel-Young loss over the top-k polytope.</summary>
-    /// <param name="k">Labels per row, 1 ≤ k ≤ number of labels.</param>
-    /// <param name="options">Options (labels: 0/1 vectors with k ones).</param>
-    public PerturbedStructuredTrainer TopK(int k, PerturbedStructuredOptions? options = null) => Create(StructuredHeadKind.TopK, k, options);
-
-    /// <summary>Perfect matching of n items with the perturbed Fenchel-Young loss over the Birkhoff polytope.</summary>
-    /// <param name="n">Side of the assignment: the label is an n×n permutation matrix (row-major, n² slots).</param>
-    /// <param name="options">Options.</param>
-    public PerturbedStructuredTrainer Matching(int n, PerturbedStructuredOptions? options = null) => Create(StructuredHeadKind.Matching, n, options);
-
-    /// <summary>
-    /// The perturbed trainer over any head: shortest paths, knapsack, a user's own solver
-    /// (<see cref="PerturbedHeads.RegisterOracle"/>), or the built-in ones.
-    /// </summary>
-    /// <param name="head">The head (unbound; it binds to the label column when fitting).</param>
-    /// <param name="options">Options; defaults when null.</param>
-    public PerturbedTrainer Perturbed(PerturbedHead head, PerturbedStructuredOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(head);
-        return new PerturbedTrainer(((IHostEnvironment)_mlContext).Register($"Perturbed{head.Name}"), head, options ?? new PerturbedStructuredOptions());
-    }
-
-    /// <summary>
-    /// Decision-focused shortest paths on PyEPO's grid (<paramref name="rows"/> × <paramref name="columns"/> nodes, arcs east and
-    /// south, <see cref="DagShortestPathOracle.Grid"/>): the model predicts edge costs; labels are the optimal paths' edge
-    /// indicators or (<see cref="LabelKind.Costs"/>, for SPO+ and regret) the true edge costs.
-    /// </summary>
-    public PerturbedTrainer ShortestPath(int rows, int columns, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
-        => Perturbed(new ShortestPathHead(DagShortestPathOracle.Grid(rows, columns), labels), options);
-
-    /// <summary>Shortest paths on a grid with vertex costs and 8-neighbour moves (the Warcraft setting); labels are paths or true cell costs.</summary>
-    public PerturbedTrainer GridShortestPath(int rows, int columns, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
-        => Perturbed(new GridPathHead(rows, columns, labels), options);
-
-    /// <summary>0/1 knapsack with integer weights: the model predicts item values; labels are optimal packings or true values.</summary>
-    public PerturbedTrainer Knapsack(IReadOnlyList<int> weights, int capacity, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
-        => Perturbed(new KnapsackHead(weights, capacity, labels), options);
-
-    private PerturbedStructuredTrainer Create(StructuredHeadKind kind, int parameter, PerturbedStructuredOptions? options)
-    {
-        options ??= new PerturbedStructuredOptions();
-        return new PerturbedStructuredTrainer(((IHostEnvironment)_mlContext).Register("PerturbedStructured"), kind, parameter, options);
     }
 }

@@ -5,28 +5,6 @@ using Microsoft.ML.Perturbed.Estimators.Structured;
 // is all an application needs to reach mlContext.LabelRanking() and mlContext.StructuredPrediction().
 namespace Microsoft.ML;
 
-/// <summary>Entry point of the label-ranking task.</summary>
-public static class LabelRankingCatalogExtensions
-{
-    /// <summary>The label-ranking task: <c>mlContext.LabelRanking().Trainers.PerturbedFenchelYoung()</c>, <c>Evaluate</c>, <c>CrossValidate</c>.</summary>
-    public static LabelRankingCatalog LabelRanking(this MLContext mlContext)
-    {
-        ArgumentNullException.ThrowIfNull(mlContext);
-        return new LabelRankingCatalog(mlContext);
-    }
-}
-
-/// <summary>Entry point of the structured prediction tasks.</summary>
-public static class StructuredPredictionCatalogExtensions
-{
-    /// <summary>Top-k and matching: <c>mlContext.StructuredPrediction().Trainers.TopK(k)</c>, <c>.Matching(n)</c>, and their evaluators.</summary>
-    public static StructuredPredictionCatalog StructuredPrediction(this MLContext mlContext)
-    {
-        ArgumentNullException.ThrowIfNull(mlContext);
-        return new StructuredPredictionCatalog(mlContext);
-    }
-}
-
 /// <summary>Hyper-parameter sweeps of the perturbed trainers without AutoML.</summary>
 public static class PerturbedSweepExtensions
 {
