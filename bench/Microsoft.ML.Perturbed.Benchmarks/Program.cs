@@ -212,7 +212,7 @@ if (args.Length > 0 && args[0] == "parts")
     T("gumbel sample", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); Microsoft.ML.Perturbed.Noise.NoiseDistribution.Gumbel.Sample(ref s, buf); } });
     var argmax = new Microsoft.ML.Perturbed.Oracles.ArgmaxOracle(d);
     T("argmax solve", () => { for (int r = 0; r < reps; r++) argmax.Solve(theta, buf, 1); });
-    T("add to double", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.SpanMath.Add(acc, buf); });
+    T("add to double", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.Numerics.SpanMath.Add(acc, buf); });
     T("maxmagnitude", () => { for (int r = 0; r < reps; r++) System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(buf); });
     return 0;
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Numerics;
 using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Tests.Training;

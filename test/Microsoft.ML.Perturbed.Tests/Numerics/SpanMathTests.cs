@@ -1,4 +1,6 @@
-namespace Microsoft.ML.Perturbed.Tests.Perturbation;
+using Microsoft.ML.Perturbed.Numerics;
+
+namespace Microsoft.ML.Perturbed.Tests.Numerics;
 
 public class SpanMathTests
 {

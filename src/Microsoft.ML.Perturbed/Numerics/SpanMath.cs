@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Numerics;
 
 /// <summary>
 /// Small SIMD kernels whose summation order depends only on the length, never on memory alignment or threads,

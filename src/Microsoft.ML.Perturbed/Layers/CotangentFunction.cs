@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Layers;
 
 /// <summary>
 /// Supplies the upstream gradient g of one row once its forward output ŷ is known, so that a loss of ŷ (such as
