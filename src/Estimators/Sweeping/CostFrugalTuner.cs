@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 /// 2^(d−1) rounds without progress halve δ; below a floor the search restarts from a random point with δ reset. Rounds are
 /// pairs, so two trials can run at once with results independent of the parallelism.
 /// </summary>
-public sealed class CostFrugalTuner : ISweepTuner
+internal sealed class CostFrugalTuner : ISweepTuner
 {
     private const double InitialStep = 0.25, MinimumStep = 1.0 / 64;
     private readonly System.Random _random;

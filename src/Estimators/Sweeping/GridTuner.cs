@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 
 /// <summary>The full grid: ranges at <c>levels</c> evenly spaced unit coordinates (ends included), every candidate of a choice.</summary>
-public sealed class GridTuner : ISweepTuner
+internal sealed class GridTuner : ISweepTuner
 {
     private readonly double[][] _axes;
     private long _next;

@@ -4,7 +4,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 /// Proposes points of the unit cube [0, 1]^d to evaluate and learns from their scores (higher is better). Deterministic
 /// for a seed: the proposals depend only on the scores reported, never on timing or on how many trials run at once.
 /// </summary>
-public interface ISweepTuner
+internal interface ISweepTuner
 {
     /// <summary>A short name for tables.</summary>
     string Name { get; }

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 
 /// <summary>Uniform random points of the unit cube from a seeded generator.</summary>
-public sealed class RandomTuner(int dimension, int seed) : ISweepTuner
+internal sealed class RandomTuner(int dimension, int seed) : ISweepTuner
 {
     private readonly System.Random _random = new(seed);
 
