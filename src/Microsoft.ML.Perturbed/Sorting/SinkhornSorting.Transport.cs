@@ -72,6 +72,7 @@ public sealed partial class SinkhornSorting
             }
         }
         w.Iterations = t;
+        w.Capped = t >= _maxIterations && !(w.MarginalError < _tolerance);
         Record(t, w.MarginalError, w.LogIterations, w.Absorptions);
         if (!scaling) Absorb(w);   // the log-domain iterate's kernel: P = a·b·K̃ with u = v = 1
         Span<double> bv = w.Bv;
@@ -376,7 +377,7 @@ public sealed partial class SinkhornSorting
             Alpha = new double[n]; Beta = new double[m]; U = new double[n]; V = new double[m]; UNew = new double[n]; VNew = new double[m];
             FBar = new double[n]; GBar = new double[m]; Bv = new double[m]; Previous = new double[m]; SortedBar = new double[m];
             Cost = new double[n * m]; CostT = new double[n * m]; Kernel = new double[n * m]; Plan = new double[n * m]; PlanBar = new double[n * m];
-            Sorted = new double[m]; Buffer = new double[Math.Max(n, m)];
+            Sorted = new double[m]; Buffer = new double[Math.Max(n, m)]; RowMass = new double[n]; ColumnMass = new double[m];
         }
 
         public readonly double[] Signed, SignedBar, Squashed, SquashedBar, Standardized, ZBar, Zeros;
@@ -387,6 +388,12 @@ public sealed partial class SinkhornSorting
         public int Iterations, LogIterations, Absorptions;
         public bool CostTransposed;
         public double MarginalError;
+
+        /// <summary>Whether the row stopped at the iteration cap with its row marginals still off by more than the tolerance.</summary>
+        public bool Capped;
+
+        /// <summary>The masses a read-out divides by: a capped row's Σⱼ Pᵢⱼ (ranks, CDF, normalization) and the columns' Σᵢ Pᵢⱼ, else bⱼ (sorts).</summary>
+        public readonly double[] RowMass, ColumnMass;
 
         public void EnsureHistory(int iterations)
         {

@@ -16,7 +16,11 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// differentiation would need a linear solve of size n + m per row and is only exact at convergence; unrolling is the
 /// simpler and more faithful choice at the sizes this operator is used for (it is O(n·m) per iteration anyway).</para>
 /// <para>Iterations stop when the row-marginal error Σᵢ |(P1)ᵢ − aᵢ| falls below <see cref="SinkhornOptions.Tolerance"/>
-/// (the column marginals are exact after every iteration) or after <see cref="SinkhornOptions.MaxIterations"/>.</para>
+/// (the column marginals are exact after every iteration) or after <see cref="SinkhornOptions.MaxIterations"/>.
+/// A converged row is read out with a⁻¹ = n; a row stopped at the cap (<see cref="SinkhornConvergence.CappedRows"/>),
+/// whose row masses may be far from a, is read out with its own masses (P1)ᵢ — a barycentre of the read-out values, so
+/// ranks stay in [1, n] and sorted values in [min x, max x] after any number of iterations; the VJP differentiates
+/// that read-out. The two agree at exact convergence.</para>
 /// <para><b>Iterations in the scalings.</b> The log-domain update fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ − Cᵢⱼ)/ε) costs one
 /// exponential per plan entry and half-iteration. Writing f = α + ε log u and g = β + ε log v around absorbed
 /// potentials (α, β), it is uᵢ = 1/Σⱼ bⱼK̃ᵢⱼvⱼ with K̃ = exp((α + β − C)/ε) computed once, so an iteration is two
@@ -206,7 +210,7 @@ public sealed partial class SinkhornSorting : RowOperator
             _logIterations += logIterations;
             _absorptions += absorptions;
             _rows++;
-            if (iterations >= _maxIterations && !(error < _tolerance)) _cappedRows++;
+            if (iterations >= _maxIterations && !(error < _tolerance)) _cappedRows++;   // the predicate of Workspace.Capped
             _mostIterations = Math.Max(_mostIterations, iterations);
             _worstError = Math.Max(_worstError, error);
         }
@@ -253,23 +257,41 @@ public sealed partial class SinkhornSorting : RowOperator
         Transport(w, keepHistory: mode == RowMode.Vjp);
         double[] p = w.Plan;
         SinkhornOutput output = _output;
-        double rowScale = output == SinkhornOutput.Rank ? (double)n * n : n;   // a⁻¹ = n; ranks are n·CDF
+        double k = output == SinkhornOutput.Rank ? n : 1;   // ranks are n·CDF
+        double[] mass = w.RowMass;
         switch (output)
         {
             case SinkhornOutput.Rank:
             case SinkhornOutput.Cdf:
             case SinkhornOutput.QuantileNormalize:
+                // A converged row is read with a⁻¹ = n (its mass is a within the tolerance). A row stopped at the cap is
+                // read with its own mass rᵢ = Σⱼ Pᵢⱼ (the last update fixed only the columns): a barycentre of the
+                // read-out values, so ranks stay in [n·b₁, n], CDFs in [b₁, 1] and normalized values in [min f, max f].
                 double[] readout = output == SinkhornOutput.QuantileNormalize ? _values : _cumulative;
                 for (int i = 0; i < n; i++)
                 {
-                    w.Output[i] = rowScale * SpanMath.Dot(p.AsSpan(i * m, m), readout);
+                    ReadOnlySpan<double> row = p.AsSpan(i * m, m);
+                    if (w.Capped) mass[i] = SpanMath.Sum(row);
+                    w.Output[i] = w.Capped ? k * SpanMath.Dot(row, readout) / mass[i] : k * n * SpanMath.Dot(row, readout);
                 }
                 break;
             case SinkhornOutput.Sort:
             case SinkhornOutput.Quantile:
+                // Σᵢ Pᵢⱼxᵢ/bⱼ: the last update fixed the columns, so this is a barycentre of x; a capped row divides by the
+                // computed column masses cⱼ = Σᵢ Pᵢⱼ (bⱼ up to rounding, which at ε near MinEpsilon reaches 1e-10).
                 Array.Clear(w.Sorted);
                 for (int i = 0; i < n; i++) SpanMath.AddScaled(w.Sorted, p.AsSpan(i * m, m), x[i]);   // Σᵢ Pᵢⱼxᵢ
-                for (int j = 0; j < m; j++) w.Sorted[j] /= _weights[j];
+                Span<double> columns = w.ColumnMass;
+                if (w.Capped)
+                {
+                    columns.Clear();
+                    for (int i = 0; i < n; i++) SpanMath.AddScaled(columns, p.AsSpan(i * m, m), 1);
+                }
+                else
+                {
+                    _weights.CopyTo(columns);
+                }
+                for (int j = 0; j < m; j++) w.Sorted[j] /= columns[j];
                 if (output == SinkhornOutput.Sort)
                 {
                     for (int j = 0; j < m; j++) w.Output[j] = _sign * w.Sorted[j];
@@ -294,23 +316,30 @@ public sealed partial class SinkhornSorting : RowOperator
             case SinkhornOutput.Rank:
             case SinkhornOutput.Cdf:
             case SinkhornOutput.QuantileNormalize:
+                // outᵢ = k·⟨Pᵢ, R⟩/rᵢ: ∂outᵢ/∂Pᵢⱼ = (k·Rⱼ − outᵢ)/rᵢ with rᵢ = Σⱼ Pᵢⱼ (capped), or k·n·Rⱼ with rᵢ = a fixed.
                 double[] readout = output == SinkhornOutput.QuantileNormalize ? _values : _cumulative;
                 for (int i = 0; i < n; i++)
                 {
-                    TensorPrimitives.Multiply(readout, rowScale * g[i], pBar.AsSpan(i * m, m));
+                    Span<double> row = pBar.AsSpan(i * m, m);
+                    double scale = w.Capped ? k / mass[i] : k * n;
+                    TensorPrimitives.Multiply(readout, scale * g[i], row);
+                    if (w.Capped) TensorPrimitives.Add(row, -g[i] * w.Output[i] / mass[i], row);
                 }
                 break;
             case SinkhornOutput.Sort:
             case SinkhornOutput.Quantile:
-                double[] sortedBar = w.SortedBar;   // ∂L/∂(Σᵢ Pᵢⱼxᵢ) = ±gⱼ/bⱼ
+                // sortedⱼ = Σᵢ Pᵢⱼxᵢ/cⱼ: ∂/∂Pᵢⱼ = (xᵢ − sortedⱼ)/cⱼ (cⱼ = bⱼ fixed when converged: xᵢ/bⱼ), ∂/∂xᵢ = Pᵢⱼ/cⱼ.
+                double[] sortedBar = w.SortedBar;   // ±gⱼ/cⱼ
                 for (int j = 0; j < m; j++)
                 {
                     double gj = output == SinkhornOutput.Sort ? g[j] : j == 1 ? g[0] : 0;
-                    sortedBar[j] = _sign * gj / _weights[j];
+                    sortedBar[j] = _sign * gj / w.ColumnMass[j];
                 }
                 for (int i = 0; i < n; i++)
                 {
-                    TensorPrimitives.Multiply(sortedBar, x[i], pBar.AsSpan(i * m, m));
+                    Span<double> row = pBar.AsSpan(i * m, m);
+                    TensorPrimitives.Multiply(sortedBar, x[i], row);
+                    if (w.Capped) SpanMath.AddScaledProduct(row, sortedBar, w.Sorted, -1);
                     xBar[i] = SpanMath.Dot(p.AsSpan(i * m, m), sortedBar);
                 }
                 break;
@@ -369,7 +398,6 @@ public sealed partial class SinkhornSorting : RowOperator
                 w.CostT[j * n + i] = w.Cost[i * m + j];
         w.CostTransposed = true;
     }
-
     /// <summary>x̃̄ → x̄ through the squashing and the standardization (adds to <c>w.SignedBar</c>).</summary>
     private void SquashBackward(Workspace w)
     {
