@@ -21,6 +21,7 @@ public static class PerturbedAutograd
     public static Tensor Perturbed(TorchPerturbedOptimizer optimizer, Tensor theta, ulong draw = 0)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(theta);
         return PerturbedLayer.apply(theta, optimizer, draw);
     }
 
@@ -35,6 +36,8 @@ public static class PerturbedAutograd
     public static Tensor FenchelYoungLoss(TorchPerturbedOptimizer optimizer, Tensor theta, Tensor target, ulong draw = 0)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(theta);
+        ArgumentNullException.ThrowIfNull(target);
         return FenchelYoungFunction.apply(theta, target, optimizer, draw);
     }
 
@@ -75,7 +78,7 @@ public static class PerturbedAutograd
     {
         if (t.dim() != 2 || t.shape[1] != width || t.shape[0] < 1)
         {
-            throw new ArgumentException($"Expected a [batch, {width}] tensor with at least one row, got [{string.Join(", ", t.shape)}].", name);
+            throw new ArgumentException($"Expected '{name}' of shape [batch, {width}] with at least one row, got [{string.Join(", ", t.shape)}].", name);
         }
         return t.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
     }
@@ -127,14 +130,17 @@ public static class PerturbedAutograd
             float[] y = Host(target, loss.TargetDimension, nameof(target));
             if (y.Length != batch * loss.TargetDimension)
             {
-                throw new ArgumentException($"Expected {batch} target rows, got {y.Length / loss.TargetDimension}.", nameof(target));
+                throw new ArgumentException($"Expected 'target' of shape [{batch}, {loss.TargetDimension}] (one row per row of theta), got [{string.Join(", ", target.shape)}].", nameof(target));
+            }
+            if (weights.Length > 0 && weights.Length != batch)
+            {
+                throw new ArgumentException($"Expected {batch} 'weights', one per row of theta, got {weights.Length}.", nameof(weights));
             }
             var gradient = new float[th.Length];
             var rowLoss = new float[batch];
             double mean = loss.Evaluate(th, y, rowLoss, gradient, draw);
             if (weights.Length > 0)
             {
-                if (weights.Length != batch) throw new ArgumentException($"Expected {batch} weights, one per row, got {weights.Length}.", nameof(weights));
                 mean = Training.StructuredTrainer.Weigh(gradient, rowLoss, weights, loss.Dimension);
             }
             for (int i = 0; i < gradient.Length; i++) gradient[i] /= batch;   // ∂ mean/∂θ

@@ -153,9 +153,11 @@ public sealed class TorchPerturbedOptimizer
     }
 
     /// <summary>Single-precision batches in and out, for code without tensors (copies to and from the device).</summary>
+    /// <exception cref="ArgumentException">A buffer's length is not that of <paramref name="theta"/>'s <c>[batch × d]</c> (the message names it, the expected and the actual length).</exception>
     public void Forward(ReadOnlySpan<float> theta, Span<float> solution, ulong draw = 0)
     {
         int batch = RowsOf(theta.Length);
+        LikeTheta(solution.Length, batch, nameof(solution));
         using Tensor t = tensor(theta.ToArray(), [batch, Dimension]);
         (Tensor y, Tensor f) = Forward(t, draw);
         using (y)
@@ -166,9 +168,13 @@ public sealed class TorchPerturbedOptimizer
     }
 
     /// <inheritdoc cref="ForwardVjp(Tensor, Tensor, ulong)"/>
+    /// <exception cref="ArgumentException">A buffer's length is not that of <paramref name="theta"/>'s <c>[batch × d]</c> (the message names it, the expected and the actual length).</exception>
     public void ForwardVjp(ReadOnlySpan<float> theta, ReadOnlySpan<float> cotangent, Span<float> solution, Span<float> vjp, ulong draw = 0)
     {
         int batch = RowsOf(theta.Length);
+        LikeTheta(cotangent.Length, batch, nameof(cotangent));
+        LikeTheta(solution.Length, batch, nameof(solution));
+        LikeTheta(vjp.Length, batch, nameof(vjp));
         using Tensor t = tensor(theta.ToArray(), [batch, Dimension]);
         using Tensor g = tensor(cotangent.ToArray(), [batch, Dimension]);
         (Tensor y, Tensor v) = ForwardVjp(t, g, draw);
@@ -184,9 +190,18 @@ public sealed class TorchPerturbedOptimizer
     {
         if (length == 0 || length % Dimension != 0)
         {
-            throw new ArgumentException($"Expected a non-empty [batch × {Dimension}] buffer, got {length} values.", "theta");
+            throw new ArgumentException($"Expected 'theta' as a non-empty [batch × {Dimension}] buffer (a multiple of {Dimension} values), got {length} values.", "theta");
         }
         return length / Dimension;
+    }
+
+    /// <summary>Checks that a buffer paired with θ holds [batch × d] values, naming it.</summary>
+    private void LikeTheta(int length, int batch, string name)
+    {
+        if (length != (long)batch * Dimension)
+        {
+            throw new ArgumentException($"Expected '{name}' of {(long)batch * Dimension} values ([{batch} × {Dimension}], like theta), got {length}.", name);
+        }
     }
 
     /// <summary>Permutation matrices of the perturbed score matrices, solved on the host by the exact CPU oracle.</summary>

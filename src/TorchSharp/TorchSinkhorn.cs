@@ -12,15 +12,26 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// </summary>
 public static class TorchSinkhorn
 {
-    /// <summary>Soft ranks (ascending: the smallest value gets about 1) of each row of <paramref name="values"/> [batch, n].</summary>
+    /// <summary>
+    /// Soft ranks (ascending: the smallest value gets about 1) of each row of <paramref name="values"/> [batch, n]:
+    /// n·(P·cumsum(b)) ⊘ (P1), each row read with its own mass. A fixed iteration count ends on the column update, so
+    /// the rows' masses are a only at convergence; read this way the ranks lie in [1, n] after any number of
+    /// iterations, as the core's <see cref="SinkhornSorting"/> reads a row stopped at its cap.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> is not [batch ≥ 1, n ≥ 1] (the message gives its shape).</exception>
     public static Tensor Ranks(Tensor values, double epsilon = 0.01, int iterations = 100, SortDirection direction = SortDirection.Ascending)
     {
         (Tensor plan, Tensor _, long n) = Plan(values, epsilon, iterations, direction);
         Tensor cumulative = arange(1, n + 1, values.dtype, values.device) / n;      // cumsum(b), b uniform
-        return (plan.matmul(cumulative.unsqueeze(-1)).squeeze(-1) * (n * n));      // n·a⁻¹ ⊙ P·cumsum(b)
+        Tensor mass = plan.sum(-1);                                                 // (P1)ᵢ
+        return plan.matmul(cumulative.unsqueeze(-1)).squeeze(-1) / mass * n;       // n·(P·cumsum(b)) ⊘ P1
     }
 
-    /// <summary>Soft sort of each row of <paramref name="values"/> [batch, n] (ascending by default).</summary>
+    /// <summary>
+    /// Soft sort of each row of <paramref name="values"/> [batch, n] (ascending by default): b⁻¹ ⊙ Pᵀx, whose columns the
+    /// last update made exact, so each value is a barycentre of the row and lies in [min, max].
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> is not [batch ≥ 1, n ≥ 1] (the message gives its shape).</exception>
     public static Tensor Sort(Tensor values, double epsilon = 0.01, int iterations = 100, SortDirection direction = SortDirection.Ascending)
     {
         (Tensor plan, Tensor signed, long n) = Plan(values, epsilon, iterations, direction);
@@ -30,8 +41,12 @@ public static class TorchSinkhorn
 
     private static (Tensor Plan, Tensor Signed, long N) Plan(Tensor values, double epsilon, int iterations, SortDirection direction)
     {
+        ArgumentNullException.ThrowIfNull(values);
         LibTorchRuntime.EnsureLoaded();
-        if (values.dim() != 2) throw new ArgumentException($"Expected values of shape [batch, n], got [{string.Join(", ", values.shape)}].", nameof(values));
+        if (values.dim() != 2 || values.shape[0] < 1 || values.shape[1] < 1)
+        {
+            throw new ArgumentException($"Expected 'values' of shape [batch, n] with batch ≥ 1 and n ≥ 1, got [{string.Join(", ", values.shape)}].", nameof(values));
+        }
         if (!(epsilon > 0) || !double.IsFinite(epsilon)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "ε must be a finite number greater than 0.");
         if (iterations < 1) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "At least one iteration is needed.");
         long n = values.shape[1];

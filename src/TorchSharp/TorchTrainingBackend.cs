@@ -162,6 +162,11 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
 
         public double Step(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, ulong draw)
         {
+            int rows = CheckRows(features.Length, targets.Length);
+            if (!weights.IsEmpty && weights.Length != rows)
+            {
+                throw new ArgumentException($"Expected 'weights' empty or one per row ({rows}), got {weights.Length}.", nameof(weights));
+            }
             using var scope = NewDisposeScope();
             return Update(Dense(features), Targets(targets), weights.IsEmpty ? null : weights.ToArray(), draw);
         }
@@ -175,6 +180,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
 
         public double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
         {
+            CheckRows(features.Length, targets.Length);
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             return Finite(LossOf(Dense(features), Targets(targets), null, draw).item<float>());
@@ -222,6 +228,21 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
             Tensor h = mm(x, _linears[0].weight!.t()) + _linears[0].bias!;
             for (int i = 1; i < _linears.Length; i++) h = _linears[i].forward(nn.functional.relu(h));
             return h;
+        }
+
+        /// <summary>The row count of dense <c>[b × p]</c> features and <c>[b × t]</c> targets, naming the buffer whose length does not fit.</summary>
+        private int CheckRows(int featureValues, int targetValues)
+        {
+            if (featureValues == 0 || featureValues % _features != 0)
+            {
+                throw new ArgumentException($"Expected 'features' as a non-empty [batch × {_features}] buffer, got {featureValues} values.", "features");
+            }
+            int rows = featureValues / _features;
+            if (targetValues != (long)rows * _targets)
+            {
+                throw new ArgumentException($"Expected 'targets' of {(long)rows * _targets} values ([{rows} × {_targets}], one row per feature row), got {targetValues}.", "targets");
+            }
+            return rows;
         }
 
         private Tensor Dense(ReadOnlySpan<float> features) => tensor(features.ToArray(), [features.Length / _features, _features]).to(_device);

@@ -168,7 +168,13 @@ internal static class MlNetOnnx
         var ctx = new OnnxContextImpl(env, "model", "ML.NET", "0", 0, "machinelearning.dotnet", OnnxVersion.Stable, ConverterOpset);
         var scope = new OnnxExportScope(scoresOnly);
         OnnxGraph.Attach(ctx, scope);
-        IDataView output = model.Transform(inputData);
+        // The chain applied step by step (as TransformerChain.Transform does), keeping each step's output view, so a view
+        // the converter stops at can be traced to its step.
+        List<ITransformer> steps = Steps(model);
+        var views = new IDataView[steps.Count + 1];
+        views[0] = inputData;
+        for (int k = 0; k < steps.Count; k++) views[k + 1] = steps[k].Transform(views[k]);
+        IDataView output = views[^1];
         ModelProto proto;
         using (IChannel ch = env.Start("ONNX export"))
         {
@@ -176,13 +182,50 @@ internal static class MlNetOnnx
             // ML.NET's walk back stops (with a logged warning) at a step that cannot save itself and keeps only the steps after it.
             if (transforms.Count == 0 ? !ReferenceEquals(sink, root) : !ReferenceEquals(transforms.First!.Value.Source, root))
             {
-                throw new NotSupportedException("Part of the pipeline cannot be converted to ONNX by ML.NET's converter (see the warning it logged for the transform it stopped at).");
+                throw Unconvertible(steps, views, transforms.Count == 0 ? sink : transforms.First!.Value.Source);
             }
             // Columns are dropped while the components write themselves, so the set is filled in place.
             proto = SaveOnnxCommand.ConvertTransformListToOnnxModel(ctx, ch, root, sink, transforms, null, scope.Dropped);
         }
         Restate(proto, opset);
         proto.WriteTo(stream);
+    }
+
+    /// <summary>The transformers of <paramref name="model"/> in the order they run, nested chains opened.</summary>
+    private static List<ITransformer> Steps(ITransformer model) =>
+        model is IEnumerable<ITransformer> chain ? chain.SelectMany(Steps).ToList() : [model];
+
+    /// <summary>
+    /// The refusal for a pipeline whose data view <paramref name="stop"/> cannot save itself as ONNX: names the step that
+    /// made it (type and position in the chain) and what the converter expects of a step.
+    /// </summary>
+    private static NotSupportedException Unconvertible(List<ITransformer> steps, IDataView[] views, IDataView stop)
+    {
+        string why = $"its data view ({TypeName(stop.GetType())}) does not implement ML.NET's ONNX saving (ICanSaveOnnx) or declines at opset {ConverterOpset}";
+        string expected = "Expected transforms that can save themselves as ONNX (ML.NET's converter walks the pipeline back from its end and cannot go past this one); "
+            + "run this transform in .NET before or after the exported model, or replace it with one that converts.";
+        for (int k = steps.Count - 1; k >= 0; k--)
+        {
+            // Step k's own views lie between its output and its input.
+            for (IDataView? view = views[k + 1]; view is not null && !ReferenceEquals(view, views[k]); view = (view as IDataTransform)?.Source)
+            {
+                if (ReferenceEquals(view, stop))
+                {
+                    return new NotSupportedException(
+                        $"Transform {k + 1} of {steps.Count} in the pipeline, {TypeName(steps[k].GetType())}, cannot be converted to ONNX: {why}. {expected}");
+                }
+            }
+        }
+        return new NotSupportedException($"A transform of the pipeline cannot be converted to ONNX: {why}. {expected}");
+    }
+
+    /// <summary>A type's name as C# writes it (generic arguments included, without the arity suffix).</summary>
+    private static string TypeName(Type type)
+    {
+        if (!type.IsGenericType) return type.Name;
+        string name = type.Name;
+        int tick = name.IndexOf('`');
+        return $"{(tick < 0 ? name : name[..tick])}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>";
     }
 
     /// <summary>The header facts of a serialized ONNX model: IR version, opset per domain, graph inputs and outputs, symbolic batch dimensions.</summary>

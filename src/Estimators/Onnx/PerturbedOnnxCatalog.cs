@@ -19,7 +19,9 @@ public static class PerturbedOnnxCatalog
     /// <param name="inputData">Data (or an empty view) of the schema the model reads; only its schema is used.</param>
     /// <param name="stream">Where the ONNX model is written.</param>
     /// <param name="options">Opset and scores-only export; null: the defaults.</param>
-    /// <exception cref="NotSupportedException">A component has no exact ONNX form (the message says why and what to do instead).</exception>
+    /// <exception cref="NotSupportedException">A component has no exact ONNX form (the message says why and what to do instead), or
+    /// a transform of the pipeline cannot save itself as ONNX at all (a custom mapping, for one): the message names its type and
+    /// its position in the chain.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="PerturbedOnnxExportOptions.OpsetVersion"/> is out of range.</exception>
     public static void ExportToOnnx(this ModelOperationsCatalog catalog, ITransformer model, IDataView inputData, Stream stream,
         PerturbedOnnxExportOptions? options = null)

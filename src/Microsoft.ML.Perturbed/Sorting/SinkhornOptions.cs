@@ -33,7 +33,11 @@ public sealed class SinkhornOptions
     /// <summary>Stop when Σᵢ |(P1)ᵢ − aᵢ| falls below this (the columns are exact after each iteration). Default 1e-4.</summary>
     public double Tolerance { get; set; } = 1e-4;
 
-    /// <summary>Most Sinkhorn iterations; default 1000.</summary>
+    /// <summary>
+    /// Most Sinkhorn iterations; default 1000. A row that reaches it above the tolerance (always, with tolerance 0) is
+    /// counted in <see cref="SinkhornSorting.Convergence"/> and read out with its own row masses, so its outputs stay in
+    /// range (see <see cref="SinkhornOutput"/>).
+    /// </summary>
     public int MaxIterations { get; set; } = 1000;
 
     /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>

@@ -1,6 +1,4 @@
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 
 namespace Microsoft.ML.Perturbed.Sorting;
 
@@ -18,7 +16,11 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// differentiation would need a linear solve of size n + m per row and is only exact at convergence; unrolling is the
 /// simpler and more faithful choice at the sizes this operator is used for (it is O(n·m) per iteration anyway).</para>
 /// <para>Iterations stop when the row-marginal error Σᵢ |(P1)ᵢ − aᵢ| falls below <see cref="SinkhornOptions.Tolerance"/>
-/// (the column marginals are exact after every iteration) or after <see cref="SinkhornOptions.MaxIterations"/>.</para>
+/// (the column marginals are exact after every iteration) or after <see cref="SinkhornOptions.MaxIterations"/>.
+/// A converged row is read out with a⁻¹ = n; a row stopped at the cap (<see cref="SinkhornConvergence.CappedRows"/>),
+/// whose row masses may be far from a, is read out with its own masses (P1)ᵢ — a barycentre of the read-out values, so
+/// ranks stay in [1, n] and sorted values in [min x, max x] after any number of iterations; the VJP differentiates
+/// that read-out. The two agree at exact convergence.</para>
 /// <para><b>Iterations in the scalings.</b> The log-domain update fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ − Cᵢⱼ)/ε) costs one
 /// exponential per plan entry and half-iteration. Writing f = α + ε log u and g = β + ε log v around absorbed
 /// potentials (α, β), it is uᵢ = 1/Σⱼ bⱼK̃ᵢⱼvⱼ with K̃ = exp((α + β − C)/ε) computed once, so an iteration is two
@@ -27,7 +29,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// is the log-domain one to rounding at every ε (tested from 10⁻⁵ to 1). Forward passes are 5–11 times faster than
 /// in the log domain, VJPs 5–6 times (bench/results/README.md).</para>
 /// </remarks>
-public sealed class SinkhornSorting : RowOperator
+public sealed partial class SinkhornSorting : RowOperator
 {
     private readonly double[] _targets, _logWeights, _weights, _cumulative, _values;
     private readonly double _sign, _tolerance;
@@ -208,7 +210,7 @@ public sealed class SinkhornSorting : RowOperator
             _logIterations += logIterations;
             _absorptions += absorptions;
             _rows++;
-            if (iterations >= _maxIterations && !(error < _tolerance)) _cappedRows++;
+            if (iterations >= _maxIterations && !(error < _tolerance)) _cappedRows++;   // the predicate of Workspace.Capped
             _mostIterations = Math.Max(_mostIterations, iterations);
             _worstError = Math.Max(_worstError, error);
         }
@@ -255,23 +257,41 @@ public sealed class SinkhornSorting : RowOperator
         Transport(w, keepHistory: mode == RowMode.Vjp);
         double[] p = w.Plan;
         SinkhornOutput output = _output;
-        double rowScale = output == SinkhornOutput.Rank ? (double)n * n : n;   // a⁻¹ = n; ranks are n·CDF
+        double k = output == SinkhornOutput.Rank ? n : 1;   // ranks are n·CDF
+        double[] mass = w.RowMass;
         switch (output)
         {
             case SinkhornOutput.Rank:
             case SinkhornOutput.Cdf:
             case SinkhornOutput.QuantileNormalize:
+                // A converged row is read with a⁻¹ = n (its mass is a within the tolerance). A row stopped at the cap is
+                // read with its own mass rᵢ = Σⱼ Pᵢⱼ (the last update fixed only the columns): a barycentre of the
+                // read-out values, so ranks stay in [n·b₁, n], CDFs in [b₁, 1] and normalized values in [min f, max f].
                 double[] readout = output == SinkhornOutput.QuantileNormalize ? _values : _cumulative;
                 for (int i = 0; i < n; i++)
                 {
-                    w.Output[i] = rowScale * SpanMath.Dot(p.AsSpan(i * m, m), readout);
+                    ReadOnlySpan<double> row = p.AsSpan(i * m, m);
+                    if (w.Capped) mass[i] = SpanMath.Sum(row);
+                    w.Output[i] = w.Capped ? k * SpanMath.Dot(row, readout) / mass[i] : k * n * SpanMath.Dot(row, readout);
                 }
                 break;
             case SinkhornOutput.Sort:
             case SinkhornOutput.Quantile:
+                // Σᵢ Pᵢⱼxᵢ/bⱼ: the last update fixed the columns, so this is a barycentre of x; a capped row divides by the
+                // computed column masses cⱼ = Σᵢ Pᵢⱼ (bⱼ up to rounding, which at ε near MinEpsilon reaches 1e-10).
                 Array.Clear(w.Sorted);
                 for (int i = 0; i < n; i++) SpanMath.AddScaled(w.Sorted, p.AsSpan(i * m, m), x[i]);   // Σᵢ Pᵢⱼxᵢ
-                for (int j = 0; j < m; j++) w.Sorted[j] /= _weights[j];
+                Span<double> columns = w.ColumnMass;
+                if (w.Capped)
+                {
+                    columns.Clear();
+                    for (int i = 0; i < n; i++) SpanMath.AddScaled(columns, p.AsSpan(i * m, m), 1);
+                }
+                else
+                {
+                    _weights.CopyTo(columns);
+                }
+                for (int j = 0; j < m; j++) w.Sorted[j] /= columns[j];
                 if (output == SinkhornOutput.Sort)
                 {
                     for (int j = 0; j < m; j++) w.Output[j] = _sign * w.Sorted[j];
@@ -296,23 +316,30 @@ public sealed class SinkhornSorting : RowOperator
             case SinkhornOutput.Rank:
             case SinkhornOutput.Cdf:
             case SinkhornOutput.QuantileNormalize:
+                // outᵢ = k·⟨Pᵢ, R⟩/rᵢ: ∂outᵢ/∂Pᵢⱼ = (k·Rⱼ − outᵢ)/rᵢ with rᵢ = Σⱼ Pᵢⱼ (capped), or k·n·Rⱼ with rᵢ = a fixed.
                 double[] readout = output == SinkhornOutput.QuantileNormalize ? _values : _cumulative;
                 for (int i = 0; i < n; i++)
                 {
-                    TensorPrimitives.Multiply(readout, rowScale * g[i], pBar.AsSpan(i * m, m));
+                    Span<double> row = pBar.AsSpan(i * m, m);
+                    double scale = w.Capped ? k / mass[i] : k * n;
+                    TensorPrimitives.Multiply(readout, scale * g[i], row);
+                    if (w.Capped) TensorPrimitives.Add(row, -g[i] * w.Output[i] / mass[i], row);
                 }
                 break;
             case SinkhornOutput.Sort:
             case SinkhornOutput.Quantile:
-                double[] sortedBar = w.SortedBar;   // ∂L/∂(Σᵢ Pᵢⱼxᵢ) = ±gⱼ/bⱼ
+                // sortedⱼ = Σᵢ Pᵢⱼxᵢ/cⱼ: ∂/∂Pᵢⱼ = (xᵢ − sortedⱼ)/cⱼ (cⱼ = bⱼ fixed when converged: xᵢ/bⱼ), ∂/∂xᵢ = Pᵢⱼ/cⱼ.
+                double[] sortedBar = w.SortedBar;   // ±gⱼ/cⱼ
                 for (int j = 0; j < m; j++)
                 {
                     double gj = output == SinkhornOutput.Sort ? g[j] : j == 1 ? g[0] : 0;
-                    sortedBar[j] = _sign * gj / _weights[j];
+                    sortedBar[j] = _sign * gj / w.ColumnMass[j];
                 }
                 for (int i = 0; i < n; i++)
                 {
-                    TensorPrimitives.Multiply(sortedBar, x[i], pBar.AsSpan(i * m, m));
+                    Span<double> row = pBar.AsSpan(i * m, m);
+                    TensorPrimitives.Multiply(sortedBar, x[i], row);
+                    if (w.Capped) SpanMath.AddScaledProduct(row, sortedBar, w.Sorted, -1);
                     xBar[i] = SpanMath.Dot(p.AsSpan(i * m, m), sortedBar);
                 }
                 break;
@@ -371,362 +398,6 @@ public sealed class SinkhornSorting : RowOperator
                 w.CostT[j * n + i] = w.Cost[i * m + j];
         w.CostTransposed = true;
     }
-
-    /// <summary>
-    /// Sinkhorn iterations. The potentials are kept as f = α + ε log u, g = β + ε log v around absorbed potentials
-    /// (α, β) whose kernel K̃ᵢⱼ = exp((αᵢ + βⱼ − Cᵢⱼ)/ε) is computed once; each iteration then is two matrix–vector
-    /// products, uᵢ = 1/Σⱼ bⱼK̃ᵢⱼvⱼ and vⱼ = 1/Σᵢ aK̃ᵢⱼuᵢ, with no exponential (the log-domain update
-    /// fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ − Cᵢⱼ)/ε) written in the scalings). Whenever a sum leaves [10⁻⁵⁰, 10⁵⁰] the scalings
-    /// are absorbed into (α, β) and K̃ recomputed; an iteration that still cannot be taken in the scalings (small ε, a
-    /// large first step) is taken in the log domain. Both forms are the same map; what the window changes is only
-    /// which kernel entries below 10⁻³⁰⁸ are dropped, relatively below 10⁻²⁰⁰ of every sum.
-    /// P = a·bⱼ·uᵢK̃ᵢⱼvⱼ.
-    /// </summary>
-    private void Transport(Workspace w, bool keepHistory)
-    {
-        int n = Dimension, m = _targets.Length;
-        double eps = Epsilon;
-        double[] alpha = w.Alpha, beta = w.Beta, u = w.U, v = w.V;
-        Array.Clear(alpha);
-        Array.Clear(beta);
-        w.LogIterations = w.Absorptions = 0;
-        w.CostTransposed = false;
-        Absorb(w);
-        bool fresh = true, scaling = ScalingIterations;
-        int t = 0;
-        double error = double.PositiveInfinity;
-        while (true)
-        {
-            if (keepHistory) w.EnsureHistory(t + 1);
-            bool taken = scaling && ScalingIteration(w, out error);
-            if (!taken && scaling && !fresh)
-            {
-                // Out of the window: absorb the scalings and try again from u = v = 1.
-                Potentials(u, alpha, eps, alpha, w.Buffer);
-                Potentials(v, beta, eps, beta, w.Buffer);
-                Absorb(w);
-                taken = ScalingIteration(w, out error);
-            }
-            if (!taken)
-            {
-                error = LogIteration(w);
-                w.LogIterations++;
-                if (scaling) Absorb(w);
-            }
-            fresh = !taken;
-            if (keepHistory)
-            {
-                Span<double> ft = w.HistoryF.AsSpan(t * n, n), gt = w.HistoryG.AsSpan(t * m, m);
-                if (scaling)
-                {
-                    Potentials(u, alpha, eps, ft, w.Buffer);
-                    Potentials(v, beta, eps, gt, w.Buffer);
-                }
-                else
-                {
-                    alpha.CopyTo(ft);
-                    beta.CopyTo(gt);
-                }
-            }
-            t++;
-            if (t >= _maxIterations || (t > 1 && error < _tolerance))
-            {
-                w.MarginalError = error;
-                break;
-            }
-        }
-        w.Iterations = t;
-        Record(t, w.MarginalError, w.LogIterations, w.Absorptions);
-        if (!scaling) Absorb(w);   // the log-domain iterate's kernel: P = a·b·K̃ with u = v = 1
-        Span<double> bv = w.Bv;
-        SpanMath.ScaledProduct(_weights, v, 1.0 / n, bv);
-        for (int i = 0; i < n; i++)
-        {
-            SpanMath.ScaledProduct(w.Kernel.AsSpan(i * m, m), bv, u[i], w.Plan.AsSpan(i * m, m));
-        }
-    }
-
-    /// <summary>
-    /// Run the iterations in the scalings (true, the default) or only in the log domain (the previous algorithm, one
-    /// exponential per plan entry and half-iteration; kept for the benchmark's same-run baseline and the tests that
-    /// check both forms agree).
-    /// </summary>
-    internal bool ScalingIterations { get; init; } = true;
-
-    /// <summary>Scalings kept within [1/<see cref="ScalingBound"/>, <see cref="ScalingBound"/>] (see <see cref="Transport"/>).</summary>
-    private const double ScalingBound = 1e50;
-
-    /// <summary>|log| of <see cref="ScalingBound"/>: the largest (f − α)/ε the backward pass reads through K̃.</summary>
-    private const double LogScalingBound = 115.1;
-
-    /// <summary>destination = α + ε log u: the potentials of the scalings.</summary>
-    private static void Potentials(ReadOnlySpan<double> scalings, ReadOnlySpan<double> absorbed, double eps, Span<double> destination, Span<double> scratch)
-    {
-        if (scalings.Length < VectorMinimum)
-        {
-            for (int i = 0; i < scalings.Length; i++) destination[i] = absorbed[i] + eps * Math.Log(scalings[i]);
-            return;
-        }
-        Span<double> logs = scratch[..scalings.Length];   // destination may be absorbed itself
-        TensorPrimitives.Log(scalings, logs);
-        TensorPrimitives.MultiplyAdd(logs, eps, absorbed, destination);
-    }
-
-    /// <summary>K̃ᵢⱼ = exp((αᵢ + βⱼ − Cᵢⱼ)/ε) and u = v = 1: the potentials (α, β) absorbed into the kernel.</summary>
-    private void Absorb(Workspace w)
-    {
-        int n = Dimension, m = _targets.Length;
-        double inverseEps = 1 / Epsilon;
-        for (int i = 0; i < n; i++)
-        {
-            Kernel(w.Beta, w.Cost.AsSpan(i * m, m), inverseEps, default, w.Alpha[i] * inverseEps, w.Kernel.AsSpan(i * m, m));
-        }
-        w.Absorptions++;
-        Array.Fill(w.U, 1.0);
-        Array.Fill(w.V, 1.0);
-    }
-
-    /// <summary>
-    /// One iteration in the scalings, committed only if every sum stays in the window (false: nothing changed). The
-    /// row-marginal error before the update, Σᵢ |(P1)ᵢ/aᵢ − 1|/n, is Σᵢ |uᵢsᵢ − 1|/n with sᵢ = Σⱼ bⱼK̃ᵢⱼvⱼ.
-    /// </summary>
-    private bool ScalingIteration(Workspace w, out double error)
-    {
-        int n = Dimension, m = _targets.Length;
-        double[] kernel = w.Kernel, u = w.U, uNew = w.UNew, vNew = w.VNew;
-        Span<double> bv = w.Bv;
-        error = 0;
-        SpanMath.ScaledProduct(_weights, w.V, 1, bv);
-        Array.Clear(vNew);
-        for (int i = 0; i < n; i++)
-        {
-            ReadOnlySpan<double> row = kernel.AsSpan(i * m, m);
-            double sum = SpanMath.Dot(row, bv);
-            if (!(sum >= 1 / ScalingBound && sum <= ScalingBound)) return false;
-            error += Math.Abs(u[i] * sum - 1);
-            uNew[i] = 1 / sum;
-            SpanMath.AddScaled(vNew, row, uNew[i]);   // Σᵢ K̃ᵢⱼuᵢ, accumulated row by row
-        }
-        double a = 1.0 / n;
-        for (int j = 0; j < m; j++)
-        {
-            double sum = a * vNew[j];
-            if (!(sum >= 1 / ScalingBound && sum <= ScalingBound)) return false;
-            vNew[j] = 1 / sum;
-        }
-        error /= n;
-        uNew.CopyTo(u, 0);
-        vNew.CopyTo(w.V, 0);
-        return true;
-    }
-
-    /// <summary>
-    /// One log-domain iteration on the potentials (α, β) in place: fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ − Cᵢⱼ)/ε), then
-    /// gⱼ = −ε LSEᵢ(log aᵢ + (fᵢ − Cᵢⱼ)/ε) over the transposed cost's row j. Returns the row-marginal error before the
-    /// update, Σᵢ |exp((fᵢ − fᵢ_new)/ε) − 1|/n.
-    /// </summary>
-    private double LogIteration(Workspace w)
-    {
-        int n = Dimension, m = _targets.Length;
-        double eps = Epsilon, inverseEps = 1 / eps, logA = -Math.Log(n), error = 0;
-        double[] f = w.Alpha, g = w.Beta;
-        if (!w.CostTransposed) TransposeCost(w);
-        Span<double> rowBuffer = w.Buffer.AsSpan(0, m), columnBuffer = w.Buffer.AsSpan(0, n);
-        for (int i = 0; i < n; i++)
-        {
-            Exponent(g, w.Cost.AsSpan(i * m, m), inverseEps, _logWeights, rowBuffer);
-            double fNew = -eps * LogSumExp(rowBuffer);
-            error += Math.Abs(Math.Exp((f[i] - fNew) / eps) - 1) / n;
-            f[i] = fNew;
-        }
-        for (int j = 0; j < m; j++)
-        {
-            Exponent(f, w.CostT.AsSpan(j * n, n), inverseEps, default, columnBuffer);
-            g[j] = -eps * (logA + LogSumExp(columnBuffer));
-        }
-        return error;
-    }
-
-    /// <summary>Below this length the scalar loops beat the vector ones (per-call overhead; measured at n = m = 10).</summary>
-    private const int VectorMinimum = 32;
-
-    /// <summary>
-    /// destination = (potential − cost)/ε + logWeights, elementwise (logWeights empty: none): the exponent of a Gibbs
-    /// kernel.
-    /// </summary>
-    private static void Exponent(ReadOnlySpan<double> potential, ReadOnlySpan<double> cost, double inverseEps, ReadOnlySpan<double> logWeights, Span<double> destination)
-    {
-        if (destination.Length < VectorMinimum)
-        {
-            for (int j = 0; j < destination.Length; j++) destination[j] = (potential[j] - cost[j]) * inverseEps + (logWeights.IsEmpty ? 0 : logWeights[j]);
-            return;
-        }
-        TensorPrimitives.Subtract(potential, cost, destination);
-        if (logWeights.IsEmpty) TensorPrimitives.Multiply(destination, inverseEps, destination);
-        else TensorPrimitives.MultiplyAdd(destination, inverseEps, logWeights, destination);
-    }
-
-    /// <summary>destination = exp((potential − cost)/ε + logWeights + shift): a row of the plan or of a softmax Jacobian.</summary>
-    private static void Kernel(ReadOnlySpan<double> potential, ReadOnlySpan<double> cost, double inverseEps, ReadOnlySpan<double> logWeights, double shift, Span<double> destination)
-    {
-        Exponent(potential, cost, inverseEps, logWeights, destination);
-        if (destination.Length < VectorMinimum)
-        {
-            for (int j = 0; j < destination.Length; j++) destination[j] = Math.Exp(destination[j] + shift);
-            return;
-        }
-        TensorPrimitives.Add(destination, shift, destination);
-        SpanMath.Exp(destination, destination);
-    }
-
-    /// <summary>log Σ exp(vᵢ), stably; overwrites <paramref name="values"/> with exp(vᵢ − max).</summary>
-    private static double LogSumExp(Span<double> values)
-    {
-        if (values.Length < VectorMinimum)
-        {
-            double top = double.NegativeInfinity, total = 0;
-            foreach (double v in values) top = Math.Max(top, v);
-            for (int j = 0; j < values.Length; j++) total += values[j] = Math.Exp(values[j] - top);
-            return top + Math.Log(total);
-        }
-        double max = TensorPrimitives.Max(values);
-        TensorPrimitives.Subtract(values, max, values);
-        SpanMath.Exp(values, values);
-        return max + Math.Log(SpanMath.Sum(values));
-    }
-
-    /// <summary>
-    /// Reverse mode through the plan and every Sinkhorn iteration: P̄ → C̄ → x̃̄ (into <c>w.SquashedBar</c>). The
-    /// softmax matrices of iteration t are read through the final kernel, Qᵢⱼ = a·ũᵢK̃ᵢⱼṽⱼ with
-    /// ũᵢ = exp((fᵢᵗ − αᵢ)/ε), whenever those ratios lie in the scaling window; otherwise (early iterations at small
-    /// ε) each entry is exponentiated from the potentials.
-    /// </summary>
-    private void TransportBackward(Workspace w)
-    {
-        int n = Dimension, m = _targets.Length, iterations = w.Iterations;
-        double eps = Epsilon, inverseEps = 1 / eps, logA = -Math.Log(n), a = 1.0 / n;
-        double[] fBar = w.FBar, gBar = w.GBar, cBar = w.PlanBar, p = w.Plan, cost = w.Cost, kernel = w.Kernel;
-        Array.Clear(fBar);
-        Array.Clear(gBar);
-        // P = exp(log a + log b + (f + g − C)/ε): W = P̄ ⊙ P/ε flows to f, g and −C. C̄ overwrites P̄ in place.
-        for (int i = 0; i < n; i++)
-        {
-            Span<double> row = cBar.AsSpan(i * m, m);
-            SpanMath.ScaledProduct(row, p.AsSpan(i * m, m), -inverseEps, row);   // −W
-            fBar[i] = -SpanMath.Sum(row);
-            SpanMath.AddScaled(gBar, row, -1);
-        }
-        Span<double> q = w.Buffer.AsSpan(0, m), ut = w.UNew, vt = w.VNew, vPrev = w.V, scaled = w.Bv, previous = w.Previous;
-        bool kernelPath = ScalingIterations, carried = false;
-        for (int t = iterations - 1; t >= 0; t--)
-        {
-            ReadOnlySpan<double> ft = w.HistoryF.AsSpan(t * n, n), gt = w.HistoryG.AsSpan(t * m, m);
-            ReadOnlySpan<double> gPrev = t > 0 ? w.HistoryG.AsSpan((t - 1) * m, m) : w.Zeros;
-            bool rowRatios = kernelPath && Ratios(ft, w.Alpha, inverseEps, ut);
-            bool columnRatios = rowRatios && (carried || Ratios(gt, w.Beta, inverseEps, vt));
-            bool previousRatios = rowRatios && Ratios(gPrev, w.Beta, inverseEps, vPrev);
-            // gⱼ = −ε LSEᵢ(log a + (fᵢ − Cᵢⱼ)/ε): ∂gⱼ/∂fᵢ = −Qᵢⱼ, ∂gⱼ/∂Cᵢⱼ = Qᵢⱼ, Q the column softmax
-            // Qᵢⱼ = exp(log a + (fᵢ − Cᵢⱼ + gⱼ)/ε) (≤ 1: the columns sum to 1).
-            // fᵢ = −ε LSEⱼ(log bⱼ + (gⱼ_prev − Cᵢⱼ)/ε): ∂fᵢ/∂gⱼ_prev = −Q′ᵢⱼ, ∂fᵢ/∂Cᵢⱼ = Q′ᵢⱼ, Q′ the row softmax
-            // Q′ᵢⱼ = exp(log bⱼ + (gⱼ_prev − Cᵢⱼ + fᵢ)/ε).
-            if (columnRatios && previousRatios)
-            {
-                // Both through K̃ (Q = a·ũK̃ṽ, Q′ = ũK̃·bṽ_prev), one pass over each kernel row: row i's f̄ᵢ is final
-                // once its Q row is applied, so its Q′ row follows at once.
-                SpanMath.ScaledProduct(vt, gBar, a, scaled);          // a·ṽⱼḡⱼ
-                SpanMath.ScaledProduct(_weights, vPrev, 1, previous); // bⱼṽⱼ_prev
-                Array.Clear(gBar);
-                for (int i = 0; i < n; i++)
-                {
-                    ReadOnlySpan<double> row = kernel.AsSpan(i * m, m);
-                    fBar[i] -= ut[i] * SpanMath.Dot(row, scaled);
-                    double c = fBar[i] * ut[i];
-                    BackwardRow(row, scaled, previous, ut[i], c, gBar, cBar.AsSpan(i * m, m));
-                }
-                for (int j = 0; j < m; j++) gBar[j] *= -previous[j];
-            }
-            else
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    Span<double> cBarRow = cBar.AsSpan(i * m, m);
-                    Kernel(gt, cost.AsSpan(i * m, m), inverseEps, default, logA + ft[i] * inverseEps, q);
-                    fBar[i] -= SpanMath.Dot(gBar, q);
-                    SpanMath.AddScaledProduct(cBarRow, gBar, q, 1);
-                }
-                Array.Clear(gBar);
-                for (int i = 0; i < n; i++)
-                {
-                    if (fBar[i] == 0) continue;
-                    Span<double> cBarRow = cBar.AsSpan(i * m, m);
-                    Kernel(gPrev, cost.AsSpan(i * m, m), inverseEps, _logWeights, ft[i] * inverseEps, q);
-                    SpanMath.AddScaled(gBar, q, -fBar[i]);
-                    SpanMath.AddScaled(cBarRow, q, fBar[i]);
-                }
-            }
-            Array.Clear(fBar);
-            // Iteration t − 1's column ratios are this one's previous ones: carry them instead of exponentiating again.
-            carried = previousRatios;
-            if (carried)
-            {
-                Span<double> swap = vt;
-                vt = vPrev;
-                vPrev = swap;
-            }
-        }
-        // Cᵢⱼ = (yⱼ − x̃ᵢ)²:
-        // x̃̄ᵢ = Σⱼ C̄ᵢⱼ·(−2)(yⱼ − x̃ᵢ) = −2(⟨C̄ᵢ, y⟩ − x̃ᵢ Σⱼ C̄ᵢⱼ).
-        for (int i = 0; i < n; i++)
-        {
-            ReadOnlySpan<double> row = cBar.AsSpan(i * m, m);
-            w.SquashedBar[i] = -2 * (SpanMath.Dot(row, _targets) - w.Squashed[i] * SpanMath.Sum(row));
-        }
-    }
-
-    /// <summary>acc += c·k and cBar += k ⊙ (p·s + c·s′), one pass over a kernel row.</summary>
-    private static void BackwardRow(ReadOnlySpan<double> k, ReadOnlySpan<double> s, ReadOnlySpan<double> sPrime, double p, double c, Span<double> acc, Span<double> cBar)
-    {
-        int m = k.Length, j = 0;
-        s = s[..m]; sPrime = sPrime[..m]; acc = acc[..m]; cBar = cBar[..m];
-        if (Vector.IsHardwareAccelerated && m >= Vector<double>.Count)
-        {
-            var pv = new Vector<double>(p);
-            var cv = new Vector<double>(c);
-            ReadOnlySpan<Vector<double>> kv = MemoryMarshal.Cast<double, Vector<double>>(k);
-            ReadOnlySpan<Vector<double>> sv = MemoryMarshal.Cast<double, Vector<double>>(s);
-            ReadOnlySpan<Vector<double>> spv = MemoryMarshal.Cast<double, Vector<double>>(sPrime);
-            Span<Vector<double>> av = MemoryMarshal.Cast<double, Vector<double>>(acc);
-            Span<Vector<double>> cb = MemoryMarshal.Cast<double, Vector<double>>(cBar);
-            for (int x = 0; x < kv.Length; x++)
-            {
-                av[x] = Vector.FusedMultiplyAdd(cv, kv[x], av[x]);
-                cb[x] = Vector.FusedMultiplyAdd(kv[x], Vector.FusedMultiplyAdd(cv, spv[x], pv * sv[x]), cb[x]);
-            }
-            j = kv.Length * Vector<double>.Count;
-        }
-        for (; j < m; j++)
-        {
-            acc[j] = Math.FusedMultiplyAdd(c, k[j], acc[j]);
-            cBar[j] = Math.FusedMultiplyAdd(k[j], Math.FusedMultiplyAdd(c, sPrime[j], p * s[j]), cBar[j]);
-        }
-    }
-
-    /// <summary>
-    /// destination = exp((potential − absorbed)/ε), the scalings of a stored iterate against the final kernel; false
-    /// (destination unspecified) when one lies outside the scaling window.
-    /// </summary>
-    private static bool Ratios(ReadOnlySpan<double> potential, ReadOnlySpan<double> absorbed, double inverseEps, Span<double> destination)
-    {
-        for (int i = 0; i < potential.Length; i++)
-        {
-            double e = (potential[i] - absorbed[i]) * inverseEps;
-            if (!(Math.Abs(e) <= LogScalingBound)) return false;
-            destination[i] = e;
-        }
-        SpanMath.Exp(destination[..potential.Length], destination[..potential.Length]);
-        return true;
-    }
-
     /// <summary>x̃̄ → x̄ through the squashing and the standardization (adds to <c>w.SignedBar</c>).</summary>
     private void SquashBackward(Workspace w)
     {
@@ -753,47 +424,4 @@ public sealed class SinkhornSorting : RowOperator
             xBar[k] += v;
         }
     }
-
-    private sealed class Workspace : RowWorkspace
-    {
-        private readonly int _n, _m;
-
-        public Workspace(int n, int m) : base(n, Math.Max(n, m))
-        {
-            _n = n;
-            _m = m;
-            Signed = new double[n]; SignedBar = new double[n]; Squashed = new double[n]; SquashedBar = new double[n];
-            Standardized = new double[n]; ZBar = new double[n]; Zeros = new double[m];
-            Alpha = new double[n]; Beta = new double[m]; U = new double[n]; V = new double[m]; UNew = new double[n]; VNew = new double[m];
-            FBar = new double[n]; GBar = new double[m]; Bv = new double[m]; Previous = new double[m]; SortedBar = new double[m];
-            Cost = new double[n * m]; CostT = new double[n * m]; Kernel = new double[n * m]; Plan = new double[n * m]; PlanBar = new double[n * m];
-            Sorted = new double[m]; Buffer = new double[Math.Max(n, m)];
-        }
-
-        public readonly double[] Signed, SignedBar, Squashed, SquashedBar, Standardized, ZBar, Zeros;
-        public readonly double[] Alpha, Beta, U, V, UNew, VNew, FBar, GBar, Bv, Previous, SortedBar;
-        public readonly double[] Cost, CostT, Kernel, Plan, PlanBar, Sorted, Buffer;
-        public double[] HistoryF = [], HistoryG = [];
-        public double Mean, Std;
-        public int Iterations, LogIterations, Absorptions;
-        public bool CostTransposed;
-        public double MarginalError;
-
-        public void EnsureHistory(int iterations)
-        {
-            if (HistoryF.Length < iterations * _n)
-            {
-                int capacity = Math.Max(iterations, 2 * HistoryF.Length / _n);
-                Array.Resize(ref HistoryF, capacity * _n);
-                Array.Resize(ref HistoryG, capacity * _m);
-            }
-        }
-    }
 }
-
-/// <summary>How Sinkhorn rows converged (see <see cref="SinkhornSorting.Convergence"/>).</summary>
-/// <param name="Rows">Rows computed.</param>
-/// <param name="CappedRows">Rows stopped by the iteration cap with the row-marginal error still above the tolerance.</param>
-/// <param name="MostIterations">The most iterations a row used.</param>
-/// <param name="WorstMarginalError">The largest final row-marginal error Σᵢ |(P1)ᵢ − aᵢ|/… of any row.</param>
-public readonly record struct SinkhornConvergence(long Rows, long CappedRows, int MostIterations, double WorstMarginalError);

@@ -2,13 +2,19 @@ namespace Microsoft.ML.Perturbed.Sorting;
 
 /// <summary>
 /// Soft sort by projection onto the permutahedron (Blondel et al. 2020, §5): s_ε(θ) = P(θ, ρ/ε) with ρ = (n, …, 1).
-/// The output is sorted in the requested direction, tends to the exact sort as ε → 0 and to the mean as ε → ∞.
-/// L2 keeps the sum (Σ out = Σ θ); KL keeps Σ exp(sign·out) = Σ exp(sign·θ) with sign = −1 ascending, +1 descending.
+/// The output is sorted in the requested direction and lies in [min θ, max θ]; it tends to the exact sort as ε → 0 and,
+/// as ε → ∞, to the mean (L2) or to the log-mean-exp sign·(LSE(sign·θ) − log n) (KL).
+/// L2 keeps the sum, Σ out = Σ θ; KL keeps LSE(sign·out) = LSE(sign·θ) (that is Σ exp(sign·out) = Σ exp(sign·θ)), not the
+/// sum, with sign = −1 ascending, +1 descending. Both hold at every finite float input, to the precision of the
+/// arithmetic: the sum within a few float roundings of Σ|θ|, the LSE within a few of max(1, max|θ|).
 /// </summary>
 /// <remarks>
 /// With u = sign·θ sorted decreasingly into s and z = ρ/ε: L2 computes v = PAV-L2(z − s), KL computes
 /// v = PAV-KL(z, s), and the output is sign·(z − v). Example (ascending, L2): soft sort of [5, 1, 2] is
 /// [1.667, 2.667, 3.667] at ε = 1 and [1, 2, 5] at ε = 0.1.
+/// <para>Only ε·θ sets the smoothing: at ε = 1, values of magnitude 1e30 pool into one block, so L2 returns their mean
+/// and KL their log-mean-exp, which at that scale is min θ (ascending) or max θ (descending) in every entry —
+/// [−1e30, 1.5e30, −1e30, 1e30] sorts to [−1e30 × 4] under KL, whose invariant is the LSE, not the sum.</para>
 /// </remarks>
 public sealed class SoftSort : PermutahedronProjection
 {

@@ -49,6 +49,9 @@ public class LayerContractTests
         data.Add(new LayerCase("SoftSort/KL", t => new SoftSort(D, 0.7, SoftRegularization.KL) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("SoftQuantileNormalization/L2", t => new SoftQuantileNormalization([-1.0, -0.2, 0.1, 0.5, 2.0], 0.5) { MaxDegreeOfParallelism = t }, DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("Sinkhorn/Rank", t => new SinkhornSorting(D, new SinkhornOptions { Epsilon = 0.1, MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
+        // Stopped at the cap after one iteration: the barycentric read-out (rows by their own mass) and its VJP.
+        data.Add(new LayerCase("Sinkhorn/Rank/Capped", t => new SinkhornSorting(D, new SinkhornOptions { Epsilon = 0.1, MaxIterations = 1, MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
+        data.Add(new LayerCase("Sinkhorn/Sort/Capped", t => new SinkhornSorting(D, new SinkhornOptions { Output = SinkhornOutput.Sort, Epsilon = 0.1, MaxIterations = 2, MaxDegreeOfParallelism = t }), DerivativeCheck.FiniteDifferences));
         data.Add(new LayerCase("PerturbedSorting/Rank", t => new PerturbedSorting(D, false, SortDirection.Ascending, Perturbed(t, NoiseDistribution.Normal)), DerivativeCheck.Estimator));
         data.Add(new LayerCase("PerturbedSorting/Rank/Descending", t => new PerturbedSorting(D, false, SortDirection.Descending, Perturbed(t, NoiseDistribution.Normal)), DerivativeCheck.Estimator));
         data.Add(new LayerCase("PerturbedSorting/Sort/Descending", t => new PerturbedSorting(D, true, SortDirection.Descending, Perturbed(t, NoiseDistribution.Gumbel)), DerivativeCheck.Estimator));
