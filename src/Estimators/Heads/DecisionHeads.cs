@@ -135,7 +135,7 @@ public sealed class GridPathHead : DecisionHead
 
         public override string Name => $"{inner.Name}, costs below 0 read as 0";
 
-        protected override void SolveRow(ReadOnlySpan<float> cost, Span<float> solution)
+        protected internal override void SolveRow(ReadOnlySpan<float> cost, Span<float> solution)
         {
             float[] clamped = t_clamped is { } buffer && buffer.Length == cost.Length ? buffer : t_clamped = new float[cost.Length];
             for (int i = 0; i < cost.Length; i++) clamped[i] = Math.Max(0f, cost[i]);

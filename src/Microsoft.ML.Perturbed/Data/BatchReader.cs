@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Data;
 
 /// <summary>Reads passes of mini-batches from a <see cref="TrainingSource"/> (<see cref="TrainingSource.OpenReader"/>).</summary>
-public abstract class BatchReader : IDisposable
+internal abstract class BatchReader : IDisposable
 {
     /// <summary>Starts the next pass over the rows (the first call starts the first pass).</summary>
     public abstract void StartPass();

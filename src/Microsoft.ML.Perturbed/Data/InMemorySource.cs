@@ -59,7 +59,7 @@ internal sealed class InMemorySource : TrainingSource
 
     public override long? RowCount => _count;
 
-    public override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, seed, shuffle);
+    internal override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, seed, shuffle);
 
     /// <summary>Weights must be finite, ≥ 0, and not all 0.</summary>
     internal static void CheckWeights(ReadOnlySpan<float> weights)

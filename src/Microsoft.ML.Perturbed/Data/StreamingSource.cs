@@ -32,7 +32,7 @@ internal sealed class StreamingSource : TrainingSource
     /// <summary>The most rows any reader of this source has held at once in its pool (for tests of bounded memory).</summary>
     internal int PeakPooledRows { get; private set; }
 
-    public override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, seed, shuffle);
+    internal override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, seed, shuffle);
 
     private sealed class Reader(StreamingSource source, int seed, bool shuffle) : BatchReader
     {

@@ -29,7 +29,7 @@ public abstract class TrainingSource
     /// <summary>Opens a reader of passes over the rows.</summary>
     /// <param name="seed">Seeds the shuffle of every pass (the sequence of orders depends on the seed only).</param>
     /// <param name="shuffle">Whether passes are shuffled (training) or read in the source's order (validation).</param>
-    public abstract BatchReader OpenReader(int seed, bool shuffle);
+    internal abstract BatchReader OpenReader(int seed, bool shuffle);
 
     /// <summary>
     /// Rows held in memory as dense arrays, not copied (the arrays must not change while a reader is open). Each pass is

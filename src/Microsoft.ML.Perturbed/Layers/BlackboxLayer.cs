@@ -9,7 +9,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// w′ = w + λg, −(y(w) − y(w′))/λ becomes this with w = −θ.) λ is in the units of θ: put a
 /// <see cref="SphereProjection"/> in front (see <see cref="DifferentiableLayers.Blackbox"/>) so that it is relative.
 /// </summary>
-public sealed class BlackboxLayer : SolverLayer
+internal sealed class BlackboxLayer : SolverLayer
 {
     /// <summary>Smallest accepted λ (as for ε): below it (y* − y_λ)/λ leaves single precision for solutions of ordinary size.</summary>
     public const double MinLambda = 1e-30;

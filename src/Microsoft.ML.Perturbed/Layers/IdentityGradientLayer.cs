@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// surrogate Jacobian is −I; for our maximizing oracles it is +I, so the VJP is g and the JVP t. Combine it with
 /// projections (<see cref="DifferentiableLayers.IdentityWithProjection"/>) — their Jacobians carry the gradient.
 /// </summary>
-public sealed class IdentityGradientLayer : SolverLayer
+internal sealed class IdentityGradientLayer : SolverLayer
 {
     /// <summary>Creates the layer; the oracle must map scores to their own space (d′ = d).</summary>
     public IdentityGradientLayer(Oracle oracle) : base(oracle)

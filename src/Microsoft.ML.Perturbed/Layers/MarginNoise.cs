@@ -5,7 +5,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// coordinate and draw; put it before the projections. The Jacobian is the identity. Seeded like the perturbed
 /// optimizer: (seed, draw, row) fixes ξ, whatever the thread count.
 /// </summary>
-public sealed class MarginNoise : RowLayer
+internal sealed class MarginNoise : RowLayer
 {
     /// <summary>Creates margin noise of size <paramref name="alpha"/> ≥ 0 (finite) over rows of <paramref name="dimension"/>.</summary>
     public MarginNoise(int dimension, double alpha, int seed = 0) : base(dimension, dimension)

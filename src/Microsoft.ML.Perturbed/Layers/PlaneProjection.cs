@@ -4,7 +4,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// P_plane(θ) = θ − mean(θ)·1 (Sahoo et al. 2023, §3.4): removes the direction that a head whose solutions all have the
 /// same sum (argmax, top-k, ranking) cannot see. Its Jacobian I − 11ᵀ/d is symmetric, so VJP and JVP are the same map.
 /// </summary>
-public sealed class PlaneProjection(int dimension) : RowLayer(dimension, dimension)
+internal sealed class PlaneProjection(int dimension) : RowLayer(dimension, dimension)
 {
     /// <inheritdoc/>
     public override string Name => $"PlaneProjection(d={Dimension})";

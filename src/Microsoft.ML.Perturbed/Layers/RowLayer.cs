@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// validation once per batch, rows in parallel (<see cref="MaxDegreeOfParallelism"/>), per-thread scratch from a pool.
 /// A derived layer writes three row kernels; the rows never see each other, so results do not depend on threads.
 /// </summary>
-public abstract class RowLayer : Layer
+internal abstract class RowLayer : Layer
 {
     private readonly ObjectPool<float[]> _scratch;
 

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Layers;
 
 /// <summary>The identity map θ → θ, so that "a loss of the scores themselves" is a loss of a layer like any other.</summary>
-public sealed class ScoresLayer(int dimension) : RowLayer(dimension, dimension)
+internal sealed class ScoresLayer(int dimension) : RowLayer(dimension, dimension)
 {
     /// <inheritdoc/>
     public override string Name => $"Scores(d={Dimension})";

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// The plain solver y*(θ) as a layer. It is piecewise constant, so its true derivative is zero almost everywhere: VJP
 /// and JVP are zero. Use it for prediction, or as the baseline the differentiable layers are compared with.
 /// </summary>
-public class SolverLayer : RowLayer
+internal class SolverLayer : RowLayer
 {
     /// <summary>Creates the layer over <paramref name="oracle"/>.</summary>
     public SolverLayer(Oracle oracle) : base(NotNull(oracle).Dimension, oracle.OutputDimension)

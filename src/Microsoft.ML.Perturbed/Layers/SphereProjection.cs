@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// the zero row maps to zero with a zero Jacobian (the projection is undefined there; zero keeps a zero-initialized
 /// model's gradient finite).
 /// </summary>
-public sealed class SphereProjection(int dimension) : RowLayer(dimension, dimension)
+internal sealed class SphereProjection(int dimension) : RowLayer(dimension, dimension)
 {
     /// <inheritdoc/>
     public override string Name => $"SphereProjection(d={Dimension})";

@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.Noise;
 /// Standard Gumbel noise (location 0, scale 1; mean γ ≈ 0.5772). With the Argmax oracle it gives the closed
 /// forms y*_ε(θ) = softmax(θ/ε) and F_ε(θ) = ε·logsumexp(θ/ε) + εγ.
 /// </summary>
-public sealed class GumbelNoise : NoiseDistribution
+internal sealed class GumbelNoise : NoiseDistribution
 {
     /// <summary>The Euler–Mascheroni constant, the mean of the standard Gumbel law.</summary>
     public const double EulerGamma = 0.57721566490153286;

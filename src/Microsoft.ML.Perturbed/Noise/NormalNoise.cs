@@ -4,7 +4,7 @@ using Microsoft.ML.Perturbed.Random;
 namespace Microsoft.ML.Perturbed.Noise;
 
 /// <summary>Standard normal noise drawn by the Box–Muller transform from a counter-based stream.</summary>
-public sealed class NormalNoise : NoiseDistribution
+internal sealed class NormalNoise : NoiseDistribution
 {
     /// <inheritdoc/>
     public override string Name => "Normal";

@@ -5,7 +5,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// These are the projections behind soft ranking and sorting (Blondel, Teboul, Berthet, Djolonga 2020,
 /// "Fast Differentiable Sorting and Ranking", §4–5).
 /// </summary>
-public static class IsotonicRegression
+internal static class IsotonicRegression
 {
     /// <summary>
     /// argmin_v ½‖v − y‖² subject to v non-increasing. Each block of pooled entries takes the mean of its y.

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Sorting;
 
 /// <summary>Target quantiles f for quantile normalization, ascending, one per position of a row.</summary>
-public static class QuantileTargets
+internal static class QuantileTargets
 {
     /// <summary>Uniform quantiles fₖ = (k + ½)/n, k = 0 … n−1.</summary>
     public static double[] Uniform(int n)

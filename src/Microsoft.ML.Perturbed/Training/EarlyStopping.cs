@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Training;
 /// </summary>
 /// <typeparam name="TSnapshot">What a parameter snapshot is (arrays of weights).</typeparam>
 /// <param name="patience">Epochs without improvement before stopping (at least 1).</param>
-public sealed class EarlyStopping<TSnapshot>(int patience) where TSnapshot : class
+internal sealed class EarlyStopping<TSnapshot>(int patience) where TSnapshot : class
 {
     private int _sinceBest, _observations;
 

@@ -5,7 +5,7 @@ namespace Microsoft.ML.Perturbed.Training;
 /// so that a 10⁶-slot text or hashing row costs its non-zeros, not its width. <see cref="AffineModel"/> and
 /// <see cref="MlpModel"/> (through their first layer) implement it.
 /// </summary>
-public interface ISparseScoreModel : IScoreModel
+internal interface ISparseScoreModel : IScoreModel
 {
     /// <summary>Scores one row whose slots <paramref name="indices"/> (ascending, distinct, &lt; <c>Features</c>) hold <paramref name="values"/> and every other slot 0.</summary>
     /// <param name="indices">The row's stored slots.</param>

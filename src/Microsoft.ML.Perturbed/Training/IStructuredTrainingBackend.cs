@@ -80,7 +80,7 @@ public interface ITrainingSession : IDisposable
 public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
 
 /// <summary>The managed CPU step: an affine model or an MLP (<see cref="StructuredTrainerOptions.HiddenLayers"/>), SGD, Adam or AdaGrad.</summary>
-public sealed class CpuTrainingBackend : IStructuredTrainingBackend
+internal sealed class CpuTrainingBackend : IStructuredTrainingBackend
 {
     /// <summary>The shared instance.</summary>
     public static CpuTrainingBackend Instance { get; } = new();
