@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
@@ -51,11 +52,11 @@ public abstract class DecisionHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal sealed override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelTargets targets, string column, long row)
+    protected internal sealed override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
     {
         if (Labels == LabelKind.Solution)
         {
-            if (targets == LabelTargets.Costs)
+            if (targets == LabelKind.Costs)
             {
                 throw new InvalidOperationException($"The loss needs the true costs of each instance, but column '{column}' holds solutions; train on a cost label with LabelKind.Costs.");
             }
@@ -64,7 +65,7 @@ public abstract class DecisionHead : PerturbedHead
             return;
         }
         CheckCosts(label, column, row);
-        if (targets == LabelTargets.Costs) label.CopyTo(target);
+        if (targets == LabelKind.Costs) label.CopyTo(target);
         else BoundOracle.Solve(label, target, maxDegreeOfParallelism: 1);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
@@ -98,11 +99,11 @@ public sealed class MulticlassHead : PerturbedHead
         schema.GetColumnOrNull(name) ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find label column '{name}'");
 
     /// <inheritdoc/>
-    protected internal override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelTargets targets, string column, long row)
+    protected internal override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
         => throw new NotSupportedException("The multiclass head reads key labels (see LabelReader).");
 
     /// <inheritdoc/>
-    internal override Func<DataViewRowCursor, LabelDecoder> LabelReader(DataViewSchema.Column label, string role, LabelTargets targets) => cursor =>
+    internal override Func<DataViewRowCursor, LabelDecoder> LabelReader(DataViewSchema.Column label, string role, LabelKind targets) => cursor =>
     {
         ValueGetter<uint> getY = KeyGetter(cursor, label);
         uint value = 0;

@@ -6,26 +6,6 @@ using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
-/// <summary>What the loss being trained needs from a label row: a solution of the head, or the true costs/scores.</summary>
-public enum LabelTargets
-{
-    /// <summary>A point of the head's polytope (Fenchel-Young, squared, blackbox, identity, direct loss).</summary>
-    Solutions = 0,
-
-    /// <summary>The true costs or scores of the instance (SPO+).</summary>
-    Costs = 1,
-}
-
-/// <summary>What a label column holds for a decision head.</summary>
-public enum LabelKind
-{
-    /// <summary>The optimal solution (0/1 vector).</summary>
-    Solution = 0,
-
-    /// <summary>The true costs (or scores) of the instance; solutions are computed from them, and SPO+ and regret use them.</summary>
-    Costs = 1,
-}
-
 /// <summary>Decodes one row's scores θ into the head's output buffers; must be thread-safe.</summary>
 public delegate void HeadDecoder(ReadOnlySpan<float> theta, float[][] outputs);
 
@@ -73,16 +53,16 @@ public abstract class PerturbedHead
     /// </summary>
     /// <param name="label">The raw label row (a Single vector of the label column's size).</param>
     /// <param name="target">Destination for the targets.</param>
-    /// <param name="targets">What the loss needs.</param>
+    /// <param name="targets">What the loss needs (its <see cref="LossDescriptor.Targets"/>).</param>
     /// <param name="column">The label column's name, for messages.</param>
     /// <param name="row">The row's position, for messages.</param>
-    protected internal abstract void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelTargets targets, string column, long row);
+    protected internal abstract void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row);
 
     /// <summary>
     /// Binds a reader of the label column to a cursor. The default reads a known-size Single vector and calls
     /// <see cref="EncodeLabel"/>; a head whose label is not a Single vector (the multiclass key) overrides it.
     /// </summary>
-    internal virtual Func<DataViewRowCursor, LabelDecoder> LabelReader(DataViewSchema.Column label, string role, LabelTargets targets) => cursor =>
+    internal virtual Func<DataViewRowCursor, LabelDecoder> LabelReader(DataViewSchema.Column label, string role, LabelKind targets) => cursor =>
     {
         ValueGetter<VBuffer<float>> get = cursor.GetGetter<VBuffer<float>>(label);
         VBuffer<float> buffer = default;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 

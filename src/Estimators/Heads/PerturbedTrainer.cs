@@ -72,7 +72,7 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
     {
         DataViewSchema.Column label = _head.FindLabel(data.Schema, _options.LabelColumnName);
         PerturbedHead head = _head.Bind(label);
-        LabelTargets targets = _options.Loss == StructuredLossKind.SpoPlus ? LabelTargets.Costs : LabelTargets.Solutions;
+        LabelKind targets = StructuredLosses.Get(_options.Loss).Targets;
         DataViewSchema.Column features = VectorColumns.Require(data.Schema, _options.FeatureColumnName);
         DataViewSchema.Column? weight = null;
         if (weightColumnName is not null)

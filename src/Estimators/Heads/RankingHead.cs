@@ -2,6 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
@@ -41,7 +42,7 @@ public sealed class RankingHead : PerturbedHead
     internal static float ToTarget(float rank, int k) => k + 1 - rank;
 
     /// <inheritdoc/>
-    protected internal override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelTargets targets, string column, long row)
+    protected internal override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
     {
         // The targets are a point of the permutahedron and serve as the "true scores" of SPO+ too.
         CheckRanking(label, column, row);

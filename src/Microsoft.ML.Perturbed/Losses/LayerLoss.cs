@@ -38,6 +38,15 @@ public sealed class LayerLoss : StructuredLoss
     /// <summary>½‖layer(θ) − y‖².</summary>
     public static LayerLoss Squared(Layer layer) => new(layer, RowLosses.Squared, "Squared");
 
+    /// <summary>The task loss <paramref name="taskLoss"/> of the layer's output: squared, or the linear −⟨ŷ, y⟩.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskLoss"/> is not a defined value.</exception>
+    public static LayerLoss OfTask(Layer layer, Training.TaskLoss taskLoss) => taskLoss switch
+    {
+        Training.TaskLoss.Squared => Squared(layer),
+        Training.TaskLoss.Linear => new LayerLoss(layer, RowLosses.NegativeInnerProduct, "Linear"),
+        _ => throw new ArgumentOutOfRangeException(nameof(taskLoss), taskLoss, $"Unknown TaskLoss value {taskLoss} for '{nameof(taskLoss)}'."),
+    };
+
     /// <summary>The layer.</summary>
     public Layer Layer { get; }
 

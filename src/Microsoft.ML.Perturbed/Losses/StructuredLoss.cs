@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 
@@ -69,8 +68,8 @@ public abstract class StructuredLoss
     public override string ToString() => Name;
 
     /// <summary>
-    /// The built-in loss <paramref name="kind"/> over <paramref name="head"/> with the settings of <paramref name="options"/>
-    /// (the one place a <see cref="StructuredLossKind"/> becomes a loss; an unknown kind throws).
+    /// The built-in loss <paramref name="kind"/> over <paramref name="head"/> with the settings of <paramref name="options"/>:
+    /// its descriptor's factory (<see cref="StructuredLosses.Get"/>; an unknown kind throws naming <paramref name="kind"/>).
     /// </summary>
     /// <param name="head">The prediction head.</param>
     /// <param name="kind">The loss.</param>
@@ -80,27 +79,6 @@ public abstract class StructuredLoss
         ArgumentNullException.ThrowIfNull(head);
         options ??= new StructuredLossOptions();
         options.Validate();
-        int d = head.Dimension;
-        return kind switch
-        {
-            StructuredLossKind.FenchelYoung => new FenchelYoungLoss(new PerturbedOptimizer(head, options.Perturbation())),
-            StructuredLossKind.PerturbedSquared => LayerLoss.Squared(new PerturbedOptimizer(head, options.Perturbation())),
-            StructuredLossKind.SquaredScores => LayerLoss.Squared(new ScoresLayer(d) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }),
-            StructuredLossKind.Blackbox => Task(DifferentiableLayers.Blackbox(head, options.BlackboxLambda, options.Projection, options.Margin, options.Seed, options.MaxDegreeOfParallelism), options.EffectiveTaskLoss(kind)),
-            StructuredLossKind.IdentityWithProjection => Task(DifferentiableLayers.IdentityWithProjection(head, options.Projection, options.Margin, options.Seed, options.MaxDegreeOfParallelism), options.EffectiveTaskLoss(kind)),
-            StructuredLossKind.SpoPlus => new SpoPlusLoss(head) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism },
-            StructuredLossKind.DirectLoss => new DirectLossMinimization(head, LinearLosses.For(head), new DirectLossOptions
-            {
-                Epsilon = -Math.Abs(options.Epsilon), Samples = options.Samples, Seed = options.Seed,
-            }) { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism },
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
-        };
+        return StructuredLosses.Get(kind).Create(head, options);
     }
-
-    private static LayerLoss Task(Layer layer, TaskLoss loss) => loss switch
-    {
-        TaskLoss.Squared => LayerLoss.Squared(layer),
-        TaskLoss.Linear => new LayerLoss(layer, RowLosses.NegativeInnerProduct, "Linear"),
-        _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown task loss."),
-    };
 }

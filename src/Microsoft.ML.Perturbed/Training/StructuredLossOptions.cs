@@ -4,7 +4,7 @@ using Microsoft.ML.Perturbed.Noise;
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>
-/// Settings of the built-in losses (<see cref="StructuredLoss.Create"/>), defined and checked here once; the trainer's
+/// Settings of the built-in losses (<see cref="StructuredLoss.Create"/>, <see cref="StructuredLosses"/>), defined and checked here once; the trainer's
 /// options (<see cref="StructuredTrainerOptions"/>) and the ML.NET trainers' options extend or map onto them.
 /// </summary>
 public class StructuredLossOptions
@@ -48,9 +48,9 @@ public class StructuredLossOptions
     /// </summary>
     public TaskLoss? TaskLoss { get; set; }
 
-    /// <summary>The task loss in force for <paramref name="kind"/>.</summary>
-    public TaskLoss EffectiveTaskLoss(StructuredLossKind kind) =>
-        TaskLoss ?? (kind == StructuredLossKind.Blackbox ? Training.TaskLoss.Linear : Training.TaskLoss.Squared);
+    /// <summary>The task loss in force for <paramref name="kind"/> (its descriptor's default when <see cref="TaskLoss"/> is null).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a registered loss.</exception>
+    public TaskLoss EffectiveTaskLoss(StructuredLossKind kind) => StructuredLosses.Get(kind).EffectiveTaskLoss(this);
 
     /// <summary>Margin noise α ≥ 0 added before the projections of the blackbox and identity losses; default 0 (none).</summary>
     public double Margin { get; set; }

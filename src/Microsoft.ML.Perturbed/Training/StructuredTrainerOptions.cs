@@ -61,9 +61,12 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
     /// </summary>
     public double? InitialWeightScale { get; set; }
 
-    /// <summary>The initial weight scale in force for the loss.</summary>
+    /// <summary>
+    /// The initial weight scale in force: <see cref="InitialWeightScale"/>, else the built-in loss's
+    /// (<see cref="LossDescriptor.InitialWeightScale"/>), else 0 for a <see cref="LossFactory"/> loss.
+    /// </summary>
     public double EffectiveInitialWeightScale => InitialWeightScale
-        ?? (LossFactory is null && Loss is StructuredLossKind.Blackbox or StructuredLossKind.IdentityWithProjection ? 0.01 : 0.0);
+        ?? (LossFactory is null ? StructuredLosses.Get(Loss).InitialWeightScale : 0.0);
 
     /// <summary>The loss these options train: <see cref="LossFactory"/>'s, or the built-in <see cref="Loss"/>.</summary>
     public StructuredLoss CreateLoss(Oracles.Oracle head)
