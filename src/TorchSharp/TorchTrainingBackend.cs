@@ -85,35 +85,43 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         return new Session(this, head, loss, options, initial);
     }
 
-    /// <summary>The device version of a core loss where there is one, else null (the loss then runs on the host).</summary>
+    /// <summary>
+    /// The device version of a core loss where there is one, else null (the loss then runs on the host): the loss says what
+    /// it is (<see cref="StructuredLoss.DeviceForm"/>) and the head which kernel solves it (<see cref="Oracle.DeviceKernel"/>).
+    /// </summary>
     private Func<Tensor, Tensor, ulong, Tensor>? DeviceLoss(Oracle head, StructuredLoss loss)
     {
         if (!(LossOnDevice ?? Device.type != DeviceType.CPU)) return null;
-        (TorchHeadKind Kind, int K)? deviceHead = head switch
-        {
-            ArgmaxOracle => (TorchHeadKind.Argmax, 1),
-            TopKOracle top => (TorchHeadKind.TopK, top.K),
-            MatchingOracle => (TorchHeadKind.Matching, 1),
-            RankingOracle ranking when ranking.ReferenceDescending.SequenceEqual(RankingOracle.DefaultReference(ranking.Dimension).Reverse().ToArray()) => (TorchHeadKind.Ranking, 1),
-            _ => null,
-        };
-        TorchPerturbedOptimizer? OnDevice(PerturbedOptimizer o) =>
-            deviceHead is { } h && ReferenceEquals(o.Oracle, head) && o.Noise is NormalNoise or GumbelNoise
+        if (loss.DeviceForm is not { } form) return null;
+        TorchPerturbedOptimizer? OnDevice(PerturbedOptimizer? o) =>
+            o is not null && head.DeviceKernel is { } kernel && ReferenceEquals(o.Oracle, head) && o.Noise is NormalNoise or GumbelNoise
             && o.Perturbation == PerturbationKind.Additive && o.VarianceReduction == VarianceReduction.None
-                ? new TorchPerturbedOptimizer(h.Kind, head.Dimension, new PerturbedOptimizerOptions { Epsilon = o.Epsilon, Samples = o.Samples, Noise = o.Noise, Seed = o.Seed }, Device, h.K)
+                ? new TorchPerturbedOptimizer(TorchHead(kernel.Kind), head.Dimension, new PerturbedOptimizerOptions { Epsilon = o.Epsilon, Samples = o.Samples, Noise = o.Noise, Seed = o.Seed }, Device, kernel.K)
                 : null;
-        switch (loss)
+        switch (form.Kind)
         {
-            case FenchelYoungLoss fy when OnDevice(fy.Optimizer) is { } perturbed:
-                return (theta, target, draw) => PerturbedAutograd.FenchelYoungLoss(perturbed, theta, target, draw);
-            case LayerLoss { Layer: PerturbedOptimizer o } squared when ReferenceEquals(squared.RowLoss, RowLosses.Squared) && OnDevice(o) is { } perturbed:
-                return (theta, target, draw) => 0.5 * (PerturbedAutograd.Perturbed(perturbed, theta, draw) - target).pow(2).sum(-1).mean();
-            case LayerLoss { Layer: ScoresLayer } squared when ReferenceEquals(squared.RowLoss, RowLosses.Squared):
+            case DeviceLossKind.FenchelYoung:
+                return OnDevice(form.Optimizer) is { } fy ? (theta, target, draw) => PerturbedAutograd.FenchelYoungLoss(fy, theta, target, draw) : null;
+            case DeviceLossKind.PerturbedSquared:
+                return OnDevice(form.Optimizer) is { } perturbed
+                    ? (theta, target, draw) => 0.5 * (PerturbedAutograd.Perturbed(perturbed, theta, draw) - target).pow(2).sum(-1).mean()
+                    : null;
+            case DeviceLossKind.SquaredScores:
                 return (theta, target, _) => 0.5 * (theta - target).pow(2).sum(-1).mean();
             default:
-                return null;
+                throw new ArgumentOutOfRangeException(nameof(loss), form.Kind, $"Unknown {nameof(DeviceLossKind)} value {form.Kind} for the loss {loss.Name}.");
         }
     }
+
+    /// <summary>The device kernel of a core <see cref="DeviceKernelKind"/>.</summary>
+    private static TorchHeadKind TorchHead(DeviceKernelKind kind) => kind switch
+    {
+        DeviceKernelKind.Argmax => TorchHeadKind.Argmax,
+        DeviceKernelKind.TopK => TorchHeadKind.TopK,
+        DeviceKernelKind.Ranking => TorchHeadKind.Ranking,
+        DeviceKernelKind.Matching => TorchHeadKind.Matching,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown {nameof(DeviceKernelKind)} value {kind} for '{nameof(kind)}'."),
+    };
 
     private sealed class Session : ITrainingSession
     {

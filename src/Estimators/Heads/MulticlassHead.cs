@@ -92,6 +92,16 @@ public sealed class MulticlassHead : PerturbedHead
     internal override string ScoreColumnKind => MlNetInternals.MulticlassScoreColumnKind;
 
     /// <inheritdoc/>
+    internal override bool KeyLabel => true;
+
+    /// <summary><c>Score</c> with slot names and <c>PredictedLabel</c>, a key with key values (placeholders of size 2).</summary>
+    internal override IReadOnlyList<HeadOutput> OutputShapes() =>
+    [
+        new("Score", new VectorDataViewType(NumberDataViewType.Single, 2), SchemaShapes.TextAnnotation("SlotNames"), 1),
+        new("PredictedLabel", new KeyDataViewType(typeof(uint), 2), SchemaShapes.TextAnnotation("KeyValues"), 1),
+    ];
+
+    /// <inheritdoc/>
     public override Oracle CreateOracle() => new ArgmaxOracle(Dimension);
 
     /// <inheritdoc/>

@@ -81,6 +81,24 @@ public abstract class PerturbedHead
     /// </summary>
     internal virtual string ScoreColumnKind => "StructuredPrediction";
 
+    /// <summary>Whether the label column is a key (the multiclass head) rather than a known-size vector of Single (default).</summary>
+    internal virtual bool KeyLabel => false;
+
+    /// <summary>The name of the second output, the decoded prediction (default <c>Prediction</c>; label ranking: <c>PredictedRanking</c>).</summary>
+    internal virtual string PredictionOutputName => DecisionHead.PredictionColumnName;
+
+    /// <summary>
+    /// The output columns as the trainer's <c>GetOutputSchema</c> announces them before the head is bound: their sizes and
+    /// annotation values are placeholders, the first is the scores. Default: <c>Score</c> and <see cref="PredictionOutputName"/>,
+    /// vectors of Single.
+    /// </summary>
+    internal virtual IReadOnlyList<HeadOutput> OutputShapes()
+    {
+        var vector = new VectorDataViewType(NumberDataViewType.Single, 1);
+        var none = new DataViewSchema.Annotations.Builder().ToAnnotations();
+        return [new("Score", vector, none, 1), new(PredictionOutputName, vector, none, 1)];
+    }
+
     /// <summary>The output columns a model with these parameters appends (the first: the scores, <c>Score</c>).</summary>
     protected internal abstract IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters);
 

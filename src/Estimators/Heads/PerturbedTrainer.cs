@@ -100,7 +100,7 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
     {
         SchemaShapes.RequireSingleVector(inputSchema, _options.FeatureColumnName);
         SchemaShape.Column label = SchemaShapes.Find(inputSchema, _options.LabelColumnName);
-        bool keyLabel = _head is MulticlassHead;
+        bool keyLabel = _head.KeyLabel;
         if (keyLabel ? !label.IsKey : label.Kind != SchemaShape.Column.VectorKind.Vector || label.ItemType != NumberDataViewType.Single)
         {
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
@@ -111,17 +111,11 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
         // The scorer annotations the transformer adds (their values depend on the data; a shape only names them).
         DataViewSchema.Annotations Scorer(DataViewSchema.Annotations own, string valueKind) =>
             ModelPersistence.MlNetInternals.ScorerAnnotations(none, own, _head.ScoreColumnKind, valueKind);
-        DataViewSchema.Annotations empty = new DataViewSchema.Annotations.Builder().ToAnnotations();
-        if (keyLabel)
+        IReadOnlyList<HeadOutput> shapes = _head.OutputShapes();
+        for (int i = 0; i < shapes.Count; i++)
         {
-            outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 2), Scorer(SchemaShapes.TextAnnotation("SlotNames"), ModelPersistence.MlNetInternals.ScoreValueKind));
-            outputs.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 2), Scorer(SchemaShapes.TextAnnotation("KeyValues"), ModelPersistence.MlNetInternals.PredictedValueKind));
-        }
-        else
-        {
-            outputs.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 1), Scorer(empty, ModelPersistence.MlNetInternals.ScoreValueKind));
-            outputs.AddColumn(_head is RankingHead ? Ranking.LabelRankingTransformer.PredictedRankingColumnName : DecisionHead.PredictionColumnName,
-                new VectorDataViewType(NumberDataViewType.Single, 1), Scorer(empty, ModelPersistence.MlNetInternals.PredictedValueKind));
+            outputs.AddColumn(shapes[i].Name, shapes[i].Type, Scorer(shapes[i].Annotations,
+                i == 0 ? ModelPersistence.MlNetInternals.ScoreValueKind : ModelPersistence.MlNetInternals.PredictedValueKind));
         }
         return SchemaShapes.Append(inputSchema, outputs);
     }

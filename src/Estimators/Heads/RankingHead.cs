@@ -73,6 +73,9 @@ public sealed class RankingHead : PerturbedHead
     internal override string ScoreColumnKind => "LabelRanking";
 
     /// <inheritdoc/>
+    internal override string PredictionOutputName => LabelRankingTransformer.PredictedRankingColumnName;
+
+    /// <inheritdoc/>
     protected internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
     {
         var vector = new VectorDataViewType(NumberDataViewType.Single, Dimension);

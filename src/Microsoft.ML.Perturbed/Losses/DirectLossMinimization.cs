@@ -40,15 +40,14 @@ public static class LinearLosses
         return c;
     };
 
-    /// <summary>The squared loss of a built-in head in linear form; a user oracle brings its own.</summary>
-    /// <exception cref="NotSupportedException">The head is not a built-in one.</exception>
-    public static LinearLoss For(Oracle head) => head switch
+    /// <summary>The squared loss of a head in linear form, as the head declares it (<see cref="Oracle.LinearTaskLoss"/>).</summary>
+    /// <exception cref="NotSupportedException">The head declares none (a user's oracle).</exception>
+    public static LinearLoss For(Oracle head)
     {
-        RankingOracle => PermutationSquared,
-        ArgmaxOracle or TopKOracle or MatchingOracle or GridShortestPathOracle or DagShortestPathOracle or GridVertexShortestPathOracle or KnapsackOracle => ZeroOneSquared,
-        null => throw new ArgumentNullException(nameof(head)),
-        _ => throw new NotSupportedException($"No built-in linear task loss for {head.Name}; pass a LinearLoss to DirectLossMinimization."),
-    };
+        ArgumentNullException.ThrowIfNull(head);
+        return head.LinearTaskLoss
+            ?? throw new NotSupportedException($"No built-in linear task loss for {head.Name}; pass a LinearLoss to DirectLossMinimization, or override Oracle.LinearTaskLoss.");
+    }
 }
 
 /// <summary>Settings of <see cref="DirectLossMinimization"/>.</summary>

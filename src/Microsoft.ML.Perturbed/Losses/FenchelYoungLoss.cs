@@ -28,11 +28,12 @@ public sealed class FenchelYoungLoss : StructuredLoss
                 nameof(optimizer));
         }
         Optimizer = optimizer;
-        IsExact = optimizer.Oracle is Oracles.ArgmaxOracle && optimizer.Noise is Noise.GumbelNoise;
+        IsExact = optimizer.Oracle.IsUnitSimplex && optimizer.Noise is Noise.GumbelNoise;
     }
 
     /// <summary>
-    /// Whether the loss is computed in closed form: for the argmax head under Gumbel noise, ŷ_ε(θ) = softmax(θ/ε) and
+    /// Whether the loss is computed in closed form: for a head over the unit simplex (the argmax head; the oracle says so)
+    /// under additive Gumbel noise, ŷ_ε(θ) = softmax(θ/ε) and
     /// F_ε(θ) = ε·logsumexp(θ/ε) + εγ exactly, so no samples are drawn (M draws would only add variance) and the draw index
     /// does not matter. Every other head and noise uses the Monte-Carlo estimate.
     /// </summary>
@@ -43,6 +44,10 @@ public sealed class FenchelYoungLoss : StructuredLoss
 
     /// <inheritdoc/>
     public override string Name => $"FenchelYoung({Optimizer.Name})";
+
+    /// <inheritdoc/>
+    public override DeviceLossForm? DeviceForm =>
+        Optimizer.Perturbation == PerturbationKind.Additive ? new DeviceLossForm(DeviceLossKind.FenchelYoung, Optimizer) : null;
 
     /// <summary>
     /// Per row: the value F̂ − ⟨θ, y⟩ (equal to the loss up to a constant in θ) and the gradient ŷ_ε(θ) − y; the targets y

@@ -59,6 +59,14 @@ public sealed class LayerLoss : StructuredLoss
     /// <inheritdoc/>
     public override string Name => $"{LossName}({Layer.Name})";
 
+    /// <summary>The squared loss of a perturbed optimizer or of the scores; null for every other layer or row loss.</summary>
+    public override DeviceLossForm? DeviceForm => !ReferenceEquals(RowLoss, RowLosses.Squared) ? null : Layer switch
+    {
+        PerturbedOptimizer optimizer => new DeviceLossForm(DeviceLossKind.PerturbedSquared, optimizer),
+        ScoresLayer => new DeviceLossForm(DeviceLossKind.SquaredScores),
+        _ => null,
+    };
+
     /// <inheritdoc/>
     protected override unsafe void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw)
     {

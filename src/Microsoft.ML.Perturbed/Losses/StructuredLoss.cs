@@ -38,6 +38,12 @@ public abstract class StructuredLoss
     public abstract string Name { get; }
 
     /// <summary>
+    /// The loss as a device backend knows it (Fenchel-Young or squared losses of a perturbed optimizer, the squared loss of
+    /// the scores), or null (default): a device backend runs this loss on the host.
+    /// </summary>
+    public virtual DeviceLossForm? DeviceForm => null;
+
+    /// <summary>
     /// Evaluates every row: writes its loss value into <paramref name="loss"/> and ∂L/∂θ into <paramref name="gradient"/>;
     /// returns the mean over rows (accumulated in double). What the value means is the loss's to document (the
     /// Fenchel-Young value, for one, is the loss up to a constant in θ).

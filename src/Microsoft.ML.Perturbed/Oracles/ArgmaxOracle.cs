@@ -14,6 +14,15 @@ public sealed class ArgmaxOracle : Oracle
     /// <inheritdoc/>
     public override string Name => $"Argmax(d={Dimension})";
 
+    /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
+
+    /// <inheritdoc/>
+    public override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.Argmax);
+
+    /// <inheritdoc/>
+    internal override bool IsUnitSimplex => true;
+
     /// <summary>Index of the largest score, the lowest index among ties.</summary>
     public static int IndexOfMax(ReadOnlySpan<float> theta)
     {

@@ -109,6 +109,9 @@ public sealed class DagShortestPathOracle : Oracle
     public override string Name => $"DagShortestPath(V={_nodes}, E={Dimension})";
 
     /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
+
+    /// <inheritdoc/>
     protected internal override void SolveRow(ReadOnlySpan<float> cost, Span<float> solution)
     {
         int v = _nodes;

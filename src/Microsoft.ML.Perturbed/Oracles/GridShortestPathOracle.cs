@@ -33,6 +33,9 @@ public sealed class GridShortestPathOracle : Oracle
     /// <inheritdoc/>
     public override string Name => $"GridShortestPath({Rows}×{Columns}, {Moves})";
 
+    /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
+
     private static int CheckedCells(int rows, int columns)
     {
         Guard.Positive(rows, nameof(rows));

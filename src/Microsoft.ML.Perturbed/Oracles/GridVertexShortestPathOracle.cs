@@ -29,6 +29,9 @@ public sealed class GridVertexShortestPathOracle : Oracle
     /// <inheritdoc/>
     public override string Name => $"GridVertexShortestPath({Rows}×{Columns}, 8 neighbours)";
 
+    /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
+
     private static int Cells(int rows, int columns)
     {
         Guard.Positive(rows, nameof(rows));

@@ -39,6 +39,9 @@ public sealed class KnapsackOracle : Oracle
     public override string Name => $"Knapsack(n={Dimension}, W={Capacity})";
 
     /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
+
+    /// <inheritdoc/>
     protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution)
     {
         int n = Dimension, w = Capacity + 1;

@@ -26,6 +26,12 @@ public sealed class MatchingOracle : Oracle
     /// <inheritdoc/>
     public override string Name => $"Matching(n={N})";
 
+    /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
+
+    /// <inheritdoc/>
+    public override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.Matching);
+
     private static int CheckedSquare(int n)
     {
         if (n < 1 || n > 46_340)

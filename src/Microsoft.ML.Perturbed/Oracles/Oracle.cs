@@ -53,6 +53,27 @@ public abstract class Oracle
     public abstract string Name { get; }
 
     /// <summary>
+    /// The squared loss ½‖ŷ − y‖² of this head's solutions written linearly in ŷ (what direct loss minimization needs for
+    /// its one extra solve; <see cref="LinearLosses"/>): <see cref="LinearLosses.ZeroOneSquared"/> for 0/1 solutions,
+    /// <see cref="LinearLosses.PermutationSquared"/> for permutations of one reference. Default null: not known (a user's
+    /// oracle), so direct loss minimization must be given one; a head whose solutions have either form overrides it.
+    /// </summary>
+    public virtual LinearLoss? LinearTaskLoss => null;
+
+    /// <summary>
+    /// The batched kernel a device backend may run in place of this oracle (the same solutions, ties included), or null
+    /// (default): the backend solves on the host with this oracle.
+    /// </summary>
+    public virtual DeviceKernel? DeviceKernel => null;
+
+    /// <summary>
+    /// Whether the solutions are the vertices of the unit simplex (one-hot vectors) and the oracle maximizes over them: then
+    /// under standard Gumbel noise ŷ_ε(θ) = softmax(θ/ε) and F_ε(θ) = ε·logsumexp(θ/ε) + εγ in closed form, which the
+    /// Fenchel-Young loss uses. Internal, so that only a head of this library can claim it. Default false.
+    /// </summary>
+    internal virtual bool IsUnitSimplex => false;
+
+    /// <summary>
     /// Wraps a user solver. It must be thread-safe and deterministic. The solution buffer it receives is cleared to 0 before
     /// every call, so slots it does not write are 0 (never a value left from another row or sample).
     /// </summary>

@@ -12,6 +12,7 @@ namespace Microsoft.ML.Perturbed.Oracles;
 public sealed class RankingOracle : Oracle
 {
     private readonly float[] _descending;
+    private readonly bool _isDefaultReference;
 
     /// <summary>Creates the oracle with the default reference v = (1, 2, …, d): outputs are ascending ranks.</summary>
     public RankingOracle(int dimension) : this(DefaultReference(dimension))
@@ -25,6 +26,8 @@ public sealed class RankingOracle : Oracle
         _descending = reference.ToArray();
         Array.Sort(_descending);
         Array.Reverse(_descending);
+        _isDefaultReference = true;
+        for (int k = 0; k < _descending.Length; k++) _isDefaultReference &= _descending[k] == _descending.Length - k;
     }
 
     /// <summary>The reference vector sorted in decreasing order: the k-th largest score receives entry k.</summary>
@@ -32,6 +35,12 @@ public sealed class RankingOracle : Oracle
 
     /// <inheritdoc/>
     public override string Name => $"Ranking(d={Dimension})";
+
+    /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.PermutationSquared;
+
+    /// <summary>The device's ranking kernel (ascending ranks 1..d) when the reference is the default (1, 2, …, d); null otherwise.</summary>
+    public override DeviceKernel? DeviceKernel => _isDefaultReference ? new DeviceKernel(DeviceKernelKind.Ranking) : null;
 
     /// <summary>(1, 2, …, d).</summary>
     public static float[] DefaultReference(int dimension)

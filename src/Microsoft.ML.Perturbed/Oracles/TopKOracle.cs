@@ -24,6 +24,12 @@ public sealed class TopKOracle : Oracle
     public override string Name => $"TopK(k={K}, d={Dimension})";
 
     /// <inheritdoc/>
+    public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
+
+    /// <inheritdoc/>
+    public override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.TopK, K);
+
+    /// <inheritdoc/>
     protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution)
     {
         solution.Clear();

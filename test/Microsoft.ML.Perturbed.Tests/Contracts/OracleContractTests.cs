@@ -164,6 +164,80 @@ public class OracleContractTests
 
     [Theory]
     [MemberData(nameof(Oracles))]
+    public void The_linear_task_loss_it_declares_is_the_squared_loss_on_its_solutions(OracleCase c)
+    {
+        if (c.Oracle.LinearTaskLoss is not { } linear)
+        {
+            Assert.Throws<NotSupportedException>(() => LinearLosses.For(c.Oracle));
+            return;
+        }
+        Assert.Same(linear, LinearLosses.For(c.Oracle));
+        float[][] feasible = c.Feasible().Take(12).ToArray();
+        var t = new float[c.Oracle.OutputDimension];
+        foreach (float[] y in feasible)
+        {
+            double constant = linear(y, t);
+            foreach (float[] yHat in feasible)
+            {
+                double squared = 0;
+                for (int i = 0; i < y.Length; i++) squared += 0.5 * (yHat[i] - y[i]) * (yHat[i] - y[i]);
+                Assert.Equal(squared, TestMath.Dot(t, yHat) + constant, 4);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Oracles))]
+    public void The_device_kernel_it_declares_gives_its_solutions(OracleCase c)
+    {
+        if (c.Oracle.DeviceKernel is not { } kernel) return;
+        int d = c.Oracle.Dimension;
+        var rng = new System.Random(3);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            // Few distinct values: ties, which the kernel must break as the oracle does.
+            float[] theta = Enumerable.Range(0, d).Select(_ => (float)rng.Next(0, 4)).ToArray();
+            var y = new float[c.Oracle.OutputDimension];
+            c.Oracle.Solve(theta, y);
+            // Larger score first, lower index first among ties: the order every kernel ranks by.
+            int[] order = Enumerable.Range(0, d).OrderByDescending(i => theta[i]).ThenBy(i => i).ToArray();
+            var expected = new float[y.Length];
+            switch (kernel.Kind)
+            {
+                case DeviceKernelKind.Argmax:
+                    expected[order[0]] = 1;
+                    break;
+                case DeviceKernelKind.TopK:
+                    foreach (int i in order.Take(kernel.K)) expected[i] = 1;
+                    break;
+                case DeviceKernelKind.Ranking:
+                    for (int k = 0; k < d; k++) expected[order[k]] = d - k;
+                    break;
+                case DeviceKernelKind.Matching:
+                    // Optimality against brute force is the contract above; the kernel is this oracle on the host.
+                    expected = y;
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(c), kernel.Kind, "A device kernel without a reference here.");
+            }
+            Assert.Equal(expected, y);
+        }
+        Assert.Equal(c.Oracle is ArgmaxOracle, c.Oracle.IsUnitSimplex);
+    }
+
+    [Fact]
+    public void Only_the_default_ranking_reference_has_the_device_kernel()
+    {
+        Assert.Equal(new DeviceKernel(DeviceKernelKind.Ranking), new RankingOracle(4).DeviceKernel);
+        Assert.Equal(new DeviceKernel(DeviceKernelKind.Ranking), new RankingOracle([3f, 1f, 2f]).DeviceKernel);
+        Assert.Null(new RankingOracle([0.5f, 2f, 7f]).DeviceKernel);
+        Assert.Equal(new DeviceKernel(DeviceKernelKind.TopK, 3), new TopKOracle(6, 3).DeviceKernel);
+        Assert.Null(Oracle.Create(3, 3, (t, y) => y[0] = 1).DeviceKernel);
+        Assert.False(Oracle.Create(3, 3, (t, y) => y[0] = 1).IsUnitSimplex);
+    }
+
+    [Theory]
+    [MemberData(nameof(Oracles))]
     public void Bad_input_is_named(OracleCase c)
     {
         int d = c.Oracle.Dimension;

@@ -1,0 +1,17 @@
+namespace Microsoft.ML.Perturbed.Oracles;
+
+/// <summary>The solvers a device backend (the TorchSharp one) implements as batched kernels (<see cref="DeviceKernel"/>).</summary>
+public enum DeviceKernelKind
+{
+    /// <summary>One-hot of the largest score, the lowest index among ties (<see cref="ArgmaxOracle"/>).</summary>
+    Argmax = 0,
+
+    /// <summary>Indicator of the k largest scores (<see cref="TopKOracle"/>; k in <see cref="DeviceKernel.K"/>).</summary>
+    TopK = 1,
+
+    /// <summary>Ascending ranks 1..d, the largest score getting d (<see cref="RankingOracle"/> with its default reference).</summary>
+    Ranking = 2,
+
+    /// <summary>Maximum-weight perfect matching of an n×n score matrix, row-major (<see cref="MatchingOracle"/>).</summary>
+    Matching = 3,
+}
