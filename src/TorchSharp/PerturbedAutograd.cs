@@ -62,7 +62,7 @@ public static class PerturbedAutograd
     /// </summary>
     /// <param name="loss">The loss.</param>
     /// <param name="theta">Outputs [batch, loss.Dimension].</param>
-    /// <param name="target">Targets [batch, loss.TargetDimension] (not differentiated).</param>
+    /// <param name="target">Targets [batch, loss.TargetDimension], or encoded [batch, loss.EncodedTargetDimension] (not differentiated).</param>
     /// <param name="draw">Noise draw.</param>
     /// <param name="weights">Optional row weights (finite, ≥ 0): the value is then Σ wᵣLᵣ / Σ wᵣ.</param>
     public static Tensor Loss(StructuredLoss loss, Tensor theta, Tensor target, ulong draw = 0, float[]? weights = null)
@@ -127,10 +127,11 @@ public static class PerturbedAutograd
             var weights = (float[])vars[4];
             float[] th = Host(theta, loss.Dimension, nameof(theta));
             int batch = th.Length / loss.Dimension;
-            float[] y = Host(target, loss.TargetDimension, nameof(target));
-            if (y.Length != batch * loss.TargetDimension)
+            int width = target.dim() == 2 && target.shape[1] == loss.EncodedTargetDimension ? loss.EncodedTargetDimension : loss.TargetDimension;
+            float[] y = Host(target, width, nameof(target));
+            if (y.Length != batch * width)
             {
-                throw new ArgumentException($"Expected 'target' of shape [{batch}, {loss.TargetDimension}] (one row per row of theta), got [{string.Join(", ", target.shape)}].", nameof(target));
+                throw new ArgumentException($"Expected 'target' of shape [{batch}, {width}] (one row per row of theta), got [{string.Join(", ", target.shape)}].", nameof(target));
             }
             if (weights.Length > 0 && weights.Length != batch)
             {

@@ -133,7 +133,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         private readonly StructuredLoss _coreLoss;
         private readonly Device _device;
         private readonly double _l2;
-        private readonly int _features, _outputs, _targets;
+        private readonly int _features, _outputs, _targets, _encodedTargets;
 
         public Session(TorchTrainingBackend backend, Oracle head, StructuredLoss loss, StructuredTrainerOptions options, ITrainableModel initial)
         {
@@ -142,6 +142,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
             _features = initial.Features;
             _outputs = loss.Dimension;
             _targets = loss.TargetDimension;
+            _encodedTargets = loss.EncodedTargetDimension;
             random.manual_seed(options.Seed);
             IReadOnlyList<AffineModel> layers = initial is MlpModel mlp ? mlp.Layers : [(AffineModel)initial];
             _linears = layers.Select(l => nn.Linear(l.Features, l.Outputs)).ToArray();
@@ -176,14 +177,14 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
                 throw new ArgumentException($"Expected 'weights' empty or one per row ({rows}), got {weights.Length}.", nameof(weights));
             }
             using var scope = NewDisposeScope();
-            return Update(Dense(features), Targets(targets), weights.IsEmpty ? null : weights.ToArray(), draw);
+            return Update(Dense(features), Targets(targets, features.Length / _features), weights.IsEmpty ? null : weights.ToArray(), draw);
         }
 
         /// <summary>A sparse batch goes to the device as a sparse COO tensor; the first layer multiplies it (never densified to p columns).</summary>
         public double Step(TrainingRows batch, ulong draw)
         {
             using var scope = NewDisposeScope();
-            return Update(Input(batch), Targets(batch.Targets), batch.HasWeights ? batch.Weights.ToArray() : null, draw);
+            return Update(Input(batch), Targets(batch.Targets, batch.Count), batch.HasWeights ? batch.Weights.ToArray() : null, draw);
         }
 
         public double Loss(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ulong draw)
@@ -191,14 +192,14 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
             CheckRows(features.Length, targets.Length);
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            return Finite(LossOf(Dense(features), Targets(targets), null, draw).item<float>());
+            return Finite(LossOf(Dense(features), Targets(targets, features.Length / _features), null, draw).item<float>());
         }
 
         public double Loss(TrainingRows rows, ulong draw)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            return Finite(LossOf(Input(rows), Targets(rows.Targets), null, draw).item<float>());
+            return Finite(LossOf(Input(rows), Targets(rows.Targets, rows.Count), null, draw).item<float>());
         }
 
         private double Update(Tensor x, Tensor y, float[]? weights, ulong draw)
@@ -246,7 +247,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
                 throw new ArgumentException($"Expected 'features' as a non-empty [batch × {_features}] buffer, got {featureValues} values.", "features");
             }
             int rows = featureValues / _features;
-            if (targetValues != (long)rows * _targets)
+            if (targetValues != (long)rows * _targets && targetValues != (long)rows * _encodedTargets)
             {
                 throw new ArgumentException($"Expected 'targets' of {(long)rows * _targets} values ([{rows} × {_targets}], one row per feature row), got {targetValues}.", "targets");
             }
@@ -255,7 +256,8 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
 
         private Tensor Dense(ReadOnlySpan<float> features) => tensor(features.ToArray(), [features.Length / _features, _features]).to(_device);
 
-        private Tensor Targets(ReadOnlySpan<float> targets) => tensor(targets.ToArray(), [targets.Length / _targets, _targets]).to(_device);
+        // [rows × t] with t the loss's target length, or its encoded length (SPO+'s s and y*(s)) when the loop encoded the targets.
+        private Tensor Targets(ReadOnlySpan<float> targets, int rows) => tensor(targets.ToArray(), [rows, targets.Length / Math.Max(1, rows)]).to(_device);
 
         private Tensor Input(TrainingRows rows)
         {

@@ -32,6 +32,17 @@ internal sealed class InMemorySource : TrainingSource
         HasWeights = !weights.IsEmpty;
     }
 
+    /// <summary>The rows of <paramref name="source"/> with <paramref name="targets"/> (<c>[n × targetDimension]</c>, checked) in place of theirs.</summary>
+    private InMemorySource(InMemorySource source, float[] targets, int targetDimension)
+    {
+        (_features, _weights, _rows, _count) = (source._features, source._weights, source._rows, source._count);
+        _targets = targets;
+        FeatureCount = source.FeatureCount;
+        TargetDimension = targetDimension;
+        HasWeights = source.HasWeights;
+        IsSparse = source.IsSparse;
+    }
+
     public InMemorySource(TrainingRows rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -60,6 +71,16 @@ internal sealed class InMemorySource : TrainingSource
     public override long? RowCount => _count;
 
     internal override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, seed, shuffle);
+
+    /// <summary>Every row's target encoded once (SPO+ solves each row's true costs here, not at every step).</summary>
+    internal override TrainingSource WithEncodedTargets(StructuredLoss loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        ReadOnlySpan<float> targets = _rows is { } rows ? rows.Targets : _targets.Span;
+        var encoded = new float[(long)_count * loss.EncodedTargetDimension];
+        loss.EncodeTargets(targets, encoded);
+        return new InMemorySource(this, encoded, loss.EncodedTargetDimension);
+    }
 
     /// <summary>Weights must be finite, ≥ 0, and not all 0.</summary>
     internal static void CheckWeights(ReadOnlySpan<float> weights)
@@ -100,7 +121,9 @@ internal sealed class InMemorySource : TrainingSource
                 int r = _order[_next];
                 if (source._rows is { } rows)
                 {
-                    batch.AddRow(rows, r);
+                    // Rows whose targets were encoded (WithEncodedTargets) take them from the encoded array.
+                    if (source._targets.IsEmpty) batch.AddRow(rows, r);
+                    else batch.AddRow(rows, r, source._targets.Span.Slice(r * t, t));
                 }
                 else
                 {

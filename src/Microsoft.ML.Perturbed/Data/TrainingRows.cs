@@ -139,7 +139,20 @@ public sealed class TrainingRows
             throw new ArgumentException($"Rows of {source.FeatureCount} features and {source.TargetDimension} targets cannot join rows of {FeatureCount} and {TargetDimension}.", nameof(source));
         }
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)source.Count, nameof(row));
-        ReadOnlySpan<float> target = source._targets.AsSpan(row * TargetDimension, TargetDimension);
+        AddRow(source, row, source._targets.AsSpan(row * TargetDimension, TargetDimension));
+    }
+
+    /// <summary>
+    /// Appends row <paramref name="row"/> of <paramref name="source"/> with <paramref name="target"/> in place of its target
+    /// (a loss's encoded form of it, of this block's length; <see cref="StructuredLoss.EncodeTargets"/>).
+    /// </summary>
+    internal void AddRow(TrainingRows source, int row, ReadOnlySpan<float> target)
+    {
+        if (source.FeatureCount != FeatureCount || (HasWeights && !source.HasWeights))
+        {
+            throw new ArgumentException($"Rows of {source.FeatureCount} features{(source.HasWeights ? "" : " without weights")} cannot join rows of {FeatureCount}.", nameof(source));
+        }
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)source.Count, nameof(row));
         float weight = HasWeights ? source._weights[row] : 1;   // an unweighted block keeps features and target only
         if (source.IsSparse)
         {

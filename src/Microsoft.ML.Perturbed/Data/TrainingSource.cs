@@ -26,6 +26,12 @@ public abstract class TrainingSource
     /// <summary>The number of rows when known without a pass (in memory), null for a stream.</summary>
     public abstract long? RowCount { get; }
 
+    /// <summary>
+    /// These rows with each target in <paramref name="loss"/>'s encoded form (<see cref="StructuredLoss.EncodeTargets"/>):
+    /// encoded as each batch is read by default (a stream); an in-memory source encodes every row once.
+    /// </summary>
+    internal virtual TrainingSource WithEncodedTargets(StructuredLoss loss) => new EncodedTargetSource(this, loss);
+
     /// <summary>Opens a reader of passes over the rows.</summary>
     /// <param name="seed">Seeds the shuffle of every pass (the sequence of orders depends on the seed only).</param>
     /// <param name="shuffle">Whether passes are shuffled (training) or read in the source's order (validation).</param>

@@ -22,8 +22,25 @@ public abstract class RowwiseLoss : StructuredLoss
     /// <summary>Length of the per-thread scratch buffer.</summary>
     protected abstract int ScratchLength { get; }
 
-    /// <summary>Writes the row's gradient and returns its loss value.</summary>
+    /// <summary>
+    /// Writes the row's gradient and returns its loss value; <paramref name="target"/> is the row's target, encoded
+    /// (<see cref="StructuredLoss.EncodedTargetDimension"/> values) or not (<see cref="StructuredLoss.TargetDimension"/>).
+    /// </summary>
     protected abstract double EvaluateRow(int row, ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> gradient, ulong draw, Span<float> scratch);
+
+    /// <summary>Writes the encoded form of one target row (a loss with an encoded form overrides it; the default copies).</summary>
+    protected virtual void EncodeRow(int row, ReadOnlySpan<float> target, Span<float> encoded) => target.CopyTo(encoded);
+
+    /// <summary>Encodes the rows in parallel (<see cref="EncodeRow"/>).</summary>
+    protected sealed override unsafe void EncodeTargetsCore(ReadOnlySpan<float> target, Span<float> encoded)
+    {
+        fixed (float* pTarget = target)
+        fixed (float* pEncoded = encoded)
+        {
+            RowBatch.Run(target.Length / TargetDimension, MaxDegreeOfParallelism, new Encoding(this, pTarget, pEncoded),
+                static (in Encoding b, int start, int end) => b.Encode(start, end));
+        }
+    }
 
     /// <inheritdoc/>
     protected sealed override unsafe void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw)
@@ -33,16 +50,16 @@ public abstract class RowwiseLoss : StructuredLoss
         fixed (float* pLoss = loss)
         fixed (float* pGradient = gradient)
         {
-            RowBatch.Run(loss.Length, MaxDegreeOfParallelism, new Rows(this, pTheta, pTarget, pLoss, pGradient, draw),
+            RowBatch.Run(loss.Length, MaxDegreeOfParallelism, new Rows(this, pTheta, pTarget, target.Length / loss.Length, pLoss, pGradient, draw),
                 static (in Rows b, int start, int end) => b.Evaluate(start, end));
         }
     }
 
-    private readonly unsafe struct Rows(RowwiseLoss owner, float* theta, float* target, float* loss, float* gradient, ulong draw)
+    private readonly unsafe struct Rows(RowwiseLoss owner, float* theta, float* target, int targetWidth, float* loss, float* gradient, ulong draw)
     {
         public void Evaluate(int start, int end)
         {
-            int d = owner.Dimension, t = owner.TargetDimension;
+            int d = owner.Dimension, t = targetWidth;
             float[] scratch = owner._scratch.Rent();
             try
             {
@@ -56,6 +73,18 @@ public abstract class RowwiseLoss : StructuredLoss
             finally
             {
                 owner._scratch.Return(scratch);
+            }
+        }
+    }
+
+    private readonly unsafe struct Encoding(RowwiseLoss owner, float* target, float* encoded)
+    {
+        public void Encode(int start, int end)
+        {
+            int raw = owner.TargetDimension, stored = owner.EncodedTargetDimension;
+            for (int r = start; r < end; r++)
+            {
+                owner.EncodeRow(r, new ReadOnlySpan<float>(target + (long)r * raw, raw), new Span<float>(encoded + (long)r * stored, stored));
             }
         }
     }

@@ -11,6 +11,11 @@ namespace Microsoft.ML.Perturbed;
 /// ℓ(θ; s) = ⟨2θ − s, y*(2θ − s)⟩ − 2⟨θ, y*(s)⟩ + ⟨s, y*(s)⟩ ≥ 0 with gradient 2(y*(2θ − s) − y*(s)): two solves per
 /// row. ℓ = 0 at θ = s; it is convex in θ and upper-bounds the regret ⟨s, y*(s) − y*(θ)⟩ up to a factor (their Prop. 3).
 /// </summary>
+/// <remarks>
+/// y*(s) depends on the target alone, so the encoded form of a target (<see cref="StructuredLoss.EncodeTargets"/>,
+/// <see cref="EncodedTargetDimension"/> = 2d) is s followed by y*(s): the training loop encodes in-memory targets once per
+/// run, and each evaluation then solves once per row (y*(2θ − s)) instead of twice. The bits are the same either way.
+/// </remarks>
 public sealed class SpoPlusLoss : RowwiseLoss
 {
     /// <summary>Creates the loss over <paramref name="oracle"/> (d′ = d).</summary>
@@ -29,18 +34,29 @@ public sealed class SpoPlusLoss : RowwiseLoss
     /// <inheritdoc/>
     public override string Name => $"SPO+({Oracle.Name})";
 
+    /// <summary>2d: the true costs s, then y*(s).</summary>
+    public override int EncodedTargetDimension => 2 * Dimension;
+
     /// <inheritdoc/>
     protected override int ScratchLength => 3 * Dimension;
+
+    /// <summary>s, then y*(s).</summary>
+    protected override void EncodeRow(int row, ReadOnlySpan<float> target, Span<float> encoded)
+    {
+        int d = Dimension;
+        target.CopyTo(encoded);
+        SolverLayer.Solve(Oracle, target, encoded.Slice(d, d), row);
+    }
 
     /// <inheritdoc/>
     protected override double EvaluateRow(int row, ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> gradient, ulong draw, Span<float> scratch)
     {
         int d = Dimension;
-        Span<float> ys = scratch[..d], u = scratch.Slice(d, d), yu = scratch.Slice(2 * d, d);
-        SolverLayer.Solve(Oracle, target, ys, row);
+        Span<float> u = scratch.Slice(d, d), yu = scratch.Slice(2 * d, d);
+        ReadOnlySpan<float> s = target[..d], ys = target.Length == 2 * d ? target.Slice(d, d) : Solved(s, scratch[..d], row);
         for (int i = 0; i < d; i++)
         {
-            u[i] = (float)(2.0 * theta[i] - target[i]);
+            u[i] = (float)(2.0 * theta[i] - s[i]);
             if (!float.IsFinite(u[i])) throw new ArgumentException($"2θ − s overflows single precision at row {row}, column {i}.", "theta");
         }
         SolverLayer.Solve(Oracle, u, yu, row);
@@ -50,8 +66,15 @@ public sealed class SpoPlusLoss : RowwiseLoss
         for (int i = 0; i < d; i++)
         {
             gradient[i] = 2 * sign * (yu[i] - ys[i]);
-            value += (double)u[i] * yu[i] - 2.0 * theta[i] * ys[i] + (double)target[i] * ys[i];
+            value += (double)u[i] * yu[i] - 2.0 * theta[i] * ys[i] + (double)s[i] * ys[i];
         }
         return sign * value;
+    }
+
+    // y*(s) into the scratch, for a target that is not encoded.
+    private ReadOnlySpan<float> Solved(ReadOnlySpan<float> s, Span<float> ys, int row)
+    {
+        SolverLayer.Solve(Oracle, s, ys, row);
+        return ys;
     }
 }

@@ -31,6 +31,47 @@ public abstract class StructuredLoss
     /// <summary>Length of a target row.</summary>
     public int TargetDimension { get; }
 
+    /// <summary>
+    /// Length of a target row in the loss's encoded form (<see cref="EncodeTargets"/>): what it computes once per target
+    /// instead of at every evaluation — SPO+ stores y*(s) after the true costs s, 2d values. Default
+    /// <see cref="TargetDimension"/>: no encoded form. <see cref="Evaluate"/> takes targets in either form, and the training
+    /// loop encodes in-memory targets once per run.
+    /// </summary>
+    public virtual int EncodedTargetDimension => TargetDimension;
+
+    /// <summary>
+    /// Writes the encoded form of target rows (<see cref="EncodedTargetDimension"/> values each); evaluating on them gives
+    /// the same bits as on the targets themselves.
+    /// </summary>
+    /// <param name="target">Targets, <c>[rows × TargetDimension]</c>, finite.</param>
+    /// <param name="encoded">Destination, <c>[rows × EncodedTargetDimension]</c>.</param>
+    /// <exception cref="ArgumentException">A length does not match, or a target is not finite (row and column named).</exception>
+    public void EncodeTargets(ReadOnlySpan<float> target, Span<float> encoded)
+    {
+        int rows = Guard.RowCount(target.Length, TargetDimension, nameof(target));
+        Guard.Rows(encoded.Length, rows, EncodedTargetDimension, nameof(encoded));
+        Guard.Finite(target, TargetDimension, nameof(target));
+        EncodeTargetsCore(target, encoded);
+    }
+
+    /// <summary>The encoding kernel; the buffers are checked. Default: a copy (a loss with an encoded form overrides it).</summary>
+    protected virtual void EncodeTargetsCore(ReadOnlySpan<float> target, Span<float> encoded) => target.CopyTo(encoded);
+
+    /// <summary>
+    /// The length of a target row in <paramref name="length"/> values over <paramref name="batch"/> rows: <see cref="TargetDimension"/>,
+    /// or <see cref="EncodedTargetDimension"/> for encoded targets; else an <see cref="ArgumentException"/> naming <paramref name="paramName"/>.
+    /// </summary>
+    internal int TargetWidth(int length, int batch, string paramName)
+    {
+        if (EncodedTargetDimension != TargetDimension && length == (long)batch * EncodedTargetDimension) return EncodedTargetDimension;
+        if (length != (long)batch * TargetDimension && EncodedTargetDimension != TargetDimension)
+        {
+            throw new ArgumentException($"Expected {batch} target rows of {TargetDimension} values ({EncodedTargetDimension} when encoded), got {length} values.", paramName);
+        }
+        Guard.Rows(length, batch, TargetDimension, paramName);
+        return TargetDimension;
+    }
+
     /// <summary>How many leading outputs of a row are the head's scores (default all of them).</summary>
     public virtual int ScoreDimension => Dimension;
 
@@ -49,25 +90,28 @@ public abstract class StructuredLoss
     /// Fenchel-Young value, for one, is the loss up to a constant in θ).
     /// </summary>
     /// <param name="theta">Outputs θ, <c>[batch × Dimension]</c>, finite.</param>
-    /// <param name="target">Targets, <c>[batch × TargetDimension]</c>, finite.</param>
+    /// <param name="target">Targets, <c>[batch × TargetDimension]</c> or encoded (<see cref="EncodeTargets"/>) <c>[batch × EncodedTargetDimension]</c>, finite.</param>
     /// <param name="loss">Destination for the value of each row.</param>
     /// <param name="gradient">Destination for ∂L/∂θ, <c>[batch × Dimension]</c>.</param>
     /// <param name="draw">Index of the noise draw (a training loop passes its step).</param>
     public double Evaluate(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw = 0)
     {
         int batch = Guard.RowCount(theta.Length, Dimension, nameof(theta));
-        Guard.Rows(target.Length, batch, TargetDimension, nameof(target));
+        int width = TargetWidth(target.Length, batch, nameof(target));
         Guard.Length(loss.Length, batch, nameof(loss), "one value per row");
         Guard.Rows(gradient.Length, batch, Dimension, nameof(gradient));
         Guard.Finite(theta, Dimension, nameof(theta));
-        Guard.Finite(target, TargetDimension, nameof(target));
+        Guard.Finite(target, width, nameof(target));
         EvaluateCore(theta, target, loss, gradient, draw);
         double total = 0;
         foreach (float v in loss) total += v;
         return total / batch;
     }
 
-    /// <summary>The loss's kernel; the buffers are checked.</summary>
+    /// <summary>
+    /// The loss's kernel; the buffers are checked. <paramref name="target"/> holds <c>target.Length / loss.Length</c> values
+    /// per row: <see cref="TargetDimension"/>, or <see cref="EncodedTargetDimension"/> for encoded targets.
+    /// </summary>
     protected abstract void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw);
 
     /// <inheritdoc/>

@@ -94,9 +94,8 @@ internal sealed class SparseInputSession : ITrainingSession
     // Dense rows given as spans, stored sparse in a reused block.
     private TrainingRows Sparse(ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights)
     {
-        int b = Guard.RowCount(features.Length, _p, nameof(features)), t = _loss.TargetDimension;
-        Guard.Rows(targets.Length, b, t, nameof(targets));
-        if (_scratch is null || _scratch.HasWeights != !weights.IsEmpty) _scratch = new TrainingRows(_p, t, isSparse: true, hasWeights: !weights.IsEmpty);
+        int b = Guard.RowCount(features.Length, _p, nameof(features)), t = _loss.TargetWidth(targets.Length, b, nameof(targets));
+        if (_scratch is null || _scratch.HasWeights != !weights.IsEmpty || _scratch.TargetDimension != t) _scratch = new TrainingRows(_p, t, isSparse: true, hasWeights: !weights.IsEmpty);
         _scratch.Clear();
         for (int r = 0; r < b; r++) _scratch.Add(features.Slice(r * _p, _p), targets.Slice(r * t, t), weights.IsEmpty ? 1 : weights[r]);
         return _scratch;

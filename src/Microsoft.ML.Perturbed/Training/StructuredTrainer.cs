@@ -108,7 +108,7 @@ public static class StructuredTrainer
         options ??= new StructuredTrainerOptions();
         options.Validate();
         StructuredLoss loss = options.CreateLoss(head);
-        if (training.TargetDimension != loss.TargetDimension)
+        if (training.TargetDimension != loss.TargetDimension && training.TargetDimension != loss.EncodedTargetDimension)
         {
             throw new ArgumentException($"The training rows have {training.TargetDimension} target values; the loss {loss.Name} needs {loss.TargetDimension}.", nameof(training));
         }
@@ -126,6 +126,12 @@ public static class StructuredTrainer
     private static IScoreModel Run(Oracle head, StructuredLoss loss, StructuredTrainerOptions options, TrainingSource training, TrainingSource? validation,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, IStructuredTrainingBackend? backend)
     {
+        if (loss.EncodedTargetDimension != loss.TargetDimension)
+        {
+            // Targets in the loss's encoded form, computed once for rows in memory (SPO+: y*(s) solved once per row, not per step).
+            if (training.TargetDimension == loss.TargetDimension) training = training.WithEncodedTargets(loss);
+            if (validation is not null && validation.TargetDimension == loss.TargetDimension) validation = validation.WithEncodedTargets(loss);
+        }
         int p = training.FeatureCount, t = training.TargetDimension;
         using ITrainingSession session = (backend ?? CpuTrainingBackend.Instance).Start(head, loss, training, options);
         var batch = new TrainingRows(p, t, training.IsSparse, training.HasWeights);

@@ -31,7 +31,7 @@ public sealed record LossCase(string Name, LossDescriptor Loss, Oracle Head)
 /// gives the target (blackbox with the linear task loss, identity with the squared one, direct loss with a small σ).</item>
 /// </list>
 /// And for every loss: the same bits on one and all threads, a row independent of the rest of its batch, the same bits for
-/// the same draw, bad input named. A new loss registered in <see cref="StructuredLosses"/> is covered without a line here.
+/// the same draw and for targets in their encoded form (<see cref="StructuredLoss.EncodeTargets"/>), bad input named. A new loss registered in <see cref="StructuredLosses"/> is covered without a line here.
 /// </summary>
 public class LossContractTests
 {
@@ -278,6 +278,23 @@ public class LossContractTests
         (float[] vb, float[] gb, _) = Evaluate(loss, thetaB, targetsB, 5);
         Assert.Equal(va[2], vb[2]);
         Assert.Equal(ga.AsSpan(2 * n, n).ToArray(), gb.AsSpan(2 * n, n).ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Losses))]
+    public void Encoded_targets_give_the_same_bits(LossCase c)
+    {
+        StructuredLoss loss = c.Create(-1);
+        const int rows = 16;
+        float[] theta = Theta(loss, rows, 15), targets = Targets(c, rows, 16);
+        var encoded = new float[rows * loss.EncodedTargetDimension];
+        loss.EncodeTargets(targets, encoded);
+        if (loss.EncodedTargetDimension == loss.TargetDimension) Assert.Equal(targets, encoded);
+        (float[] v1, float[] g1, double m1) = Evaluate(loss, theta, targets, 3);
+        (float[] v2, float[] g2, double m2) = Evaluate(loss, theta, encoded, 3);
+        Assert.Equal(v1, v2);
+        Assert.Equal(g1, g2);
+        Assert.Equal(m1, m2);
     }
 
     [Theory]
