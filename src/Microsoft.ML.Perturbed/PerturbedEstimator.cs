@@ -70,13 +70,16 @@ internal sealed class PerturbedEstimator
         ReadOnlySpan<float> tangent = jvp ? new ReadOnlySpan<float>(job.Tangent + (long)row * d, d) : default;
         ReadOnlySpan<float> cotangent = job.Cotangent != null ? new ReadOnlySpan<float>(job.Cotangent + (long)row * dOut, dOut) : default;
         Prepare(row, theta, w, jvp, vjp, keep);
+        // Multiplicative ∇F̂: each solution weighted by its noise factor wₘ (Perturb keeps it in Diff), the gradient of ⟨yₘ, θ ⊙ wₘ⟩.
+        bool scaled = job.MaxGradient && Perturbation == PerturbationKind.Multiplicative;
 
         double maxSum = 0, weightSum = 0;
         for (int k = 0; k < m; k++)
         {
-            Perturb(row, k, job.Draw, theta, w);
+            Perturb(row, k, job.Draw, theta, w, scaled);
             Oracle.SolveRow(w.U, w.Y);
             if (!float.IsFinite(TensorPrimitives.Sum(w.Y))) CheckSolution(w.Y, row);
+            if (scaled) TensorPrimitives.Multiply(w.Y, w.Diff, w.Y);
             SpanMath.Add(w.Sum, w.Y);
             if (job.Max != null)
             {
@@ -129,8 +132,11 @@ internal sealed class PerturbedEstimator
         }
     }
 
-    /// <summary>Draws sample <paramref name="k"/>'s noise Z into the workspace and writes the perturbed scores U (θ + εZ, or θ ⊙ exp(εZ − ε²/2)).</summary>
-    private void Perturb(int row, int k, ulong draw, ReadOnlySpan<float> theta, Workspace w)
+    /// <summary>
+    /// Draws sample <paramref name="k"/>'s noise Z into the workspace and writes the perturbed scores U (θ + εZ, or θ ⊙ w with
+    /// w = exp(εZ − ε²/2), which <paramref name="keepFactor"/> keeps in Diff).
+    /// </summary>
+    private void Perturb(int row, int k, ulong draw, ReadOnlySpan<float> theta, Workspace w, bool keepFactor = false)
     {
         Span<float> z = w.Z, u = w.U;
         float eps = (float)Epsilon;
@@ -141,6 +147,7 @@ internal sealed class PerturbedEstimator
             float logShift = -0.5f * eps * eps;
             for (int i = 0; i < z.Length; i++) u[i] = eps * z[i] + logShift;
             TensorPrimitives.Exp(u, u);
+            if (keepFactor) u.CopyTo(w.Diff);
             TensorPrimitives.Multiply(u, theta, u);
         }
         else
@@ -271,7 +278,7 @@ internal sealed class PerturbedEstimator
         public PerturbedEstimator? Estimator;
         public float* Theta, Solution, Tangent, Jvp, Cotangent, Vjp;
         public double* Max;
-        public bool MaxPartOnly;
+        public bool MaxPartOnly, MaxGradient;
         public CotangentFunction? CotangentFunction;
         public ulong Draw;
     }

@@ -119,6 +119,23 @@ public sealed class PerturbedOptimizer : Layer
     internal void ForwardNoisePart(ReadOnlySpan<float> theta, Span<float> solution, Span<double> noisePart, ulong draw)
         => Run(theta, solution, new Request { WantMax = true, Max = noisePart, MaxPartOnly = true }, draw);
 
+    /// <summary>
+    /// ∇_θ F̂ at the draw, for multiplicative perturbation: F̂(θ) = (1/M) Σₘ max_y ⟨y, θ ⊙ wₘ⟩ with wₘ = exp(εZₘ − ε²/2), so
+    /// ∇F̂ = (1/M) Σₘ yₘ ⊙ wₘ (and F̂ = ⟨∇F̂, θ⟩: F̂ is 1-homogeneous). What the multiplicative Fenchel-Young loss needs.
+    /// </summary>
+    internal void ForwardMaxGradient(ReadOnlySpan<float> theta, Span<float> gradient, ulong draw)
+    {
+        if (Perturbation != PerturbationKind.Multiplicative)
+        {
+            throw new InvalidOperationException("Under additive perturbation ∇F̂ is ŷ: call Forward.");
+        }
+        if (Oracle.OutputDimension != Oracle.Dimension)
+        {
+            throw new InvalidOperationException($"∇F̂ needs solutions in the space of the scores; {Oracle.Name} maps {Oracle.Dimension} scores to {Oracle.OutputDimension} values.");
+        }
+        Run(theta, gradient, new Request { MaxGradient = true }, draw);
+    }
+
     /// <summary>Computes ŷ and the Jacobian-vector product J t ≈ (1/(Mε)) Σₘ yₘ ⟨∇ν(Zₘ), t⟩ from the same samples.</summary>
     /// <param name="theta">Scores, <c>[batch × d]</c>.</param>
     /// <param name="tangent">Direction t, <c>[batch × d]</c>.</param>
@@ -166,12 +183,13 @@ public sealed class PerturbedOptimizer : Layer
     public override string ToString() =>
         $"Perturbed({Oracle.Name}, ε={Epsilon}, M={Samples}, {Noise.Name}, {Perturbation}, {VarianceReduction})";
 
-    /// <summary>What a call wants besides ŷ: the perturbed maximum (or its noise part), J t, or Jᵀg for an explicit
-    /// cotangent or a cotangent function.</summary>
+    /// <summary>What a call wants besides ŷ: the perturbed maximum (or its noise part), J t, Jᵀg for an explicit
+    /// cotangent or a cotangent function, or (multiplicative) ∇F̂ in place of ŷ.</summary>
     private readonly ref struct Request
     {
         public bool WantMax { get; init; }
         public bool MaxPartOnly { get; init; }
+        public bool MaxGradient { get; init; }
         public Span<double> Max { get; init; }
         public bool WantJvp { get; init; }
         public ReadOnlySpan<float> Tangent { get; init; }
@@ -245,6 +263,7 @@ public sealed class PerturbedOptimizer : Layer
                 Solution = pSolution,
                 Max = wantMax ? pMax : null,
                 MaxPartOnly = request.MaxPartOnly,
+                MaxGradient = request.MaxGradient,
                 Tangent = wantJvp ? pTangent : null,
                 Jvp = wantJvp ? pJvp : null,
                 Cotangent = wantVjp && cotangentFunction is null ? pCotangent : null,

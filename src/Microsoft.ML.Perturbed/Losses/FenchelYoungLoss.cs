@@ -2,25 +2,26 @@ namespace Microsoft.ML.Perturbed;
 
 /// <summary>
 /// The perturbed Fenchel-Young loss L_ε(θ; y) = F_ε(θ) + εΩ(y) − ⟨θ, y⟩ (Berthet et al. 2020, §4): convex in θ,
-/// non-negative, zero iff ŷ_ε(θ) = y, with gradient ∇_θ L = y*_ε(θ) − y. The gradient needs no Jacobian,
-/// so one forward pass of M solves per row gives it, and M = 1 already gives an unbiased stochastic gradient.
+/// non-negative, zero iff ŷ_ε(θ) = y, with gradient ∇_θ L = y*_ε(θ) − y (additive perturbation; multiplicative: see the
+/// remarks). The gradient needs no Jacobian, so one forward pass of M solves per row gives it, and M = 1 already gives an
+/// unbiased stochastic gradient.
 /// </summary>
 /// <remarks>
 /// Ω (the Fenchel conjugate of F_ε, scaled) has no closed form in general. The <b>value</b> reported is therefore
 /// F̂_ε(θ) − ⟨θ, y⟩, which equals L_ε(θ; y) up to the constant εΩ(y): it does not depend on θ, so it is the right
 /// quantity to monitor and compare across θ for a fixed target, but it is not the loss itself and can be negative.
+/// <para>Under multiplicative perturbation (η = θ ⊙ exp(εZ − ε²/2), positive θ: the costs of a cost head), F_ε(θ) =
+/// E[max_y ⟨y, η⟩] is convex and 1-homogeneous in θ, and the gradient is ∇F_ε(θ) − y with ∇F_ε(θ) = E[y*(η) ⊙ exp(εZ − ε²/2)]
+/// — each sample's solution weighted by its own noise factor (as in InferOpt.jl), not ŷ_ε(θ). Its estimate at a draw is the
+/// exact gradient of the value reported there, ⟨∇F̂ − y, θ⟩ (F̂ = ⟨∇F̂, θ⟩ exactly). Non-positive scores are refused.</para>
 /// </remarks>
 public sealed class FenchelYoungLoss : StructuredLoss
 {
-    /// <summary>Creates the loss of a perturbed optimizer; it must use additive noise and map scores to the same space.</summary>
-    /// <exception cref="ArgumentException">The perturbation is multiplicative, or the oracle's output dimension differs from its input dimension.</exception>
+    /// <summary>Creates the loss of a perturbed optimizer (additive or multiplicative) that maps scores to the same space.</summary>
+    /// <exception cref="ArgumentException">The oracle's output dimension differs from its input dimension.</exception>
     public FenchelYoungLoss(PerturbedOptimizer optimizer)
         : base((optimizer ?? throw new ArgumentNullException(nameof(optimizer))).Oracle.Dimension, optimizer.Oracle.Dimension)
     {
-        if (optimizer.Perturbation != PerturbationKind.Additive)
-        {
-            throw new ArgumentException("The Fenchel-Young loss is defined for additive perturbation only (its gradient is ŷ − y there).", nameof(optimizer));
-        }
         if (optimizer.Oracle.OutputDimension != optimizer.Oracle.Dimension)
         {
             throw new ArgumentException(
@@ -28,7 +29,7 @@ public sealed class FenchelYoungLoss : StructuredLoss
                 nameof(optimizer));
         }
         Optimizer = optimizer;
-        IsExact = optimizer.Oracle.IsUnitSimplex && optimizer.Noise is Noise.GumbelNoise;
+        IsExact = optimizer.Oracle.IsUnitSimplex && optimizer.Noise is Noise.GumbelNoise && optimizer.Perturbation == PerturbationKind.Additive;
     }
 
     /// <summary>
@@ -50,8 +51,8 @@ public sealed class FenchelYoungLoss : StructuredLoss
         Optimizer.Perturbation == PerturbationKind.Additive ? new DeviceLossForm(DeviceLossKind.FenchelYoung, Optimizer) : null;
 
     /// <summary>
-    /// Per row: the value F̂ − ⟨θ, y⟩ (equal to the loss up to a constant in θ) and the gradient ŷ_ε(θ) − y; the targets y
-    /// are points of the oracle's polytope (one-hot labels, rank vectors, …).
+    /// Per row: the value F̂ − ⟨θ, y⟩ (equal to the loss up to a constant in θ) and the gradient ŷ_ε(θ) − y (multiplicative:
+    /// ∇F̂ − y); the targets y are points of the oracle's polytope (one-hot labels, rank vectors, …).
     /// </summary>
     protected override void EvaluateCore(ReadOnlySpan<float> theta, ReadOnlySpan<float> target, Span<float> loss, Span<float> gradient, ulong draw)
     {
@@ -64,8 +65,17 @@ public sealed class FenchelYoungLoss : StructuredLoss
         double[] noise = System.Buffers.ArrayPool<double>.Shared.Rent(batch);
         try
         {
-            // F̂ − ⟨θ, y⟩ = ⟨ŷ − y, θ⟩ + (1/M) Σₘ ⟨yₘ, εZₘ⟩, in double: no cancellation between two values of order |θ|.
-            Optimizer.ForwardNoisePart(theta, gradient, noise.AsSpan(0, batch), draw);
+            if (Optimizer.Perturbation == PerturbationKind.Multiplicative)
+            {
+                // F̂ = ⟨∇F̂, θ⟩ (1-homogeneous), so F̂ − ⟨θ, y⟩ = ⟨∇F̂ − y, θ⟩ with no noise part.
+                Optimizer.ForwardMaxGradient(theta, gradient, draw);
+                noise.AsSpan(0, batch).Clear();
+            }
+            else
+            {
+                // F̂ − ⟨θ, y⟩ = ⟨ŷ − y, θ⟩ + (1/M) Σₘ ⟨yₘ, εZₘ⟩, in double: no cancellation between two values of order |θ|.
+                Optimizer.ForwardNoisePart(theta, gradient, noise.AsSpan(0, batch), draw);
+            }
             // A cost head (argmin) has the mirrored loss ⟨θ, y⟩ − F_ε(θ) + εΩ(y): value and gradient change sign.
             int sign = Optimizer.Oracle.Sign;
             for (int r = 0; r < batch; r++)

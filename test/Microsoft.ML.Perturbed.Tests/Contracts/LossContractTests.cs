@@ -3,14 +3,25 @@ using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Tests.Contracts;
 
-/// <summary>A registered loss over one head: the descriptor, the head, and the loss built with a thread count.</summary>
-public sealed record LossCase(string Name, LossDescriptor Loss, Oracle Head)
+/// <summary>
+/// A loss over one head in the contract: what its targets are and what its gradient is (from its descriptor for a
+/// registered kind), and the loss built with a thread count. <paramref name="PositiveScores"/>: θ must be positive
+/// (multiplicative perturbation).
+/// </summary>
+public sealed record LossCase(string Name, Oracle Head, LabelKind Targets, LossGradientKind Gradient, Func<int, StructuredLoss> Make,
+    StructuredLossKind? Kind = null, bool PositiveScores = false)
 {
     /// <summary>The contract's settings: small ε and M (few kinks at a fixed draw), λ of the order of projected scores.</summary>
-    public StructuredLoss Create(int threads) => Loss.Create(Head, new StructuredLossOptions
+    public static StructuredLossOptions Options(int threads) => new()
     {
         Epsilon = 0.5, Samples = 4, Seed = 3, BlackboxLambda = 0.5, MaxDegreeOfParallelism = threads,
-    });
+    };
+
+    /// <summary>A registered loss over a head, as its descriptor describes it.</summary>
+    public static LossCase Registered(LossDescriptor loss, string head, Oracle oracle) =>
+        new($"{loss.Kind}/{head}", oracle, loss.Targets, loss.Gradient, threads => loss.Create(oracle, Options(threads)), loss.Kind);
+
+    public StructuredLoss Create(int threads) => Make(threads);
 
     public override string ToString() => Name;
 }
@@ -49,12 +60,29 @@ public class LossContractTests
         var data = new TheoryData<LossCase>();
         foreach (LossDescriptor loss in StructuredLosses.All)
         {
-            foreach ((string name, Oracle head) in s_heads) data.Add(new LossCase($"{loss.Kind}/{name}", loss, head));
+            foreach ((string name, Oracle head) in s_heads) data.Add(LossCase.Registered(loss, name, head));
+        }
+        // Configurations no kind names: the Gumbel-argmax closed form, and Fenchel-Young under multiplicative perturbation.
+        var argmax = new ArgmaxOracle(5);
+        data.Add(new LossCase("FenchelYoung(Gumbel, closed form)/Argmax", argmax, LabelKind.Solution, LossGradientKind.Exact, threads =>
+            new FenchelYoungLoss(new PerturbedOptimizer(argmax, new PerturbedOptimizerOptions { Epsilon = 0.5, Noise = Perturbed.Noise.NoiseDistribution.Gumbel, MaxDegreeOfParallelism = threads }))));
+        foreach ((string name, Oracle head) in s_heads)
+        {
+            data.Add(new LossCase($"FenchelYoung(multiplicative)/{name}", head, LabelKind.Solution, LossGradientKind.Exact, threads =>
+                new FenchelYoungLoss(new PerturbedOptimizer(head, new PerturbedOptimizerOptions
+                {
+                    Epsilon = 0.5, Samples = 4, Seed = 3, Perturbation = PerturbationKind.Multiplicative, MaxDegreeOfParallelism = threads,
+                })), PositiveScores: true));
         }
         return data;
     }
 
-    private static float[] Theta(StructuredLoss loss, int rows, int seed) => TestMath.RandomVector(new System.Random(seed), rows * loss.Dimension, 2);
+    private static float[] Theta(LossCase c, StructuredLoss loss, int rows, int seed)
+    {
+        float[] theta = TestMath.RandomVector(new System.Random(seed), rows * loss.Dimension, 2);
+        if (c.PositiveScores) for (int i = 0; i < theta.Length; i++) theta[i] = 0.5f + Math.Abs(theta[i]);
+        return theta;
+    }
 
     /// <summary>Targets of the kind the loss needs: the head's solutions of random scores, or the true costs (positive for a cost head).</summary>
     private static float[] Targets(LossCase c, int rows, int seed)
@@ -62,7 +90,7 @@ public class LossContractTests
         int d = c.Head.Dimension;
         float[] scores = TestMath.RandomVector(new System.Random(seed), rows * d, 2);
         if (c.Head.Sense == OptimizationSense.Minimize) for (int i = 0; i < scores.Length; i++) scores[i] = 0.1f + Math.Abs(scores[i]);
-        if (c.Loss.Targets == LabelKind.Costs) return scores;
+        if (c.Targets == LabelKind.Costs) return scores;
         var y = new float[rows * c.Head.OutputDimension];
         c.Head.Solve(scores, y);
         return y;
@@ -81,7 +109,7 @@ public class LossContractTests
             ReadOnlySpan<float> y = targets.AsSpan(r * t, t);
             Span<float> th = theta.AsSpan(r * n, n);
             th[d..].Fill(-5);
-            if (c.Loss.Targets == LabelKind.Costs)
+            if (c.Targets == LabelKind.Costs)
             {
                 y[..d].CopyTo(th);
                 continue;
@@ -123,15 +151,15 @@ public class LossContractTests
     {
         StructuredLoss loss = c.Create(-1);
         Assert.Equal(c.Head.Dimension, loss.ScoreDimension);
-        Assert.Equal(c.Loss.Targets == LabelKind.Costs ? c.Head.Dimension : c.Head.OutputDimension, loss.TargetDimension);
-        Assert.Equal(StructuredLoss.Create(c.Head, c.Loss.Kind).GetType(), loss.GetType());
+        Assert.Equal(c.Targets == LabelKind.Costs ? c.Head.Dimension : c.Head.OutputDimension, loss.TargetDimension);
+        if (c.Kind is { } kind) Assert.Equal(StructuredLoss.Create(c.Head, kind).GetType(), loss.GetType());
     }
 
     [Theory]
     [MemberData(nameof(Losses))]
     public void Gradient_matches_what_the_descriptor_says_it_is(LossCase c)
     {
-        switch (c.Loss.Gradient)
+        switch (c.Gradient)
         {
             case LossGradientKind.Exact:
                 GradientIsTheDerivativeOfTheValue(c);
@@ -144,7 +172,7 @@ public class LossContractTests
                 GradientDescendsTowardsTheTarget(c);
                 break;
             default:
-                throw new ArgumentOutOfRangeException(nameof(c), c.Loss.Gradient, "A gradient kind without a check in the loss contract.");
+                throw new ArgumentOutOfRangeException(nameof(c), c.Gradient, "A gradient kind without a check in the loss contract.");
         }
     }
 
@@ -153,7 +181,7 @@ public class LossContractTests
         StructuredLoss loss = c.Create(-1);
         const int rows = 3;
         const ulong draw = 7;
-        float[] theta = Theta(loss, rows, 1), targets = Targets(c, rows, 2);
+        float[] theta = Theta(c, loss, rows, 1), targets = Targets(c, rows, 2);
         float[] gradient = Evaluate(loss, theta, targets, draw).Gradient;
         double FiniteDifference(int i, float h)
         {
@@ -185,7 +213,7 @@ public class LossContractTests
     {
         const int steps = 1000;
         int n = loss.Dimension, rows = start.Length / n;
-        float[] direction = TestMath.RandomVector(new System.Random(14), start.Length, 2);
+        float[] direction = TestMath.RandomVector(new System.Random(14), start.Length, c.PositiveScores ? 0.4 : 2);   // positive scores stay ≥ 0.1
         var integral = new double[rows];
         var theta = new float[start.Length];
         float[]? previousGradient = null, first = null, last = null;
@@ -227,7 +255,7 @@ public class LossContractTests
         StructuredLoss loss = c.Create(-1);
         const int rows = 32, draws = 8;
         int n = loss.Dimension, d = loss.ScoreDimension;
-        float[] theta = Theta(loss, rows, 4), targets = Targets(c, rows, 5), perfect = PerfectTheta(c, loss, targets, rows);
+        float[] theta = Theta(c, loss, rows, 4), targets = Targets(c, rows, 5), perfect = PerfectTheta(c, loss, targets, rows);
         double along = 0, magnitude = 0;
         for (ulong draw = 0; draw < draws; draw++)
         {
@@ -251,7 +279,7 @@ public class LossContractTests
     {
         const int rows = 64;
         StructuredLoss one = c.Create(1), all = c.Create(-1);
-        float[] theta = Theta(one, rows, 6), targets = Targets(c, rows, 7);
+        float[] theta = Theta(c, one, rows, 6), targets = Targets(c, rows, 7);
         (float[] v1, float[] g1, double m1) = Evaluate(one, theta, targets, 11);
         (float[] v2, float[] g2, double m2) = Evaluate(all, theta, targets, 11);
         Assert.Equal(v1, v2);
@@ -271,7 +299,7 @@ public class LossContractTests
         StructuredLoss loss = c.Create(-1);
         const int rows = 4;
         int n = loss.Dimension, t = loss.TargetDimension;
-        float[] thetaA = Theta(loss, rows, 8), thetaB = Theta(loss, rows, 9), targetsA = Targets(c, rows, 10), targetsB = Targets(c, rows, 11);
+        float[] thetaA = Theta(c, loss, rows, 8), thetaB = Theta(c, loss, rows, 9), targetsA = Targets(c, rows, 10), targetsB = Targets(c, rows, 11);
         thetaA.AsSpan(2 * n, n).CopyTo(thetaB.AsSpan(2 * n, n));   // row 2 equal, the others differ
         targetsA.AsSpan(2 * t, t).CopyTo(targetsB.AsSpan(2 * t, t));
         (float[] va, float[] ga, _) = Evaluate(loss, thetaA, targetsA, 5);
@@ -286,7 +314,7 @@ public class LossContractTests
     {
         StructuredLoss loss = c.Create(-1);
         const int rows = 16;
-        float[] theta = Theta(loss, rows, 15), targets = Targets(c, rows, 16);
+        float[] theta = Theta(c, loss, rows, 15), targets = Targets(c, rows, 16);
         var encoded = new float[rows * loss.EncodedTargetDimension];
         loss.EncodeTargets(targets, encoded);
         if (loss.EncodedTargetDimension == loss.TargetDimension) Assert.Equal(targets, encoded);
@@ -303,7 +331,7 @@ public class LossContractTests
     {
         StructuredLoss loss = c.Create(-1);
         int n = loss.Dimension, t = loss.TargetDimension;
-        float[] theta = Theta(loss, 2, 12), targets = Targets(c, 2, 13);
+        float[] theta = Theta(c, loss, 2, 12), targets = Targets(c, 2, 13);
         float[] nan = (float[])theta.Clone();
         nan[n + 1] = float.NaN;
         var e = Assert.ThrowsAny<ArgumentException>(() => Evaluate(loss, nan, targets, 0));

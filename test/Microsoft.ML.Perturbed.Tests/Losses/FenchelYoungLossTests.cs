@@ -101,10 +101,29 @@ public class FenchelYoungLossTests
     }
 
     [Fact]
+    public void Multiplicative_fenchel_young_weights_each_solution_by_its_noise_factor()
+    {
+        // With one sample the gradient is y*(θ ⊙ w) ⊙ w − y; w = exp(εZ − ε²/2) > 0, so its support is the solution's, and
+        // a large ε makes w far from 1 (the plain ŷ − y would keep 0/1 entries).
+        var head = new TopKOracle(6, 2);
+        var loss = new FenchelYoungLoss(new PerturbedOptimizer(head, new PerturbedOptimizerOptions { Epsilon = 1, Samples = 1, Seed = 2, Perturbation = PerturbationKind.Multiplicative }));
+        float[] theta = [1, 2, 3, 4, 5, 6], target = [1, 1, 0, 0, 0, 0], gradient = new float[6], value = new float[1];
+        loss.Evaluate(theta, target, value, gradient, draw: 4);
+        float[] weighted = gradient.Select((g, i) => g + target[i]).ToArray();
+        Assert.Equal(2, weighted.Count(v => v > 0));
+        Assert.Contains(weighted, v => v > 0 && Math.Abs(v - 1) > 1e-3);
+        Assert.Equal(TestMath.Dot(gradient, theta), value[0], 4);   // F̂ = ⟨∇F̂, θ⟩: the value is ⟨∇F̂ − y, θ⟩
+        Assert.Null(loss.DeviceForm);   // no device version: a device backend runs it on the host
+    }
+
+    [Fact]
     public void Bad_construction_and_input_throw()
     {
+        // Multiplicative perturbation is accepted (issue 23); it refuses the scores it cannot perturb, naming them.
         var mult = new PerturbedOptimizer(new ArgmaxOracle(3), new PerturbedOptimizerOptions { Perturbation = PerturbationKind.Multiplicative });
-        Assert.Contains("additive", Assert.Throws<ArgumentException>(() => new FenchelYoungLoss(mult)).Message);
+        var negative = Assert.Throws<ArgumentException>(() => new FenchelYoungLoss(mult).Evaluate([1, -1, 2], [0, 0, 1], new float[1], new float[3]));
+        Assert.Equal("theta", negative.ParamName);
+        Assert.Contains("positive scores", negative.Message);
         var loss = Loss(new ArgmaxOracle(3), 1, 2);
         Assert.Equal("target", Assert.Throws<ArgumentException>(() => loss.Evaluate(new float[3], new float[2], new float[1], new float[3])).ParamName);
         Assert.Equal("loss", Assert.Throws<ArgumentException>(() => loss.Evaluate(new float[3], new float[3], new float[2], new float[3])).ParamName);
