@@ -1,6 +1,9 @@
 namespace Microsoft.ML.Perturbed.TorchSharp;
 
-/// <summary>The prediction heads that run entirely on the device.</summary>
+/// <summary>
+/// The prediction heads that run entirely on the device. The training backend picks one from the head's
+/// <c>Oracle.DeviceKernel</c> (the same values as the core's <c>DeviceKernelKind</c>).
+/// </summary>
 public enum TorchHeadKind
 {
     /// <summary>One-hot of the argmax (simplex).</summary>

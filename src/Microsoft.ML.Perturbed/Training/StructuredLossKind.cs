@@ -35,7 +35,7 @@ public enum StructuredLossKind
     /// <summary>
     /// Direct loss minimization with a learned noise scale (Cohen Indelman &amp; Hazan 2021): the model gives d scores μ
     /// and one more output per row, the noise scale σ = softplus(·); the task loss is the head's linear loss
-    /// (<see cref="LinearLosses.For"/>).
+    /// (<see cref="Oracles.Oracle.LinearTaskLoss"/>, through <see cref="LinearLosses.For"/>).
     /// </summary>
     DirectLoss = 6,
 }
