@@ -31,7 +31,7 @@ internal sealed class EncodedTargetSource : TrainingSource
 
     public override long? RowCount => _source.RowCount;
 
-    public override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, _source.OpenReader(seed, shuffle));
+    internal override BatchReader OpenReader(int seed, bool shuffle) => new Reader(this, _source.OpenReader(seed, shuffle));
 
     private sealed class Reader(EncodedTargetSource owner, BatchReader inner) : BatchReader
     {

@@ -7,4 +7,4 @@ namespace Microsoft.ML.Perturbed;
 /// </summary>
 /// <param name="Kind">The loss.</param>
 /// <param name="Optimizer">The perturbed optimizer whose settings (ε, M, noise, seed) the perturbed losses use; null for <see cref="DeviceLossKind.SquaredScores"/>.</param>
-public sealed record DeviceLossForm(DeviceLossKind Kind, PerturbedOptimizer? Optimizer = null);
+internal sealed record DeviceLossForm(DeviceLossKind Kind, PerturbedOptimizer? Optimizer = null);

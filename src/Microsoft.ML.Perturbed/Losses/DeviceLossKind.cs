@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed;
 
 /// <summary>The losses a device backend (the TorchSharp one) implements on the device (<see cref="DeviceLossForm"/>).</summary>
-public enum DeviceLossKind
+internal enum DeviceLossKind
 {
     /// <summary>The perturbed Fenchel-Young loss of <see cref="DeviceLossForm.Optimizer"/>: gradient ŷ_ε(θ) − y.</summary>
     FenchelYoung = 0,

@@ -47,7 +47,7 @@ public sealed class FenchelYoungLoss : StructuredLoss
     public override string Name => $"FenchelYoung({Optimizer.Name})";
 
     /// <inheritdoc/>
-    public override DeviceLossForm? DeviceForm =>
+    internal override DeviceLossForm? DeviceForm =>
         Optimizer.Perturbation == PerturbationKind.Additive ? new DeviceLossForm(DeviceLossKind.FenchelYoung, Optimizer) : null;
 
     /// <summary>

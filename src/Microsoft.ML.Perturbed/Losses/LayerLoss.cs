@@ -60,7 +60,7 @@ public sealed class LayerLoss : StructuredLoss
     public override string Name => $"{LossName}({Layer.Name})";
 
     /// <summary>The squared loss of a perturbed optimizer or of the scores; null for every other layer or row loss.</summary>
-    public override DeviceLossForm? DeviceForm => !ReferenceEquals(RowLoss, RowLosses.Squared) ? null : Layer switch
+    internal override DeviceLossForm? DeviceForm => !ReferenceEquals(RowLoss, RowLosses.Squared) ? null : Layer switch
     {
         PerturbedOptimizer optimizer => new DeviceLossForm(DeviceLossKind.PerturbedSquared, optimizer),
         ScoresLayer => new DeviceLossForm(DeviceLossKind.SquaredScores),

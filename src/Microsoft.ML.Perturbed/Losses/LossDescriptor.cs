@@ -16,7 +16,7 @@ internal delegate StructuredLoss LossBuilder(Oracle head, StructuredLossOptions 
 /// <see cref="StructuredLossKind"/>, registered in <see cref="StructuredLosses"/>; the trainers, the ML.NET glue and the
 /// loss contract read it instead of switching on the kind.
 /// </summary>
-public sealed class LossDescriptor
+internal sealed class LossDescriptor
 {
     private readonly LossBuilder _create;
 

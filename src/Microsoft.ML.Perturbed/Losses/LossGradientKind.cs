@@ -4,7 +4,7 @@ namespace Microsoft.ML.Perturbed;
 /// What the gradient a loss returns is, relative to the value it reports at the same draw (<see cref="LossDescriptor.Gradient"/>;
 /// the loss contract checks each kind its own way).
 /// </summary>
-public enum LossGradientKind
+internal enum LossGradientKind
 {
     /// <summary>
     /// The derivative of the reported value at a fixed draw (almost everywhere): the Fenchel-Young loss (piecewise linear in θ

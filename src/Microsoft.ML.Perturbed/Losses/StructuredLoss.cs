@@ -80,9 +80,9 @@ public abstract class StructuredLoss
 
     /// <summary>
     /// The loss as a device backend knows it (Fenchel-Young or squared losses of a perturbed optimizer, the squared loss of
-    /// the scores), or null (default): a device backend runs this loss on the host.
+    /// the scores), or null (default): a device backend runs this loss on the host. Internal: a user's loss runs on the host.
     /// </summary>
-    public virtual DeviceLossForm? DeviceForm => null;
+    internal virtual DeviceLossForm? DeviceForm => null;
 
     /// <summary>
     /// Evaluates every row: writes its loss value into <paramref name="loss"/> and ∂L/∂θ into <paramref name="gradient"/>;

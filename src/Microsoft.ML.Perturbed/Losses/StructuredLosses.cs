@@ -9,7 +9,7 @@ namespace Microsoft.ML.Perturbed;
 /// and one line here; <see cref="StructuredLoss.Create"/>, the trainer options, the ML.NET trainer and the loss contract
 /// tests take it from there.
 /// </summary>
-public static class StructuredLosses
+internal static class StructuredLosses
 {
     private static readonly LossDescriptor[] s_all =
     [

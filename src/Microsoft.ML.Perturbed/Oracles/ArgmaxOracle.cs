@@ -18,7 +18,7 @@ public sealed class ArgmaxOracle : Oracle
     public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
 
     /// <inheritdoc/>
-    public override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.Argmax);
+    internal override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.Argmax);
 
     /// <inheritdoc/>
     internal override bool IsUnitSimplex => true;

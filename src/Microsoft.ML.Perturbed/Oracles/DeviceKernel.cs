@@ -6,4 +6,4 @@ namespace Microsoft.ML.Perturbed.Oracles;
 /// </summary>
 /// <param name="Kind">The kernel.</param>
 /// <param name="K">Its parameter: k for <see cref="DeviceKernelKind.TopK"/>; 1 (default) for the others.</param>
-public readonly record struct DeviceKernel(DeviceKernelKind Kind, int K = 1);
+internal readonly record struct DeviceKernel(DeviceKernelKind Kind, int K = 1);

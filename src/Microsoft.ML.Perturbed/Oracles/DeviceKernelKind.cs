@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Oracles;
 
 /// <summary>The solvers a device backend (the TorchSharp one) implements as batched kernels (<see cref="DeviceKernel"/>).</summary>
-public enum DeviceKernelKind
+internal enum DeviceKernelKind
 {
     /// <summary>One-hot of the largest score, the lowest index among ties (<see cref="ArgmaxOracle"/>).</summary>
     Argmax = 0,

@@ -30,7 +30,7 @@ public sealed class MatchingOracle : Oracle
     public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
 
     /// <inheritdoc/>
-    public override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.Matching);
+    internal override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.Matching);
 
     private static int CheckedSquare(int n)
     {

@@ -62,9 +62,9 @@ public abstract class Oracle
 
     /// <summary>
     /// The batched kernel a device backend may run in place of this oracle (the same solutions, ties included), or null
-    /// (default): the backend solves on the host with this oracle.
+    /// (default): the backend solves on the host with this oracle. Internal, so that only a head of this library can claim one.
     /// </summary>
-    public virtual DeviceKernel? DeviceKernel => null;
+    internal virtual DeviceKernel? DeviceKernel => null;
 
     /// <summary>
     /// Whether the solutions are the vertices of the unit simplex (one-hot vectors) and the oracle maximizes over them: then

@@ -40,7 +40,7 @@ public sealed class RankingOracle : Oracle
     public override LinearLoss LinearTaskLoss => LinearLosses.PermutationSquared;
 
     /// <summary>The device's ranking kernel (ascending ranks 1..d) when the reference is the default (1, 2, …, d); null otherwise.</summary>
-    public override DeviceKernel? DeviceKernel => _isDefaultReference ? new DeviceKernel(DeviceKernelKind.Ranking) : null;
+    internal override DeviceKernel? DeviceKernel => _isDefaultReference ? new DeviceKernel(DeviceKernelKind.Ranking) : null;
 
     /// <summary>(1, 2, …, d).</summary>
     public static float[] DefaultReference(int dimension)

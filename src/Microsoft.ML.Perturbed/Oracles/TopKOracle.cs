@@ -27,7 +27,7 @@ public sealed class TopKOracle : Oracle
     public override LinearLoss LinearTaskLoss => LinearLosses.ZeroOneSquared;
 
     /// <inheritdoc/>
-    public override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.TopK, K);
+    internal override DeviceKernel? DeviceKernel => new DeviceKernel(DeviceKernelKind.TopK, K);
 
     /// <inheritdoc/>
     protected internal override void SolveRow(ReadOnlySpan<float> theta, Span<float> solution)

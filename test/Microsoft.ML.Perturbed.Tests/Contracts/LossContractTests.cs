@@ -5,12 +5,31 @@ namespace Microsoft.ML.Perturbed.Tests.Contracts;
 
 /// <summary>
 /// A loss over one head in the contract: what its targets are and what its gradient is (from its descriptor for a
-/// registered kind), and the loss built with a thread count. <paramref name="PositiveScores"/>: θ must be positive
-/// (multiplicative perturbation).
+/// registered kind), and the loss built with a thread count. <see cref="PositiveScores"/>: θ must be positive
+/// (multiplicative perturbation). Public for xunit, with the library's internal descriptions internal.
 /// </summary>
-public sealed record LossCase(string Name, Oracle Head, LabelKind Targets, LossGradientKind Gradient, Func<int, StructuredLoss> Make,
-    StructuredLossKind? Kind = null, bool PositiveScores = false)
+public sealed class LossCase
 {
+    internal LossCase(string name, Oracle head, LabelKind targets, LossGradientKind gradient, Func<int, StructuredLoss> make,
+        StructuredLossKind? kind = null, bool positiveScores = false)
+    {
+        (Name, Head, Targets, Gradient, Make, Kind, PositiveScores) = (name, head, targets, gradient, make, kind, positiveScores);
+    }
+
+    public string Name { get; }
+
+    public Oracle Head { get; }
+
+    public LabelKind Targets { get; }
+
+    internal LossGradientKind Gradient { get; }
+
+    internal Func<int, StructuredLoss> Make { get; }
+
+    public StructuredLossKind? Kind { get; }
+
+    public bool PositiveScores { get; }
+
     /// <summary>The contract's settings: small ε and M (few kinks at a fixed draw), λ of the order of projected scores.</summary>
     public static StructuredLossOptions Options(int threads) => new()
     {
@@ -18,7 +37,7 @@ public sealed record LossCase(string Name, Oracle Head, LabelKind Targets, LossG
     };
 
     /// <summary>A registered loss over a head, as its descriptor describes it.</summary>
-    public static LossCase Registered(LossDescriptor loss, string head, Oracle oracle) =>
+    internal static LossCase Registered(LossDescriptor loss, string head, Oracle oracle) =>
         new($"{loss.Kind}/{head}", oracle, loss.Targets, loss.Gradient, threads => loss.Create(oracle, Options(threads)), loss.Kind);
 
     public StructuredLoss Create(int threads) => Make(threads);
@@ -72,7 +91,7 @@ public class LossContractTests
                 new FenchelYoungLoss(new PerturbedOptimizer(head, new PerturbedOptimizerOptions
                 {
                     Epsilon = 0.5, Samples = 4, Seed = 3, Perturbation = PerturbationKind.Multiplicative, MaxDegreeOfParallelism = threads,
-                })), PositiveScores: true));
+                })), positiveScores: true));
         }
         return data;
     }
