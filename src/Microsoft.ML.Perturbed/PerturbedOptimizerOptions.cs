@@ -2,9 +2,20 @@ using Microsoft.ML.Perturbed.Noise;
 
 namespace Microsoft.ML.Perturbed;
 
-/// <summary>Settings of a <see cref="PerturbedOptimizer"/>. Checked when the optimizer is created.</summary>
-public sealed class PerturbedOptimizerOptions
+/// <summary>
+/// The perturbation settings — ε, M, noise, kind, variance reduction, seed and parallelism — defined once: the settings of
+/// a <see cref="PerturbedOptimizer"/>, and the base of every options class that perturbs (the training losses'
+/// <see cref="Training.StructuredLossOptions"/>, the soft operators' <see cref="Sorting.SoftRankingOptions"/>), which add
+/// their own settings and may change a default in their constructor. Checked when the optimizer (loss, operator) is created.
+/// </summary>
+public class PerturbedOptimizerOptions
 {
+    /// <summary>Default noise scale ε: 1.</summary>
+    public const double DefaultEpsilon = 1.0;
+
+    /// <summary>Default number of samples M for an optimizer or soft operator on its own: 100.</summary>
+    public const int DefaultSamples = 100;
+
     /// <summary>
     /// The smallest ε accepted (1e-30): ε is applied in single precision, and the Monte-Carlo derivatives scale as 1/ε,
     /// which must stay inside float's range (3.4e38) with room for the upstream gradient.
@@ -18,14 +29,14 @@ public sealed class PerturbedOptimizerOptions
     public const int MaxSamples = 1 << 20;
 
     /// <summary>Noise scale ε in [1e-30, 1e30] (<see cref="MinEpsilon"/>, <see cref="MaxEpsilon"/>). Larger ε smooths more; y*_ε(θ) = y*_1(θ/ε). Default 1.</summary>
-    public double Epsilon { get; set; } = 1.0;
+    public double Epsilon { get; set; } = DefaultEpsilon;
 
     /// <summary>
     /// Number M of noise samples per row. Default 100: the forward estimate of an entry of a 0/1 solution then has
     /// a standard error of at most 0.5/√M = 0.05. Training can use far fewer (M = 1 gives an unbiased stochastic
     /// gradient of the Fenchel-Young loss).
     /// </summary>
-    public int Samples { get; set; } = 100;
+    public int Samples { get; set; } = DefaultSamples;
 
     /// <summary>Noise law; default <see cref="NoiseDistribution.Normal"/>.</summary>
     public NoiseDistribution Noise { get; set; } = NoiseDistribution.Normal;
@@ -43,42 +54,35 @@ public sealed class PerturbedOptimizerOptions
     public int MaxDegreeOfParallelism { get; set; } = -1;
 
     /// <summary>
-    /// Checks every setting (the one set of checks for the managed and the TorchSharp perturbed optimizers); the message
-    /// names the setting and its value.
+    /// Checks every setting (the one set of checks for the managed and the TorchSharp perturbed optimizers, the losses and
+    /// the soft operators); the exception names the setting (its <see cref="ArgumentException.ParamName"/>), its value and
+    /// the accepted range.
     /// </summary>
-    /// <param name="paramName">The argument these options were passed as, named in the exception.</param>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
-    public void Validate(string paramName = "options")
+    public virtual void Validate()
     {
-        if (!(Epsilon >= MinEpsilon && Epsilon <= MaxEpsilon))
-        {
-            throw new ArgumentOutOfRangeException(paramName, Epsilon, $"'{nameof(Epsilon)}' must be in [{MinEpsilon}, {MaxEpsilon}], got {Epsilon}.");
-        }
-        if (Samples < 1 || Samples > MaxSamples)
-        {
-            throw new ArgumentOutOfRangeException(paramName, Samples, $"'{nameof(Samples)}' (M) must be in [1, {MaxSamples}], got {Samples}.");
-        }
-        ArgumentNullException.ThrowIfNull(Noise, $"{paramName}.{nameof(Noise)}");
-        if (!Enum.IsDefined(Perturbation))
-        {
-            throw new ArgumentOutOfRangeException(paramName, Perturbation, "Unknown perturbation kind.");
-        }
-        if (!Enum.IsDefined(VarianceReduction))
-        {
-            throw new ArgumentOutOfRangeException(paramName, VarianceReduction, "Unknown variance reduction.");
-        }
+        Check.InRange(Epsilon, MinEpsilon, MaxEpsilon, nameof(Epsilon));
+        Check.AtLeast(Samples, 1, nameof(Samples));
+        Check.AtMost(Samples, MaxSamples, nameof(Samples));
+        ArgumentNullException.ThrowIfNull(Noise, nameof(Noise));
+        Check.Defined(Perturbation, nameof(Perturbation));
+        Check.Defined(VarianceReduction, nameof(VarianceReduction));
         if (VarianceReduction == VarianceReduction.LeaveOneOut && Samples < 2)
         {
-            throw new ArgumentOutOfRangeException(paramName, Samples, $"Leave-one-out variance reduction needs '{nameof(Samples)}' ≥ 2, got {Samples}.");
+            throw new ArgumentOutOfRangeException(nameof(Samples), Samples, $"Leave-one-out variance reduction needs '{nameof(Samples)}' ≥ 2, got {Samples}.");
         }
         if (Perturbation == PerturbationKind.Multiplicative && Noise is not NormalNoise)
         {
             throw new ArgumentException(
-                $"Multiplicative perturbation needs normal noise (its mean-one correction exp(−ε²/2) is the normal one), got {Noise.Name}.", paramName);
+                $"Multiplicative perturbation needs normal noise (its mean-one correction exp(−ε²/2) is the normal one), got {Noise.Name}.", nameof(Noise));
         }
-        if (MaxDegreeOfParallelism == 0 || MaxDegreeOfParallelism < -1)
-        {
-            throw new ArgumentOutOfRangeException(paramName, MaxDegreeOfParallelism, $"'{nameof(MaxDegreeOfParallelism)}' must be −1 (all cores) or at least 1.");
-        }
+        Check.Parallelism(MaxDegreeOfParallelism, nameof(MaxDegreeOfParallelism));
     }
+
+    /// <summary>A copy of the perturbation settings alone (what a <see cref="PerturbedOptimizer"/> built for a loss or operator gets).</summary>
+    internal PerturbedOptimizerOptions PerturbationSettings() => new()
+    {
+        Epsilon = Epsilon, Samples = Samples, Noise = Noise, Perturbation = Perturbation, VarianceReduction = VarianceReduction,
+        Seed = Seed, MaxDegreeOfParallelism = MaxDegreeOfParallelism,
+    };
 }

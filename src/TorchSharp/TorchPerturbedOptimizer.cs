@@ -33,7 +33,7 @@ public sealed class TorchPerturbedOptimizer
             if (n * n != dimension) throw new ArgumentException($"The matching head needs n² scores per row (a square matrix), got {dimension}.", nameof(dimension));
             _matching = new Oracles.MatchingOracle(n);
         }
-        options.Validate(nameof(options));   // the core's checks, once
+        options.Validate();   // the core's checks, once
         if (options.Noise is not (NormalNoise or GumbelNoise)) throw new ArgumentException("The device path supports normal and Gumbel noise.", nameof(options));
         if (options.Perturbation != PerturbationKind.Additive || options.VarianceReduction != VarianceReduction.None)
             throw new ArgumentException("The device path supports additive perturbation without variance reduction.", nameof(options));

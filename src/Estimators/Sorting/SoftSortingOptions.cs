@@ -14,8 +14,8 @@ public sealed class SoftSortingOptions
     /// </summary>
     public SoftRankingMethod Method { get; set; } = SoftRankingMethod.PermutahedronL2;
 
-    /// <summary>Strength ε (see <see cref="SoftRankingOptions.Epsilon"/>); 0 gives hard results for the permutahedron methods. Default 1.</summary>
-    public double Epsilon { get; set; } = 1.0;
+    /// <summary>Strength ε (see <see cref="SoftRankingOptions.Validate"/>); 0 gives hard results for the permutahedron methods. Default 1.</summary>
+    public double Epsilon { get; set; } = PerturbedOptimizerOptions.DefaultEpsilon;
 
     /// <summary>Ascending (default) or descending.</summary>
     public SortDirection Direction { get; set; } = SortDirection.Ascending;
@@ -27,7 +27,7 @@ public sealed class SoftSortingOptions
     public double[]? TargetValues { get; set; }
 
     /// <summary>Perturbed method: noise samples per row; default 100.</summary>
-    public int Samples { get; set; } = 100;
+    public int Samples { get; set; } = PerturbedOptimizerOptions.DefaultSamples;
 
     /// <summary>Perturbed method: seed (every row uses the same noise, so a row's output depends on its values only); default 0.</summary>
     public int Seed { get; set; }

@@ -113,15 +113,15 @@ public sealed class DirectLossMinimization : RowwiseLoss
         {
             throw new ArgumentOutOfRangeException(nameof(options.Epsilon), options.Epsilon, $"'{nameof(options.Epsilon)}' must be a finite number other than 0, got {options.Epsilon}.");
         }
-        Training.Check.AtLeast(options.MaxEpsilonDoublings, 0, nameof(options.MaxEpsilonDoublings));
-        Training.Check.AtMost(options.MaxEpsilonDoublings, 60, nameof(options.MaxEpsilonDoublings));
+        Check.AtLeast(options.MaxEpsilonDoublings, 0, nameof(options.MaxEpsilonDoublings));
+        Check.AtMost(options.MaxEpsilonDoublings, 60, nameof(options.MaxEpsilonDoublings));
         if (!(options.EpsilonGrowth > 1) || !double.IsFinite(options.EpsilonGrowth))
         {
             throw new ArgumentOutOfRangeException(nameof(options.EpsilonGrowth), options.EpsilonGrowth, $"'{nameof(options.EpsilonGrowth)}' must be a finite number greater than 1, got {options.EpsilonGrowth}.");
         }
-        if (options.NoiseScale is double fixedScale) Training.Check.FiniteNonNegative(fixedScale, nameof(options.NoiseScale));
-        Training.Check.AtLeast(options.Samples, 1, nameof(options.Samples));
-        Training.Check.AtMost(options.Samples, PerturbedOptimizerOptions.MaxSamples, nameof(options.Samples));
+        if (options.NoiseScale is double fixedScale) Check.FiniteNonNegative(fixedScale, nameof(options.NoiseScale));
+        Check.AtLeast(options.Samples, 1, nameof(options.Samples));
+        Check.AtMost(options.Samples, PerturbedOptimizerOptions.MaxSamples, nameof(options.Samples));
         Oracle = oracle;
         _taskLoss = taskLoss;
         Epsilon = options.Epsilon;

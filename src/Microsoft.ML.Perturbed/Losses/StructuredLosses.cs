@@ -14,9 +14,9 @@ internal static class StructuredLosses
     private static readonly LossDescriptor[] s_all =
     [
         new(StructuredLossKind.FenchelYoung, "Fenchel-Young", LabelKind.Solution, LossGradientKind.Exact,
-            (head, o, _) => new FenchelYoungLoss(new PerturbedOptimizer(head, o.Perturbation()))),
+            (head, o, _) => new FenchelYoungLoss(new PerturbedOptimizer(head, o.PerturbationSettings()))),
         new(StructuredLossKind.PerturbedSquared, "perturbed + squared", LabelKind.Solution, LossGradientKind.Estimator,
-            (head, o, _) => LayerLoss.Squared(new PerturbedOptimizer(head, o.Perturbation()))),
+            (head, o, _) => LayerLoss.Squared(new PerturbedOptimizer(head, o.PerturbationSettings()))),
         new(StructuredLossKind.SquaredScores, "squared", LabelKind.Solution, LossGradientKind.Exact,
             (head, o, _) => LayerLoss.Squared(new ScoresLayer(head.Dimension) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism })),
         new(StructuredLossKind.Blackbox, "blackbox", LabelKind.Solution, LossGradientKind.Surrogate,

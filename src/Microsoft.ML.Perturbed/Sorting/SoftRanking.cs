@@ -1,5 +1,4 @@
 using Microsoft.ML.Perturbed.Layers;
-using Microsoft.ML.Perturbed.Noise;
 
 namespace Microsoft.ML.Perturbed.Sorting;
 
@@ -12,7 +11,13 @@ public static class SoftRanking
     /// <summary>Soft sort of rows of <paramref name="dimension"/> values.</summary>
     public static Layer CreateSort(int dimension, SoftRankingOptions? options = null) => Create(dimension, options ?? new(), sort: true);
 
-    private static Layer Create(int dimension, SoftRankingOptions o, bool sort) => o.Method switch
+    private static Layer Create(int dimension, SoftRankingOptions o, bool sort)
+    {
+        o.Validate();
+        return Build(dimension, o, sort);
+    }
+
+    private static Layer Build(int dimension, SoftRankingOptions o, bool sort) => o.Method switch
     {
         SoftRankingMethod.PermutahedronL2 or SoftRankingMethod.PermutahedronKL => sort
             ? new SoftSort(dimension, o.Epsilon, Regularization(o.Method), o.Direction) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }
@@ -27,14 +32,7 @@ public static class SoftRanking
             MaxIterations = o.MaxIterations,
             MaxDegreeOfParallelism = o.MaxDegreeOfParallelism,
         }),
-        SoftRankingMethod.Perturbed => new PerturbedSorting(dimension, sort, o.Direction, new PerturbedOptimizerOptions
-        {
-            Epsilon = o.Epsilon,
-            Samples = o.Samples,
-            Noise = o.Noise ?? NoiseDistribution.Normal,
-            Seed = o.Seed,
-            MaxDegreeOfParallelism = o.MaxDegreeOfParallelism,
-        }),
+        SoftRankingMethod.Perturbed => new PerturbedSorting(dimension, sort, o.Direction, o.PerturbationSettings()),
         _ => throw new ArgumentOutOfRangeException(nameof(o), o.Method, "Unknown soft ranking method."),
     };
 

@@ -1,41 +1,47 @@
-using Microsoft.ML.Perturbed.Noise;
-
 namespace Microsoft.ML.Perturbed.Sorting;
 
-/// <summary>One settings type for every soft ranking and sorting method; each method reads the options that concern it.</summary>
-public sealed class SoftRankingOptions
+/// <summary>
+/// One settings type for every soft ranking and sorting method; each method reads the options that concern it. The
+/// strength ε, the samples M, the noise, the seed and the parallelism are the perturbation settings of
+/// <see cref="PerturbedOptimizerOptions"/> (defined there once; M, the noise, the kind and the variance reduction concern
+/// the perturbed method only).
+/// </summary>
+public sealed class SoftRankingOptions : PerturbedOptimizerOptions
 {
     /// <summary>The smoothing; default <see cref="SoftRankingMethod.PermutahedronL2"/>.</summary>
     public SoftRankingMethod Method { get; set; } = SoftRankingMethod.PermutahedronL2;
 
-    /// <summary>
-    /// Strength ε: the regularization of the permutahedron projection (≥ 0, 0 for hard results), the entropic
-    /// regularization of Sinkhorn (&gt; 0, on squashed values in [0, 1]; about 0.01 is sharp), or the noise scale of the
-    /// perturbed method (&gt; 0, on the scale of the inputs). Default 1.
-    /// </summary>
-    public double Epsilon { get; set; } = 1.0;
-
     /// <summary>Ascending (default) or descending.</summary>
     public SortDirection Direction { get; set; } = SortDirection.Ascending;
 
-    /// <summary>Sinkhorn: input squashing.</summary>
+    /// <summary>Sinkhorn: input squashing; default logistic.</summary>
     public Squashing Squashing { get; set; } = Squashing.Logistic;
 
-    /// <summary>Sinkhorn: marginal tolerance.</summary>
+    /// <summary>Sinkhorn: marginal tolerance; default 1e-4.</summary>
     public double Tolerance { get; set; } = 1e-4;
 
-    /// <summary>Sinkhorn: iteration cap.</summary>
+    /// <summary>Sinkhorn: iteration cap; default 1000.</summary>
     public int MaxIterations { get; set; } = 1000;
 
-    /// <summary>Perturbed: number of noise samples M per row.</summary>
-    public int Samples { get; set; } = 100;
-
-    /// <summary>Perturbed: noise law.</summary>
-    public NoiseDistribution Noise { get; set; } = NoiseDistribution.Normal;
-
-    /// <summary>Perturbed: seed of the noise.</summary>
-    public int Seed { get; set; }
-
-    /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>
-    public int MaxDegreeOfParallelism { get; set; } = -1;
+    /// <summary>
+    /// Checks the settings the chosen method reads. The strength ε (default 1) is the regularization of the permutahedron
+    /// projection (finite, ≥ 0; 0 gives hard results), the entropic regularization of Sinkhorn (checked by
+    /// <see cref="SinkhornSorting"/>: ≥ <see cref="SinkhornSorting.MinEpsilon"/>, on squashed values in [0, 1]; about 0.01 is
+    /// sharp), or the noise scale of the perturbed method (every perturbation setting checked as for a
+    /// <see cref="PerturbedOptimizer"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting is out of range; the exception names it.</exception>
+    public override void Validate()
+    {
+        Check.Defined(Method, nameof(Method));
+        Check.Defined(Direction, nameof(Direction));
+        Check.Defined(Squashing, nameof(Squashing));
+        if (Method == SoftRankingMethod.Perturbed)
+        {
+            base.Validate();
+            return;
+        }
+        Check.FiniteNonNegative(Epsilon, nameof(Epsilon));
+        Check.Parallelism(MaxDegreeOfParallelism, nameof(MaxDegreeOfParallelism));
+    }
 }

@@ -38,7 +38,7 @@ public class FuzzTests(ITestOutputHelper output)
             }
             catch (ArgumentOutOfRangeException e)
             {
-                Assert.Equal("options", e.ParamName);
+                Assert.Equal("Epsilon", e.ParamName);
                 Assert.True(!(c.Epsilon >= PerturbedOptimizerOptions.MinEpsilon && c.Epsilon <= PerturbedOptimizerOptions.MaxEpsilon), $"{c}: refused a valid ε");
                 refused++;
                 continue;
