@@ -154,19 +154,19 @@ public class SinkhornSortingTests
             Targets = output == SinkhornOutput.Sort ? n / 2 + 1 : 0,
         };
         var scalings = new SinkhornSorting(n, options);
-        var logDomain = new SinkhornSorting(n, options) { ScalingIterations = false };
+        var logDomain = new SinkhornSorting(n, options, p => new LogDomainSinkhornSolver(p));
         var rng = new System.Random(n);
         const int rows = 3;
         double[] x = Enumerable.Range(0, rows * n).Select(_ => spread * (rng.NextDouble() - 0.5)).ToArray();
         double[] g = Enumerable.Range(0, rows * scalings.OutputDimension).Select(_ => rng.NextDouble() - 0.5).ToArray();
         double[] y1 = new double[g.Length], y2 = new double[g.Length], v1 = new double[x.Length], v2 = new double[x.Length];
-        scalings.ForwardVjp(x, g, y1, v1);
-        logDomain.ForwardVjp(x, g, y2, v2);
+        scalings.ForwardVjpWithReport<double>(x, g, y1, v1, out SinkhornPathCounts scalingPaths);
+        logDomain.ForwardVjpWithReport<double>(x, g, y2, v2, out SinkhornPathCounts logPaths);
         double yScale = y2.Max(Math.Abs), vScale = v2.Max(Math.Abs);
         for (int k = 0; k < y1.Length; k++) Assert.True(Math.Abs(y1[k] - y2[k]) <= 1e-9 * (1 + yScale), $"output {k}: {y1[k]} vs {y2[k]}");
         for (int k = 0; k < x.Length; k++) Assert.True(Math.Abs(v1[k] - v2[k]) <= 1e-7 * (1 + vScale), $"vjp {k}: {v1[k]} vs {v2[k]}");
-        Assert.Equal((rows * 150L, 0L), logDomain.PathCounts with { Absorptions = 0 });
-        var (logIterations, absorptions) = scalings.PathCounts;
+        Assert.Equal(new SinkhornPathCounts(rows * 150L, rows), logPaths);   // every iteration in the log domain, one final kernel per row
+        var (logIterations, absorptions) = scalingPaths;
         if (epsilon >= 0.01 && squashing != Squashing.None)
         {
             Assert.Equal((0L, rows), (logIterations, absorptions));   // one kernel per row, every iteration in the scalings
