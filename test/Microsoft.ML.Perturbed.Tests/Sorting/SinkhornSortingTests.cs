@@ -198,6 +198,37 @@ public class SinkhornSortingTests
         Assert.Equal(v1, vAll);
     }
 
+    [Fact]
+    public void Each_call_reports_its_own_rows_on_any_thread_count_and_concurrently()
+    {
+        // Unsquashed rows of growing spread: the first converge within the cap, the last stop at it. A call's report is reduced
+        // from its rows after they ran, so it equals the rows' own reports combined, whatever the threads and whatever
+        // else runs on the same operator at the same time.
+        const int n = 24, rows = 16;
+        var rng = new System.Random(5);
+        double[] x = Enumerable.Range(0, rows * n).Select(k => (1 + k / n) * 0.1 * (rng.NextDouble() - 0.5)).ToArray();
+        SinkhornSorting Create(int threads) => new(n, new SinkhornOptions
+        {
+            Epsilon = 0.01, MaxIterations = 250, Tolerance = 1e-6, Squashing = Squashing.None, MaxDegreeOfParallelism = threads,
+        });
+        var one = Create(1);
+        SinkhornConvergence[] own = Enumerable.Range(0, rows).Select(r => one.ForwardWithReport(x.AsSpan(r * n, n), new double[n])).ToArray();
+        SinkhornConvergence Expected(int first, int count) => own.Skip(first).Take(count).Aggregate(default(SinkhornConvergence), (a, b) => a.Combine(b));
+        SinkhornConvergence all = Expected(0, rows);
+        Assert.InRange(all.CappedRows, 4, rows - 4);
+        Assert.Equal(250, all.MostIterations);
+        Assert.Equal(all, one.ForwardWithReport(x, new double[x.Length]));
+        var shared = Create(-1);
+        Assert.Equal(all, shared.ForwardVjpWithReport(x, x, new double[x.Length], new double[x.Length]));
+        Parallel.For(0, 4 * rows, new ParallelOptions { MaxDegreeOfParallelism = 8 }, k =>
+        {
+            int first = k % rows, count = rows - first;
+            SinkhornConvergence report = shared.ForwardWithReport(x.AsSpan(first * n, count * n), new double[count * n]);
+            Assert.Equal(Expected(first, count), report);
+        });
+        Assert.Equal("theta", Assert.Throws<ArgumentException>(() => shared.ForwardWithReport(new double[n + 1], new double[n])).ParamName);
+    }
+
     [Theory]
     [InlineData(1, 1, 0.05)]
     [InlineData(2, 1, 0.05)]
