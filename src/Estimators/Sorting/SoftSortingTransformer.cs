@@ -223,15 +223,13 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
 
     /// <summary>
     /// Writes one warning to the context's log the first time a Sinkhorn row stops at its iteration cap with the
-    /// marginals still off by more than the tolerance (the operator's <see cref="SinkhornSorting.Convergence"/> has the counts).
+    /// marginals still off by more than the tolerance (<paramref name="c"/>: what computing that row reported).
     /// </summary>
-    private void WarnIfCapped(SinkhornSorting sinkhorn, string column)
+    private void WarnIfCapped(SinkhornSorting sinkhorn, SinkhornConvergence c, string column, long position)
     {
-        if (_host is null || Volatile.Read(ref _warned) != 0) return;
-        SinkhornConvergence c = sinkhorn.Convergence;
-        if (c.CappedRows == 0 || Interlocked.Exchange(ref _warned, 1) != 0) return;
+        if (_host is null || c.CappedRows == 0 || Volatile.Read(ref _warned) != 0 || Interlocked.Exchange(ref _warned, 1) != 0) return;
         using IChannel channel = _host.Start("Sinkhorn");
-        channel.Warning(MessageSensitivity.None, $"Column '{column}': Sinkhorn stopped at its cap of {sinkhorn.MaxIterations} iterations with a row-marginal error of {c.WorstMarginalError:G3} (tolerance {sinkhorn.Tolerance:G3}) on {c.CappedRows} of {c.Rows} rows so far; raise MaxIterations or ε, or loosen Tolerance.");
+        channel.Warning(MessageSensitivity.None, $"Column '{column}': Sinkhorn stopped at its cap of {sinkhorn.MaxIterations} iterations with a row-marginal error of {c.WorstMarginalError:G3} (tolerance {sinkhorn.Tolerance:G3}) at row {position}; further capped rows are not reported. Raise MaxIterations or ε, or loosen Tolerance.");
     }
 
     /// <summary>One output column: its input, sizes, quantile targets and the core operator that computes it.</summary>
@@ -272,9 +270,15 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
                 {
                     source(ref buffer);
                     VectorColumns.ReadFinite(buffer, dense, c.Input, input.Position, operation);
-                    c.Operator.Forward(dense, result);
+                    if (c.Operator is SinkhornSorting sinkhorn)
+                    {
+                        parent.WarnIfCapped(sinkhorn, sinkhorn.ForwardWithReport(dense, result), c.Output, input.Position);
+                    }
+                    else
+                    {
+                        c.Operator.Forward(dense, result);
+                    }
                     computedAt = input.Position;
-                    if (c.Operator is SinkhornSorting sinkhorn) parent.WarnIfCapped(sinkhorn, c.Output);
                 }
                 VectorColumns.Write(result, ref value);
             };

@@ -60,6 +60,15 @@ public abstract class RowOperator : Layer
 
     private protected unsafe void Run<T>(ReadOnlySpan<T> values, Span<T> result, ReadOnlySpan<T> direction, Span<T> derivative, RowMode mode)
         where T : unmanaged, IFloatingPointIeee754<T>
+        => Run(values, result, direction, derivative, mode, null);
+
+    /// <summary>
+    /// Validates and runs every row; with <paramref name="reports"/> (a buffer of one report per row, of the type the
+    /// operator's <see cref="WriteReport"/> writes), each row's report is written to its own slot after the row ran, so
+    /// the caller can reduce them in row order, independently of the thread count.
+    /// </summary>
+    private protected unsafe void Run<T>(ReadOnlySpan<T> values, Span<T> result, ReadOnlySpan<T> direction, Span<T> derivative, RowMode mode, void* reports)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Dimension, dOut = OutputDimension;
         int batch = Guard.RowCount(values.Length, n, "theta");
@@ -80,12 +89,12 @@ public abstract class RowOperator : Layer
         fixed (T* pDirection = direction)
         fixed (T* pDerivative = derivative)
         {
-            RowBatch.Run(batch, MaxDegreeOfParallelism, new Rows<T>(this, pValues, pResult, pDirection, pDerivative, mode),
-                static (in Rows<T> b, int start, int end) => b.Owner.ProcessRows(start, end, b.Values, b.Result, b.Direction, b.Derivative, b.Mode));
+            RowBatch.Run(batch, MaxDegreeOfParallelism, new Rows<T>(this, pValues, pResult, pDirection, pDerivative, reports, mode),
+                static (in Rows<T> b, int start, int end) => b.Owner.ProcessRows(start, end, b.Values, b.Result, b.Direction, b.Derivative, b.Reports, b.Mode));
         }
     }
 
-    private unsafe void ProcessRows<T>(int start, int end, T* values, T* result, T* direction, T* derivative, RowMode mode)
+    private unsafe void ProcessRows<T>(int start, int end, T* values, T* result, T* direction, T* derivative, void* reports, RowMode mode)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Dimension, dOut = OutputDimension;
@@ -107,6 +116,7 @@ public abstract class RowOperator : Layer
                 {
                     for (int i = 0; i < derLength; i++) derivative[(long)row * derLength + i] = Narrow<T>(w.Derivative[i], row, i, mode == RowMode.Vjp ? "vjp" : "jvp");
                 }
+                if (reports != null) WriteReport(w, reports, row);
             }
         }
         finally
@@ -130,14 +140,23 @@ public abstract class RowOperator : Layer
         return narrowed;
     }
 
+    /// <summary>
+    /// Writes what the row just computed in <paramref name="w"/> reports (an operator's own unmanaged type) to slot
+    /// <paramref name="row"/> of <paramref name="reports"/>; only operators that pass a report buffer to
+    /// <see cref="Run{T}(ReadOnlySpan{T}, Span{T}, ReadOnlySpan{T}, Span{T}, RowMode, void*)"/> override it.
+    /// </summary>
+    private protected virtual unsafe void WriteReport(RowWorkspace w, void* reports, int row) =>
+        throw new NotSupportedException($"{GetType().Name} reports nothing per row.");
+
     /// <summary>The operator's strength ε, for messages.</summary>
     private protected virtual double Strength => double.NaN;
 
-    private readonly unsafe struct Rows<T>(RowOperator owner, T* values, T* result, T* direction, T* derivative, RowMode mode)
+    private readonly unsafe struct Rows<T>(RowOperator owner, T* values, T* result, T* direction, T* derivative, void* reports, RowMode mode)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public readonly RowOperator Owner = owner;
         public readonly T* Values = values, Result = result, Direction = direction, Derivative = derivative;
+        public readonly void* Reports = reports;
         public readonly RowMode Mode = mode;
     }
 }

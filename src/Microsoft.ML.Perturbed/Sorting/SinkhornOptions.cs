@@ -35,8 +35,8 @@ public sealed class SinkhornOptions
 
     /// <summary>
     /// Most Sinkhorn iterations; default 1000. A row that reaches it above the tolerance (always, with tolerance 0) is
-    /// counted in <see cref="SinkhornSorting.Convergence"/> and read out with its own row masses, so its outputs stay in
-    /// range (see <see cref="SinkhornOutput"/>).
+    /// counted in the call's <see cref="SinkhornConvergence"/> (<see cref="SinkhornSorting.ForwardWithReport(ReadOnlySpan{float}, Span{float})"/>)
+    /// and read out with its own row masses, so its outputs stay in range (see <see cref="SinkhornOutput"/>).
     /// </summary>
     public int MaxIterations { get; set; } = 1000;
 

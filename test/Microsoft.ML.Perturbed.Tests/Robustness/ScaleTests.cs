@@ -131,18 +131,20 @@ public class ScaleTests
     public void Sinkhorn_reports_how_it_converged()
     {
         var capped = new SinkhornSorting(6, new SinkhornOptions { Epsilon = 1e-3, MaxIterations = 3, Tolerance = 1e-9 });
-        capped.Forward([0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.35f, 1, 2, 3, 4, 5, 6], new float[12]);
-        SinkhornConvergence c = capped.Convergence;
+        SinkhornConvergence c = capped.ForwardWithReport([0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.35f, 1, 2, 3, 4, 5, 6], new float[12]);
         Assert.Equal(2, c.Rows);
         Assert.Equal(2, c.CappedRows);
         Assert.Equal(3, c.MostIterations);
         Assert.True(c.WorstMarginalError > 1e-9);
         var converged = new SinkhornSorting(6, new SinkhornOptions { Epsilon = 0.1, MaxIterations = 10_000, Tolerance = 1e-6 });
-        converged.Forward([0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.35f], new float[6]);
-        Assert.Equal(0, converged.Convergence.CappedRows);
-        Assert.True(converged.Convergence.WorstMarginalError < 1e-6);
-        converged.ResetConvergence();
-        Assert.Equal(0, converged.Convergence.Rows);
+        SinkhornConvergence fine = converged.ForwardWithReport([0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.35f], new float[6]);
+        Assert.Equal(1, fine.Rows);
+        Assert.Equal(0, fine.CappedRows);
+        Assert.True(fine.WorstMarginalError < 1e-6);
+        // A report is the call's own: the same rows again report the same, not a running total.
+        Assert.Equal(fine, converged.ForwardWithReport([0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.35f], new float[6]));
+        Assert.InRange(fine.MostIterations, 4, 10_000);
+        Assert.Equal(new SinkhornConvergence(3, 2, fine.MostIterations, c.WorstMarginalError), c.Combine(fine));
     }
 
     [Fact]

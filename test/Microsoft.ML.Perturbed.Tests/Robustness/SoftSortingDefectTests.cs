@@ -106,8 +106,8 @@ public class SoftSortingDefectTests
                 const int rows = 8;
                 float[] x = Enumerable.Range(0, rows * n).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
                 var y = new float[rows * op.OutputDimension];
-                op.ForwardVjp(x, Enumerable.Range(0, y.Length).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), y, new float[x.Length]);
-                Assert.Equal(new SinkhornConvergence(rows, rows, iterations, op.Convergence.WorstMarginalError), op.Convergence);
+                SinkhornConvergence report = op.ForwardVjpWithReport(x, Enumerable.Range(0, y.Length).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), y, new float[x.Length]);
+                Assert.Equal(new SinkhornConvergence(rows, rows, iterations, report.WorstMarginalError), report);
                 for (int r = 0; r < rows; r++)
                 {
                     float[] row = x.AsSpan(r * n, n).ToArray(), outputs = y.AsSpan(r * op.OutputDimension, op.OutputDimension).ToArray();
@@ -159,8 +159,7 @@ public class SoftSortingDefectTests
         var op = new SinkhornSorting(n, new SinkhornOptions { Epsilon = 0.01 });
         double[] x = [0.7, -1.3, 2.2, 0.1, 1.5, -0.4];
         var ranks = new double[n];
-        op.Forward(x, ranks);
-        Assert.Equal(0, op.Convergence.CappedRows);
+        Assert.Equal(0, op.ForwardWithReport(x, ranks).CappedRows);
         var plan = new double[n * n];
         op.Plan(x, plan);
         double[] cumulative = Enumerable.Range(1, n).Select(j => (double)j / n).ToArray();

@@ -154,19 +154,19 @@ public class SinkhornSortingTests
             Targets = output == SinkhornOutput.Sort ? n / 2 + 1 : 0,
         };
         var scalings = new SinkhornSorting(n, options);
-        var logDomain = new SinkhornSorting(n, options) { ScalingIterations = false };
+        var logDomain = new SinkhornSorting(n, options, p => new LogDomainSinkhornSolver(p));
         var rng = new System.Random(n);
         const int rows = 3;
         double[] x = Enumerable.Range(0, rows * n).Select(_ => spread * (rng.NextDouble() - 0.5)).ToArray();
         double[] g = Enumerable.Range(0, rows * scalings.OutputDimension).Select(_ => rng.NextDouble() - 0.5).ToArray();
         double[] y1 = new double[g.Length], y2 = new double[g.Length], v1 = new double[x.Length], v2 = new double[x.Length];
-        scalings.ForwardVjp(x, g, y1, v1);
-        logDomain.ForwardVjp(x, g, y2, v2);
+        scalings.ForwardVjpWithReport<double>(x, g, y1, v1, out SinkhornPathCounts scalingPaths);
+        logDomain.ForwardVjpWithReport<double>(x, g, y2, v2, out SinkhornPathCounts logPaths);
         double yScale = y2.Max(Math.Abs), vScale = v2.Max(Math.Abs);
         for (int k = 0; k < y1.Length; k++) Assert.True(Math.Abs(y1[k] - y2[k]) <= 1e-9 * (1 + yScale), $"output {k}: {y1[k]} vs {y2[k]}");
         for (int k = 0; k < x.Length; k++) Assert.True(Math.Abs(v1[k] - v2[k]) <= 1e-7 * (1 + vScale), $"vjp {k}: {v1[k]} vs {v2[k]}");
-        Assert.Equal((rows * 150L, 0L), logDomain.PathCounts with { Absorptions = 0 });
-        var (logIterations, absorptions) = scalings.PathCounts;
+        Assert.Equal(new SinkhornPathCounts(rows * 150L, rows), logPaths);   // every iteration in the log domain, one final kernel per row
+        var (logIterations, absorptions) = scalingPaths;
         if (epsilon >= 0.01 && squashing != Squashing.None)
         {
             Assert.Equal((0L, rows), (logIterations, absorptions));   // one kernel per row, every iteration in the scalings
@@ -196,6 +196,37 @@ public class SinkhornSortingTests
         float[] y1 = Run(1, out float[] v1), yAll = Run(-1, out float[] vAll);
         Assert.Equal(y1, yAll);
         Assert.Equal(v1, vAll);
+    }
+
+    [Fact]
+    public void Each_call_reports_its_own_rows_on_any_thread_count_and_concurrently()
+    {
+        // Unsquashed rows of growing spread: the first converge within the cap, the last stop at it. A call's report is reduced
+        // from its rows after they ran, so it equals the rows' own reports combined, whatever the threads and whatever
+        // else runs on the same operator at the same time.
+        const int n = 24, rows = 16;
+        var rng = new System.Random(5);
+        double[] x = Enumerable.Range(0, rows * n).Select(k => (1 + k / n) * 0.1 * (rng.NextDouble() - 0.5)).ToArray();
+        SinkhornSorting Create(int threads) => new(n, new SinkhornOptions
+        {
+            Epsilon = 0.01, MaxIterations = 250, Tolerance = 1e-6, Squashing = Squashing.None, MaxDegreeOfParallelism = threads,
+        });
+        var one = Create(1);
+        SinkhornConvergence[] own = Enumerable.Range(0, rows).Select(r => one.ForwardWithReport(x.AsSpan(r * n, n), new double[n])).ToArray();
+        SinkhornConvergence Expected(int first, int count) => own.Skip(first).Take(count).Aggregate(default(SinkhornConvergence), (a, b) => a.Combine(b));
+        SinkhornConvergence all = Expected(0, rows);
+        Assert.InRange(all.CappedRows, 4, rows - 4);
+        Assert.Equal(250, all.MostIterations);
+        Assert.Equal(all, one.ForwardWithReport(x, new double[x.Length]));
+        var shared = Create(-1);
+        Assert.Equal(all, shared.ForwardVjpWithReport(x, x, new double[x.Length], new double[x.Length]));
+        Parallel.For(0, 4 * rows, new ParallelOptions { MaxDegreeOfParallelism = 8 }, k =>
+        {
+            int first = k % rows, count = rows - first;
+            SinkhornConvergence report = shared.ForwardWithReport(x.AsSpan(first * n, count * n), new double[count * n]);
+            Assert.Equal(Expected(first, count), report);
+        });
+        Assert.Equal("theta", Assert.Throws<ArgumentException>(() => shared.ForwardWithReport(new double[n + 1], new double[n])).ParamName);
     }
 
     [Theory]
