@@ -55,5 +55,5 @@ public class TrainingThroughputBenchmarks
 
     [Benchmark(Description = "One epoch (16,599 rows)")]
     public AffineModel Epoch() => StructuredTrainer.Train(new RankingOracle(_d), _x, _y, _p,
-        new StructuredTrainerOptions { Loss = Loss, Samples = M, Epochs = 1, BatchSize = 32, Seed = 1 });
+        new StructuredTrainerOptions { Loss = Loss, Samples = M, NumberOfIterations = 1, BatchSize = 32, Seed = 1 });
 }

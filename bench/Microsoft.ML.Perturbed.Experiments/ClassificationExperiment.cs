@@ -112,7 +112,7 @@ public static class ClassificationExperiment
         var options = new StructuredTrainerOptions
         {
             Loss = StructuredLossKind.FenchelYoung, Noise = method.Noise, Samples = method.Samples, Epsilon = epsilon,
-            Epochs = epochs, LearningRate = 1e-2, BatchSize = 32, Seed = 0,
+            NumberOfIterations = epochs, LearningRate = 1e-2, BatchSize = 32, Seed = 0,
         };
         IScoreModel model = StructuredTrainer.Fit(head, xTrain, yTrain, p, options);
         StructuredLoss loss = options.CreateLoss(head);

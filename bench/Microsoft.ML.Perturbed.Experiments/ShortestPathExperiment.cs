@@ -78,7 +78,7 @@ public static class ShortestPathExperiment
             "2-stage" => (new StructuredTrainerOptions { Loss = StructuredLossKind.SquaredScores, LearningRate = 1e-2 }, cTrain),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown method."),
         };
-        options.Epochs = epochs;
+        options.NumberOfIterations = epochs;
         options.BatchSize = 32;
         options.Seed = seed;
         IScoreModel model = StructuredTrainer.Fit(head, xTrain, targets, p, options);

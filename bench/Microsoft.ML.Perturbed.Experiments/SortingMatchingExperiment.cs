@@ -107,7 +107,7 @@ public static class SortingMatchingExperiment
         (float[] x, float[] y) = Sequences(TrainSequences + 1, d, seed: 100_000 * d + rep);
         float[] xTrain = x[..(TrainSequences * d)], yTrain = y[..(TrainSequences * d * d)];
         StructuredTrainerOptions options = Options(method, head, rep);
-        options.Epochs = maxEpochs;
+        options.NumberOfIterations = maxEpochs;
         options.BatchSize = TrainSequences;
         options.LearningRate = 0.1;
         options.EarlyStoppingPatience = 50;

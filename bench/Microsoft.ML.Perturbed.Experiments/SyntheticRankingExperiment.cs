@@ -92,7 +92,7 @@ public static class SyntheticRankingExperiment
     public static (double Perfect, double Partial) TrainAndScore(RankingOracle head, StructuredLossKind kind, double sigma, int epochs, int train, int test, int seed)
     {
         (float[] x, float[] y) = Data(head, train + test, sigma, seed);
-        var options = new StructuredTrainerOptions { Loss = kind, Epochs = epochs, LearningRate = 1e-2, BatchSize = 32, Seed = seed };
+        var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = epochs, LearningRate = 1e-2, BatchSize = 32, Seed = seed };
         IScoreModel model = StructuredTrainer.Fit(head, x.AsSpan(0, train * Features), y.AsSpan(0, train * Labels), Features, options);
         var theta = new float[test * Labels];
         model.Score(x.AsSpan(train * Features), theta);

@@ -47,7 +47,7 @@ if (args.Contains("--backends"))
         (float[] bx, float[] by) = RankingRows(rows, 10, 20, new Random(7));
         double RowsPerSecond(IStructuredTrainingBackend backend, IReadOnlyList<int> layers)
         {
-            var options = new StructuredTrainerOptions { Samples = 10, BatchSize = b, Epochs = 1, Seed = 1, HiddenLayers = layers };
+            var options = new StructuredTrainerOptions { Samples = 10, BatchSize = b, NumberOfIterations = 1, Seed = 1, HiddenLayers = layers };
             StructuredTrainer.Fit(new RankingOracle(10), bx, by, 20, options, backend: backend);   // warm-up epoch (tiered JIT, libtorch)
             var watch = Stopwatch.StartNew();
             StructuredTrainer.Fit(new RankingOracle(10), bx, by, 20, options, backend: backend);
@@ -199,7 +199,7 @@ void Training(params (string Name, IStructuredTrainingBackend Backend)[] backend
     Report("|---|---|");
     foreach ((string name, IStructuredTrainingBackend backend) in backends)
     {
-        var options = new StructuredTrainerOptions { Samples = 10, BatchSize = 256, Epochs = 1, Seed = 1 };
+        var options = new StructuredTrainerOptions { Samples = 10, BatchSize = 256, NumberOfIterations = 1, Seed = 1 };
         // The warm-up is a whole epoch too: shorter ones leave the managed code partly unoptimized (tiered JIT).
         StructuredTrainer.Fit(new RankingOracle(labels), x, targets, features, options, backend: backend);
         var watch = Stopwatch.StartNew();

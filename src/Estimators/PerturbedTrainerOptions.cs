@@ -6,12 +6,17 @@ using Microsoft.ML.SearchSpace;
 namespace Microsoft.ML.Perturbed.Estimators;
 
 /// <summary>
-/// Options shared by the perturbed trainers (label ranking, multiclass, top-k, matching). The hyper-parameters a sweep
-/// tunes (ε, learning rate, L2, M) are properties with <c>Microsoft.ML.SearchSpace</c> ranges — ε, the learning rate and
-/// M on a log scale — so AutoML can sweep them where it is installed.
+/// Options shared by the perturbed trainers (label ranking, multiclass, top-k, matching). The training settings are the
+/// core trainer's (<see cref="StructuredTrainerOptions"/>, embedded: same names, defaults and checks, defined there once);
+/// these options add what ML.NET needs (columns, data loading, the MLContext's seed, backend, progress). The
+/// hyper-parameters a sweep tunes (ε, learning rate, L2, M) carry <c>Microsoft.ML.SearchSpace</c> ranges — ε, the learning
+/// rate and M on a log scale — so AutoML can sweep them where it is installed.
 /// </summary>
 public abstract class PerturbedTrainerOptions
 {
+    /// <summary>The core trainer's settings these options forward to (their defaults are the core's).</summary>
+    private readonly StructuredTrainerOptions _core = new();
+
     /// <summary>Label column; default "Label".</summary>
     public string LabelColumnName { get; set; } = "Label";
 
@@ -26,7 +31,7 @@ public abstract class PerturbedTrainerOptions
     /// identity with projection, SPO+ (the label is then the true score vector) and direct loss minimization with a
     /// learned noise scale (see <see cref="StructuredLossKind"/>).
     /// </summary>
-    public StructuredLossKind Loss { get; set; } = StructuredLossKind.FenchelYoung;
+    public StructuredLossKind Loss { get => _core.Loss; set => _core.Loss = value; }
 
     /// <summary>
     /// Noise scale ε &gt; 0; default 1. Swept on a log scale. Under the defaults (zero initial weights, no L2, Adam) ε and
@@ -36,49 +41,49 @@ public abstract class PerturbedTrainerOptions
     /// they separate.
     /// </summary>
     [Range(1e-3, 10.0, 1.0, true)]
-    public double Epsilon { get; set; } = StructuredLossOptions.DefaultEpsilon;
+    public double Epsilon { get => _core.Epsilon; set => _core.Epsilon = value; }
 
     /// <summary>Noise samples M per row and step; default 10 (M = 1 already gives an unbiased Fenchel-Young gradient).</summary>
     [Range(1, 100, 10, true)]
-    public int Samples { get; set; } = StructuredLossOptions.DefaultSamples;
+    public int Samples { get => _core.Samples; set => _core.Samples = value; }
 
     /// <summary>Learning rate η &gt; 0; default 0.01. Swept on a log scale (see <see cref="Epsilon"/> for why sweeping both under the defaults wastes trials).</summary>
     [Range(1e-4, 1.0, 1e-2, true)]
-    public double LearningRate { get; set; } = StructuredTrainerOptions.DefaultLearningRate;
+    public double LearningRate { get => _core.LearningRate; set => _core.LearningRate = value; }
 
     /// <summary>L2 regularization λ ≥ 0 of the weights (not the biases): adds λ·W to the gradient; default 0.</summary>
     [Range(0.0, 1.0, 0.0, false)]
-    public double L2Regularization { get; set; }
+    public double L2Regularization { get => _core.L2Regularization; set => _core.L2Regularization = value; }
 
     /// <summary>The gradient optimizer: SGD, Adam (default) or AdaGrad (one accumulator per weight instead of Adam's two, and exactly lazy on sparse rows: the choice for wide text features when memory counts; use a learning rate near 0.1).</summary>
-    public GradientOptimizerKind Optimizer { get; set; } = GradientOptimizerKind.Adam;
+    public GradientOptimizerKind Optimizer { get => _core.Optimizer; set => _core.Optimizer = value; }
 
     /// <summary>Passes over the data (epochs); default 50.</summary>
-    public int NumberOfIterations { get; set; } = StructuredTrainerOptions.DefaultEpochs;
+    public int NumberOfIterations { get => _core.NumberOfIterations; set => _core.NumberOfIterations = value; }
 
     /// <summary>Rows per mini-batch; default 32.</summary>
-    public int BatchSize { get; set; } = StructuredTrainerOptions.DefaultBatchSize;
+    public int BatchSize { get => _core.BatchSize; set => _core.BatchSize = value; }
 
     /// <summary>Blackbox loss: interpolation step λ in [1e-30, 1e30] (relative to unit-norm scores under the default projection); default 0.1.</summary>
-    public double BlackboxLambda { get; set; } = StructuredLossOptions.DefaultBlackboxLambda;
+    public double BlackboxLambda { get => _core.BlackboxLambda; set => _core.BlackboxLambda = value; }
 
     /// <summary>Blackbox and identity losses: projections of the scores before the solver; default P_sphere ∘ P_plane.</summary>
-    public ScoreProjection Projection { get; set; } = ScoreProjection.PlaneThenSphere;
+    public ScoreProjection Projection { get => _core.Projection; set => _core.Projection = value; }
 
     /// <summary>
     /// Blackbox and identity losses: the loss of ŷ they back-propagate; null (default): linear −⟨ŷ, y⟩ for blackbox,
     /// squared ½‖ŷ − y‖² for identity (equal on the solutions up to a constant; see <see cref="Training.TaskLoss"/>).
     /// </summary>
-    public TaskLoss? TaskLoss { get; set; }
+    public TaskLoss? TaskLoss { get => _core.TaskLoss; set => _core.TaskLoss = value; }
 
     /// <summary>Blackbox and identity losses: margin noise α ≥ 0 before the projections; default 0.</summary>
-    public double Margin { get; set; }
+    public double Margin { get => _core.Margin; set => _core.Margin = value; }
 
     /// <summary>
     /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+ and direct loss,
     /// 0.01 for blackbox and identity with projection.
     /// </summary>
-    public double? InitialWeightScale { get; set; }
+    public double? InitialWeightScale { get => _core.InitialWeightScale; set => _core.InitialWeightScale = value; }
 
     /// <summary>
     /// Share of the training rows (0 ≤ f &lt; 1) held out, by a seeded shuffle, as the validation set for early stopping when
@@ -88,7 +93,7 @@ public abstract class PerturbedTrainerOptions
     public double ValidationFraction { get; set; }
 
     /// <summary>With validation data: epochs without improvement before stopping (the best model is kept); default 5.</summary>
-    public int EarlyStoppingPatience { get; set; } = StructuredTrainerOptions.DefaultEarlyStoppingPatience;
+    public int EarlyStoppingPatience { get => _core.EarlyStoppingPatience; set => _core.EarlyStoppingPatience = value; }
 
     /// <summary>
     /// How the training data is read (docs/architecture.md, "Data sources"): <see cref="TrainingDataLoading.Auto"/> (default)
@@ -134,16 +139,13 @@ public abstract class PerturbedTrainerOptions
     /// </summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 
-    /// <summary>The noise law of the perturbation (normal unless a trainer says otherwise).</summary>
-    private protected virtual NoiseDistribution NoiseLaw => NoiseDistribution.Normal;
+    /// <summary>Noise law of the perturbation (saved with the model); default normal (Gumbel for the multiclass trainer, where Fenchel-Young is then the softmax cross-entropy's).</summary>
+    public NoiseDistribution Noise { get => _core.Noise; set => _core.Noise = value; }
 
     /// <summary>The noise training uses (and a saved model records).</summary>
-    internal NoiseDistribution TrainingNoise => NoiseLaw;
+    internal NoiseDistribution TrainingNoise => Noise;
 
-    /// <summary>The core names of the options that ML.NET names differently, for messages.</summary>
-    private static readonly Dictionary<string, string> s_mlNetNames = new() { ["Epochs"] = nameof(NumberOfIterations), ["L2"] = nameof(L2Regularization) };
-
-    /// <summary>Checks every option (the core's checks, once), reporting each under this class's name for it.</summary>
+    /// <summary>Checks every option: ML.NET's own here, the training settings by the core's checks (one mechanism, the same names).</summary>
     internal void Validate(int seed)
     {
         if (!Enum.IsDefined(DataLoading))
@@ -158,24 +160,16 @@ public abstract class PerturbedTrainerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(ShufflePoolSize), ShufflePoolSize, $"'{nameof(ShufflePoolSize)}' must be at least 1, got {ShufflePoolSize}.");
         }
-        try
-        {
-            ToTrainerOptions(seed).Validate();
-        }
-        catch (ArgumentOutOfRangeException e) when (e.ParamName is { } name && s_mlNetNames.TryGetValue(name, out string? mlNet))
-        {
-            throw new ArgumentOutOfRangeException(mlNet, e.ActualValue, e.Message.Replace($"'{name}'", $"'{mlNet}'", StringComparison.Ordinal).Split(" (Parameter")[0]);
-        }
+        ToTrainerOptions(seed).Validate();
     }
 
     /// <summary>The core trainer's settings for these options and a resolved seed (checked there, once).</summary>
-    internal StructuredTrainerOptions ToTrainerOptions(int seed) => new()
+    internal StructuredTrainerOptions ToTrainerOptions(int seed)
     {
-        Loss = Loss, Noise = NoiseLaw, Epsilon = Epsilon, Samples = Samples, LearningRate = LearningRate, L2 = L2Regularization,
-        Optimizer = Optimizer, Epochs = NumberOfIterations, BatchSize = BatchSize, BlackboxLambda = BlackboxLambda,
-        Projection = Projection, Margin = Margin, TaskLoss = TaskLoss, InitialWeightScale = InitialWeightScale,
-        EarlyStoppingPatience = EarlyStoppingPatience, Seed = seed,
-    };
+        StructuredTrainerOptions options = _core.Clone();
+        options.Seed = seed;
+        return options;
+    }
 
     /// <summary>Trains through the one training loop on the chosen backend.</summary>
     internal IScoreModel Fit(Oracles.Oracle head, Perturbed.Data.TrainingSource training, Perturbed.Data.TrainingSource? validation, int seed, Data.TrainingRun run) =>

@@ -138,7 +138,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         public Session(TorchTrainingBackend backend, Oracle head, StructuredLoss loss, StructuredTrainerOptions options, ITrainableModel initial)
         {
             _device = backend.Device;
-            _l2 = options.L2;
+            _l2 = options.L2Regularization;
             _features = initial.Features;
             _outputs = loss.Dimension;
             _targets = loss.TargetDimension;

@@ -33,7 +33,7 @@ public class TorchReproducibilityTests
         float[] y = new float[n * d];
         for (int r = 0; r < n; r++) y[r * d + (int)(Math.Abs(x[r * p]) * 7) % d] = 1;
         float[] Train() => ((ITrainableModel)StructuredTrainer.Fit(new ArgmaxOracle(d), TrainingSource.FromArrays(x, y, p, d),
-            new StructuredTrainerOptions { Epochs = 3, Seed = 11, HiddenLayers = mlp ? [8] : [] },
+            new StructuredTrainerOptions { NumberOfIterations = 3, Seed = 11, HiddenLayers = mlp ? [8] : [] },
             cancellationToken: TestContext.Current.CancellationToken, backend: new TorchTrainingBackend(TestDevice.Current) { LossOnDevice = lossOnDevice })).Parameters.ToArray();
         float[] first = Train();
         Assert.Equal(first, Train());
@@ -192,7 +192,7 @@ public class TorchReproducibilityTests
             rows.Add(x, y, 0.5f + r % 3);
         }
         float[] Train() => ((ITrainableModel)StructuredTrainer.Fit(new ArgmaxOracle(d), TrainingSource.FromRows(rows),
-            new StructuredTrainerOptions { Epochs = 3, Seed = 2, BatchSize = 16, Optimizer = optimizer, HiddenLayers = [64, 32], EarlyStoppingPatience = 1 },
+            new StructuredTrainerOptions { NumberOfIterations = 3, Seed = 2, BatchSize = 16, Optimizer = optimizer, HiddenLayers = [64, 32], EarlyStoppingPatience = 1 },
             validation: TrainingSource.FromRows(rows), cancellationToken: TestContext.Current.CancellationToken, backend: new TorchTrainingBackend(TestDevice.Current))).Parameters.ToArray();
         float[] first = Train();
         Assert.Equal(first, Train());

@@ -43,7 +43,7 @@ public class TorchSparseTrainingTests
     public void Sparse_batches_train_the_same_model_as_dense_ones_to_rounding(bool mlp)
     {
         (float[] x, float[] y) = Data();
-        var options = new StructuredTrainerOptions { Epochs = 3, Seed = 2, BatchSize = 16, Optimizer = GradientOptimizerKind.Sgd, LearningRate = 0.2, HiddenLayers = mlp ? [5] : [] };
+        var options = new StructuredTrainerOptions { NumberOfIterations = 3, Seed = 2, BatchSize = 16, Optimizer = GradientOptimizerKind.Sgd, LearningRate = 0.2, HiddenLayers = mlp ? [5] : [] };
         var backend = new TorchTrainingBackend(TestDevice.Current) { LossOnDevice = false };
         IScoreModel dense = StructuredTrainer.Fit(new ArgmaxOracle(D), TrainingSource.FromArrays(x, y, P, D), options, cancellationToken: TestContext.Current.CancellationToken, backend: backend);
         IScoreModel sparse = StructuredTrainer.Fit(new ArgmaxOracle(D), TrainingSource.FromRows(Sparse(x, y)), options, cancellationToken: TestContext.Current.CancellationToken, backend: backend);

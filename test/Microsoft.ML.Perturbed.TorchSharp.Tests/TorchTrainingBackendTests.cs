@@ -118,7 +118,7 @@ public class TorchTrainingBackendTests
         float[] Train(int[] hidden)
         {
             IScoreModel model = new TorchTrainingBackend(null, hidden).Train(new Oracles.RankingOracle(d), x, y, p,
-                new StructuredTrainerOptions { Epochs = 3, BatchSize = 64, Samples = 5, Seed = 4 }, default, default, null, TestContext.Current.CancellationToken);
+                new StructuredTrainerOptions { NumberOfIterations = 3, BatchSize = 64, Samples = 5, Seed = 4 }, default, default, null, TestContext.Current.CancellationToken);
             var scores = new float[n * d];
             model.Score(x, scores);
             return scores;
@@ -152,7 +152,7 @@ public class TorchTrainingBackendTests
         }
         var head = new Oracles.ArgmaxOracle(d);
         // λ = 1: argmax solutions of unit-norm scores are far apart (the label-ranking default 0.1 flips only near-ties).
-        var options = new StructuredTrainerOptions { Loss = kind, Epochs = 15, LearningRate = 0.05, Seed = 2, BlackboxLambda = 1 };
+        var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = 15, LearningRate = 0.05, Seed = 2, BlackboxLambda = 1 };
         double Accuracy(IStructuredTrainingBackend? backend)
         {
             IScoreModel model = StructuredTrainer.Fit(head, x, y, p, options, backend: backend);
@@ -184,7 +184,7 @@ public class TorchTrainingBackendTests
             w[r] = corrupt ? 0 : 1;
         }
         var head = new Oracles.ArgmaxOracle(d);
-        var options = new StructuredTrainerOptions { Epochs = 15, LearningRate = 0.05, Seed = 2 };
+        var options = new StructuredTrainerOptions { NumberOfIterations = 15, LearningRate = 0.05, Seed = 2 };
         double Accuracy(IStructuredTrainingBackend? backend)
         {
             IScoreModel model = StructuredTrainer.Fit(head, x, y, w, p, options, backend: backend);
@@ -202,10 +202,10 @@ public class TorchTrainingBackendTests
         var backend = new TorchTrainingBackend(TestDevice.Current);
         float[] x = [1, 2, 3, 4];
         IScoreModel model = backend.Train(new Oracles.GridShortestPathOracle(2, 2), x, [1, 1, 0, 1, 1, 0, 1, 1], 2,
-            new StructuredTrainerOptions { Epochs = 2 }, default, default, null, TestContext.Current.CancellationToken);
+            new StructuredTrainerOptions { NumberOfIterations = 2 }, default, default, null, TestContext.Current.CancellationToken);
         Assert.Equal(4, model.Outputs);
         Assert.Equal("Epochs", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
-            new StructuredTrainerOptions { Epochs = 0 }, default, default, null, TestContext.Current.CancellationToken)).ParamName);
+            new StructuredTrainerOptions { NumberOfIterations = 0 }, default, default, null, TestContext.Current.CancellationToken)).ParamName);
         Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
             new StructuredTrainerOptions { LearningRate = double.NaN }, default, default, null, TestContext.Current.CancellationToken)).ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => new TorchTrainingBackend(null, 0).Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,

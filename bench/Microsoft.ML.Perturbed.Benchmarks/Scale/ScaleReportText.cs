@@ -58,7 +58,7 @@ internal static class ScaleReportText
             string fitRatio = sdca is null || r.Trainer == "featurize-only" ? "—" : F(r.FitSeconds / sdca.FitSeconds, "F2");
             string rssRatio = sdca is null ? "—" : F((double)r.PeakRssBytes / sdca.PeakRssBytes, "F2");
             string setting = r.Trainer == "featurize-only" ? $"one pass over the featurized training rows (featurizer fit: {r.PrepareSeconds:F1} s)"
-                : r.Trainer == "perturbed" && r.Epochs != Training.StructuredTrainerOptions.DefaultEpochs ? "**tuned** (fewer epochs, nothing else): " + r.Setting
+                : r.Trainer == "perturbed" && r.Epochs != Training.StructuredTrainerOptions.DefaultNumberOfIterations ? "**tuned** (fewer epochs, nothing else): " + r.Setting
                 : r.Trainer == "perturbed" ? "defaults: " + r.Setting : r.Setting;
             md.AppendLine($"| {TrainerName(r.Trainer)} | {setting} | {F(r.FitSeconds, "F1")} | {fitRatio} | {F(r.StepSeconds, "F1")} | {ScaleReport.Mib(r.PeakRssBytes)} | {rssRatio} | {Pct(r.Accuracy)} | {Pct(r.Top3Accuracy)} |");
         }
@@ -70,12 +70,12 @@ internal static class ScaleReportText
         md.AppendLine();
         ScaleResult[] mlnet = rows.Where(r => r.Trainer is "sdca-maxent" or "sdca-noncalibrated" or "lbfgs-maxent").ToArray();
         // The goals for every setting of ours: the defaults first, then each tuned epoch count.
-        foreach (ScaleResult ours in rows.Where(r => r.Trainer == "perturbed").OrderBy(r => r.Epochs == Training.StructuredTrainerOptions.DefaultEpochs ? 0 : 1).ThenBy(r => r.Epochs))
+        foreach (ScaleResult ours in rows.Where(r => r.Trainer == "perturbed").OrderBy(r => r.Epochs == Training.StructuredTrainerOptions.DefaultNumberOfIterations ? 0 : 1).ThenBy(r => r.Epochs))
         {
             if (sdca is null || mlnet.Length == 0) break;
             ScaleResult best = mlnet.MaxBy(r => r.Accuracy)!;
             double gap = 100 * (best.Accuracy - ours.Accuracy);
-            string which = ours.Epochs == Training.StructuredTrainerOptions.DefaultEpochs ? "ours with its default options" : "ours tuned";
+            string which = ours.Epochs == Training.StructuredTrainerOptions.DefaultNumberOfIterations ? "ours with its default options" : "ours tuned";
             md.AppendLine($"Goals ({which}, {ours.Epochs} epochs):");
             md.AppendLine();
             md.AppendLine($"* accuracy within 0.5 point of the best ML.NET trainer ({TrainerName(best.Trainer)}, {Pct(best.Accuracy)} %): ours {Pct(ours.Accuracy)} %, {(gap > 0 ? $"{gap:F2} points below" : $"{-gap:F2} points above")} — {Met(gap <= 0.5)};");

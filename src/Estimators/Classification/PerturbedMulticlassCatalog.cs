@@ -21,7 +21,7 @@ public static class PerturbedMulticlassCatalog
     /// <param name="learningRate">Learning rate; default 0.01.</param>
     public static PerturbedMulticlassTrainer PerturbedFenchelYoung(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null, double epsilon = StructuredLossOptions.DefaultEpsilon,
-        int numberOfIterations = StructuredTrainerOptions.DefaultEpochs, double learningRate = StructuredTrainerOptions.DefaultLearningRate)
+        int numberOfIterations = StructuredTrainerOptions.DefaultNumberOfIterations, double learningRate = StructuredTrainerOptions.DefaultLearningRate)
         => catalog.PerturbedFenchelYoung(new PerturbedMulticlassOptions
         {
             LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, ExampleWeightColumnName = exampleWeightColumnName,

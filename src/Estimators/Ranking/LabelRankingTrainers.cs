@@ -23,7 +23,7 @@ public sealed class LabelRankingTrainers
     /// <param name="numberOfIterations">Passes over the data; default 50.</param>
     /// <param name="learningRate">Learning rate; default 0.01.</param>
     public PerturbedLabelRankingTrainer PerturbedFenchelYoung(string labelColumnName = "Label", string featureColumnName = "Features",
-        string? exampleWeightColumnName = null, double epsilon = StructuredLossOptions.DefaultEpsilon, int numberOfIterations = StructuredTrainerOptions.DefaultEpochs,
+        string? exampleWeightColumnName = null, double epsilon = StructuredLossOptions.DefaultEpsilon, int numberOfIterations = StructuredTrainerOptions.DefaultNumberOfIterations,
         double learningRate = StructuredTrainerOptions.DefaultLearningRate)
         => PerturbedFenchelYoung(new PerturbedLabelRankingOptions
         {

@@ -154,7 +154,7 @@ internal sealed class CpuTrainingBackend : IStructuredTrainingBackend
             int b = features.Length / model.Features;
             Span<float> g = _g.AsSpan(0, b * loss.Dimension);
             if (!weights.IsEmpty) mean = StructuredTrainer.Weigh(g, _rowLoss.AsSpan(0, b), weights, loss.Dimension);
-            model.Backward(features, g, options.L2, _gradient);
+            model.Backward(features, g, options.L2Regularization, _gradient);
             _optimizer.Step(model.Parameters, _gradient);
             StructuredTrainer.CheckParameters(model.Parameters);
             return mean;

@@ -79,7 +79,7 @@ internal sealed class SparseInputSession : ITrainingSession
         if (options.Optimizer is GradientOptimizerKind.Adam or GradientOptimizerKind.AdaGrad) _v = new float[_p * _d + _d];   // AdaGrad's accumulator
         _slot = new int[_p];
         Array.Fill(_slot, -1);
-        _lastStep = options.Optimizer == GradientOptimizerKind.Sgd && options.L2 > 0 ? new int[_p] : [];
+        _lastStep = options.Optimizer == GradientOptimizerKind.Sgd && options.L2Regularization > 0 ? new int[_p] : [];
         _biasGradient = new double[_d];
         _biasStep = new float[_d];
         _restOptimizers = _rest.Select(l => new GradientOptimizer(options.Optimizer, options.LearningRate, l.ParameterArray.Length)).ToArray();
@@ -130,7 +130,7 @@ internal sealed class SparseInputSession : ITrainingSession
             int weights = layer.Outputs * layer.Features;
             ReadOnlySpan<float> w = layer.Weights;
             for (int i = 0; i < gradient.Length; i++) gradient[i] /= batch;
-            for (int i = 0; i < weights; i++) gradient[i] += _options.L2 * w[i];
+            for (int i = 0; i < weights; i++) gradient[i] += _options.L2Regularization * w[i];
             _restOptimizers[l].Step(layer.ParameterArray, gradient);
             StructuredTrainer.CheckParameters(layer.ParameterArray);
             for (int i = 0; i < down.Length; i++) if (input[i] <= 0) down[i] = 0;   // ReLU′ of the layer below
@@ -259,7 +259,7 @@ internal sealed class SparseInputSession : ITrainingSession
     {
         int skipped = upTo - _lastStep[j];
         if (skipped <= 0) return;
-        float factor = (float)Math.Pow(1 - _options.LearningRate * _options.L2, skipped);
+        float factor = (float)Math.Pow(1 - _options.LearningRate * _options.L2Regularization, skipped);
         foreach (ref float w in _w.AsSpan(j * _d, _d)) w *= factor;
         _lastStep[j] = upTo;
     }
@@ -330,7 +330,7 @@ internal sealed class SparseInputSession : ITrainingSession
     private void UpdateFeatures(int start, int end, in FeatureUpdate u)
     {
         int d = _d;
-        double lr = _options.LearningRate, l2 = _options.L2;
+        double lr = _options.LearningRate, l2 = _options.L2Regularization;
         GradientOptimizerKind kind = _options.Optimizer;
         float[]? rented = d > 1024 ? System.Buffers.ArrayPool<float>.Shared.Rent(d) : null;
         Span<float> step = rented is null ? stackalloc float[d] : rented.AsSpan(0, d);

@@ -141,7 +141,7 @@ public static class StructuredTrainer
         int chunk = validation?.RowCount is long rows ? (int)Math.Min(rows, int.MaxValue) : ValidationChunkRows;
         var stopping = new EarlyStopping<object>(options.EarlyStoppingPatience);
         ulong step = 0;
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = 1; epoch <= options.NumberOfIterations; epoch++)
         {
             reader.StartPass();
             double epochLoss = 0;

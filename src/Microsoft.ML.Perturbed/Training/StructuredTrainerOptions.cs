@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.Training;
 public sealed class StructuredTrainerOptions : StructuredLossOptions
 {
     /// <summary>Default number of epochs.</summary>
-    public const int DefaultEpochs = 50;
+    public const int DefaultNumberOfIterations = 50;
 
     /// <summary>Default mini-batch size.</summary>
     public const int DefaultBatchSize = 32;
@@ -31,13 +31,13 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
     public double LearningRate { get; set; } = DefaultLearningRate;
 
     /// <summary>Passes over the data; default 50.</summary>
-    public int Epochs { get; set; } = DefaultEpochs;
+    public int NumberOfIterations { get; set; } = DefaultNumberOfIterations;
 
     /// <summary>Rows per mini-batch; default 32.</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
 
     /// <summary>L2 regularization λ ≥ 0 on the weights (not the biases): adds λ·W to the gradient, on every backend. Default 0.</summary>
-    public double L2 { get; set; }
+    public double L2Regularization { get; set; }
 
     /// <summary>With a validation set: stop after this many epochs without improvement and keep the best model. Default 5.</summary>
     public int EarlyStoppingPatience { get; set; } = DefaultEarlyStoppingPatience;
@@ -88,8 +88,8 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
         Check.Defined(Loss, nameof(Loss));
         Check.Defined(Optimizer, nameof(Optimizer));
         Check.FinitePositive(LearningRate, nameof(LearningRate));
-        Check.FiniteNonNegative(L2, nameof(L2));
-        Check.AtLeast(Epochs, 1, nameof(Epochs));
+        Check.FiniteNonNegative(L2Regularization, nameof(L2Regularization));
+        Check.AtLeast(NumberOfIterations, 1, nameof(NumberOfIterations));
         Check.AtLeast(BatchSize, 1, nameof(BatchSize));
         Check.AtLeast(EarlyStoppingPatience, 1, nameof(EarlyStoppingPatience));
         ArgumentNullException.ThrowIfNull(HiddenLayers, nameof(HiddenLayers));
@@ -100,4 +100,7 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
             throw new ArgumentException($"'{nameof(ModelFactory)}' supplies the score model; leave '{nameof(HiddenLayers)}' empty.", nameof(HiddenLayers));
         }
     }
+
+    /// <summary>A shallow copy (the ML.NET options hand the loop a copy with the resolved seed).</summary>
+    internal StructuredTrainerOptions Clone() => (StructuredTrainerOptions)MemberwiseClone();
 }

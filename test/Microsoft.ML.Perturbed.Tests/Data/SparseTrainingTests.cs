@@ -21,7 +21,7 @@ public class SparseTrainingTests
     public void Sparse_sgd_is_dense_sgd_to_rounding_with_and_without_l2(double l2)
     {
         (float[] x, float[] y) = SparseData.Make(n: 200, P, D, perRow: 3, seed: 1);   // most features absent from most batches
-        var options = new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.Sgd, LearningRate = 0.1, L2 = l2, Epochs = 4, Seed = 3, BatchSize = 8 };
+        var options = new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.Sgd, LearningRate = 0.1, L2Regularization = l2, NumberOfIterations = 4, Seed = 3, BatchSize = 8 };
         (IScoreModel dense, IScoreModel sparse) = Both(x, y, options);
         Assert.IsType<AffineModel>(sparse);
         Assert.True(SparseData.MaxRelativeDifference(SparseData.Weights(dense), SparseData.Weights(sparse)) < 1e-4);
@@ -32,7 +32,7 @@ public class SparseTrainingTests
     public void Sparse_adagrad_is_dense_adagrad_to_rounding_even_when_features_are_absent()
     {
         (float[] x, float[] y) = SparseData.Make(n: 200, P, D, perRow: 3, seed: 9);
-        var options = new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.AdaGrad, LearningRate = 0.1, Epochs = 3, Seed = 3, BatchSize = 8 };
+        var options = new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.AdaGrad, LearningRate = 0.1, NumberOfIterations = 3, Seed = 3, BatchSize = 8 };
         (IScoreModel dense, IScoreModel sparse) = Both(x, y, options);
         Assert.True(SparseData.MaxRelativeDifference(SparseData.Weights(dense), SparseData.Weights(sparse)) < 1e-4);
         Assert.True(SparseData.MaxRelativeDifference(((AffineModel)dense).Bias, ((AffineModel)sparse).Bias) < 1e-4);
@@ -43,7 +43,7 @@ public class SparseTrainingTests
     {
         // One affine weight, squared loss on scores: ∇ = (θ − y)·x; G accumulates ∇², w ← w − η∇/(√G + 1e-10).
         float[] x = [2], y = [1];
-        var options = new StructuredTrainerOptions { Loss = StructuredLossKind.SquaredScores, Optimizer = GradientOptimizerKind.AdaGrad, LearningRate = 0.5, Epochs = 2, BatchSize = 1 };
+        var options = new StructuredTrainerOptions { Loss = StructuredLossKind.SquaredScores, Optimizer = GradientOptimizerKind.AdaGrad, LearningRate = 0.5, NumberOfIterations = 2, BatchSize = 1 };
         var model = (AffineModel)StructuredTrainer.Fit(new ArgmaxOracle(1), x, y, 1, options);
         double w = 0, b = 0, gw2 = 0, gb2 = 0;
         for (int step = 0; step < 2; step++)
@@ -64,7 +64,7 @@ public class SparseTrainingTests
         (float[] x, float[] y) = SparseData.Make(n: 120, P, D, perRow: 200, seed: 2);   // every slot non-zero
         Assert.DoesNotContain(0f, x);
         float[] w = Enumerable.Range(0, 120).Select(i => (float)(i % 3)).ToArray();
-        (IScoreModel dense, IScoreModel sparse) = Both(x, y, new StructuredTrainerOptions { Epochs = 3, Seed = 4, BatchSize = 16 }, w);
+        (IScoreModel dense, IScoreModel sparse) = Both(x, y, new StructuredTrainerOptions { NumberOfIterations = 3, Seed = 4, BatchSize = 16 }, w);
         Assert.True(SparseData.MaxRelativeDifference(SparseData.Weights(dense), SparseData.Weights(sparse)) < 1e-4);
     }
 
@@ -73,7 +73,7 @@ public class SparseTrainingTests
     {
         // Reference: dense gradients from the same model and loss, applied by Adam to the present features only.
         (float[] x, float[] y) = SparseData.Make(n: 60, P, D, perRow: 2, seed: 5);
-        var options = new StructuredTrainerOptions { Epochs = 2, Seed = 6, BatchSize = 10, LearningRate = 0.05 };
+        var options = new StructuredTrainerOptions { NumberOfIterations = 2, Seed = 6, BatchSize = 10, LearningRate = 0.05 };
         IScoreModel sparse = StructuredTrainer.Fit(new ArgmaxOracle(D), TrainingSource.FromRows(SparseData.Sparse(x, y, P, D)), options);
 
         var model = new AffineModel(P, D);
@@ -83,7 +83,7 @@ public class SparseTrainingTests
         int[] order = Enumerable.Range(0, 60).ToArray();
         var shuffle = new System.Random(options.Seed);
         ulong step = 0;
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        for (int epoch = 0; epoch < options.NumberOfIterations; epoch++)
         {
             shuffle.Shuffle(order);
             for (int start = 0; start < 60; start += options.BatchSize)
@@ -120,7 +120,7 @@ public class SparseTrainingTests
     {
         // Adam equals its dense self only when every feature is in every batch.
         (float[] x, float[] y) = SparseData.Make(n: 80, P, D, perRow: optimizer == GradientOptimizerKind.Adam ? 200 : 4, seed: 7);
-        var options = new StructuredTrainerOptions { Epochs = 3, Seed = 8, HiddenLayers = [6, 5], Optimizer = optimizer, L2 = l2, LearningRate = 0.05, BatchSize = 8 };
+        var options = new StructuredTrainerOptions { NumberOfIterations = 3, Seed = 8, HiddenLayers = [6, 5], Optimizer = optimizer, L2Regularization = l2, LearningRate = 0.05, BatchSize = 8 };
         (IScoreModel dense, IScoreModel sparse) = Both(x, y, options);
         float[] a = ((MlpModel)dense).Parameters.ToArray(), b = ((MlpModel)sparse).Parameters.ToArray();
         Assert.True(SparseData.MaxRelativeDifference(a, b) < 1e-4, $"relative difference {SparseData.MaxRelativeDifference(a, b)}");
@@ -130,7 +130,7 @@ public class SparseTrainingTests
     public void A_users_model_trains_on_sparse_rows_densified_bit_for_bit()
     {
         (float[] x, float[] y) = SparseData.Make(n: 80, P, D, perRow: 4, seed: 7);
-        var options = new StructuredTrainerOptions { Epochs = 2, Seed = 8, ModelFactory = (features, outputs) => MlpModel.Random(features, [6], outputs, seed: 1) };
+        var options = new StructuredTrainerOptions { NumberOfIterations = 2, Seed = 8, ModelFactory = (features, outputs) => MlpModel.Random(features, [6], outputs, seed: 1) };
         (IScoreModel dense, IScoreModel sparse) = Both(x, y, options);
         Assert.Equal(((MlpModel)dense).Parameters.ToArray(), ((MlpModel)sparse).Parameters.ToArray());
     }
@@ -142,7 +142,7 @@ public class SparseTrainingTests
         var validation = new SparseData.GeneratedStream(rows: 50, p: 500, d: 5, sparse: true);
         var reports = new List<TrainingProgress>();
         float[] Run(int threads) => SparseData.Weights(StructuredTrainer.Fit(new ArgmaxOracle(5), TrainingSource.FromStream(stream, 64),
-            new StructuredTrainerOptions { Epochs = 3, Seed = 9, MaxDegreeOfParallelism = threads }, TrainingSource.FromStream(validation, 1),
+            new StructuredTrainerOptions { NumberOfIterations = 3, Seed = 9, MaxDegreeOfParallelism = threads }, TrainingSource.FromStream(validation, 1),
             new Progress(reports)));
         Assert.Equal(Run(1), Run(-1));
         Assert.All(reports, r => Assert.True(double.IsFinite(r.ValidationLoss)));

@@ -72,7 +72,7 @@ public class TrainingSourceTests
     {
         var changing = new SparseData.GeneratedStream(rows: 40, p: 20, d: 3, sparse: true) { DropOnLaterPasses = 1 };
         var e = Assert.Throws<InvalidOperationException>(() => StructuredTrainer.Fit(new ArgmaxOracle(3), TrainingSource.FromStream(changing, 8),
-            new StructuredTrainerOptions { Epochs = 2, Seed = 1 }));
+            new StructuredTrainerOptions { NumberOfIterations = 2, Seed = 1 }));
         Assert.Contains("changed between passes: pass 1 read 40 rows, pass 2 read 39", e.Message);
 
         var rows = new TrainingRows(4, 2, isSparse: true, hasWeights: false);
@@ -105,7 +105,7 @@ public class TrainingSourceTests
             long peak = 0;
             var stream = new SparseData.GeneratedStream(rows: n, p: 400, d: 4, sparse: false) { AtEndOfPass = () => peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true)) };
             var source = (StreamingSource)TrainingSource.FromStream(stream, shufflePoolSize: 256);
-            StructuredTrainer.Fit(new ArgmaxOracle(4), source, new StructuredTrainerOptions { Epochs = 2, Seed = 1, Samples = 1, BatchSize = 64 });
+            StructuredTrainer.Fit(new ArgmaxOracle(4), source, new StructuredTrainerOptions { NumberOfIterations = 2, Seed = 1, Samples = 1, BatchSize = 64 });
             Assert.Equal(256, source.PeakPooledRows);
             return peak;
         }
@@ -117,7 +117,7 @@ public class TrainingSourceTests
     public void Training_on_a_stream_in_its_order_equals_training_on_the_same_rows_from_any_source_in_that_order()
     {
         var stream = new SparseData.GeneratedStream(rows: 120, p: 30, d: 3, sparse: true);
-        var options = new StructuredTrainerOptions { Epochs = 3, Seed = 2, BatchSize = 16 };
+        var options = new StructuredTrainerOptions { NumberOfIterations = 3, Seed = 2, BatchSize = 16 };
         IScoreModel streamed = StructuredTrainer.Fit(new ArgmaxOracle(3), TrainingSource.FromStream(stream, shufflePoolSize: 1), options);
         var all = new TrainingRows(30, 3, isSparse: true, hasWeights: false);
         using (RowStreamCursor cursor = stream.OpenPass()) while (cursor.ReadRow(all)) { }

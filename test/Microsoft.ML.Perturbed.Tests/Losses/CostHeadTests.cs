@@ -138,7 +138,7 @@ public class CostHeadTests(Xunit.Abstractions.ITestOutputHelper output)
         head.Solve(cTrain, paths);
         IScoreModel model = StructuredTrainer.Fit(head, xTrain, costsAsTargets ? cTrain : paths, p, new StructuredTrainerOptions
         {
-            Loss = kind, Epochs = 10, LearningRate = 0.05, Epsilon = 0.5, Samples = 1, Seed = 3, BlackboxLambda = 10,
+            Loss = kind, NumberOfIterations = 10, LearningRate = 0.05, Epsilon = 0.5, Samples = 1, Seed = 3, BlackboxLambda = 10,
             Projection = ScoreProjection.None,   // path solutions vary in length and costs have a scale: no projection
         });
         var cHat = new float[cTest.Length];

@@ -70,7 +70,7 @@ public class EncodedTargetTests
             y[best] = 1;
         }, "CountingArgmax");
         (float[] x, float[] c) = Data(n, head, 2);
-        StructuredTrainer.Fit(head, x, c, P, new StructuredTrainerOptions { Loss = StructuredLossKind.SpoPlus, Epochs = epochs, BatchSize = 8 });
+        StructuredTrainer.Fit(head, x, c, P, new StructuredTrainerOptions { Loss = StructuredLossKind.SpoPlus, NumberOfIterations = epochs, BatchSize = 8 });
         // y*(s) once per row, then y*(2θ − s) once per row and step; solving y*(s) at every step would be 2 · n · epochs.
         Assert.Equal(n + n * epochs, solves);
     }
@@ -86,7 +86,7 @@ public class EncodedTargetTests
         (float[] x, float[] c) = Data(n, head, 3);
         IScoreModel Train(Func<Oracle, StructuredLoss>? factory)
         {
-            var options = new StructuredTrainerOptions { Loss = StructuredLossKind.SpoPlus, LossFactory = factory, Epochs = 3, BatchSize = 16, Seed = 4 };
+            var options = new StructuredTrainerOptions { Loss = StructuredLossKind.SpoPlus, LossFactory = factory, NumberOfIterations = 3, BatchSize = 16, Seed = 4 };
             switch (source)
             {
                 case "arrays":

@@ -200,7 +200,7 @@ public class MethodTests
             for (int j = 0; j < p; j++) x[r * p + j] = (float)(rng.NextDouble() * 2 - 1) + (j == r % d ? 2f : 0f);
             y[r * d + r % d] = 1;
         }
-        IScoreModel model = StructuredTrainer.Fit(new ArgmaxOracle(d), x, y, p, new StructuredTrainerOptions { Loss = StructuredLossKind.DirectLoss, Epochs = 30, LearningRate = 0.05, Seed = 1 });
+        IScoreModel model = StructuredTrainer.Fit(new ArgmaxOracle(d), x, y, p, new StructuredTrainerOptions { Loss = StructuredLossKind.DirectLoss, NumberOfIterations = 30, LearningRate = 0.05, Seed = 1 });
         Assert.Equal(d, model.Outputs);
         var theta = new float[n * d];
         model.Score(x, theta);

@@ -171,7 +171,7 @@ public class ScaleTests
         float[] x = [1e30f, -1e30f, 2e30f, 1e30f, -3e30f, 5e29f];
         float[] y = [1, 0, 0, 1, 1, 0];
         var e = Assert.Throws<TrainingDivergedException>(() => StructuredTrainer.Train(new ArgmaxOracle(2), x, y, 2,
-            new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.Sgd, LearningRate = 1, Loss = StructuredLossKind.SquaredScores, Epochs = 5 }));
+            new StructuredTrainerOptions { Optimizer = GradientOptimizerKind.Sgd, LearningRate = 1, Loss = StructuredLossKind.SquaredScores, NumberOfIterations = 5 }));
         Assert.Contains("diverged at epoch", e.Message);
         Assert.Contains("LearningRate", e.Message);
     }

@@ -116,7 +116,7 @@ public class ItemwiseModelTests
         }
         var options = new StructuredTrainerOptions
         {
-            Loss = StructuredLossKind.DirectLoss, Epochs = 60, BatchSize = 10, LearningRate = 0.05, Seed = 1,
+            Loss = StructuredLossKind.DirectLoss, NumberOfIterations = 60, BatchSize = 10, LearningRate = 0.05, Seed = 1,
             ModelFactory = (features, outputs) => ItemwiseModel.Random(d, 1, [16], d, outputs - d * d, seed: 1),
         };
         IScoreModel model = StructuredTrainer.Fit(head, x, y, d, options);

@@ -52,7 +52,7 @@ public class StructuredTrainerTests
         (float[] x, float[] y, _) = Synthetic(n + 500, p, d, sigma: 0.1, seed: 3);
         var head = new RankingOracle(d);
         AffineModel model = StructuredTrainer.Train(head, x.AsSpan(0, n * p), y.AsSpan(0, n * d), p,
-            new StructuredTrainerOptions { Loss = loss, Epsilon = 0.5, Samples = 5, Epochs = 30, LearningRate = 0.05, Seed = 1 });
+            new StructuredTrainerOptions { Loss = loss, Epsilon = 0.5, Samples = 5, NumberOfIterations = 30, LearningRate = 0.05, Seed = 1 });
         var theta = new float[500 * d];
         model.Score(x.AsSpan(n * p), theta);
         var predicted = new float[500 * d];
@@ -83,7 +83,7 @@ public class StructuredTrainerTests
         }
         var head = new ArgmaxOracle(d);
         AffineModel model = StructuredTrainer.Train(head, x, y, p,
-            new StructuredTrainerOptions { Loss = loss, Epsilon = 0.5, Samples = 5, Epochs = 20, LearningRate = 0.05, Seed = 2 });
+            new StructuredTrainerOptions { Loss = loss, Epsilon = 0.5, Samples = 5, NumberOfIterations = 20, LearningRate = 0.05, Seed = 2 });
         var theta = new float[n * d];
         model.Score(x, theta);
         int correct = 0;
@@ -107,7 +107,7 @@ public class StructuredTrainerTests
         const int p = 6, d = 5, n = 300;
         (float[] x, float[] y, _) = Synthetic(n, p, d, 0.3, seed: 4);
         float[] Run(int threads, int seed) => StructuredTrainer.Train(new RankingOracle(d), x, y, p,
-            new StructuredTrainerOptions { Epochs = 3, Seed = seed, MaxDegreeOfParallelism = threads }).Weights.ToArray();
+            new StructuredTrainerOptions { NumberOfIterations = 3, Seed = seed, MaxDegreeOfParallelism = threads }).Weights.ToArray();
         Assert.Equal(Run(1, 7), Run(-1, 7));
         Assert.NotEqual(Run(1, 7), Run(1, 8));
     }
@@ -120,7 +120,7 @@ public class StructuredTrainerTests
         var reports = new List<TrainingProgress>();
         var progress = new SynchronousProgress(reports.Add);
         StructuredTrainer.Train(new RankingOracle(d), x.AsSpan(0, 300 * p), y.AsSpan(0, 300 * d), p,
-            new StructuredTrainerOptions { Epochs = 200, LearningRate = 0.5, EarlyStoppingPatience = 2, Seed = 1 },
+            new StructuredTrainerOptions { NumberOfIterations = 200, LearningRate = 0.5, EarlyStoppingPatience = 2, Seed = 1 },
             x.AsSpan(300 * p), y.AsSpan(300 * d), progress);
         Assert.InRange(reports.Count, 3, 199);   // stopped early
         Assert.All(reports, r => Assert.True(double.IsFinite(r.ValidationLoss)));
@@ -148,7 +148,7 @@ public class StructuredTrainerTests
         float[] y = [1, 0, 0, 1];
         Assert.Throws<ArgumentOutOfRangeException>(() => StructuredTrainer.Train(head, x, y, 2, new StructuredTrainerOptions { LearningRate = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => StructuredTrainer.Train(head, x, y, 2, new StructuredTrainerOptions { Epsilon = -1 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => StructuredTrainer.Train(head, x, y, 2, new StructuredTrainerOptions { Epochs = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => StructuredTrainer.Train(head, x, y, 2, new StructuredTrainerOptions { NumberOfIterations = 0 }));
         Assert.Contains("row 1, column 0", Assert.Throws<ArgumentException>(() => StructuredTrainer.Train(head, [1, 2, float.NaN, 4], y, 2)).Message);
         Assert.Equal("targets", Assert.Throws<ArgumentException>(() => StructuredTrainer.Train(head, x, [1, 0, 0], 2)).ParamName);
         Assert.Throws<ArgumentException>(() => StructuredTrainer.Train(head, [], [], 2));
