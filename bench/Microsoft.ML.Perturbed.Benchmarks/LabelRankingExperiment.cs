@@ -5,6 +5,7 @@ using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Benchmarks;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Experiments;
 

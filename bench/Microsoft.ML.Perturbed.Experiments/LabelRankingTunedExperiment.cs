@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Experiments;
 

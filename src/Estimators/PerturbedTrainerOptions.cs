@@ -2,6 +2,7 @@ using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.SearchSpace;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators;
 
@@ -72,7 +73,7 @@ public abstract class PerturbedTrainerOptions
 
     /// <summary>
     /// Blackbox and identity losses: the loss of ŷ they back-propagate; null (default): linear −⟨ŷ, y⟩ for blackbox,
-    /// squared ½‖ŷ − y‖² for identity (equal on the solutions up to a constant; see <see cref="Training.TaskLoss"/>).
+    /// squared ½‖ŷ − y‖² for identity (equal on the solutions up to a constant; see <see cref="Losses.TaskLoss"/>).
     /// </summary>
     public TaskLoss? TaskLoss { get => _core.TaskLoss; set => _core.TaskLoss = value; }
 

@@ -1,11 +1,12 @@
 using Microsoft.ML.Perturbed.Noise;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed;
 
 /// <summary>
 /// The perturbation settings — ε, M, noise, kind, variance reduction, seed and parallelism — defined once: the settings of
 /// a <see cref="PerturbedOptimizer"/>, and the base of every options class that perturbs (the training losses'
-/// <see cref="Training.StructuredLossOptions"/>, the soft operators' <see cref="Sorting.SoftRankingOptions"/>), which add
+/// <see cref="Losses.StructuredLossOptions"/>, the soft operators' <see cref="Sorting.SoftRankingOptions"/>), which add
 /// their own settings and may change a default in their constructor. Checked when the optimizer (loss, operator) is created.
 /// </summary>
 public class PerturbedOptimizerOptions

@@ -1,6 +1,7 @@
 using Microsoft.ML.Perturbed.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.TorchSharp;
 

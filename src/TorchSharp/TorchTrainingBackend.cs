@@ -6,6 +6,7 @@ using Microsoft.ML.Perturbed.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.TorchSharp;
 

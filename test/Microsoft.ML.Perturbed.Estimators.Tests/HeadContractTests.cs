@@ -4,6 +4,7 @@ using Microsoft.ML.Perturbed.Evaluation;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 using Xunit.Abstractions;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Tests;
 

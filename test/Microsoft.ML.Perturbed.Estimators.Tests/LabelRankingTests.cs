@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Training;
 using Xunit.Abstractions;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Tests;
 

@@ -2,6 +2,7 @@ using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 
@@ -228,7 +229,7 @@ public class TorchThreadCountTests
         float[] x = [1e30f, -1e30f, 2e30f, 1e30f, -3e30f, 5e29f];
         Assert.Contains("diverged at epoch", Assert.Throws<Training.TrainingDivergedException>(() => new TorchTrainingBackend(TestDevice.Current).Train(
             new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1, 1, 0], 2,
-            new Training.StructuredTrainerOptions { Optimizer = Training.GradientOptimizerKind.Sgd, LearningRate = 1, Loss = Training.StructuredLossKind.SquaredScores, NumberOfIterations = 5 },
+            new Training.StructuredTrainerOptions { Optimizer = Training.GradientOptimizerKind.Sgd, LearningRate = 1, Loss = Losses.StructuredLossKind.SquaredScores, NumberOfIterations = 5 },
             cancellationToken: TestContext.Current.CancellationToken)).Message);
     }
 }

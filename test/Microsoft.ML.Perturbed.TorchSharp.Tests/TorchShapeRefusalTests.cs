@@ -3,6 +3,7 @@ using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Sorting;
 using Microsoft.ML.Perturbed.Training;
 using static TorchSharp.torch;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 

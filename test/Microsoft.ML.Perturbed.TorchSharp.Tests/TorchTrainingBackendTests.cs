@@ -5,6 +5,7 @@ using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Structured;
 using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 

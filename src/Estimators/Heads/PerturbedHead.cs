@@ -3,6 +3,7 @@ using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 

@@ -3,6 +3,7 @@ using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 

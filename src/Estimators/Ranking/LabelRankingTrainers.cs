@@ -2,6 +2,7 @@ using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Ranking;
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Data;
 
 /// <summary>

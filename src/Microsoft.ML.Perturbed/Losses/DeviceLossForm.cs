@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// What a loss is, for a device backend that has its own version of it (<see cref="StructuredLoss.DeviceForm"/>): the

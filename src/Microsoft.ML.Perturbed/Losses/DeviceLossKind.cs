@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>The losses a device backend (the TorchSharp one) implements on the device (<see cref="DeviceLossForm"/>).</summary>
 internal enum DeviceLossKind

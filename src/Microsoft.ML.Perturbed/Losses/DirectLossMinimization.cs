@@ -3,86 +3,7 @@ using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Random;
 
-namespace Microsoft.ML.Perturbed;
-
-/// <summary>
-/// A task loss that is linear in the prediction: ℓ(y, ŷ) = ⟨t(y), ŷ⟩ + c(y). Writes t for the target row and returns c.
-/// </summary>
-public delegate double LinearLoss(ReadOnlySpan<float> target, Span<float> coefficients);
-
-/// <summary>Task losses linear in ŷ for the built-in heads (what direct loss minimization needs for one extra solve).</summary>
-public static class LinearLosses
-{
-    /// <summary>
-    /// ½‖ŷ − y‖² for 0/1 solutions (one-hot, k-hot, assignments, paths), where ŷᵢ² = ŷᵢ: t = ½ − y, c = ½Σy (half the
-    /// Hamming distance).
-    /// </summary>
-    public static LinearLoss ZeroOneSquared { get; } = (target, t) =>
-    {
-        double c = 0;
-        for (int i = 0; i < target.Length; i++)
-        {
-            t[i] = 0.5f - target[i];
-            c += 0.5 * target[i];
-        }
-        return c;
-    };
-
-    /// <summary>½‖ŷ − y‖² for permutations of one reference vector (rankings), where ‖ŷ‖ = ‖y‖: t = −y, c = ‖y‖².</summary>
-    public static LinearLoss PermutationSquared { get; } = (target, t) =>
-    {
-        double c = 0;
-        for (int i = 0; i < target.Length; i++)
-        {
-            t[i] = -target[i];
-            c += (double)target[i] * target[i];
-        }
-        return c;
-    };
-
-    /// <summary>The squared loss of a head in linear form, as the head declares it (<see cref="Oracle.LinearTaskLoss"/>).</summary>
-    /// <exception cref="NotSupportedException">The head declares none (a user's oracle).</exception>
-    public static LinearLoss For(Oracle head)
-    {
-        ArgumentNullException.ThrowIfNull(head);
-        return head.LinearTaskLoss
-            ?? throw new NotSupportedException($"No built-in linear task loss for {head.Name}; pass a LinearLoss to DirectLossMinimization, or override Oracle.LinearTaskLoss.");
-    }
-}
-
-/// <summary>Settings of <see cref="DirectLossMinimization"/>.</summary>
-public sealed class DirectLossOptions
-{
-    /// <summary>Loss perturbation ε ≠ 0; negative (default −1) is the "towards better" direction of the paper.</summary>
-    public double Epsilon { get; set; } = -1;
-
-    /// <summary>
-    /// How many times |ε| is grown (multiplied by <see cref="EpsilonGrowth"/>) for a sample whose loss-perturbed solution
-    /// equals the plain one while its task loss is positive (task losses are ≥ 0 and 0 at the target); default 3.
-    /// </summary>
-    public int MaxEpsilonDoublings { get; set; } = 3;
-
-    /// <summary>Factor by which |ε| grows on each retry, greater than 1; default 2 (the paper's code grows it by 10 %: 1.1).</summary>
-    public double EpsilonGrowth { get; set; } = 2;
-
-    /// <summary>
-    /// A fixed noise scale σ ≥ 0 instead of the learned one: the model then gives only the d scores μ (σ = 0 is plain direct
-    /// loss minimization on y*(μ), the paper's σ̄ = 0 column). Null (default): σ = softplus(v) from one more model output.
-    /// </summary>
-    public double? NoiseScale { get; set; }
-
-    /// <summary>Gumbel samples γ per row and step, averaged; default 1.</summary>
-    public int Samples { get; set; } = 1;
-
-    /// <summary>
-    /// Zero-mean Gumbel noise γ − γ_Euler (location −0.5772, as in the paper) instead of the standard Gumbel law
-    /// (location 0). It matters only when solutions differ in their sums (paths of varying length); default true.
-    /// </summary>
-    public bool ZeroMeanNoise { get; set; } = true;
-
-    /// <summary>Seed of the noise.</summary>
-    public int Seed { get; set; }
-}
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// Direct loss minimization with a learned noise scale (Cohen Indelman &amp; Hazan 2021, §4.2–4.3). The randomized
@@ -92,7 +13,7 @@ public sealed class DirectLossOptions
 /// loss ℓ = ⟨t, ŷ⟩ + c linear in ŷ) gives the gradients of the expected task loss E_γ ℓ(y, y*(μ + σγ)):
 /// ∂/∂μ ≈ (y*(ε) − y*)/ε and ∂/∂σ ≈ ⟨γ, y*(ε) − y*⟩/ε, then ∂σ/∂v = sigmoid(v). The value reported is ℓ(y, y*).
 /// </summary>
-public sealed class DirectLossMinimization : RowwiseLoss
+internal sealed class DirectLossMinimization : RowwiseLoss
 {
     private readonly LinearLoss _taskLoss;
 

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// The perturbed Fenchel-Young loss L_ε(θ; y) = F_ε(θ) + εΩ(y) − ⟨θ, y⟩ (Berthet et al. 2020, §4): convex in θ,

@@ -1,14 +1,6 @@
 using Microsoft.ML.Perturbed.Layers;
 
-namespace Microsoft.ML.Perturbed;
-
-/// <summary>
-/// A loss of one row of a layer's output ŷ against its target y: returns the value and writes the cotangent ∂ℓ/∂ŷ.
-/// </summary>
-/// <param name="solution">The row's ŷ.</param>
-/// <param name="target">The row's target.</param>
-/// <param name="cotangent">Destination for ∂ℓ/∂ŷ; every entry must be written.</param>
-public delegate double RowLoss(ReadOnlySpan<float> solution, ReadOnlySpan<float> target, Span<float> cotangent);
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// ℓ(layer(θ), y) for any layer and any row loss ℓ, back-propagated through the layer's VJP: squared loss of the
@@ -40,10 +32,10 @@ public sealed class LayerLoss : StructuredLoss
 
     /// <summary>The task loss <paramref name="taskLoss"/> of the layer's output: squared, or the linear −⟨ŷ, y⟩.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskLoss"/> is not a defined value.</exception>
-    public static LayerLoss OfTask(Layer layer, Training.TaskLoss taskLoss) => taskLoss switch
+    public static LayerLoss OfTask(Layer layer, Losses.TaskLoss taskLoss) => taskLoss switch
     {
-        Training.TaskLoss.Squared => Squared(layer),
-        Training.TaskLoss.Linear => new LayerLoss(layer, RowLosses.NegativeInnerProduct, "Linear"),
+        Losses.TaskLoss.Squared => Squared(layer),
+        Losses.TaskLoss.Linear => new LayerLoss(layer, RowLosses.NegativeInnerProduct, "Linear"),
         _ => throw new ArgumentOutOfRangeException(nameof(taskLoss), taskLoss, $"Unknown TaskLoss value {taskLoss} for '{nameof(taskLoss)}'."),
     };
 
@@ -112,48 +104,4 @@ public sealed class LayerLoss : StructuredLoss
             };
         }
     }
-}
-
-/// <summary>Built-in row losses for <see cref="LayerLoss"/>.</summary>
-public static class RowLosses
-{
-    /// <summary>½‖ŷ − y‖², cotangent ŷ − y (accumulated in double).</summary>
-    public static RowLoss Squared { get; } = (solution, target, cotangent) =>
-    {
-        double sum = 0;
-        for (int i = 0; i < solution.Length; i++)
-        {
-            double r = (double)solution[i] - target[i];
-            cotangent[i] = (float)r;
-            sum += r * r;
-        }
-        return 0.5 * sum;
-    };
-
-    /// <summary>
-    /// ⟨ŷ, c⟩ with the true costs c as the target: the cost of the decision for a cost head (<see cref="Oracles.OptimizationSense.Minimize"/>),
-    /// what decision-focused blackbox and identity training back-propagate (PyEPO's DBB and NID); cotangent c.
-    /// </summary>
-    public static RowLoss DecisionCost { get; } = (solution, cost, cotangent) =>
-    {
-        double sum = 0;
-        for (int i = 0; i < solution.Length; i++)
-        {
-            cotangent[i] = cost[i];
-            sum += (double)solution[i] * cost[i];
-        }
-        return sum;
-    };
-
-    /// <summary>−⟨ŷ, y⟩ (a linear loss: for permutations of one reference it is ½‖ŷ − y‖² up to a constant), cotangent −y.</summary>
-    public static RowLoss NegativeInnerProduct { get; } = (solution, target, cotangent) =>
-    {
-        double sum = 0;
-        for (int i = 0; i < solution.Length; i++)
-        {
-            cotangent[i] = -target[i];
-            sum -= (double)solution[i] * target[i];
-        }
-        return sum;
-    };
 }

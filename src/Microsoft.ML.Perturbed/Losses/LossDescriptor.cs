@@ -1,7 +1,7 @@
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>Builds a built-in loss over a head from checked options and the task loss in force.</summary>
 /// <param name="head">The prediction head.</param>

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// What the gradient a loss returns is, relative to the value it reports at the same draw (<see cref="LossDescriptor.Gradient"/>;

@@ -1,12 +1,12 @@
 using Microsoft.ML.Perturbed.Threading;
 
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// Base of the losses computed one row at a time (SPO+, direct loss minimization): rows in parallel, per-thread scratch
 /// from a pool, results independent of the thread count.
 /// </summary>
-public abstract class RowwiseLoss : StructuredLoss
+internal abstract class RowwiseLoss : StructuredLoss
 {
     private readonly ObjectPool<float[]> _scratch;
 

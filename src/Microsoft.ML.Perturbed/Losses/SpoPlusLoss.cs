@@ -1,7 +1,7 @@
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Oracles;
 
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// The SPO+ loss (Elmachtoub &amp; Grigas 2022, "Smart 'Predict, then Optimize'"; the main loss of PyEPO) for data that
@@ -16,7 +16,7 @@ namespace Microsoft.ML.Perturbed;
 /// <see cref="EncodedTargetDimension"/> = 2d) is s followed by y*(s): the training loop encodes in-memory targets once per
 /// run, and each evaluation then solves once per row (y*(2θ − s)) instead of twice. The bits are the same either way.
 /// </remarks>
-public sealed class SpoPlusLoss : RowwiseLoss
+internal sealed class SpoPlusLoss : RowwiseLoss
 {
     /// <summary>Creates the loss over <paramref name="oracle"/> (d′ = d).</summary>
     public SpoPlusLoss(Oracle oracle) : base((oracle ?? throw new ArgumentNullException(nameof(oracle))).Dimension, oracle.Dimension)

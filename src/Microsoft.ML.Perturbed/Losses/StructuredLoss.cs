@@ -1,7 +1,7 @@
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// A loss L(θ; y) of a batch of model outputs θ against targets y, with its gradient ∂L/∂θ (docs/architecture.md,

@@ -1,7 +1,7 @@
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Training;
 
-namespace Microsoft.ML.Perturbed;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// The registry of built-in losses (docs/architecture.md, "Losses"): one <see cref="LossDescriptor"/> per

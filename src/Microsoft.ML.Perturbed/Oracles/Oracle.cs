@@ -1,4 +1,5 @@
 using Microsoft.ML.Perturbed.Threading;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Oracles;
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Training;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Threading;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Training;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Training;
 
@@ -15,7 +16,7 @@ public static class StructuredTrainer
 {
     /// <summary>Trains an affine model on the CPU (see <c>Fit</c> for the arguments).</summary>
     /// <exception cref="ArgumentException">The options ask for hidden layers (use <c>Fit</c>).</exception>
-    public static AffineModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount,
+    internal static AffineModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount,
         StructuredTrainerOptions? options = null, ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -39,7 +40,7 @@ public static class StructuredTrainer
     /// <param name="backend">Where the steps run; default the managed CPU step.</param>
     /// <returns>The model of the head's scores (an extra output such as a learned noise scale is dropped).</returns>
     /// <exception cref="TrainingDivergedException">Scores, the loss or the parameters overflowed.</exception>
-    public static IScoreModel Fit(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount,
+    internal static IScoreModel Fit(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount,
         StructuredTrainerOptions? options = null, ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IStructuredTrainingBackend? backend = null)
         => Fit(head, features, targets, default, featureCount, options, validationFeatures, validationTargets, progress, cancellationToken, backend);
@@ -56,7 +57,7 @@ public static class StructuredTrainer
     /// <param name="progress">Receives one report per epoch.</param>
     /// <param name="cancellationToken">Stops training between mini-batches.</param>
     /// <param name="backend">Where the steps run; default the managed CPU step.</param>
-    public static IScoreModel Fit(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int featureCount,
+    internal static IScoreModel Fit(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, int featureCount,
         StructuredTrainerOptions? options = null, ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IStructuredTrainingBackend? backend = null)
     {
@@ -90,7 +91,7 @@ public static class StructuredTrainer
     /// (when the source has them) weigh the loss as Σ wᵣLᵣ / Σ wᵣ. The validation source, when given, is read in its own
     /// order once per epoch (in chunks of <see cref="ValidationChunkRows"/> rows when streamed) for early stopping.
     /// </summary>
-    /// <param name="head">The prediction head.</param>
+    /// <param name="oracle">The solver whose scores the model learns (argmax, top-k, ranking, matching, a shortest path, a user's oracle, …).</param>
     /// <param name="training">The training rows; their target length must be the loss's.</param>
     /// <param name="options">Settings; defaults when null.</param>
     /// <param name="validation">Optional validation rows (same features and targets; weights ignored).</param>
@@ -98,16 +99,16 @@ public static class StructuredTrainer
     /// <param name="cancellationToken">Stops training between mini-batches.</param>
     /// <param name="backend">Where the steps run; default the managed CPU step (sparse rows train the affine model sparse).</param>
     /// <returns>The model of the head's scores.</returns>
-    /// <exception cref="ArgumentException">The sources' shapes do not match the head, the loss or each other.</exception>
+    /// <exception cref="ArgumentException">The sources' shapes do not match the oracle, the loss or each other.</exception>
     /// <exception cref="TrainingDivergedException">Scores, the loss or the parameters overflowed.</exception>
-    public static IScoreModel Fit(Oracle head, TrainingSource training, StructuredTrainerOptions? options = null, TrainingSource? validation = null,
+    public static IScoreModel Fit(Oracle oracle, TrainingSource training, StructuredTrainerOptions? options = null, TrainingSource? validation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, IStructuredTrainingBackend? backend = null)
     {
-        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(oracle);
         ArgumentNullException.ThrowIfNull(training);
         options ??= new StructuredTrainerOptions();
         options.Validate();
-        StructuredLoss loss = options.CreateLoss(head);
+        StructuredLoss loss = options.CreateLoss(oracle);
         if (training.TargetDimension != loss.TargetDimension && training.TargetDimension != loss.EncodedTargetDimension)
         {
             throw new ArgumentException($"The training rows have {training.TargetDimension} target values; the loss {loss.Name} needs {loss.TargetDimension}.", nameof(training));
@@ -117,7 +118,7 @@ public static class StructuredTrainer
             throw new ArgumentException($"Validation rows have {validation.FeatureCount} features and {validation.TargetDimension} target values, " +
                 $"training rows {training.FeatureCount} and {training.TargetDimension}.", nameof(validation));
         }
-        return Run(head, loss, options, training, validation, progress, cancellationToken, backend);
+        return Run(oracle, loss, options, training, validation, progress, cancellationToken, backend);
     }
 
     /// <summary>Rows per validation chunk when the validation source is streamed (in memory it is read in one chunk).</summary>
@@ -204,7 +205,7 @@ public static class StructuredTrainer
     /// Turns a batch's per-row gradients and losses into those of the weighted mean Σ wᵣLᵣ / Σ wᵣ: row r's gradient is scaled
     /// by b·wᵣ/Σw (the backward pass divides by b); returns the weighted mean loss. A backend calls it in its step.
     /// </summary>
-    public static double Weigh(Span<float> gradient, ReadOnlySpan<float> rowLoss, ReadOnlySpan<float> weights, int dimension)
+    internal static double Weigh(Span<float> gradient, ReadOnlySpan<float> rowLoss, ReadOnlySpan<float> weights, int dimension)
     {
         int b = rowLoss.Length;
         double total = 0, mean = 0;

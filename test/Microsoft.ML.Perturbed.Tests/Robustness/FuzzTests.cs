@@ -4,6 +4,7 @@ using FsCheck.Xunit;
 using Microsoft.ML.Perturbed.Oracles;
 using Xunit.Abstractions;
 using static Microsoft.ML.Perturbed.Tests.Robustness.FuzzCases;
+using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Tests.Robustness;
 

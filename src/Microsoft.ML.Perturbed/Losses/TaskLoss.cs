@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Perturbed.Training;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// The loss of the solution ŷ that the blackbox and identity losses back-propagate through their surrogate gradients.

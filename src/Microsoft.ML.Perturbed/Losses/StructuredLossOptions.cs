@@ -1,12 +1,12 @@
 using Microsoft.ML.Perturbed.Layers;
 
-namespace Microsoft.ML.Perturbed.Training;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// Settings of the built-in losses (<see cref="StructuredLoss.Create"/>): the perturbation settings they inherit from
 /// <see cref="PerturbedOptimizerOptions"/> (with M = 10 by default here) and the settings of the blackbox, identity and
-/// direct losses; the trainer's options (<see cref="StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
-/// options map onto them.
+/// direct losses; the trainer's options (<see cref="Training.StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
+/// options embed them.
 /// </summary>
 public class StructuredLossOptions : PerturbedOptimizerOptions
 {

@@ -1,9 +1,9 @@
-namespace Microsoft.ML.Perturbed.Training;
+namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// The built-in losses a structured trainer minimizes over scores θ = g_w(x) for targets y. Each is described once, by
 /// its <see cref="LossDescriptor"/> in <see cref="StructuredLosses"/> (targets, defaults, factory); a user's own loss is
-/// set with <see cref="StructuredTrainerOptions.LossFactory"/> instead. The values are written into saved options and
+/// set with <see cref="Training.StructuredTrainerOptions.LossFactory"/> instead. The values are written into saved options and
 /// models: never renumber them.
 /// </summary>
 public enum StructuredLossKind
