@@ -13,7 +13,8 @@ public class ModelFormatTests
         var data = new TheoryData<string, string>();
         foreach (string format in Directory.GetDirectories(FixtureRoot).Select(d => Path.GetFileName(d)!).Order())
         {
-            foreach (string name in ModelFormatFixtures.Names) data.Add(format, name);
+            // A folder holds the fixtures its commit had (the matching fixture exists since commit de97d0a).
+            foreach (string name in ModelFormatFixtures.Names.Where(n => File.Exists(Path.Combine(FixtureRoot, format, n + ".zip")))) data.Add(format, name);
         }
         return data;
     }
