@@ -6,16 +6,6 @@ using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
-/// <summary>Decodes one row's scores θ into the head's output buffers; must be thread-safe.</summary>
-public delegate void HeadDecoder(ReadOnlySpan<float> theta, float[][] outputs);
-
-/// <summary>One output column of a head: its name, type, annotations and buffer length per row.</summary>
-/// <param name="Name">Column name.</param>
-/// <param name="Type">Column type.</param>
-/// <param name="Annotations">Slot names, key values, or none.</param>
-/// <param name="Length">Floats per row in the decode buffer.</param>
-public sealed record HeadOutput(string Name, DataViewType Type, DataViewSchema.Annotations Annotations, int Length);
-
 /// <summary>
 /// A prediction head of the one perturbed trainer (docs/architecture.md, "ML.NET"): everything task-specific — the oracle
 /// it builds for its slot count, the label codec (checks and encoding), the output columns and their decoding, and its
