@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Estimators.Structured;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
@@ -52,10 +51,6 @@ public sealed class MatchingHead : DecisionHead
             }
         }
     }
-
-    /// <inheritdoc/>
-    protected internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
-        => new StructuredPredictionTransformer(parameters, featureColumnName);
 
     // *** Binary format ***: int n.
     /// <inheritdoc/>

@@ -9,8 +9,8 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// <summary>
 /// The one perturbed trainer (docs/architecture.md, "ML.NET"): binds its head to the label column, reads the features
 /// and the head's targets, trains a score model through the core training loop (<c>StructuredTrainer.Fit</c>: any
-/// loss, any backend), and returns the head's transformer. The label-ranking, multiclass and structured trainers are
-/// this class with their head.
+/// loss, any backend), and returns the head's transformer. The label-ranking and multiclass trainers are this class with
+/// their head; every other head trains through <see cref="PerturbedTrainer"/>.
 /// </summary>
 /// <typeparam name="TTransformer">The transformer the head creates.</typeparam>
 public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTransformer : PerturbedPredictionTransformer

@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Estimators.Structured;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
@@ -57,10 +56,6 @@ public sealed class TopKHead : DecisionHead
         foreach (float v in label) if (v == 1) ones++;
         if (ones != K) throw new InvalidOperationException($"Column '{column}' row {row} has {ones} labels set; the top-k head expects exactly k = {K}.");
     }
-
-    /// <inheritdoc/>
-    protected internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
-        => new StructuredPredictionTransformer(parameters, featureColumnName);
 
     // *** Binary format ***: int k; int d.
     /// <inheritdoc/>

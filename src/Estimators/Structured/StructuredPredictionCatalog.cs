@@ -24,7 +24,7 @@ public sealed class StructuredPredictionCatalog
     public StructuredPredictionTrainers Trainers { get; }
 
     /// <summary>Precision@k and exact-set match of 0/1 predictions against 0/1 labels.</summary>
-    public TopKMetrics EvaluateTopK(IDataView data, string labelColumnName = "Label", string predictionColumnName = StructuredPredictionTransformer.PredictionColumnName)
+    public TopKMetrics EvaluateTopK(IDataView data, string labelColumnName = "Label", string predictionColumnName = DecisionHead.PredictionColumnName)
     {
         (double hits, double exact, long rows) = Compare(data, labelColumnName, predictionColumnName, (y, yHat) =>
         {
@@ -107,7 +107,7 @@ public sealed class StructuredPredictionCatalog
     }
 
     /// <summary>Share of wrong positions and of rows with any error, for n×n assignment predictions against assignment labels.</summary>
-    public MatchingMetrics EvaluateMatching(IDataView data, string labelColumnName = "Label", string predictionColumnName = StructuredPredictionTransformer.PredictionColumnName)
+    public MatchingMetrics EvaluateMatching(IDataView data, string labelColumnName = "Label", string predictionColumnName = DecisionHead.PredictionColumnName)
     {
         ArgumentNullException.ThrowIfNull(data);
         int size = ((VectorDataViewType)VectorColumns.Require(data.Schema, labelColumnName).Type).Size, side = (int)Math.Round(Math.Sqrt(size));

@@ -15,15 +15,25 @@ public sealed class StructuredPredictionTrainers
 
     internal StructuredPredictionTrainers(MLContext mlContext) => _mlContext = mlContext;
 
-    /// <summary>Top-k (multilabel, k labels per row) with the perturbed Fenchel-Young loss over the top-k polytope.</summary>
+    /// <summary>
+    /// Top-k (multilabel, k labels per row) with the perturbed Fenchel-Young loss over the top-k polytope (or any other loss of
+    /// the options): the perturbed trainer with the top-k head (<see cref="TopKHead"/>). Its model appends
+    /// <c>Score</c> (θ) and <c>Prediction</c> (a 0/1 vector with k ones), which <see cref="StructuredPredictionCatalog.EvaluateTopK"/> reads.
+    /// </summary>
     /// <param name="k">Labels per row, 1 ≤ k ≤ number of labels.</param>
-    /// <param name="options">Options (labels: 0/1 vectors with k ones).</param>
-    public PerturbedStructuredTrainer TopK(int k, PerturbedStructuredOptions? options = null) => Create(StructuredHeadKind.TopK, k, options);
+    /// <param name="options">Options (labels: 0/1 vectors with k ones); defaults when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is below 1.</exception>
+    public PerturbedTrainer TopK(int k, PerturbedStructuredOptions? options = null) => Perturbed(new TopKHead(k), options);
 
-    /// <summary>Perfect matching of n items with the perturbed Fenchel-Young loss over the Birkhoff polytope.</summary>
+    /// <summary>
+    /// Perfect matching of n items with the perturbed Fenchel-Young loss over the Birkhoff polytope (or any other loss of the
+    /// options): the perturbed trainer with the matching head (<see cref="MatchingHead"/>). Its model appends
+    /// <c>Score</c> (θ) and <c>Prediction</c> (an n×n permutation matrix, row-major), which <see cref="StructuredPredictionCatalog.EvaluateMatching"/> reads.
+    /// </summary>
     /// <param name="n">Side of the assignment: the label is an n×n permutation matrix (row-major, n² slots).</param>
-    /// <param name="options">Options.</param>
-    public PerturbedStructuredTrainer Matching(int n, PerturbedStructuredOptions? options = null) => Create(StructuredHeadKind.Matching, n, options);
+    /// <param name="options">Options; defaults when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is below 1.</exception>
+    public PerturbedTrainer Matching(int n, PerturbedStructuredOptions? options = null) => Perturbed(new MatchingHead(n), options);
 
     /// <summary>
     /// The perturbed trainer over any head: shortest paths, knapsack, a user's own solver
@@ -52,10 +62,4 @@ public sealed class StructuredPredictionTrainers
     /// <summary>0/1 knapsack with integer weights: the model predicts item values; labels are optimal packings or true values.</summary>
     public PerturbedTrainer Knapsack(IReadOnlyList<int> weights, int capacity, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
         => Perturbed(new KnapsackHead(weights, capacity, labels), options);
-
-    private PerturbedStructuredTrainer Create(StructuredHeadKind kind, int parameter, PerturbedStructuredOptions? options)
-    {
-        options ??= new PerturbedStructuredOptions();
-        return new PerturbedStructuredTrainer(((IHostEnvironment)_mlContext).Register("PerturbedStructured"), kind, parameter, options);
-    }
 }
