@@ -9,7 +9,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// Dijkstra needs non-negative costs, so the head's oracle reads a negative predicted or perturbed cost as 0 (the
 /// model cannot gain by predicting below zero); use multiplicative perturbation to keep perturbed costs positive.
 /// </summary>
-public sealed class GridPathHead : DecisionHead
+internal sealed class GridPathHead : DecisionHead
 {
     /// <summary>Creates the head for a <paramref name="rows"/> × <paramref name="columns"/> grid.</summary>
     public GridPathHead(int rows, int columns, LabelKind labels = LabelKind.Solution) : this(rows, columns, labels, 0)
@@ -76,7 +76,7 @@ public sealed class GridPathHead : DecisionHead
 
     // *** Binary format ***: int label kind; int rows; int columns.
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer)
+    internal override void Write(BinaryWriter writer)
     {
         WriteLabels(writer);
         writer.Write(Rows);

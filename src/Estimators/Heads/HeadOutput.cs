@@ -7,4 +7,4 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// <param name="Type">Column type.</param>
 /// <param name="Annotations">Slot names, key values, or none.</param>
 /// <param name="Length">Floats per row in the decode buffer.</param>
-public sealed record HeadOutput(string Name, DataViewType Type, DataViewSchema.Annotations Annotations, int Length);
+internal sealed record HeadOutput(string Name, DataViewType Type, DataViewSchema.Annotations Annotations, int Length);

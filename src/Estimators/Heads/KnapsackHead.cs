@@ -4,7 +4,7 @@ using Microsoft.ML.Perturbed.Training;
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
 /// <summary>0/1 knapsack (<see cref="KnapsackOracle"/>): scores are predicted item values, labels the optimal packing or the true values.</summary>
-public sealed class KnapsackHead : DecisionHead
+internal sealed class KnapsackHead : DecisionHead
 {
     private readonly int[] _weights;
 
@@ -52,7 +52,7 @@ public sealed class KnapsackHead : DecisionHead
 
     // *** Binary format ***: int label kind; int n; n weights; int capacity.
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer)
+    internal override void Write(BinaryWriter writer)
     {
         WriteLabels(writer);
         writer.Write(_weights.Length);

@@ -5,7 +5,7 @@ using Microsoft.ML.Perturbed.Training;
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
 /// <summary>Perfect matching of n rows to n columns: labels and predictions are n×n permutation matrices, row-major.</summary>
-public sealed class MatchingHead : DecisionHead
+internal sealed class MatchingHead : DecisionHead
 {
     /// <summary>Creates the head for an <paramref name="n"/> × n assignment.</summary>
     public MatchingHead(int n) : this(n, 0)
@@ -54,7 +54,7 @@ public sealed class MatchingHead : DecisionHead
 
     // *** Binary format ***: int n.
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer) => writer.Write(N);
+    internal override void Write(BinaryWriter writer) => writer.Write(N);
 
     internal static MatchingHead Read(BinaryReader reader)
     {

@@ -11,7 +11,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// <param name="name">The registry name.</param>
 /// <param name="createOracle">Builds the oracle for d scores.</param>
 /// <param name="labels">Whether labels are solutions (default) or true costs/scores.</param>
-public sealed class OracleHead(string name, Func<int, Oracle> createOracle, LabelKind labels = LabelKind.Solution) : DecisionHead(0, labels)
+internal sealed class OracleHead(string name, Func<int, Oracle> createOracle, LabelKind labels = LabelKind.Solution) : DecisionHead(0, labels)
 {
     private readonly Func<int, Oracle> _create = createOracle ?? throw new ArgumentNullException(nameof(createOracle));
 
@@ -36,7 +36,7 @@ public sealed class OracleHead(string name, Func<int, Oracle> createOracle, Labe
     private protected override string OnnxDownstream => $"the user oracle '{Name}'";
 
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer) => throw new InvalidOperationException($"Head '{Name}' is not bound to a label column.");
+    internal override void Write(BinaryWriter writer) => throw new InvalidOperationException($"Head '{Name}' is not bound to a label column.");
 
     /// <summary>The bound form of an <see cref="OracleHead"/>.</summary>
     internal sealed class BoundOracleHead(string name, Func<int, Oracle> create, LabelKind labels, int dimension) : DecisionHead(dimension, labels)
@@ -53,7 +53,7 @@ public sealed class OracleHead(string name, Func<int, Oracle> createOracle, Labe
         private protected override string OnnxDownstream => $"the user oracle '{name}'";
 
         // *** Binary format ***: int label kind; int d.
-        protected internal override void Write(BinaryWriter writer)
+        internal override void Write(BinaryWriter writer)
         {
             WriteLabels(writer);
             writer.Write(Dimension);

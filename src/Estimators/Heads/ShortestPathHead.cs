@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// <see cref="DagShortestPathOracle.Grid"/>): scores are the predicted edge costs, labels the optimal path's edge
 /// indicators or the true edge costs.
 /// </summary>
-public sealed class ShortestPathHead : DecisionHead
+internal sealed class ShortestPathHead : DecisionHead
 {
     private readonly DagShortestPathOracle _graph;
 
@@ -64,7 +64,7 @@ public sealed class ShortestPathHead : DecisionHead
 
     // *** Binary format ***: int label kind; int nodes; int edges; (int from, int to) per edge; int source; int sink.
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer)
+    internal override void Write(BinaryWriter writer)
     {
         WriteLabels(writer);
         writer.Write(_graph.Nodes);

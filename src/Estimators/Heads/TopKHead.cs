@@ -5,7 +5,7 @@ using Microsoft.ML.Perturbed.Training;
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
 /// <summary>Top-k selection (multilabel with k labels per row): labels and predictions are 0/1 vectors with k ones.</summary>
-public sealed class TopKHead : DecisionHead
+internal sealed class TopKHead : DecisionHead
 {
     /// <summary>Creates the head for <paramref name="k"/> ≥ 1 selected labels.</summary>
     public TopKHead(int k) : this(k, 0)
@@ -59,7 +59,7 @@ public sealed class TopKHead : DecisionHead
 
     // *** Binary format ***: int k; int d.
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer)
+    internal override void Write(BinaryWriter writer)
     {
         writer.Write(K);
         writer.Write(Dimension);

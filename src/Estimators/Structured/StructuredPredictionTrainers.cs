@@ -17,7 +17,7 @@ public sealed class StructuredPredictionTrainers
 
     /// <summary>
     /// Top-k (multilabel, k labels per row) with the perturbed Fenchel-Young loss over the top-k polytope (or any other loss of
-    /// the options): the perturbed trainer with the top-k head (<see cref="TopKHead"/>). Its model appends
+    /// the options): the perturbed trainer with the top-k head (<see cref="PerturbedHeads.TopK"/>). Its model appends
     /// <c>Score</c> (θ) and <c>Prediction</c> (a 0/1 vector with k ones), which <see cref="StructuredPredictionCatalog.EvaluateTopK"/> reads.
     /// </summary>
     /// <param name="k">Labels per row, 1 ≤ k ≤ number of labels.</param>
@@ -27,7 +27,7 @@ public sealed class StructuredPredictionTrainers
 
     /// <summary>
     /// Perfect matching of n items with the perturbed Fenchel-Young loss over the Birkhoff polytope (or any other loss of the
-    /// options): the perturbed trainer with the matching head (<see cref="MatchingHead"/>). Its model appends
+    /// options): the perturbed trainer with the matching head (<see cref="PerturbedHeads.Matching"/>). Its model appends
     /// <c>Score</c> (θ) and <c>Prediction</c> (an n×n permutation matrix, row-major), which <see cref="StructuredPredictionCatalog.EvaluateMatching"/> reads.
     /// </summary>
     /// <param name="n">Side of the assignment: the label is an n×n permutation matrix (row-major, n² slots).</param>
