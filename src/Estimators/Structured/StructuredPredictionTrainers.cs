@@ -36,11 +36,12 @@ public sealed class StructuredPredictionTrainers
     public PerturbedTrainer Matching(int n, PerturbedStructuredOptions? options = null) => Perturbed(new MatchingHead(n), options);
 
     /// <summary>
-    /// The perturbed trainer over any head: shortest paths, knapsack, a user's own solver
-    /// (<see cref="PerturbedHeads.RegisterOracle"/>), or the built-in ones.
+    /// The perturbed trainer over any head: a built-in one from <see cref="PerturbedHeads"/> (<see cref="PerturbedHeads.ShortestPath"/>
+    /// on any DAG, <see cref="PerturbedHeads.Knapsack"/>, …) or a user's own solver (<see cref="PerturbedHeads.RegisterOracle"/>).
     /// </summary>
     /// <param name="head">The head (unbound; it binds to the label column when fitting).</param>
     /// <param name="options">Options; defaults when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="head"/> is null.</exception>
     public PerturbedTrainer Perturbed(PerturbedHead head, PerturbedStructuredOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(head);
@@ -52,14 +53,26 @@ public sealed class StructuredPredictionTrainers
     /// south, <see cref="DagShortestPathOracle.Grid"/>): the model predicts edge costs; labels are the optimal paths' edge
     /// indicators or (<see cref="LabelKind.Costs"/>, for SPO+ and regret) the true edge costs.
     /// </summary>
+    /// <param name="rows">Grid rows of nodes.</param>
+    /// <param name="columns">Grid columns of nodes.</param>
+    /// <param name="labels">What the label holds (default <see cref="LabelKind.Costs"/>: the true edge costs).</param>
+    /// <param name="options">Options; defaults when null.</param>
     public PerturbedTrainer ShortestPath(int rows, int columns, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
         => Perturbed(new ShortestPathHead(DagShortestPathOracle.Grid(rows, columns), labels), options);
 
     /// <summary>Shortest paths on a grid with vertex costs and 8-neighbour moves (the Warcraft setting); labels are paths or true cell costs.</summary>
+    /// <param name="rows">Grid rows.</param>
+    /// <param name="columns">Grid columns.</param>
+    /// <param name="labels">What the label holds (default <see cref="LabelKind.Costs"/>: the true non-negative cell costs).</param>
+    /// <param name="options">Options; defaults when null.</param>
     public PerturbedTrainer GridShortestPath(int rows, int columns, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
         => Perturbed(new GridPathHead(rows, columns, labels), options);
 
     /// <summary>0/1 knapsack with integer weights: the model predicts item values; labels are optimal packings or true values.</summary>
+    /// <param name="weights">Item weights (non-negative integers).</param>
+    /// <param name="capacity">The capacity (non-negative).</param>
+    /// <param name="labels">What the label holds (default <see cref="LabelKind.Costs"/>: the true item values).</param>
+    /// <param name="options">Options; defaults when null.</param>
     public PerturbedTrainer Knapsack(IReadOnlyList<int> weights, int capacity, LabelKind labels = LabelKind.Costs, PerturbedStructuredOptions? options = null)
         => Perturbed(new KnapsackHead(weights, capacity, labels), options);
 }
