@@ -8,7 +8,10 @@ namespace Microsoft.ML;
 /// <summary>Entry point of the structured prediction tasks.</summary>
 public static class StructuredPredictionCatalogExtensions
 {
-    /// <summary>Top-k and matching: <c>mlContext.StructuredPrediction().Trainers.TopK(k)</c>, <c>.Matching(n)</c>, and their evaluators.</summary>
+    /// <summary>
+    /// Top-k, matching, shortest paths, knapsack and a user's own solver: <c>mlContext.StructuredPrediction().Trainers.TopK(k)</c>,
+    /// <c>.Matching(n)</c>, <c>.ShortestPath(…)</c>, <c>.Perturbed(head)</c>…, and their evaluators.
+    /// </summary>
     public static StructuredPredictionCatalog StructuredPrediction(this MLContext mlContext)
     {
         ArgumentNullException.ThrowIfNull(mlContext);

@@ -17,23 +17,24 @@ internal static class ModelFormatFixtures
         public float[] Features { get; set; } = [];
         public float[] Ranks { get; set; } = [];
         public float[] Top { get; set; } = [];
+        public float[] Assignment { get; set; } = [];
         public string Class { get; set; } = "";
     }
 
     /// <summary>The fixture models: name → (pipeline output columns to compare, the fitted model).</summary>
-    public static readonly string[] Names = ["label_ranking", "multiclass", "top_k", "soft_rank"];
+    public static readonly string[] Names = ["label_ranking", "multiclass", "top_k", "matching", "soft_rank"];
 
     /// <summary>The output columns each fixture's model appends.</summary>
     public static string[] Outputs(string name) => name switch
     {
         "label_ranking" => ["Score", "PredictedRanking"],
         "multiclass" => ["Score", "PredictedLabel"],
-        "top_k" => ["Score", "Prediction"],
+        "top_k" or "matching" => ["Score", "Prediction"],
         "soft_rank" => ["SoftRanks"],
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown fixture."),
     };
 
-    /// <summary>12 rows of 3 features, rank and top-1 labels over 3 items and a class name.</summary>
+    /// <summary>12 rows of 3 features, rank and top-1 labels over 3 items, a 3×3 assignment (row j to column j + class) and a class name.</summary>
     public static IDataView Data(MLContext ml)
     {
         var rows = Enumerable.Range(0, 12).Select(i => new Row
@@ -41,12 +42,14 @@ internal static class ModelFormatFixtures
             Features = [(i % 3 == 0 ? 2f : 0f) + 0.1f * i, (i % 3 == 1 ? 2f : 0f) - 0.05f * i, (i % 3 == 2 ? 2f : 0f) + 0.01f * i * i],
             Ranks = (i % 3) switch { 0 => [1f, 2, 3], 1 => [3f, 1, 2], _ => [2f, 3, 1] },
             Top = (i % 3) switch { 0 => [1f, 0, 0], 1 => [0f, 1, 0], _ => [0f, 0, 1] },
+            Assignment = Enumerable.Range(0, 9).Select(s => s % 3 == (s / 3 + i % 3) % 3 ? 1f : 0f).ToArray(),
             Class = (i % 3) switch { 0 => "a", 1 => "b", _ => "c" },
         }).ToList();
         var definition = SchemaDefinition.Create(typeof(Row));
         definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
         definition["Ranks"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
         definition["Top"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3);
+        definition["Assignment"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 9);
         return ml.Data.LoadFromEnumerable(rows, definition);
     }
 
@@ -57,6 +60,7 @@ internal static class ModelFormatFixtures
         "multiclass" => ml.Transforms.Conversion.MapValueToKey("Label", "Class")
             .Append(ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(numberOfIterations: 5)).Fit(data),
         "top_k" => ml.StructuredPrediction().Trainers.TopK(1, new PerturbedStructuredOptions { LabelColumnName = "Top", NumberOfIterations = 5, Seed = 1 }).Fit(data),
+        "matching" => ml.StructuredPrediction().Trainers.Matching(3, new PerturbedStructuredOptions { LabelColumnName = "Assignment", NumberOfIterations = 5, Seed = 1 }).Fit(data),
         "soft_rank" => ml.Transforms.SoftRank("SoftRanks", "Features", epsilon: 0.5).Fit(data),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown fixture."),
     };

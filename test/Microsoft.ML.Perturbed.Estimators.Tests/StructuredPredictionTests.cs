@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Estimators.Structured;
 using Microsoft.ML.Perturbed.Oracles;
 using Xunit.Abstractions;
@@ -42,7 +43,7 @@ public class StructuredPredictionTests(ITestOutputHelper output)
         var ml = new MLContext(seed: 1);
         var head = new TopKOracle(12, 3);
         IDataView train = Generated(ml, head, 1500, 10, 1), test = Generated(ml, head, 300, 10, 1);
-        StructuredPredictionTransformer model = ml.StructuredPrediction().Trainers.TopK(3, new PerturbedStructuredOptions { NumberOfIterations = 20, Epsilon = 0.5 }).Fit(train);
+        PerturbedPredictionTransformer model = ml.StructuredPrediction().Trainers.TopK(3, new PerturbedStructuredOptions { NumberOfIterations = 20, Epsilon = 0.5 }).Fit(train);
         TopKMetrics m = ml.StructuredPrediction().EvaluateTopK(model.Transform(test));
         output.WriteLine($"precision@3 {m.PrecisionAtK:F3}, exact {m.ExactSetMatch:F3}");
         // Chance is 3/12 = 0.25; the labels are a noiseless top-3 of a linear function the model can represent.
@@ -56,7 +57,7 @@ public class StructuredPredictionTests(ITestOutputHelper output)
         var ml = new MLContext(seed: 1);
         var head = new MatchingOracle(4);
         IDataView train = Generated(ml, head, 1500, 8, 2), test = Generated(ml, head, 300, 8, 2);
-        StructuredPredictionTransformer model = ml.StructuredPrediction().Trainers.Matching(4, new PerturbedStructuredOptions { NumberOfIterations = 20, Epsilon = 0.5 }).Fit(train);
+        PerturbedPredictionTransformer model = ml.StructuredPrediction().Trainers.Matching(4, new PerturbedStructuredOptions { NumberOfIterations = 20, Epsilon = 0.5 }).Fit(train);
         MatchingMetrics m = ml.StructuredPrediction().EvaluateMatching(model.Transform(test));
         output.WriteLine($"wrong positions {m.WrongPositions:F3}, rows with an error {m.AnyError:F3}");
         // A random assignment gets 3/4 of the positions wrong.

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Classification;
 
 /// <summary>
 /// Multiclass classification with the perturbed Fenchel-Young loss over the simplex (Berthet et al. 2020): the one
-/// perturbed trainer with a <see cref="MulticlassHead"/>. Created by <c>mlContext.MulticlassClassification.Trainers.PerturbedFenchelYoung()</c>.
+/// perturbed trainer with a <see cref="PerturbedHeads.Multiclass"/>. Created by <c>mlContext.MulticlassClassification.Trainers.PerturbedFenchelYoung()</c>.
 /// </summary>
 public sealed class PerturbedMulticlassTrainer : PerturbedTrainer<PerturbedMulticlassTransformer>
 {

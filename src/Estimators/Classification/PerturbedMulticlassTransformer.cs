@@ -4,7 +4,7 @@ using Microsoft.ML.Perturbed.Noise;
 namespace Microsoft.ML.Perturbed.Estimators.Classification;
 
 /// <summary>
-/// A multiclass model trained with the perturbed Fenchel-Young loss over the simplex (<see cref="MulticlassHead"/>). Appends
+/// A multiclass model trained with the perturbed Fenchel-Young loss over the simplex (<see cref="PerturbedHeads.Multiclass"/>). Appends
 /// the columns ML.NET's multiclass evaluator reads: <c>Score</c> = ŷ_ε(θ), the class probabilities of the perturbed
 /// argmax (slot names = class names) — exactly softmax(θ/ε) for Gumbel noise (the default), a deterministic Monte-Carlo
 /// estimate with <see cref="ScoringSamples"/> samples for normal noise — and <c>PredictedLabel</c> (argmax θ, a key with

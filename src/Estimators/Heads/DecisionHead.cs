@@ -10,7 +10,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// costs or scores of the instance, from which the solution is computed — and whose outputs are <c>Score</c> (θ) and
 /// <c>Prediction</c> (the oracle's solution on θ): top-k, matching, shortest paths, knapsack, a user's oracle.
 /// </summary>
-public abstract class DecisionHead : PerturbedHead
+internal abstract class DecisionHead : PerturbedHead
 {
     /// <summary>Name of the predicted solution column.</summary>
     public const string PredictionColumnName = "Prediction";
@@ -52,7 +52,7 @@ public abstract class DecisionHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal sealed override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
+    private protected sealed override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
     {
         if (Labels == LabelKind.Solution)
         {
@@ -70,7 +70,7 @@ public abstract class DecisionHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
+    internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
     {
         var vector = new VectorDataViewType(NumberDataViewType.Single, Dimension);
         var none = new DataViewSchema.Annotations.Builder().ToAnnotations();
@@ -78,7 +78,7 @@ public abstract class DecisionHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override HeadDecoder CreateDecoder(PerturbedModelParameters parameters)
+    internal override HeadDecoder CreateDecoder(PerturbedModelParameters parameters)
     {
         Oracle oracle = BoundOracle;
         return (theta, outputs) =>

@@ -16,7 +16,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// smoothed by half a count per class so that no probability is 0), with the class names as slot names, and
 /// <c>PredictedLabel</c>, a key with the label's own key values, of the label's item type (text, a number type or Boolean; none when the label's key has none).
 /// </summary>
-public sealed class MulticlassHead : PerturbedHead
+internal sealed class MulticlassHead : PerturbedHead
 {
     /// <summary>Noise samples of the Monte-Carlo scores under normal noise (fixed seed, so scoring is deterministic).</summary>
     public const int ScoringSamples = 1000;
@@ -109,7 +109,7 @@ public sealed class MulticlassHead : PerturbedHead
         schema.GetColumnOrNull(name) ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Could not find label column '{name}'");
 
     /// <inheritdoc/>
-    protected internal override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
+    private protected override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
         => throw new NotSupportedException("The multiclass head reads key labels (see LabelReader).");
 
     /// <inheritdoc/>
@@ -147,7 +147,7 @@ public sealed class MulticlassHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
+    internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
     {
         int k = Dimension;
         var names = new VBuffer<ReadOnlyMemory<char>>(k, _classNames.Select(n => n.AsMemory()).ToArray());
@@ -166,7 +166,7 @@ public sealed class MulticlassHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override HeadDecoder CreateDecoder(PerturbedModelParameters parameters)
+    internal override HeadDecoder CreateDecoder(PerturbedModelParameters parameters)
     {
         double epsilon = parameters.Epsilon;
         PerturbedOptimizer? monteCarlo = parameters.Noise is GumbelNoise ? null : new PerturbedOptimizer(new ArgmaxOracle(Dimension),
@@ -217,7 +217,7 @@ public sealed class MulticlassHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override Delegate OutputGetter(int output, Func<float[]> compute)
+    internal override Delegate OutputGetter(int output, Func<float[]> compute)
     {
         if (output == 0) return base.OutputGetter(output, compute);
         ValueGetter<uint> predicted = (ref uint value) =>
@@ -229,12 +229,12 @@ public sealed class MulticlassHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
+    internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
         => new PerturbedMulticlassTransformer(parameters, featureColumnName);
 
     // *** Binary format ***: int k; k class names; byte key-value type (0 text, 1 Single, … in KeyValueCodecs order; 255 none).
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer)
+    internal override void Write(BinaryWriter writer)
     {
         writer.Write(Dimension);
         foreach (string name in _classNames) writer.Write(name);

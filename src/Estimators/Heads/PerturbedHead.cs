@@ -7,27 +7,20 @@ using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
-/// <summary>Decodes one row's scores θ into the head's output buffers; must be thread-safe.</summary>
-public delegate void HeadDecoder(ReadOnlySpan<float> theta, float[][] outputs);
-
-/// <summary>One output column of a head: its name, type, annotations and buffer length per row.</summary>
-/// <param name="Name">Column name.</param>
-/// <param name="Type">Column type.</param>
-/// <param name="Annotations">Slot names, key values, or none.</param>
-/// <param name="Length">Floats per row in the decode buffer.</param>
-public sealed record HeadOutput(string Name, DataViewType Type, DataViewSchema.Annotations Annotations, int Length);
-
 /// <summary>
 /// A prediction head of the one perturbed trainer (docs/architecture.md, "ML.NET"): everything task-specific — the oracle
 /// it builds for its slot count, the label codec (checks and encoding), the output columns and their decoding, and its
 /// persisted parameters. A head is first configured (k, n, a graph…), then <see cref="Bind"/>s to a label column, which
-/// fixes its dimension and what it learns from the label (class names, slot names). Register a head of your own with
-/// <see cref="PerturbedHeads.Register"/> so that saved models load it back by name.
+/// fixes its dimension and what it learns from the label (class names, slot names). The heads are the library's: get one
+/// from the catalogs (<c>mlContext.StructuredPrediction().Trainers.TopK(k)</c>, …) or from <see cref="PerturbedHeads"/>
+/// (<see cref="PerturbedHeads.ShortestPath"/>, …); a solver of your own becomes a head through
+/// <see cref="PerturbedHeads.RegisterOracle"/>, which also lets saved models load it back by name. Not derivable outside
+/// this assembly.
 /// </summary>
 public abstract class PerturbedHead
 {
     /// <summary>Creates a head; <paramref name="dimension"/> is 0 until bound.</summary>
-    protected PerturbedHead(int dimension) => Dimension = dimension;
+    private protected PerturbedHead(int dimension) => Dimension = dimension;
 
     /// <summary>The registry name, written into saved models.</summary>
     public abstract string Name { get; }
@@ -57,7 +50,7 @@ public abstract class PerturbedHead
     /// <param name="targets">What the loss needs (its <see cref="LossDescriptor.Targets"/>).</param>
     /// <param name="column">The label column's name, for messages.</param>
     /// <param name="row">The row's position, for messages.</param>
-    protected internal abstract void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row);
+    private protected abstract void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row);
 
     /// <summary>
     /// Binds a reader of the label column to a cursor. The default reads a known-size Single vector and calls
@@ -101,35 +94,34 @@ public abstract class PerturbedHead
     }
 
     /// <summary>The output columns a model with these parameters appends (the first: the scores, <c>Score</c>).</summary>
-    protected internal abstract IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters);
+    internal abstract IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters);
 
     /// <summary>
     /// A decoder of one row's scores θ into the output buffers (one per <see cref="Outputs"/>); called from one thread
     /// at a time (each row cursor has its own).
     /// </summary>
-    protected internal abstract HeadDecoder CreateDecoder(PerturbedModelParameters parameters);
+    internal abstract HeadDecoder CreateDecoder(PerturbedModelParameters parameters);
 
     /// <summary>
     /// Writes the output columns as ONNX nodes computed from the scores <paramref name="theta"/> (float [batch × d]),
-    /// exactly as <see cref="CreateDecoder"/> decodes them (docs/architecture.md, "ONNX export"). The default: no ONNX form
-    /// (a head registered in user code), a <see cref="NotSupportedException"/> saying so.
+    /// exactly as <see cref="CreateDecoder"/> decodes them (docs/architecture.md, "ONNX export"), or throws a
+    /// <see cref="NotSupportedException"/> naming what to run downstream when ONNX cannot express the head's solver.
     /// </summary>
-    internal virtual void WriteOnnx(OnnxGraph graph, string theta, PerturbedModelParameters parameters) =>
-        throw new NotSupportedException($"The head '{Name}' has no ONNX form: heads defined outside Microsoft.ML.Perturbed cannot be exported to ONNX.");
+    internal abstract void WriteOnnx(OnnxGraph graph, string theta, PerturbedModelParameters parameters);
 
     /// <summary>The getter of output <paramref name="output"/>; by default a Single vector read from its buffer.</summary>
-    protected internal virtual Delegate OutputGetter(int output, Func<float[]> compute)
+    internal virtual Delegate OutputGetter(int output, Func<float[]> compute)
     {
         ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) => VectorColumns.Write(compute(), ref value);
         return getter;
     }
 
     /// <summary>The transformer type a model of this head is (the typed facades keep their public types).</summary>
-    protected internal virtual PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
+    internal virtual PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
         => new(parameters, featureColumnName);
 
     /// <summary>Writes the head's parameters (a bound head). *** Binary format *** is the head's to define and read back.</summary>
-    protected internal abstract void Write(BinaryWriter writer);
+    internal abstract void Write(BinaryWriter writer);
 
     /// <summary>Checks a bound head's dimension against the model's output count when a model is loaded.</summary>
     internal void CheckBound(string what)

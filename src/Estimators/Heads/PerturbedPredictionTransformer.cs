@@ -9,9 +9,11 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
 /// <summary>
 /// The one transformer of the perturbed trainers: scores θ = g(x) from the features and appends the columns its head
-/// decodes from θ (<see cref="PerturbedHead"/>). The task-specific transformers (label ranking, multiclass, top-k and
-/// matching) are this class with typed properties. Saves into ML.NET zips with the head's name and parameters, so any
-/// registered head loads back (see <see cref="PerturbedComponents.RegisterPerturbed"/>, <see cref="PerturbedHeads.Register"/>).
+/// decodes from θ (<see cref="PerturbedHead"/>). Top-k, matching, shortest-path, knapsack and user-oracle models are this
+/// class; the label-ranking and multiclass transformers are it with typed properties. Saves into ML.NET zips with the
+/// head's name and parameters, so any built-in or registered head loads back (see <see cref="PerturbedComponents.RegisterPerturbed"/>,
+/// <see cref="PerturbedHeads.RegisterOracle"/>); models that earlier versions saved as <c>StructuredPredictionTransformer</c>
+/// (top-k, matching) load as this class.
 /// </summary>
 /// <remarks>ML.NET's internal marker interface, by which PermutationFeatureImportance finds a predictor, is added in
 /// ModelPersistence/InternalInterfaces.cs with the other uses of ML.NET internals.</remarks>

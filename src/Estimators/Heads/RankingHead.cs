@@ -11,7 +11,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// 1..k; targets are the oracle's ascending ranks k + 1 − r (the one place this conversion lives). Outputs <c>Score</c>
 /// (θ) and <c>PredictedRanking</c> (1 = best), both with the label's slot names when it has them.
 /// </summary>
-public sealed class RankingHead : PerturbedHead
+internal sealed class RankingHead : PerturbedHead
 {
     private readonly string[]? _slotNames;
 
@@ -42,7 +42,7 @@ public sealed class RankingHead : PerturbedHead
     internal static float ToTarget(float rank, int k) => k + 1 - rank;
 
     /// <inheritdoc/>
-    protected internal override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
+    private protected override void EncodeLabel(ReadOnlySpan<float> label, Span<float> target, LabelKind targets, string column, long row)
     {
         // The targets are a point of the permutahedron and serve as the "true scores" of SPO+ too.
         CheckRanking(label, column, row);
@@ -76,7 +76,7 @@ public sealed class RankingHead : PerturbedHead
     internal override string PredictionOutputName => LabelRankingTransformer.PredictedRankingColumnName;
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
+    internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
     {
         var vector = new VectorDataViewType(NumberDataViewType.Single, Dimension);
         DataViewSchema.Annotations names = SlotAnnotations(_slotNames);
@@ -84,7 +84,7 @@ public sealed class RankingHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override HeadDecoder CreateDecoder(PerturbedModelParameters parameters)
+    internal override HeadDecoder CreateDecoder(PerturbedModelParameters parameters)
     {
         var oracle = new RankingOracle(Dimension);
         int k = Dimension;
@@ -111,12 +111,12 @@ public sealed class RankingHead : PerturbedHead
     }
 
     /// <inheritdoc/>
-    protected internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
+    internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
         => new LabelRankingTransformer(parameters, featureColumnName);
 
     // *** Binary format ***: int k; int name count (−1: none) and the slot names.
     /// <inheritdoc/>
-    protected internal override void Write(BinaryWriter writer)
+    internal override void Write(BinaryWriter writer)
     {
         writer.Write(Dimension);
         WriteNames(writer, _slotNames);

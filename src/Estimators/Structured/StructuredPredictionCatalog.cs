@@ -23,8 +23,14 @@ public sealed class StructuredPredictionCatalog
     /// <summary>Trainers.</summary>
     public StructuredPredictionTrainers Trainers { get; }
 
-    /// <summary>Precision@k and exact-set match of 0/1 predictions against 0/1 labels.</summary>
-    public TopKMetrics EvaluateTopK(IDataView data, string labelColumnName = "Label", string predictionColumnName = StructuredPredictionTransformer.PredictionColumnName)
+    /// <summary>
+    /// Precision@k and exact-set match of 0/1 predictions against 0/1 labels, e.g. on the output of a
+    /// <c>Trainers.TopK(k)</c> model.
+    /// </summary>
+    /// <param name="data">Scored data.</param>
+    /// <param name="labelColumnName">The 0/1 labels (default <c>Label</c>).</param>
+    /// <param name="predictionColumnName">The 0/1 predictions, of the label's size (default <c>Prediction</c>, the column a top-k model appends).</param>
+    public TopKMetrics EvaluateTopK(IDataView data, string labelColumnName = "Label", string predictionColumnName = DecisionHead.PredictionColumnName)
     {
         (double hits, double exact, long rows) = Compare(data, labelColumnName, predictionColumnName, (y, yHat) =>
         {
@@ -106,8 +112,15 @@ public sealed class StructuredPredictionCatalog
         return ModelPersistence.FeatureImportance.Scalar(_mlContext, model, data, metric, permutationCount, numberOfExamplesToUse);
     }
 
-    /// <summary>Share of wrong positions and of rows with any error, for n×n assignment predictions against assignment labels.</summary>
-    public MatchingMetrics EvaluateMatching(IDataView data, string labelColumnName = "Label", string predictionColumnName = StructuredPredictionTransformer.PredictionColumnName)
+    /// <summary>
+    /// Share of wrong positions and of rows with any error, for n×n assignment predictions against assignment labels, e.g.
+    /// on the output of a <c>Trainers.Matching(n)</c> model.
+    /// </summary>
+    /// <param name="data">Scored data.</param>
+    /// <param name="labelColumnName">The assignment labels, n² values row-major (default <c>Label</c>).</param>
+    /// <param name="predictionColumnName">The predicted assignments (default <c>Prediction</c>, the column a matching model appends).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The label's size is not a square.</exception>
+    public MatchingMetrics EvaluateMatching(IDataView data, string labelColumnName = "Label", string predictionColumnName = DecisionHead.PredictionColumnName)
     {
         ArgumentNullException.ThrowIfNull(data);
         int size = ((VectorDataViewType)VectorColumns.Require(data.Schema, labelColumnName).Type).Size, side = (int)Math.Round(Math.Sqrt(size));
