@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
