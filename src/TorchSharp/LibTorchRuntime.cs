@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// GLIBCXX_3.4.32 (see build/Microsoft.ML.Perturbed.TorchSharp.targets): the shim built next to the native glue is
 /// loaded with RTLD_GLOBAL first, so the glue's one reference to <c>std::ios_base_library_init()</c> resolves.
 /// </summary>
-public static class LibTorchRuntime
+internal static class LibTorchRuntime
 {
     private const int RtldNow = 0x2, RtldGlobal = 0x100;
     private static readonly Lazy<string?> s_failure = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);

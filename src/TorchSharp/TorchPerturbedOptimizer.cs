@@ -14,13 +14,41 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// </summary>
 public sealed class TorchPerturbedOptimizer
 {
-    /// <summary>Creates the optimizer.</summary>
+    /// <summary>Creates the optimizer for an oracle that has a device kernel: argmax, top-k, ranking (default reference) or matching.</summary>
+    /// <param name="oracle">The oracle whose perturbation batch runs on the device.</param>
+    /// <param name="options">ε, M, noise (normal or Gumbel), seed; additive perturbation without variance reduction.</param>
+    /// <param name="device">Where to run; default the CPU.</param>
+    /// <exception cref="ArgumentException">The oracle has no device kernel (a user's oracle, a shortest path, a knapsack, a ranking with another reference): use the core's <see cref="PerturbedOptimizer"/>.</exception>
+    public TorchPerturbedOptimizer(Oracles.Oracle oracle, PerturbedOptimizerOptions options, Device? device = null)
+        : this(Kernel(oracle), (oracle ?? throw new ArgumentNullException(nameof(oracle))).Dimension, options, device, oracle.DeviceKernel?.K ?? 1)
+    {
+    }
+
+    private static TorchHeadKind Kernel(Oracles.Oracle? oracle)
+    {
+        ArgumentNullException.ThrowIfNull(oracle);
+        return oracle.DeviceKernel is { } kernel
+            ? ForKernel(kernel.Kind)
+            : throw new ArgumentException($"The oracle {oracle.Name} has no device kernel (argmax, top-k, ranking with the default reference, matching); use the core's PerturbedOptimizer.", nameof(oracle));
+    }
+
+    /// <summary>The device kernel of a core <see cref="Oracles.DeviceKernelKind"/>.</summary>
+    internal static TorchHeadKind ForKernel(Oracles.DeviceKernelKind kind) => kind switch
+    {
+        Oracles.DeviceKernelKind.Argmax => TorchHeadKind.Argmax,
+        Oracles.DeviceKernelKind.TopK => TorchHeadKind.TopK,
+        Oracles.DeviceKernelKind.Ranking => TorchHeadKind.Ranking,
+        Oracles.DeviceKernelKind.Matching => TorchHeadKind.Matching,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown {nameof(Oracles.DeviceKernelKind)} value {kind} for '{nameof(kind)}'."),
+    };
+
+    /// <summary>Creates the optimizer for a device kernel.</summary>
     /// <param name="head">The head.</param>
     /// <param name="dimension">Scores per row d.</param>
     /// <param name="options">ε, M, noise (normal or Gumbel), seed; additive perturbation.</param>
     /// <param name="device">Where to run; default the CPU.</param>
     /// <param name="k">k for <see cref="TorchHeadKind.TopK"/>.</param>
-    public TorchPerturbedOptimizer(TorchHeadKind head, int dimension, PerturbedOptimizerOptions options, Device? device = null, int k = 1)
+    internal TorchPerturbedOptimizer(TorchHeadKind head, int dimension, PerturbedOptimizerOptions options, Device? device = null, int k = 1)
     {
         ArgumentNullException.ThrowIfNull(options);
         LibTorchRuntime.EnsureLoaded();
@@ -50,7 +78,7 @@ public sealed class TorchPerturbedOptimizer
     private readonly Oracles.MatchingOracle? _matching;
 
     /// <summary>The head.</summary>
-    public TorchHeadKind Head { get; }
+    internal TorchHeadKind Head { get; }
 
     /// <summary>Scores per row.</summary>
     public int Dimension { get; }

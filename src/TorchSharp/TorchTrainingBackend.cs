@@ -56,7 +56,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
     public bool? LossOnDevice { get; init; }
 
     /// <summary>Trains with this backend through the one training loop (the arguments of <c>StructuredTrainer.Fit</c>).</summary>
-    public IScoreModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount, StructuredTrainerOptions options,
+    internal IScoreModel Train(Oracle head, ReadOnlySpan<float> features, ReadOnlySpan<float> targets, int featureCount, StructuredTrainerOptions options,
         ReadOnlySpan<float> validationFeatures = default, ReadOnlySpan<float> validationTargets = default, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
         => StructuredTrainer.Fit(head, features, targets, featureCount, options, validationFeatures, validationTargets, progress, cancellationToken, this);
@@ -97,7 +97,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         TorchPerturbedOptimizer? OnDevice(PerturbedOptimizer? o) =>
             o is not null && head.DeviceKernel is { } kernel && ReferenceEquals(o.Oracle, head) && o.Noise is NormalNoise or GumbelNoise
             && o.Perturbation == PerturbationKind.Additive && o.VarianceReduction == VarianceReduction.None
-                ? new TorchPerturbedOptimizer(TorchHead(kernel.Kind), head.Dimension, new PerturbedOptimizerOptions { Epsilon = o.Epsilon, Samples = o.Samples, Noise = o.Noise, Seed = o.Seed }, Device, kernel.K)
+                ? new TorchPerturbedOptimizer(TorchPerturbedOptimizer.ForKernel(kernel.Kind), head.Dimension, new PerturbedOptimizerOptions { Epsilon = o.Epsilon, Samples = o.Samples, Noise = o.Noise, Seed = o.Seed }, Device, kernel.K)
                 : null;
         switch (form.Kind)
         {
@@ -113,16 +113,6 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
                 throw new ArgumentOutOfRangeException(nameof(loss), form.Kind, $"Unknown {nameof(DeviceLossKind)} value {form.Kind} for the loss {loss.Name}.");
         }
     }
-
-    /// <summary>The device kernel of a core <see cref="DeviceKernelKind"/>.</summary>
-    private static TorchHeadKind TorchHead(DeviceKernelKind kind) => kind switch
-    {
-        DeviceKernelKind.Argmax => TorchHeadKind.Argmax,
-        DeviceKernelKind.TopK => TorchHeadKind.TopK,
-        DeviceKernelKind.Ranking => TorchHeadKind.Ranking,
-        DeviceKernelKind.Matching => TorchHeadKind.Matching,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown {nameof(DeviceKernelKind)} value {kind} for '{nameof(kind)}'."),
-    };
 
     private sealed class Session : ITrainingSession
     {

@@ -202,10 +202,10 @@ public class TorchTrainingBackendTests
     {
         var backend = new TorchTrainingBackend(TestDevice.Current);
         float[] x = [1, 2, 3, 4];
-        IScoreModel model = backend.Train(new Oracles.GridShortestPathOracle(2, 2), x, [1, 1, 0, 1, 1, 0, 1, 1], 2,
+        IScoreModel model = backend.Train(new Oracles.GridScorePathOracle(2, 2), x, [1, 1, 0, 1, 1, 0, 1, 1], 2,
             new StructuredTrainerOptions { NumberOfIterations = 2 }, default, default, null, TestContext.Current.CancellationToken);
         Assert.Equal(4, model.Outputs);
-        Assert.Equal("Epochs", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
+        Assert.Equal("NumberOfIterations", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
             new StructuredTrainerOptions { NumberOfIterations = 0 }, default, default, null, TestContext.Current.CancellationToken)).ParamName);
         Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => backend.Train(new Oracles.ArgmaxOracle(2), x, [1, 0, 0, 1], 2,
             new StructuredTrainerOptions { LearningRate = double.NaN }, default, default, null, TestContext.Current.CancellationToken)).ParamName);

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 /// <c>[BooleanChoice]</c> attribute (Microsoft.ML.SearchSpace, the attributes AutoML reads), mapped to the unit interval:
 /// u ∈ [0, 1] ↦ a value, linearly or on a log scale.
 /// </summary>
-public sealed class SweepParameter
+internal sealed class SweepParameter
 {
     internal SweepParameter(PropertyInfo property, double min, double max, double init, bool log, bool integer, object[]? choices)
     {

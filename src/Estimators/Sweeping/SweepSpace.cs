@@ -5,7 +5,7 @@ using Microsoft.ML.SearchSpace;
 namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 
 /// <summary>The search space of an options class, read from its own <c>[Range]</c>/<c>[Choice]</c>/<c>[BooleanChoice]</c> attributes.</summary>
-public sealed class SweepSpace
+internal sealed class SweepSpace
 {
     private SweepSpace(IReadOnlyList<SweepParameter> parameters) => Parameters = parameters;
 

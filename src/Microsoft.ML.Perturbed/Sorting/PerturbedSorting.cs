@@ -10,7 +10,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// smallest value gets rank 1). Single precision only. Stochastic: each <c>draw</c> gets its own noise, the same draw the same
 /// noise (a training loop passes a new draw at every step).
 /// </summary>
-public sealed class PerturbedSorting : Layer
+internal sealed class PerturbedSorting : Layer
 {
     private readonly PerturbedOptimizer _optimizer;
     private readonly bool _negate;

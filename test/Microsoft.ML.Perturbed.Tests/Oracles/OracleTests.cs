@@ -180,7 +180,7 @@ public class OracleTests
         {
             int rows = rng.Next(1, 5), cols = rng.Next(1, 5);
             float[] theta = TestMath.RandomVector(rng, rows * cols);
-            float[] y = Solve(new GridShortestPathOracle(rows, cols, moves), theta);
+            float[] y = Solve(new GridScorePathOracle(rows, cols, moves), theta);
             double best = GridPaths(rows, cols, diagonal).Max(p => p.Sum(c => (double)theta[c]));
             Assert.Equal(best, TestMath.Dot(y, theta), 5);
             AssertUnitFlow(y, rows, cols, diagonal);
@@ -222,7 +222,7 @@ public class OracleTests
         for (int r = 0; r < n; r++)
             for (int c = 0; c < n; c++)
                 theta[r * n + c] = r == 0 || c == n - 1 ? 0 : -1;
-        float[] y = Solve(new GridShortestPathOracle(n, n, GridMoves.RightDown), theta);
+        float[] y = Solve(new GridScorePathOracle(n, n, GridMoves.RightDown), theta);
         for (int r = 0; r < n; r++)
             for (int c = 0; c < n; c++)
                 Assert.Equal(r == 0 || c == n - 1 ? 1f : 0f, y[r * n + c]);

@@ -46,7 +46,7 @@ public class SizeRefusalTests
         Assert.Contains("expected at least one edge", edges.Message);
         var weights = Assert.Throws<ArgumentException>(() => new KnapsackOracle([], 5));
         Assert.Equal("weights", weights.ParamName);
-        Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => new GridShortestPathOracle(0, 5)).ParamName);
+        Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => new GridScorePathOracle(0, 5)).ParamName);
         Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => new GridVertexShortestPathOracle(0, 5)).ParamName);
         Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => DagShortestPathOracle.Grid(0, 5)).ParamName);
         Assert.Equal("columns", Assert.Throws<ArgumentOutOfRangeException>(() => DagShortestPathOracle.Grid(5, 0)).ParamName);

@@ -4,7 +4,7 @@ namespace Microsoft.ML.Perturbed.TorchSharp;
 /// The prediction heads that run entirely on the device. The training backend picks one from the head's
 /// <c>Oracle.DeviceKernel</c> (the same values as the core's <c>DeviceKernelKind</c>).
 /// </summary>
-public enum TorchHeadKind
+internal enum TorchHeadKind
 {
     /// <summary>One-hot of the argmax (simplex).</summary>
     Argmax = 0,

@@ -7,10 +7,10 @@ namespace Microsoft.ML.Perturbed.Oracles;
 /// For costs c (shortest path) pass θ = −c. Dynamic programming in topological order, O(rows·columns).
 /// Ties prefer the move from above, then from the left, then the diagonal.
 /// </summary>
-public sealed class GridShortestPathOracle : Oracle
+internal sealed class GridScorePathOracle : Oracle
 {
     /// <summary>Creates the oracle for a <paramref name="rows"/> × <paramref name="columns"/> grid.</summary>
-    public GridShortestPathOracle(int rows, int columns, GridMoves moves = GridMoves.RightDownDiagonal)
+    public GridScorePathOracle(int rows, int columns, GridMoves moves = GridMoves.RightDownDiagonal)
         : base(CheckedCells(rows, columns), CheckedCells(rows, columns))
     {
         if (!Enum.IsDefined(moves))
