@@ -215,35 +215,28 @@ internal sealed class PerturbedEstimator
     }
 
     /// <summary>J t = (1/M) Σ yₘ aₘ, or with leave-one-out (Σ yₘaₘ − ȳ Σ aₘ)/(M − 1), ȳ = sum/M.</summary>
-    private void FinishJvp(int row, Span<float> outJvp, double weightSum, Workspace w)
-    {
-        int m = Samples;
-        if (VarianceReduction == VarianceReduction.LeaveOneOut)
-        {
-            for (int i = 0; i < outJvp.Length; i++) w.JvpSum[i] -= weightSum / m * w.Sum[i];
-            SpanMath.Scale(w.JvpSum, 1.0 / (m - 1), outJvp);
-        }
-        else
-        {
-            SpanMath.Scale(w.JvpSum, 1.0 / m, outJvp);
-        }
-        CheckDerivative(outJvp, row, "jvp");
-    }
+    private void FinishJvp(int row, Span<float> outJvp, double weightSum, Workspace w) => Finish(row, w.JvpSum, w.Sum, outJvp, weightSum, "jvp");
 
     /// <summary>Jᵀg = (1/M) Σ cₘ sₘ, or with leave-one-out (Σ cₘsₘ − c̄ Σ sₘ)/(M − 1).</summary>
-    private void FinishVjp(int row, Span<float> outVjp, double weightSum, Workspace w)
+    private void FinishVjp(int row, Span<float> outVjp, double weightSum, Workspace w) => Finish(row, w.VjpSum, w.ScoreSum, outVjp, weightSum, "vjp");
+
+    /// <summary>
+    /// Writes (1/M) Σ (the accumulated products), or with the leave-one-out baseline (Σ products − (weights' sum / M) Σ
+    /// baseline terms)/(M − 1), into <paramref name="output"/> and refuses a value float cannot hold.
+    /// </summary>
+    private void Finish(int row, Span<double> accumulated, ReadOnlySpan<double> baseline, Span<float> output, double weightSum, string name)
     {
         int m = Samples;
         if (VarianceReduction == VarianceReduction.LeaveOneOut)
         {
-            for (int i = 0; i < outVjp.Length; i++) w.VjpSum[i] -= weightSum / m * w.ScoreSum[i];
-            SpanMath.Scale(w.VjpSum, 1.0 / (m - 1), outVjp);
+            for (int i = 0; i < output.Length; i++) accumulated[i] -= weightSum / m * baseline[i];
+            SpanMath.Scale(accumulated, 1.0 / (m - 1), output);
         }
         else
         {
-            SpanMath.Scale(w.VjpSum, 1.0 / m, outVjp);
+            SpanMath.Scale(accumulated, 1.0 / m, output);
         }
-        CheckDerivative(outVjp, row, "vjp");
+        CheckDerivative(output, row, name);
     }
 
     /// <summary>Names the oracle, row and column of a non-finite entry in a solution (a user solver's NaN is not passed on).</summary>

@@ -77,7 +77,7 @@ public class TrainingSourceTests
 
         var rows = new TrainingRows(4, 2, isSparse: true, hasWeights: false);
         rows.Add([1, 3], [1, float.NaN], [1, 0]);
-        var nan = Assert.Throws<InvalidOperationException>(() => StructuredTrainer.Fit(new ArgmaxOracle(2), TrainingSource.FromStream(new Replay(rows))));
+        var nan = Assert.Throws<InvalidOperationException>(() => StructuredTrainer.Fit(new ArgmaxOracle(2), TrainingSource.FromStream(new ReplayStream(rows))));
         Assert.Contains("Row 0 holds NaN in feature slot 3", nan.Message);
         Assert.Contains("slot 3", Assert.Throws<ArgumentException>(() => TrainingSource.FromRows(rows)).Message);
         Assert.Throws<ArgumentException>(() => rows.Add([3, 1], [1, 1], [1, 0]));   // slots out of order
@@ -121,33 +121,7 @@ public class TrainingSourceTests
         IScoreModel streamed = StructuredTrainer.Fit(new ArgmaxOracle(3), TrainingSource.FromStream(stream, shufflePoolSize: 1), options);
         var all = new TrainingRows(30, 3, isSparse: true, hasWeights: false);
         using (RowStreamCursor cursor = stream.OpenPass()) while (cursor.ReadRow(all)) { }
-        IScoreModel replayed = StructuredTrainer.Fit(new ArgmaxOracle(3), TrainingSource.FromStream(new Replay(all), shufflePoolSize: 1), options);
+        IScoreModel replayed = StructuredTrainer.Fit(new ArgmaxOracle(3), TrainingSource.FromStream(new ReplayStream(all), shufflePoolSize: 1), options);
         Assert.Equal(SparseData.Weights(streamed), SparseData.Weights(replayed));
-    }
-
-    /// <summary>A stream over a block of rows held in memory, in order.</summary>
-    private sealed class Replay(TrainingRows rows) : RowStream
-    {
-        public override int FeatureCount => rows.FeatureCount;
-
-        public override int TargetDimension => rows.TargetDimension;
-
-        public override bool IsSparse => rows.IsSparse;
-
-        public override bool HasWeights => rows.HasWeights;
-
-        public override RowStreamCursor OpenPass() => new Cursor(rows);
-
-        private sealed class Cursor(TrainingRows rows) : RowStreamCursor
-        {
-            private int _next;
-
-            public override bool ReadRow(TrainingRows destination)
-            {
-                if (_next >= rows.Count) return false;
-                destination.AddRow(rows, _next++);
-                return true;
-            }
-        }
     }
 }

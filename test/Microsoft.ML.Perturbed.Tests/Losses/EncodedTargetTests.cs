@@ -98,7 +98,7 @@ public class EncodedTargetTests
                     return StructuredTrainer.Fit(head, TrainingSource.FromRows(SparseData.Sparse(x, c, P, d)), options);
                 case "stream":
                     var rows = SparseData.Sparse(x, c, P, d);
-                    return StructuredTrainer.Fit(head, TrainingSource.FromStream(new Replay(rows), shufflePoolSize: 7), options);
+                    return StructuredTrainer.Fit(head, TrainingSource.FromStream(new ReplayStream(rows), shufflePoolSize: 7), options);
                 default:
                     throw new ArgumentOutOfRangeException(nameof(source), source, "Unknown source.");
             }
@@ -106,31 +106,5 @@ public class EncodedTargetTests
         IScoreModel encoded = Train(null), raw = Train(h => new RawTargets(new SpoPlusLoss(h)));
         Assert.Equal(SparseData.Weights(raw), SparseData.Weights(encoded));
         Assert.Equal(((AffineModel)raw).Bias.ToArray(), ((AffineModel)encoded).Bias.ToArray());
-    }
-
-    /// <summary>A stream over a block of rows held in memory, in order.</summary>
-    private sealed class Replay(TrainingRows rows) : RowStream
-    {
-        public override int FeatureCount => rows.FeatureCount;
-
-        public override int TargetDimension => rows.TargetDimension;
-
-        public override bool IsSparse => rows.IsSparse;
-
-        public override bool HasWeights => rows.HasWeights;
-
-        public override RowStreamCursor OpenPass() => new Cursor(rows);
-
-        private sealed class Cursor(TrainingRows rows) : RowStreamCursor
-        {
-            private int _next;
-
-            public override bool ReadRow(TrainingRows destination)
-            {
-                if (_next >= rows.Count) return false;
-                destination.AddRow(rows, _next++);
-                return true;
-            }
-        }
     }
 }
