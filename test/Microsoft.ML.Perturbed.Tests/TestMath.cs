@@ -79,6 +79,25 @@ internal static class TestMath
         }
     }
 
+    /// <summary>Checks a soft operator's double-precision VJP gᵀJ at x against central differences of ⟨g, f(x ± h eₖ)⟩.</summary>
+    public static void AssertDoubleVjpMatchesFiniteDifferences(Microsoft.ML.Perturbed.Sorting.RowOperator op, double[] x, double[] g, double tolerance, double h = 1e-6)
+    {
+        int n = x.Length, o = g.Length;
+        var vjp = new double[n];
+        op.ForwardVjp(x, g, new double[o], vjp);
+        for (int k = 0; k < n; k++)
+        {
+            double[] plus = (double[])x.Clone(), minus = (double[])x.Clone();
+            plus[k] += h;
+            minus[k] -= h;
+            double[] fp = new double[o], fm = new double[o];
+            op.Forward(plus, fp);
+            op.Forward(minus, fm);
+            double fd = Enumerable.Range(0, o).Sum(i => g[i] * (fp[i] - fm[i]) / (2 * h));
+            Assert.True(Math.Abs(fd - vjp[k]) <= tolerance * (1 + Math.Abs(fd)), $"VJP[{k}] = {vjp[k]}, finite differences {fd}");
+        }
+    }
+
     public static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double s = 0;

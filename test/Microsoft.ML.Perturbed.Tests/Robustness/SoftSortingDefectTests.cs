@@ -134,20 +134,7 @@ public class SoftSortingDefectTests
         const int n = 4;
         var op = new SinkhornSorting(n, new SinkhornOptions { Output = output, Epsilon = 0.05, MaxIterations = 1, TargetValues = output == SinkhornOutput.QuantileNormalize ? [-1, 0, 2, 5] : null });
         double[] x = [0.3, -1.2, 0.8, 0.1], g = [0.5, -1, 0.25, 0.7];
-        var vjp = new double[n];
-        op.ForwardVjp(x, g, new double[n], vjp);
-        const double h = 1e-6;
-        for (int k = 0; k < n; k++)
-        {
-            double[] plus = (double[])x.Clone(), minus = (double[])x.Clone();
-            plus[k] += h;
-            minus[k] -= h;
-            double[] fp = new double[n], fm = new double[n];
-            op.Forward(plus, fp);
-            op.Forward(minus, fm);
-            double fd = Enumerable.Range(0, n).Sum(i => g[i] * (fp[i] - fm[i]) / (2 * h));
-            Assert.True(Math.Abs(fd - vjp[k]) <= 1e-6 * (1 + Math.Abs(fd)), $"VJP[{k}] = {vjp[k]}, finite differences {fd}");
-        }
+        TestMath.AssertDoubleVjpMatchesFiniteDifferences(op, x, g, 1e-6);
     }
 
     [Fact]

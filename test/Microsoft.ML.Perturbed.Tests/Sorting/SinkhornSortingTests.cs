@@ -244,19 +244,6 @@ public class SinkhornSortingTests
         var rng = new System.Random(n + iterations);
         double[] x = Enumerable.Range(0, n).Select(_ => rng.NextDouble() - 0.5).ToArray();
         double[] g = Enumerable.Range(0, n).Select(_ => rng.NextDouble() - 0.5).ToArray();
-        var vjp = new double[n];
-        op.ForwardVjp(x, g, new double[n], vjp);
-        const double h = 1e-6;
-        for (int k = 0; k < n; k++)
-        {
-            double[] plus = (double[])x.Clone(), minus = (double[])x.Clone();
-            plus[k] += h;
-            minus[k] -= h;
-            double[] fp = new double[n], fm = new double[n];
-            op.Forward(plus, fp);
-            op.Forward(minus, fm);
-            double fd = Enumerable.Range(0, n).Sum(i => g[i] * (fp[i] - fm[i]) / (2 * h));
-            Assert.True(Math.Abs(fd - vjp[k]) <= 1e-5 * (1 + Math.Abs(fd)), $"VJP[{k}] = {vjp[k]}, finite differences {fd}");
-        }
+        TestMath.AssertDoubleVjpMatchesFiniteDifferences(op, x, g, 1e-5);
     }
 }
