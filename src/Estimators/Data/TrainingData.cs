@@ -3,9 +3,6 @@ using Microsoft.ML.Perturbed.Data;
 
 namespace Microsoft.ML.Perturbed.Estimators.Data;
 
-/// <summary>Fills one row of targets from the label of the cursor's current row (throwing on a bad label).</summary>
-internal delegate void LabelDecoder(Span<float> target, long row);
-
 /// <summary>
 /// Turns a data view into the training loop's sources (docs/architecture.md, "Data sources"): in memory (dense, or sparse
 /// rows kept sparse) or streamed through cursors on every pass, with the validation rows held out the same way.

@@ -3,12 +3,6 @@ using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Losses;
 
-/// <summary>Builds a built-in loss over a head from checked options and the task loss in force.</summary>
-/// <param name="head">The prediction head.</param>
-/// <param name="options">The validated loss settings.</param>
-/// <param name="taskLoss">The task loss in force (<see cref="LossDescriptor.EffectiveTaskLoss"/>); losses without one ignore it.</param>
-internal delegate StructuredLoss LossBuilder(Oracle head, StructuredLossOptions options, TaskLoss taskLoss);
-
 /// <summary>
 /// What the library needs to know about a built-in loss, in one place (docs/architecture.md, "Losses"): its kind and
 /// name, the targets it trains on, what its gradient is, the task loss its surrogate back-propagates by default, the

@@ -1,0 +1,8 @@
+using Microsoft.ML.Perturbed.Data;
+using Microsoft.ML.Perturbed.Oracles;
+using Microsoft.ML.Perturbed.Losses;
+
+namespace Microsoft.ML.Perturbed.Training;
+
+/// <summary>Thrown when training stops producing finite numbers.</summary>
+public sealed class TrainingDivergedException(string message) : InvalidOperationException(message);
