@@ -21,35 +21,25 @@ internal sealed record SoftSortingSettings(
     /// <summary>Checks every setting; the message names the option and what was expected.</summary>
     public void Validate()
     {
-        if (!Enum.IsDefined(Operation) || !Enum.IsDefined(Method) || !Enum.IsDefined(Direction) || !Enum.IsDefined(Squashing))
-        {
-            throw new ArgumentOutOfRangeException(nameof(SoftSortingOptions), "Unknown operation, method, direction or squashing.");
-        }
-        bool hardAllowed = Method is SoftRankingMethod.PermutahedronL2 or SoftRankingMethod.PermutahedronKL;
-        if (!double.IsFinite(Epsilon) || Epsilon < 0 || (!hardAllowed && Epsilon == 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(SoftSortingOptions.Epsilon), Epsilon,
-                $"'{nameof(SoftSortingOptions.Epsilon)}' must be a finite number {(hardAllowed ? "≥ 0" : "> 0")} for {Method}, got {Epsilon}.");
-        }
+        Check.Defined(Operation, nameof(Operation));
         if (Operation == SoftSortingOperation.QuantileNormalize && Method == SoftRankingMethod.Perturbed)
         {
             throw new ArgumentOutOfRangeException(nameof(SoftSortingOptions.Method), Method,
                 "Quantile normalization supports the permutahedron (L2, KL) and Sinkhorn methods, not the perturbed one.");
         }
-        if (Samples < 1 || MaxIterations < 1 || !(Tolerance >= 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(SoftSortingOptions), $"'{nameof(SoftSortingOptions.Samples)}' and '{nameof(SoftSortingOptions.MaxIterations)}' must be ≥ 1 and '{nameof(SoftSortingOptions.Tolerance)}' ≥ 0.");
-        }
+        Options().Validate();   // the core's checks of the chosen method, once, under the same option names
     }
 
-    /// <summary>The core operator for vectors of <paramref name="size"/> slots (targets: quantile normalization only).</summary>
+    /// <summary>The core settings of these options (one row at a time: the transform parallelizes over cursors, not rows).</summary>
+    private SoftRankingOptions Options() => new()
+    {
+        Method = Method, Epsilon = Epsilon, Direction = Direction, Samples = Samples, Seed = Seed,
+        MaxIterations = MaxIterations, Tolerance = Tolerance, Squashing = Squashing, MaxDegreeOfParallelism = 1,
+    };
+
     public Layer CreateOperator(int size, double[]? targets)
     {
-        var options = new SoftRankingOptions
-        {
-            Method = Method, Epsilon = Epsilon, Direction = Direction, Samples = Samples, Seed = Seed,
-            MaxIterations = MaxIterations, Tolerance = Tolerance, Squashing = Squashing, MaxDegreeOfParallelism = 1,
-        };
+        SoftRankingOptions options = Options();
         return Operation switch
         {
             SoftSortingOperation.Rank => SoftRanking.CreateRank(size, options),

@@ -36,12 +36,20 @@ public sealed class SoftRankingOptions : PerturbedOptimizerOptions
         Check.Defined(Method, nameof(Method));
         Check.Defined(Direction, nameof(Direction));
         Check.Defined(Squashing, nameof(Squashing));
-        if (Method == SoftRankingMethod.Perturbed)
+        switch (Method)
         {
-            base.Validate();
-            return;
+            case SoftRankingMethod.Perturbed:
+                base.Validate();
+                return;
+            case SoftRankingMethod.Sinkhorn:
+                Check.InRange(Epsilon, SinkhornSorting.MinEpsilon, double.MaxValue, nameof(Epsilon));
+                Check.AtLeast(MaxIterations, 1, nameof(MaxIterations));
+                Check.FiniteNonNegative(Tolerance, nameof(Tolerance));
+                break;
+            default:
+                Check.FiniteNonNegative(Epsilon, nameof(Epsilon));
+                break;
         }
-        Check.FiniteNonNegative(Epsilon, nameof(Epsilon));
         Check.Parallelism(MaxDegreeOfParallelism, nameof(MaxDegreeOfParallelism));
     }
 }
