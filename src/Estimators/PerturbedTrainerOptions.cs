@@ -149,18 +149,9 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Checks every option: ML.NET's own here, the training settings by the core's checks (one mechanism, the same names).</summary>
     internal void Validate(int seed)
     {
-        if (!Enum.IsDefined(DataLoading))
-        {
-            throw new ArgumentOutOfRangeException(nameof(DataLoading), DataLoading, $"'{nameof(DataLoading)}' has no value {(int)DataLoading}.");
-        }
-        if (InMemoryBudgetMegabytes < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(InMemoryBudgetMegabytes), InMemoryBudgetMegabytes, $"'{nameof(InMemoryBudgetMegabytes)}' must be ≥ 0, got {InMemoryBudgetMegabytes}.");
-        }
-        if (ShufflePoolSize < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ShufflePoolSize), ShufflePoolSize, $"'{nameof(ShufflePoolSize)}' must be at least 1, got {ShufflePoolSize}.");
-        }
+        Check.Defined(DataLoading, nameof(DataLoading));
+        Check.AtLeast(InMemoryBudgetMegabytes, 0, nameof(InMemoryBudgetMegabytes));
+        Check.AtLeast(ShufflePoolSize, 1, nameof(ShufflePoolSize));
         ToTrainerOptions(seed).Validate();
     }
 

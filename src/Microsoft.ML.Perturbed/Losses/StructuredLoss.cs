@@ -118,17 +118,17 @@ public abstract class StructuredLoss
     public override string ToString() => Name;
 
     /// <summary>
-    /// The built-in loss <paramref name="kind"/> over <paramref name="head"/> with the settings of <paramref name="options"/>:
+    /// The built-in loss <paramref name="kind"/> over <paramref name="oracle"/> with the settings of <paramref name="options"/>:
     /// its descriptor's factory (<see cref="StructuredLosses.Get"/>; an unknown kind throws naming <paramref name="kind"/>).
     /// </summary>
-    /// <param name="head">The prediction head.</param>
+    /// <param name="oracle">The prediction oracle.</param>
     /// <param name="kind">The loss.</param>
     /// <param name="options">ε, M, noise, seed, λ, projection, margin; defaults when null.</param>
-    public static StructuredLoss Create(Oracle head, StructuredLossKind kind, StructuredLossOptions? options = null)
+    public static StructuredLoss Create(Oracle oracle, StructuredLossKind kind, StructuredLossOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(oracle);
         options ??= new StructuredLossOptions();
         options.Validate();
-        return StructuredLosses.Get(kind).Create(head, options);
+        return StructuredLosses.Get(kind).Create(oracle, options);
     }
 }

@@ -13,16 +13,16 @@ namespace Microsoft.ML.Perturbed.Training;
 public interface IStructuredTrainingBackend
 {
     /// <summary>Starts a session that fits a model of <paramref name="featureCount"/> inputs and <c>loss.Dimension</c> outputs.</summary>
-    /// <param name="head">The prediction head (a backend may run it on its device).</param>
+    /// <param name="oracle">The prediction oracle (a backend may run it on its device).</param>
     /// <param name="loss">The loss to minimize (a backend may use its own device version of the same loss).</param>
     /// <param name="featureCount">Number p of features.</param>
     /// <param name="options">The validated settings.</param>
-    ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options);
+    ITrainingSession Start(Oracle oracle, StructuredLoss loss, int featureCount, StructuredTrainerOptions options);
 
     /// <summary>
     /// Starts a session for the rows of <paramref name="data"/>; a backend may choose a step made for its rows (the CPU
-    /// backend trains the affine model on sparse rows without densifying them). Default: <c>Start(head, loss, data.FeatureCount, options)</c>.
+    /// backend trains the affine model on sparse rows without densifying them). Default: <c>Start(oracle, loss, data.FeatureCount, options)</c>.
     /// </summary>
-    ITrainingSession Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options) =>
-        Start(head, loss, data.FeatureCount, options);
+    ITrainingSession Start(Oracle oracle, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options) =>
+        Start(oracle, loss, data.FeatureCount, options);
 }
