@@ -62,7 +62,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         => StructuredTrainer.Fit(head, features, targets, featureCount, options, validationFeatures, validationTargets, progress, cancellationToken, this);
 
     /// <inheritdoc/>
-    public ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
+    ITrainingSession IStructuredTrainingBackend.Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(loss);

@@ -72,7 +72,7 @@ public class TorchShapeRefusalTests
     {
         var head = new ArgmaxOracle(3);
         StructuredLoss loss = StructuredLoss.Create(head, StructuredLossKind.FenchelYoung, new StructuredLossOptions());
-        using ITrainingSession session = new TorchTrainingBackend(TestDevice.Current).Start(head, loss, featureCount: 4, new StructuredTrainerOptions());
+        using ITrainingSession session = ((IStructuredTrainingBackend)new TorchTrainingBackend(TestDevice.Current)).Start(head, loss, featureCount: 4, new StructuredTrainerOptions());
         AssertNamed(() => session.Step(new float[10], new float[6], default, 0), "features", "[batch × 4]", "got 10");
         AssertNamed(() => session.Step(new float[8], new float[3], default, 0), "targets", "[2 × 3]", "got 3");
         AssertNamed(() => session.Step(new float[8], new float[6], new float[3], 0), "weights", "(2)", "got 3");

@@ -38,7 +38,7 @@ public sealed class StepTimingBackend : IStructuredTrainingBackend
     public string MemorySummary() => RssBeforeStart == 0 ? "" :
         $"VmRSS {RssBeforeStart >> 20} MiB before the session, {RssAfterStart >> 20} after its creation, {RssBeforeResult >> 20} before Result, {RssAfterResult >> 20} after";
 
-    public ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
+    ITrainingSession IStructuredTrainingBackend.Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
     {
         RssBeforeStart = PeakMemory.ResidentBytes();
         var session = new Timed(CpuTrainingBackend.Instance.Start(head, loss, featureCount, options), this);
@@ -46,7 +46,7 @@ public sealed class StepTimingBackend : IStructuredTrainingBackend
         return session;
     }
 
-    public ITrainingSession Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options)
+    ITrainingSession IStructuredTrainingBackend.Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options)
     {
         RssBeforeStart = PeakMemory.ResidentBytes();
         var session = new Timed(CpuTrainingBackend.Instance.Start(head, loss, data, options), this);

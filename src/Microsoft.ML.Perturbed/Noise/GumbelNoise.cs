@@ -17,7 +17,7 @@ internal sealed class GumbelNoise : NoiseDistribution
     public override string Name => "Gumbel";
 
     /// <inheritdoc/>
-    public override void Sample(ref PhiloxStream stream, Span<float> destination)
+    internal override void Sample(ref PhiloxStream stream, Span<float> destination)
     {
         // Inverse CDF: z = −ln(−ln u), u ∈ (0,1), eight at a time in one pass (NoiseMath); the last < 8 padded to one vector.
         Uniforms.Fill(ref stream, destination);
@@ -39,7 +39,7 @@ internal sealed class GumbelNoise : NoiseDistribution
     private static Vector256<float> Inverse(Vector256<float> u) => -NoiseMath.Log(-NoiseMath.Log(u));
 
     /// <inheritdoc/>
-    public override void Score(ReadOnlySpan<float> z, Span<float> destination)
+    internal override void Score(ReadOnlySpan<float> z, Span<float> destination)
     {
         TensorPrimitives.Negate(z, destination);
         TensorPrimitives.Exp(destination, destination);
@@ -47,5 +47,5 @@ internal sealed class GumbelNoise : NoiseDistribution
     }
 
     /// <inheritdoc/>
-    public override double NegativeLogDensity(double z) => z + Math.Exp(-z);
+    internal override double NegativeLogDensity(double z) => z + Math.Exp(-z);
 }

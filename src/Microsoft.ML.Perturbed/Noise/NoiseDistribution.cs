@@ -8,11 +8,17 @@ namespace Microsoft.ML.Perturbed.Noise;
 /// Jacobian estimates (Berthet et al. 2020, Prop. 3.1).
 /// </summary>
 /// <remarks>
-/// Derive from this class to use another noise. Implementations must be thread-safe and deterministic:
-/// the same stream must give the same samples.
+/// The laws are the library's (<see cref="Normal"/>, <see cref="Gumbel"/>): each samples from the counter-based stream of
+/// its (seed, draw, row, sample), which is what makes results independent of threads; a new law is added inside the
+/// library (docs/architecture.md, "Noise"), thread-safe and deterministic.
 /// </remarks>
 public abstract class NoiseDistribution
 {
+    /// <summary>Only the library defines noise laws (each with its sampler on the library's counter-based streams).</summary>
+    private protected NoiseDistribution()
+    {
+    }
+
     /// <summary>Standard normal noise, ν(z) = ½‖z‖², ∇ν(z) = z.</summary>
     public static NoiseDistribution Normal { get; } = new NormalNoise();
 
@@ -23,13 +29,13 @@ public abstract class NoiseDistribution
     public abstract string Name { get; }
 
     /// <summary>Fills <paramref name="destination"/> with i.i.d. draws taken from <paramref name="stream"/>.</summary>
-    public abstract void Sample(ref PhiloxStream stream, Span<float> destination);
+    internal abstract void Sample(ref PhiloxStream stream, Span<float> destination);
 
     /// <summary>Writes the score ∇ν(z) of each coordinate of <paramref name="z"/> into <paramref name="destination"/>.</summary>
-    public abstract void Score(ReadOnlySpan<float> z, Span<float> destination);
+    internal abstract void Score(ReadOnlySpan<float> z, Span<float> destination);
 
     /// <summary>ν(z) for one coordinate: the negative log-density up to an additive constant.</summary>
-    public abstract double NegativeLogDensity(double z);
+    internal abstract double NegativeLogDensity(double z);
 
     /// <inheritdoc/>
     public override string ToString() => Name;

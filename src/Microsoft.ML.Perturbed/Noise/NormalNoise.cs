@@ -16,7 +16,7 @@ internal sealed class NormalNoise : NoiseDistribution
     /// last entry uses one more pair of uniforms. Every entry goes through the same vector code, so values depend on the
     /// stream only.
     /// </remarks>
-    public override void Sample(ref PhiloxStream stream, Span<float> destination)
+    internal override void Sample(ref PhiloxStream stream, Span<float> destination)
     {
         int half = destination.Length / 2;
         Span<float> a = destination[..half], b = destination.Slice(half, half);
@@ -63,8 +63,8 @@ internal sealed class NormalNoise : NoiseDistribution
     }
 
     /// <inheritdoc/>
-    public override void Score(ReadOnlySpan<float> z, Span<float> destination) => z.CopyTo(destination);
+    internal override void Score(ReadOnlySpan<float> z, Span<float> destination) => z.CopyTo(destination);
 
     /// <inheritdoc/>
-    public override double NegativeLogDensity(double z) => 0.5 * z * z;
+    internal override double NegativeLogDensity(double z) => 0.5 * z * z;
 }

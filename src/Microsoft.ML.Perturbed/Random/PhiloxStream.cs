@@ -14,7 +14,7 @@ namespace Microsoft.ML.Perturbed.Random;
 /// The counter is four 32-bit words <c>(block, c1, c2, c3)</c>; <c>block</c> counts the 128-bit blocks drawn
 /// from this stream (2^32 blocks = 16 GiB per stream), <c>c1..c3</c> identify the stream.
 /// </remarks>
-public struct PhiloxStream
+internal struct PhiloxStream
 {
     private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57;   // round multipliers
     private const uint W0 = 0x9E3779B9, W1 = 0xBB67AE85;   // key schedule (golden ratio, sqrt 3)

@@ -8,10 +8,10 @@ namespace Microsoft.ML.Perturbed.Training;
 internal sealed class CpuTrainingBackend : IStructuredTrainingBackend
 {
     /// <summary>The shared instance.</summary>
-    public static CpuTrainingBackend Instance { get; } = new();
+    public static IStructuredTrainingBackend Instance { get; } = new CpuTrainingBackend();
 
     /// <inheritdoc/>
-    public ITrainingSession Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
+    ITrainingSession IStructuredTrainingBackend.Start(Oracle head, StructuredLoss loss, int featureCount, StructuredTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
@@ -25,14 +25,14 @@ internal sealed class CpuTrainingBackend : IStructuredTrainingBackend
     /// <inheritdoc/>
     /// <remarks>Sparse rows with the built-in affine model or MLP train through a sparse first layer (lazy updates of the
     /// features present; docs/architecture.md, "Data sources and sparse training"); a user's model gets each sparse batch densified.</remarks>
-    public ITrainingSession Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options)
+    ITrainingSession IStructuredTrainingBackend.Start(Oracle head, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
         return data.IsSparse && options.ModelFactory is null
             ? new SparseInputSession(loss, data.FeatureCount, options)
-            : Start(head, loss, data.FeatureCount, options);
+            : ((IStructuredTrainingBackend)this).Start(head, loss, data.FeatureCount, options);
     }
 
     private static ITrainableModel FromFactory(Func<int, int, ITrainableModel> factory, int features, StructuredLoss loss)

@@ -17,12 +17,12 @@ public interface IStructuredTrainingBackend
     /// <param name="loss">The loss to minimize (a backend may use its own device version of the same loss).</param>
     /// <param name="featureCount">Number p of features.</param>
     /// <param name="options">The validated settings.</param>
-    ITrainingSession Start(Oracle oracle, StructuredLoss loss, int featureCount, StructuredTrainerOptions options);
+    internal ITrainingSession Start(Oracle oracle, StructuredLoss loss, int featureCount, StructuredTrainerOptions options);
 
     /// <summary>
     /// Starts a session for the rows of <paramref name="data"/>; a backend may choose a step made for its rows (the CPU
     /// backend trains the affine model on sparse rows without densifying them). Default: <c>Start(oracle, loss, data.FeatureCount, options)</c>.
     /// </summary>
-    ITrainingSession Start(Oracle oracle, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options) =>
+    internal ITrainingSession Start(Oracle oracle, StructuredLoss loss, TrainingSource data, StructuredTrainerOptions options) =>
         Start(oracle, loss, data.FeatureCount, options);
 }

@@ -5,7 +5,7 @@ using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>The state of one training run on a backend: a model, its optimizer, and the loss.</summary>
-public interface ITrainingSession : IDisposable
+internal interface ITrainingSession : IDisposable
 {
     /// <summary>
     /// One update on a mini-batch (<c>[b × p]</c> features, <c>[b × t]</c> targets, and <paramref name="weights"/>: one
