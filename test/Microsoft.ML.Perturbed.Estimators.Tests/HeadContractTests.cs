@@ -69,6 +69,7 @@ public class HeadContractTests(ITestOutputHelper output)
             new HeadCase("GridPath(costs)", () => PerturbedHeads.GridPath(3, 3, LabelKind.Costs), (ml, s) => Linear(ml, 200, 9, new GridVertexShortestPathOracle(3, 3), true, s, Positive)),
             new HeadCase("Knapsack(costs)", () => PerturbedHeads.Knapsack([2, 3, 1, 4, 2, 3], 6, LabelKind.Costs), (ml, s) => Linear(ml, 200, 6, new KnapsackOracle([2, 3, 1, 4, 2, 3], 6), true, s)),
             new HeadCase("TravelingSalesman(5, tours)", () => PerturbedHeads.TravelingSalesman(5), (ml, s) => Linear(ml, 200, 10, Oracle.TravelingSalesman(5), false, s, Positive)),
+            new HeadCase("TravelingSalesman(5, tours, I-MLE)", () => PerturbedHeads.TravelingSalesman(5), (ml, s) => Linear(ml, 200, 10, Oracle.TravelingSalesman(5), false, s, Positive), StructuredLossKind.ImplicitMle),
             new HeadCase("User(best pair)", () => PerturbedHeads.RegisterOracle("TestBestPair", d => Oracle.Create(d, d, BestPair, "BestPair")),
                 (ml, s) => Linear(ml, 200, 5, Oracle.Create(5, 5, BestPair, "BestPair"), false, s)),
         };
