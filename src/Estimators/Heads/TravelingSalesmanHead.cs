@@ -89,7 +89,7 @@ internal sealed class TravelingSalesmanHead : DecisionHead
     {
         LabelKind labels = ReadLabels(reader);
         int cities = reader.ReadInt32();
-        if (cities < 3 || cities > 16) throw new FormatException($"The saved travelling-salesman head claims {cities} cities.");
+        if (cities < TravelingSalesmanOracle.MinCities || cities > TravelingSalesmanOracle.MaxCities) throw new FormatException($"The saved travelling-salesman head claims {cities} cities.");
         return new TravelingSalesmanHead(cities, labels, cities * (cities - 1) / 2);
     }
 }
