@@ -29,8 +29,8 @@ public abstract class PerturbedTrainerOptions
 
     /// <summary>
     /// The loss; default perturbed Fenchel-Young. Also: perturbed + squared, squared on scores, blackbox interpolation,
-    /// identity with projection, SPO+ (the label is then the true score vector) and direct loss minimization with a
-    /// learned noise scale (see <see cref="StructuredLossKind"/>).
+    /// identity with projection, SPO+ (the label is then the true score vector), direct loss minimization with a
+    /// learned noise scale and I-MLE (see <see cref="StructuredLossKind"/>).
     /// </summary>
     public StructuredLossKind Loss { get => _core.Loss; set => _core.Loss = value; }
 
@@ -65,15 +65,15 @@ public abstract class PerturbedTrainerOptions
     /// <summary>Rows per mini-batch; default 32.</summary>
     public int BatchSize { get => _core.BatchSize; set => _core.BatchSize = value; }
 
-    /// <summary>Blackbox loss: interpolation step λ in [1e-30, 1e30] (relative to unit-norm scores under the default projection); default 0.1.</summary>
+    /// <summary>Blackbox and I-MLE losses: interpolation step λ in [1e-30, 1e30] (blackbox: relative to unit-norm scores under the default projection; I-MLE: in the units of the scores); default 0.1.</summary>
     public double BlackboxLambda { get => _core.BlackboxLambda; set => _core.BlackboxLambda = value; }
 
     /// <summary>Blackbox and identity losses: projections of the scores before the solver; default P_sphere ∘ P_plane.</summary>
     public ScoreProjection Projection { get => _core.Projection; set => _core.Projection = value; }
 
     /// <summary>
-    /// Blackbox and identity losses: the loss of ŷ they back-propagate; null (default): linear −⟨ŷ, y⟩ for blackbox,
-    /// squared ½‖ŷ − y‖² for identity (equal on the solutions up to a constant; see <see cref="Losses.TaskLoss"/>).
+    /// Blackbox, identity and I-MLE losses: the loss of ŷ they back-propagate; null (default): linear −⟨ŷ, y⟩ for blackbox,
+    /// squared ½‖ŷ − y‖² for identity and I-MLE (equal on the solutions up to a constant; see <see cref="Losses.TaskLoss"/>).
     /// </summary>
     public TaskLoss? TaskLoss { get => _core.TaskLoss; set => _core.TaskLoss = value; }
 
@@ -81,7 +81,7 @@ public abstract class PerturbedTrainerOptions
     public double Margin { get => _core.Margin; set => _core.Margin = value; }
 
     /// <summary>
-    /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+ and direct loss,
+    /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+, direct loss and I-MLE,
     /// 0.01 for blackbox and identity with projection.
     /// </summary>
     public double? InitialWeightScale { get => _core.InitialWeightScale; set => _core.InitialWeightScale = value; }

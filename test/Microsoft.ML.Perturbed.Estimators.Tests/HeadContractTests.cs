@@ -68,6 +68,8 @@ public class HeadContractTests(ITestOutputHelper output)
             new HeadCase("ShortestPath(costs, SPO+)", () => PerturbedHeads.ShortestPath(grid, LabelKind.Costs), (ml, s) => Linear(ml, 200, grid.Dimension, grid, true, s, Positive), StructuredLossKind.SpoPlus),
             new HeadCase("GridPath(costs)", () => PerturbedHeads.GridPath(3, 3, LabelKind.Costs), (ml, s) => Linear(ml, 200, 9, new GridVertexShortestPathOracle(3, 3), true, s, Positive)),
             new HeadCase("Knapsack(costs)", () => PerturbedHeads.Knapsack([2, 3, 1, 4, 2, 3], 6, LabelKind.Costs), (ml, s) => Linear(ml, 200, 6, new KnapsackOracle([2, 3, 1, 4, 2, 3], 6), true, s)),
+            new HeadCase("TravelingSalesman(5, tours)", () => PerturbedHeads.TravelingSalesman(5), (ml, s) => Linear(ml, 200, 10, Oracle.TravelingSalesman(5), false, s, Positive)),
+            new HeadCase("TravelingSalesman(5, tours, I-MLE)", () => PerturbedHeads.TravelingSalesman(5), (ml, s) => Linear(ml, 200, 10, Oracle.TravelingSalesman(5), false, s, Positive), StructuredLossKind.ImplicitMle),
             new HeadCase("User(best pair)", () => PerturbedHeads.RegisterOracle("TestBestPair", d => Oracle.Create(d, d, BestPair, "BestPair")),
                 (ml, s) => Linear(ml, 200, 5, Oracle.Create(5, 5, BestPair, "BestPair"), false, s)),
         };
@@ -173,6 +175,15 @@ public class HeadContractTests(ITestOutputHelper output)
             ml.StructuredPrediction().Trainers.Perturbed(PerturbedHeads.Knapsack([2, 3], 4)).Fit(Rows(2, [1, 1]))).Message);
         Assert.Contains("row 0 slot 1 holds the cost -1", Assert.Throws<InvalidOperationException>(() =>
             ml.StructuredPrediction().Trainers.GridShortestPath(1, 2).Fit(Rows(2, [1, -1]))).Message);
+        // Two triangles are not a tour of six cities; a city on three edges is not either.
+        float[] triangles = new float[15], star = new float[6];
+        foreach ((int i, int j) in new[] { (0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5) }) triangles[i * (11 - i) / 2 + j - i - 1] = 1;
+        Assert.Contains("row 0 is not a tour: the cycle through city 0 visits 3 of the 6 cities", Assert.Throws<InvalidOperationException>(() =>
+            ml.StructuredPrediction().Trainers.Perturbed(PerturbedHeads.TravelingSalesman(6)).Fit(Rows(15, triangles))).Message);
+        star[0] = star[1] = star[2] = 1;
+        Assert.Contains("row 0 is not a tour: city 0 is on 3 edges, not 2", Assert.Throws<InvalidOperationException>(() =>
+            ml.StructuredPrediction().Trainers.Perturbed(PerturbedHeads.TravelingSalesman(4)).Fit(Rows(6, star))).Message);
+        Assert.Equal("cities", Assert.Throws<ArgumentOutOfRangeException>(() => PerturbedHeads.TravelingSalesman(17)).ParamName);
         Assert.Contains("expected Vector<Single, 4>", Assert.Throws<ArgumentOutOfRangeException>(() =>
             ml.StructuredPrediction().Trainers.Perturbed(PerturbedHeads.ShortestPath(grid)).Fit(Rows(3, [1, 0, 1]))).Message);
         // SPO+ needs true costs: a solution label is refused with the fix.

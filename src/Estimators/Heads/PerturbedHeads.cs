@@ -21,6 +21,7 @@ public static class PerturbedHeads
         ["ShortestPath"] = ShortestPathHead.Read,
         ["GridPath"] = GridPathHead.Read,
         ["Knapsack"] = KnapsackHead.Read,
+        ["TravelingSalesman"] = TravelingSalesmanHead.Read,
     };
 
     private static readonly HashSet<string> s_builtIn = [.. s_readers.Keys];
@@ -87,6 +88,17 @@ public static class PerturbedHeads
     /// <exception cref="ArgumentOutOfRangeException">A weight or the capacity is negative, the dynamic programme is too large,
     /// or <paramref name="labels"/> is not a defined value.</exception>
     public static PerturbedHead Knapsack(IReadOnlyList<int> weights, int capacity, LabelKind labels = LabelKind.Solution) => new KnapsackHead(weights, capacity, labels);
+
+    /// <summary>
+    /// The symmetric travelling salesman over <paramref name="cities"/> = k cities, solved exactly (<see cref="Oracle.TravelingSalesman"/>,
+    /// a cost head): scores are the predicted costs of the k(k − 1)/2 pairs of cities — the upper triangle of the cost matrix,
+    /// row by row: (0, 1), (0, 2), …, (0, k − 1), (1, 2), …, (k − 2, k − 1) — and the label holds one value per pair.
+    /// </summary>
+    /// <param name="cities">Number of cities k, from 3 to 16.</param>
+    /// <param name="labels">What the label holds: the optimal tour's edge indicators (default, <see cref="LabelKind.Solution"/>)
+    /// or the true pair costs (<see cref="LabelKind.Costs"/>, needed by SPO+ and regret).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cities"/> is outside [3, 16], or <paramref name="labels"/> is not a defined value.</exception>
+    public static PerturbedHead TravelingSalesman(int cities, LabelKind labels = LabelKind.Solution) => new TravelingSalesmanHead(cities, labels);
 
     /// <summary>
     /// Registers a head over a user's own solver under <paramref name="name"/> and returns it, unbound and ready to train:

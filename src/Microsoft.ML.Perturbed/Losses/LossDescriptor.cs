@@ -49,7 +49,7 @@ internal sealed class LossDescriptor
 
     /// <summary>
     /// The loss of ŷ back-propagated when <see cref="StructuredLossOptions.TaskLoss"/> is null: <see cref="TaskLoss.Linear"/> for
-    /// blackbox, <see cref="TaskLoss.Squared"/> for the others (only blackbox and identity with projection read it).
+    /// blackbox, <see cref="TaskLoss.Squared"/> for the others (blackbox, identity with projection and I-MLE read it).
     /// </summary>
     public TaskLoss DefaultTaskLoss { get; }
 

@@ -38,4 +38,18 @@ public enum StructuredLossKind
     /// (<see cref="Oracles.Oracle.LinearTaskLoss"/>, through <see cref="LinearLosses.For"/>).
     /// </summary>
     DirectLoss = 6,
+
+    /// <summary>
+    /// Implicit maximum-likelihood estimation, I-MLE (Niepert et al. 2021; PyEPO's <c>implicitMLE</c>): the task loss
+    /// (<see cref="StructuredLossOptions.TaskLoss"/>; default squared, ½‖ŷ − y‖²) of the perturbed mean
+    /// ŷ = (1/M) Σ y*(θ + σεₘ) under Sum-of-Gamma noise SoG(κ = 5, s = 10, τ = 1), back-propagated through the same εₘ
+    /// at a target θ′ for the upstream gradient g: for a maximizer θ′ = θ − λg and ∇ = (1/M) Σ [y*(θ + σεₘ) − y*(θ′ + σεₘ)]/λ,
+    /// for a cost head (PyEPO's form) c′ = c + λg and ∇ = (1/M) Σ [y*(c′ + σεₘ) − y*(c + σεₘ)]/λ; one extra solve per
+    /// sample. σ is
+    /// <see cref="PerturbedOptimizerOptions.Epsilon"/> (default 1, as PyEPO), M <see cref="PerturbedOptimizerOptions.Samples"/>
+    /// (default 10, as PyEPO), λ <see cref="StructuredLossOptions.BlackboxLambda"/> (default 0.1; the same interpolation step
+    /// as blackbox's, in the units of θ: no projection). Noise, Perturbation, VarianceReduction, Projection and Margin are
+    /// not read.
+    /// </summary>
+    ImplicitMle = 7,
 }

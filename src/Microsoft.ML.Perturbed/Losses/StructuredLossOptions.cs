@@ -4,8 +4,8 @@ namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
 /// Settings of the built-in losses (<see cref="StructuredLoss.Create"/>): the perturbation settings they inherit from
-/// <see cref="PerturbedOptimizerOptions"/> (with M = 10 by default here) and the settings of the blackbox, identity and
-/// direct losses; the trainer's options (<see cref="Training.StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
+/// <see cref="PerturbedOptimizerOptions"/> (with M = 10 by default here) and the settings of the blackbox, identity,
+/// direct and I-MLE losses; the trainer's options (<see cref="Training.StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
 /// options embed them.
 /// </summary>
 public class StructuredLossOptions : PerturbedOptimizerOptions
@@ -24,7 +24,10 @@ public class StructuredLossOptions : PerturbedOptimizerOptions
         Samples = DefaultSamples;
     }
 
-    /// <summary>Blackbox interpolation step λ in [1e-30, 1e30]; default 0.1.</summary>
+    /// <summary>
+    /// Interpolation step λ in [1e-30, 1e30] of the blackbox loss (θ − λg, relative under its default projection) and of
+    /// I-MLE (its target θ − λg, in the units of θ; PyEPO's <c>lambd</c>); default 0.1.
+    /// </summary>
     public double BlackboxLambda { get; set; } = DefaultBlackboxLambda;
 
     /// <summary>
@@ -34,8 +37,8 @@ public class StructuredLossOptions : PerturbedOptimizerOptions
     public ScoreProjection Projection { get; set; } = ScoreProjection.PlaneThenSphere;
 
     /// <summary>
-    /// The loss of ŷ that the blackbox and identity losses back-propagate; null (default): <see cref="TaskLoss.Linear"/>
-    /// for blackbox (its interpolation θ + λy then moves towards the target), <see cref="TaskLoss.Squared"/> for identity.
+    /// The loss of ŷ that the blackbox, identity and I-MLE losses back-propagate; null (default): <see cref="TaskLoss.Linear"/>
+    /// for blackbox (its interpolation θ + λy then moves towards the target), <see cref="TaskLoss.Squared"/> for identity and I-MLE.
     /// </summary>
     public TaskLoss? TaskLoss { get; set; }
 

@@ -32,6 +32,8 @@ internal static class StructuredLosses
             {
                 Epsilon = -Math.Abs(o.Epsilon), Samples = o.Samples, Seed = o.Seed,
             }) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }),
+        new(StructuredLossKind.ImplicitMle, "I-MLE", LabelKind.Solution, LossGradientKind.Surrogate,
+            (head, o, task) => LayerLoss.OfTask(new ImplicitMleLayer(head, o.Epsilon, o.BlackboxLambda, o.Samples, Noise.SumOfGammaNoise.Default, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, task)),
     ];
 
     /// <summary>Every built-in loss, in the order of <see cref="StructuredLossKind"/>.</summary>

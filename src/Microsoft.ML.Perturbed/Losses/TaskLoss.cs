@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>
-/// The loss of the solution ŷ that the blackbox and identity losses back-propagate through their surrogate gradients.
+/// The loss of the solution ŷ that the blackbox, identity and I-MLE losses back-propagate through their surrogate gradients.
 /// For solutions of fixed norm — permutations of one reference (ranking), 0/1 vectors with a fixed number of ones
 /// (argmax, top-k, assignments) — both are the same function on the solutions up to a constant, ½‖ŷ − y‖² = c − ⟨ŷ, y⟩;
 /// they differ in the upstream gradient they hand the surrogate: ŷ − y or −y.

@@ -84,6 +84,19 @@ public abstract class Oracle
         return new DelegateOracle(dimension, outputDimension, solve, name, sense);
     }
 
+    /// <summary>
+    /// The exact symmetric travelling salesman over <paramref name="cities"/> = k cities (a cost head,
+    /// <see cref="OptimizationSense.Minimize"/>): a row holds the k(k − 1)/2 edge costs of the upper triangle of the cost
+    /// matrix, row by row — (0, 1), (0, 2), …, (0, k − 1), (1, 2), …, (k − 2, k − 1); pair (i, j), i &lt; j, is entry
+    /// i·(2k − i − 1)/2 + j − i − 1 — and the solution is the 0/1 indicator of the cheapest tour's k edges, in the same order.
+    /// Held–Karp dynamic programming, O(2ᵏk²) time per row and 2ᵏ⁻¹(k − 1) doubles per thread. Ties go to the tour whose
+    /// city sequence from city 0 (read in either direction) is lexicographically smallest. Its
+    /// <see cref="LinearTaskLoss"/> is <see cref="LinearLosses.ZeroOneSquared"/>; no device kernel.
+    /// </summary>
+    /// <param name="cities">Number of cities k, from 3 to 16.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cities"/> is below 3 or above 16.</exception>
+    public static Oracle TravelingSalesman(int cities) => new TravelingSalesmanOracle(cities);
+
     /// <summary>Solves every row of a batch, in parallel over rows.</summary>
     /// <param name="scores">Row-major <c>[batch × Dimension]</c> scores; finite.</param>
     /// <param name="solutions">Row-major <c>[batch × OutputDimension]</c> destination.</param>

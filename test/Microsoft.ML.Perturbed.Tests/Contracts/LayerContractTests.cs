@@ -65,6 +65,13 @@ public class LayerContractTests
         data.Add(new LayerCase("Blackbox(Ranking)", t => DifferentiableLayers.Blackbox(new RankingOracle(D), 0.5), DerivativeCheck.Surrogate));
         data.Add(new LayerCase("Blackbox(TopK)+projections", t => DifferentiableLayers.Blackbox(new TopKOracle(D, 2), 0.2, ScoreProjection.PlaneThenSphere), DerivativeCheck.Surrogate));
         data.Add(new LayerCase("Identity(Ranking)+projections+margin", t => DifferentiableLayers.IdentityWithProjection(new RankingOracle(D), margin: 0.1, seed: 2), DerivativeCheck.Surrogate));
+        data.Add(new LayerCase("ImplicitMle(TopK)/SumOfGamma", t => new ImplicitMleLayer(new TopKOracle(D, 2), 0.5, 0.5, 8, SumOfGammaNoise.Default, seed: 3) { MaxDegreeOfParallelism = t }, DerivativeCheck.Surrogate));
+        data.Add(new LayerCase("ImplicitMle(cheapest pair, minimizing)/Normal", t => new ImplicitMleLayer(Oracle.Create(D, D, (c, y) =>
+        {
+            int best = 0;
+            for (int i = 1; i < D - 1; i++) if (c[i] + c[i + 1] < c[best] + c[best + 1]) best = i;
+            y[best] = y[best + 1] = 1;
+        }, "CheapestPair", OptimizationSense.Minimize), 2, 0.5, 8, NoiseDistribution.Normal, seed: 4) { MaxDegreeOfParallelism = t }, DerivativeCheck.Surrogate));
         data.Add(new LayerCase("Identity(user oracle)", t => new IdentityGradientLayer(Oracle.Create(D, D, (th, y) => { for (int i = 0; i < D; i++) y[i] = th[i] > 0 ? 1 : 0; }, "Sign")) { MaxDegreeOfParallelism = t }, DerivativeCheck.Surrogate));
         return data;
     }

@@ -43,6 +43,11 @@ public class OracleContractTests
             new OracleCase("User(cheapest pair, minimizing)", Oracle.Create(4, 4, CheapestAdjacentPair, "CheapestAdjacentPair", OptimizationSense.Minimize),
                 () => Enumerable.Range(0, 3).Select(i => OneHot(4, [i, i + 1]))),
         };
+        for (int k = 4; k <= 7; k++)
+        {
+            int cities = k;
+            data.Add(new OracleCase($"TravelingSalesman(k={k})", Oracle.TravelingSalesman(k), () => Tours(cities)));
+        }
         return data;
     }
 
@@ -98,6 +103,20 @@ public class OracleContractTests
         Walk(0);
         return paths;
     }
+
+    /// <summary>Every tour of k cities once (sequences from city 0 whose second city is below their last), as edge indicators.</summary>
+    internal static IEnumerable<float[]> Tours(int k) =>
+        TestMath.Permutations(k - 1).Where(p => p[0] < p[^1]).Select(p =>
+        {
+            var y = new float[k * (k - 1) / 2];
+            int[] order = [0, .. p.Select(c => c + 1)];
+            for (int i = 0; i < k; i++)
+            {
+                int a = Math.Min(order[i], order[(i + 1) % k]), b = Math.Max(order[i], order[(i + 1) % k]);
+                y[a * (2 * k - a - 1) / 2 + b - a - 1] = 1;
+            }
+            return y;
+        });
 
     /// <summary>Every subset of items within the capacity.</summary>
     private static IEnumerable<float[]> Packings(int[] weights, int capacity) =>
