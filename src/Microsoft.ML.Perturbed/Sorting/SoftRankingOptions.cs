@@ -46,9 +46,12 @@ public sealed class SoftRankingOptions : PerturbedOptimizerOptions
                 Check.AtLeast(MaxIterations, 1, nameof(MaxIterations));
                 Check.FiniteNonNegative(Tolerance, nameof(Tolerance));
                 break;
-            default:
+            case SoftRankingMethod.PermutahedronL2:
+            case SoftRankingMethod.PermutahedronKL:
                 Check.FiniteNonNegative(Epsilon, nameof(Epsilon));
                 break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(Method), Method, $"Unknown {nameof(SoftRankingMethod)} value {Method} for '{nameof(Method)}'.");
         }
         Check.Parallelism(MaxDegreeOfParallelism, nameof(MaxDegreeOfParallelism));
     }
