@@ -1,8 +1,8 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Benchmarks;
 

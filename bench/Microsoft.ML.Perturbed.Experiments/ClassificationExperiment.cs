@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Experiments;
 

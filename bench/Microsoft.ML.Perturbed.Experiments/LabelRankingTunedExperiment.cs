@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
-using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Perturbed.Losses;
+using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Experiments;
 

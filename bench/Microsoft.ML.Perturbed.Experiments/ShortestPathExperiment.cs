@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Microsoft.ML.Perturbed.Evaluation;
 using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Experiments;
 

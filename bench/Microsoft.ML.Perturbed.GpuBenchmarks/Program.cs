@@ -11,8 +11,8 @@ using System.Globalization;
 using Microsoft.ML.Perturbed;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Sorting;
-using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Perturbed.TorchSharp;
+using Microsoft.ML.Perturbed.Training;
 using static TorchSharp.torch;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

@@ -11,9 +11,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Sweeping;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Samples;
 using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Perturbed.Losses;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string? dataPath = Argument("--data");

@@ -2,9 +2,9 @@
 // the Fenchel-Young loss. Run with: dotnet run --project samples/PerturbedRanking -c Release
 using System.Globalization;
 using Microsoft.ML.Perturbed;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
-using Microsoft.ML.Perturbed.Losses;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string Show(ReadOnlySpan<float> v) => "[" + string.Join(", ", v.ToArray().Select(x => x.ToString("F2").PadLeft(5))) + "]";

@@ -1,8 +1,8 @@
 using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.SearchSpace;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators;
 

@@ -1,5 +1,5 @@
-using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Losses;
+using Microsoft.ML.Perturbed.Noise;
 
 namespace Microsoft.ML.Perturbed;
 

@@ -1,7 +1,7 @@
 using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.TorchSharp;
 

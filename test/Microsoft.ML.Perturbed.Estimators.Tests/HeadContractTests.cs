@@ -1,10 +1,10 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Evaluation;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 using Xunit.Abstractions;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Tests;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Training;
 using Xunit.Abstractions;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Estimators.Tests;
 

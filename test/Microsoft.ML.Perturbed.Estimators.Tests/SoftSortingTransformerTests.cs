@@ -1,10 +1,10 @@
-using Microsoft.ML.Perturbed.Layers;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Sorting;
 
 namespace Microsoft.ML.Perturbed.Estimators.Tests;

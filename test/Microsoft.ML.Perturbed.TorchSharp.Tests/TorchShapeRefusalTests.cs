@@ -1,9 +1,9 @@
 using Microsoft.ML.Perturbed.Layers;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Sorting;
 using Microsoft.ML.Perturbed.Training;
 using static TorchSharp.torch;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 

@@ -4,8 +4,8 @@ using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Classification;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Structured;
-using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Perturbed.Losses;
+using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 

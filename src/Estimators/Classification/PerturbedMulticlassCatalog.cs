@@ -1,7 +1,7 @@
-using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Perturbed.Estimators.Classification;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Perturbed.Losses;
+using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Runtime;
 
 // Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).
 namespace Microsoft.ML;

@@ -1,7 +1,7 @@
-using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
 

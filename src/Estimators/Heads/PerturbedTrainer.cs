@@ -1,5 +1,5 @@
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Perturbed.Losses;
+using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 

@@ -1,6 +1,6 @@
-using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
+using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Ranking;

@@ -1,8 +1,8 @@
-using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Perturbed.Losses;
+using Microsoft.ML.Perturbed.Training;
+using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Ranking;
 

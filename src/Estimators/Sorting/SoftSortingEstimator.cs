@@ -1,7 +1,7 @@
 using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Sorting;
+using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Sorting;
 

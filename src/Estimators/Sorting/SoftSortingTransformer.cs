@@ -1,7 +1,7 @@
-using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Sorting;
 using Microsoft.ML.Runtime;
 

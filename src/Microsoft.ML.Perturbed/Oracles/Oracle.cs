@@ -1,5 +1,5 @@
-using Microsoft.ML.Perturbed.Threading;
 using Microsoft.ML.Perturbed.Losses;
+using Microsoft.ML.Perturbed.Threading;
 
 namespace Microsoft.ML.Perturbed.Oracles;
 

@@ -1,6 +1,6 @@
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Tests.Oracles;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Tests.Contracts;
 

@@ -1,7 +1,7 @@
 using Microsoft.ML.Perturbed.Data;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Tests.Data;
 

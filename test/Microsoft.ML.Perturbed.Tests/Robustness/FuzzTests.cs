@@ -1,10 +1,10 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Xunit.Abstractions;
 using static Microsoft.ML.Perturbed.Tests.Robustness.FuzzCases;
-using Microsoft.ML.Perturbed.Losses;
 
 namespace Microsoft.ML.Perturbed.Tests.Robustness;
 
