@@ -295,6 +295,7 @@ public class OnnxExportTests
             ml.Transforms.SoftSort("Out", "Features", epsilon: 0, SortDirection.Descending),
             ml.Transforms.QuantileNormalize("Out", "Features"),
             ml.Transforms.QuantileNormalize("Out", "Features", QuantileTarget.Normal),
+            ml.Transforms.KendallEmbedding("Out", "Features"),
         ];
         foreach (IEstimator<ITransformer> estimator in hard)
         {

@@ -16,6 +16,8 @@
     typeof(Microsoft.ML.SignatureLoadModel), "Retired perturbed predictor", "PerturbedLabelRanking", "PerturbedMulticlass", "PerturbedStructured")]
 [assembly: Microsoft.ML.LoadableClass(typeof(Microsoft.ML.Perturbed.Estimators.Sorting.SoftSortingTransformer), null,
     typeof(Microsoft.ML.SignatureLoadModel), "Perturbed soft sorting", Microsoft.ML.Perturbed.Estimators.Sorting.SoftSortingTransformer.LoaderSignature)]
+[assembly: Microsoft.ML.LoadableClass(typeof(Microsoft.ML.Perturbed.Estimators.Sorting.KendallEmbeddingTransformer), null,
+    typeof(Microsoft.ML.SignatureLoadModel), "Perturbed Kendall embedding", Microsoft.ML.Perturbed.Estimators.Sorting.KendallEmbeddingTransformer.LoaderSignature)]
 
 namespace System.Runtime.CompilerServices
 {

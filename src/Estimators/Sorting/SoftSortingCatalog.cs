@@ -73,6 +73,26 @@ public static class SoftSortingCatalog
     public static SoftSortingEstimator QuantileNormalize(this TransformsCatalog catalog, SoftSortingOptions options)
         => Create(catalog, SoftSortingOperation.QuantileNormalize, options);
 
+    /// <summary>
+    /// The Kendall embedding of each vector (Jiao &amp; Vert): a known-size vector of n Singles becomes n(n−1)/2 slots, one
+    /// per pair i &lt; j in row order ((0,1), (0,2), …, (1,2), …): 1 where xᵢ &lt; xⱼ, 0 where xᵢ &gt; xⱼ, ½ on ties. The
+    /// inner product of two centered embeddings (2Φ − 1) is their concordant minus discordant pairs, so a linear model on
+    /// it uses the Kendall kernel (<see cref="PermutationKernels"/>). The input needs 2 to 5793 slots
+    /// (<see cref="PermutationKernels.MaxEmbeddingLength"/> pairs at most); the model saves, loads and exports to ONNX.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="outputColumnName">Name of the output column.</param>
+    /// <param name="inputColumnName">Name of the input column (a known-size vector of Single); defaults to <paramref name="outputColumnName"/>.</param>
+    /// <example><code>var pipeline = mlContext.Transforms.KendallEmbedding("Pairs", "Scores");</code></example>
+    public static IEstimator<ITransformer> KendallEmbedding(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var estimator = new KendallEmbeddingEstimator(outputColumnName, inputColumnName ?? outputColumnName,
+            Microsoft.ML.Perturbed.Estimators.ModelPersistence.MlNetInternals.EnvironmentOf(catalog));
+        PerturbedComponents.RegisterWith(catalog);
+        return estimator;
+    }
+
     private static SoftSortingOptions Options(InputOutputColumnPair[] columns, double epsilon, SortDirection direction, SoftRankingMethod method) =>
         new() { Columns = columns, Epsilon = epsilon, Direction = direction, Method = method };
 
