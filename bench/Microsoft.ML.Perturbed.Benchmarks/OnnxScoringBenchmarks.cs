@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
@@ -24,7 +25,7 @@ public class OnnxScoringBenchmarks
     public int Batch { get; set; }
 
     private MLContext _ml = null!;
-    private LabelRankingTransformer _model = null!;
+    private PerturbedPredictionTransformer _model = null!;
     private PredictionEngine<Input, Output> _engine = null!;
     private Input[] _rows = null!;
     private InferenceSession _session = null!;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using System.Data.Common;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
@@ -85,7 +86,7 @@ public sealed class DatabaseTrainingTests(ITestOutputHelper output)
         Assert.Equal(Weights(memory, TrainingDataLoading.InMemory), Weights(table, TrainingDataLoading.InMemory));
         Assert.Equal(Weights(memory, TrainingDataLoading.Streaming), Weights(table, TrainingDataLoading.Streaming));
 
-        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions
+        PerturbedPredictionTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions
         {
             NumberOfIterations = 20, Seed = 5, DataLoading = TrainingDataLoading.Streaming,
         }).Fit(table);

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
@@ -123,12 +124,12 @@ public class LabelRankingTests(ITestOutputHelper output)
     {
         var ml = new MLContext(seed: 5);
         IDataView data = Synthetic(ml, 200, 6, 4, 0.3, seed: 3);
-        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(data);
+        PerturbedPredictionTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(data);
         // The trainer draws its seed from the context's random source, like ML.NET's own trainers: the same seed and the
         // same sequence of calls give the same model.
         var again = new MLContext(seed: 5);
         IDataView sameData = Synthetic(again, 200, 6, 4, 0.3, seed: 3);
-        LabelRankingTransformer same = again.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(sameData);
+        PerturbedPredictionTransformer same = again.LabelRanking().Trainers.PerturbedFenchelYoung(numberOfIterations: 5).Fit(sameData);
         Assert.Equal(((AffineModel)model.Model).Weights.ToArray(), ((AffineModel)same.Model).Weights.ToArray());
 
         using var stream = new MemoryStream();
@@ -137,7 +138,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         var fresh = new MLContext();
         fresh.ComponentCatalog.RegisterPerturbed();
         ITransformer loaded = fresh.Model.Load(stream, out _);
-        Assert.IsType<LabelRankingTransformer>(loaded);
+        Assert.IsType<PerturbedPredictionTransformer>(loaded);
         IDataView a = model.Transform(data), b = loaded.Transform(data);
         Assert.Equal(a.GetColumn<float[]>("Score").ToArray(), b.GetColumn<float[]>("Score").ToArray());
         Assert.Equal(a.GetColumn<float[]>("PredictedRanking").ToArray(), b.GetColumn<float[]>("PredictedRanking").ToArray());
@@ -167,7 +168,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         // Skipping a row with a NaN feature gives the model of the data without that row, bit for bit.
         (float[] X, float[] Y)[] clean = [([1, 2], [1, 2, 3]), ([2, -1], [3, 2, 1]), ([0.5f, 1], [2, 1, 3])];
         var seeded = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 3, Seed = 4 });
-        float[] Weights(LabelRankingTransformer t) => ((Microsoft.ML.Perturbed.Training.AffineModel)t.Model).Weights.ToArray();
+        float[] Weights(PerturbedPredictionTransformer t) => ((Microsoft.ML.Perturbed.Training.AffineModel)t.Model).Weights.ToArray();
         Assert.Equal(Weights(seeded.Fit(Rows(clean))), Weights(seeded.Fit(Rows([clean[0], ([float.NaN, 1], [1, 3, 2]), clean[1], clean[2]]))));
         var missing = ml.LabelRanking().Trainers.PerturbedFenchelYoung(labelColumnName: "Ranks");
         Assert.Contains("Could not find input column 'Ranks'", Assert.Throws<ArgumentOutOfRangeException>(() => missing.Fit(Rows(([1, 2], [1, 2, 3])))).Message);
@@ -187,7 +188,7 @@ public class LabelRankingTests(ITestOutputHelper output)
         {
             new Example { Features = [1, 2], Label = [1, 2, 3] }, new Example { Features = [2, -1], Label = [3, 2, 1] },
         }, Definition(2, 3));
-        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 2, Seed = 1 }).Fit(data);
+        PerturbedPredictionTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions { NumberOfIterations = 2, Seed = 1 }).Fit(data);
         var engine = ml.Model.CreatePredictionEngine<Example, Ranked>(model, inputSchemaDefinition: Definition(2, 3));
         Ranked missing = engine.Predict(new Example { Features = [float.NaN, 1], Label = [1, 2, 3] });
         Assert.All(missing.Score, s => Assert.True(float.IsNaN(s)));

@@ -34,6 +34,22 @@ public class ModelFormatTests
     }
 
     [Theory]
+    [InlineData("26a5a53")]
+    [InlineData("de97d0a")]
+    public void A_label_ranking_model_saved_as_a_LabelRankingTransformer_loads_as_the_one_transformer_and_predicts_as_it_did(string format)
+    {
+        // Up to this version label-ranking models were LabelRankingTransformer; their zips name the 'PerturbedPrediction'
+        // loader, which now gives the one transformer of every head but multiclass.
+        string folder = Path.Combine(FixtureRoot, format);
+        var ml = new MLContext(seed: 1);
+        ITransformer model = ml.Model.Load(Path.Combine(folder, "label_ranking.zip"), out _);
+        var loaded = Assert.IsType<PerturbedPredictionTransformer>(model);   // the exact type, no subclass
+        Assert.Equal("Ranking", loaded.HeadModel.Name);
+        string expected = File.ReadAllText(Path.Combine(folder, "label_ranking.outputs.txt"));
+        Assert.Equal(expected, ModelFormatFixtures.Describe(model, ModelFormatFixtures.Data(ml), "label_ranking"));
+    }
+
+    [Theory]
     [InlineData("26a5a53", "top_k", "TopK")]
     [InlineData("de97d0a", "top_k", "TopK")]
     [InlineData("de97d0a", "matching", "Matching")]

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators;
@@ -67,7 +68,7 @@ public class TorchTrainingBackendTests
     {
         var ml = new MLContext(seed: 1);
         IDataView data = Ranking(ml, 300, 8, 5, seed: 3);
-        LabelRankingTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(
+        PerturbedPredictionTransformer model = ml.LabelRanking().Trainers.PerturbedFenchelYoung(
             new PerturbedLabelRankingOptions { NumberOfIterations = 30, Seed = 2, Backend = new TorchTrainingBackend(TestDevice.Current, 32) }).Fit(data);
         var mlp = Assert.IsType<MlpModel>(model.Model);
         Assert.Equal([8, 32], mlp.Layers.Select(l => l.Features));
@@ -78,7 +79,7 @@ public class TorchTrainingBackendTests
         stream.Position = 0;
         var fresh = new MLContext();
         fresh.ComponentCatalog.RegisterPerturbed();
-        var loaded = Assert.IsType<LabelRankingTransformer>(fresh.Model.Load(stream, out _));
+        var loaded = Assert.IsType<PerturbedPredictionTransformer>(fresh.Model.Load(stream, out _));
         Assert.IsType<MlpModel>(loaded.Model);
         Assert.Equal(model.Transform(data).GetColumn<float[]>("Score").ToArray(), loaded.Transform(data).GetColumn<float[]>("Score").ToArray());
     }

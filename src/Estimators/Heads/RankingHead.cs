@@ -73,14 +73,14 @@ internal sealed class RankingHead : PerturbedHead
     internal override string ScoreColumnKind => "LabelRanking";
 
     /// <inheritdoc/>
-    internal override string PredictionOutputName => LabelRankingTransformer.PredictedRankingColumnName;
+    internal override string PredictionOutputName => LabelRankingCatalog.PredictedRankingColumnName;
 
     /// <inheritdoc/>
     internal override IReadOnlyList<HeadOutput> Outputs(PerturbedModelParameters parameters)
     {
         var vector = new VectorDataViewType(NumberDataViewType.Single, Dimension);
         DataViewSchema.Annotations names = SlotAnnotations(_slotNames);
-        return [new(LabelRankingTransformer.ScoreColumnName, vector, names, Dimension), new(LabelRankingTransformer.PredictedRankingColumnName, vector, names, Dimension)];
+        return [new(LabelRankingCatalog.ScoreColumnName, vector, names, Dimension), new(LabelRankingCatalog.PredictedRankingColumnName, vector, names, Dimension)];
     }
 
     /// <inheritdoc/>
@@ -112,7 +112,7 @@ internal sealed class RankingHead : PerturbedHead
 
     /// <inheritdoc/>
     internal override PerturbedPredictionTransformer CreateTransformer(PerturbedModelParameters parameters, string featureColumnName)
-        => new LabelRankingTransformer(parameters, featureColumnName);
+        => new PerturbedPredictionTransformer(parameters, featureColumnName);
 
     // *** Binary format ***: int k; int name count (−1: none) and the slot names.
     /// <inheritdoc/>

@@ -12,6 +12,12 @@ namespace Microsoft.ML.Perturbed.Estimators.Ranking;
 /// </summary>
 public sealed class LabelRankingCatalog
 {
+    /// <summary>Name of the scores column a label-ranking model appends: "Score".</summary>
+    public const string ScoreColumnName = "Score";
+
+    /// <summary>Name of the predicted ranking column a label-ranking model appends (rank 1 = most preferred): "PredictedRanking".</summary>
+    public const string PredictedRankingColumnName = "PredictedRanking";
+
     private readonly MLContext _mlContext;
 
     internal LabelRankingCatalog(MLContext mlContext)
@@ -29,7 +35,7 @@ public sealed class LabelRankingCatalog
     /// <param name="labelColumnName">True rankings.</param>
     /// <param name="predictedRankingColumnName">Predicted rankings.</param>
     public LabelRankingMetrics Evaluate(IDataView data, string labelColumnName = "Label",
-        string predictedRankingColumnName = LabelRankingTransformer.PredictedRankingColumnName)
+        string predictedRankingColumnName = PredictedRankingColumnName)
     {
         ArgumentNullException.ThrowIfNull(data);
         DataViewSchema.Column label = VectorColumns.Require(data.Schema, labelColumnName);

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Losses;
@@ -23,7 +24,7 @@ public sealed class LabelRankingTrainers
     /// <param name="epsilon">Noise scale ε; default 1.</param>
     /// <param name="numberOfIterations">Passes over the data; default 50.</param>
     /// <param name="learningRate">Learning rate; default 0.01.</param>
-    public PerturbedLabelRankingTrainer PerturbedFenchelYoung(string labelColumnName = "Label", string featureColumnName = "Features",
+    public PerturbedTrainer PerturbedFenchelYoung(string labelColumnName = "Label", string featureColumnName = "Features",
         string? exampleWeightColumnName = null, double epsilon = StructuredLossOptions.DefaultEpsilon, int numberOfIterations = StructuredTrainerOptions.DefaultNumberOfIterations,
         double learningRate = StructuredTrainerOptions.DefaultLearningRate)
         => PerturbedFenchelYoung(new PerturbedLabelRankingOptions
@@ -34,10 +35,10 @@ public sealed class LabelRankingTrainers
         });
 
     /// <summary>Perturbed label ranking with every option (the loss among them: FY, squared, perturbed squared, blackbox).</summary>
-    public PerturbedLabelRankingTrainer PerturbedFenchelYoung(PerturbedLabelRankingOptions options)
+    public PerturbedTrainer PerturbedFenchelYoung(PerturbedLabelRankingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         // The context's random source gives the seed unless one is set: new MLContext(seed: s) makes runs repeatable.
-        return new PerturbedLabelRankingTrainer(((IHostEnvironment)_mlContext).Register("PerturbedLabelRanking"), options);
+        return new PerturbedTrainer(((IHostEnvironment)_mlContext).Register("PerturbedLabelRanking"), new RankingHead(), options);
     }
 }
