@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Oracles;
 
 /// <summary>Moves allowed on a grid DAG from the top-left to the bottom-right corner.</summary>
-public enum GridMoves
+internal enum GridMoves
 {
     /// <summary>One step right or one step down.</summary>
     RightDown = 0,
