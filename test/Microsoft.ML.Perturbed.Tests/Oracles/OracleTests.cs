@@ -170,10 +170,11 @@ public class OracleTests
     }
 
     [Theory]
-    [InlineData(GridMoves.RightDown)]
-    [InlineData(GridMoves.RightDownDiagonal)]
-    public void Grid_path_matches_brute_force_and_is_a_unit_flow(GridMoves moves)
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Grid_path_matches_brute_force_and_is_a_unit_flow(bool withDiagonal)
     {
+        GridMoves moves = withDiagonal ? GridMoves.RightDownDiagonal : GridMoves.RightDown;
         var rng = new System.Random(5);
         bool diagonal = moves == GridMoves.RightDownDiagonal;
         for (int trial = 0; trial < 60; trial++)
