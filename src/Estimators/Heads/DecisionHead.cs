@@ -33,6 +33,13 @@ internal abstract class DecisionHead : PerturbedHead
     /// <summary>The number of scores for a label of <paramref name="size"/> slots; throws in ML.NET's wording if the size is wrong.</summary>
     private protected abstract int DimensionFor(int size, string column);
 
+    /// <summary>
+    /// <paramref name="size"/> when it is the <paramref name="expected"/> label size of a fixed-size head; otherwise the
+    /// schema-mismatch refusal in ML.NET's wording, with what the slots are (<paramref name="slots"/>, e.g. " (one value per edge)").
+    /// </summary>
+    private protected static int RequireLabelSize(int size, long expected, string column, string slots = "") => size == expected ? size
+        : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {expected}>{slots}, got Vector<Single, {size}>");
+
     /// <summary>The same head bound to <paramref name="dimension"/> scores.</summary>
     private protected abstract DecisionHead WithDimension(int dimension);
 

@@ -32,8 +32,7 @@ internal sealed class GridPathHead : DecisionHead
     /// <inheritdoc/>
     public override string Name => "GridPath";
 
-    private protected override int DimensionFor(int size, string column) => size == (long)Rows * Columns ? size
-        : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {(long)Rows * Columns}> (one value per cell of the {Rows}×{Columns} grid), got Vector<Single, {size}>");
+    private protected override int DimensionFor(int size, string column) => RequireLabelSize(size, (long)Rows * Columns, column, $" (one value per cell of the {Rows}×{Columns} grid)");
 
     private protected override DecisionHead WithDimension(int dimension) => new GridPathHead(Rows, Columns, Labels, dimension);
 

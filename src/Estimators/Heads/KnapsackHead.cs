@@ -34,8 +34,7 @@ internal sealed class KnapsackHead : DecisionHead
 
     private protected override string OnnxDownstream => "the 0/1 knapsack with item values θ and the head's weights and capacity (KnapsackOracle in .NET; a dynamic program over integer weights elsewhere)";
 
-    private protected override int DimensionFor(int size, string column) => size == _weights.Length ? size
-        : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {_weights.Length}> (one value per item), got Vector<Single, {size}>");
+    private protected override int DimensionFor(int size, string column) => RequireLabelSize(size, _weights.Length, column, " (one value per item)");
 
     private protected override DecisionHead WithDimension(int dimension) => new KnapsackHead(_weights, Capacity, Labels, dimension);
 

@@ -24,8 +24,7 @@ internal sealed class MatchingHead : DecisionHead
     /// <inheritdoc/>
     public override string Name => "Matching";
 
-    private protected override int DimensionFor(int size, string column) => (long)N * N == size ? size
-        : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {(long)N * N}> (an {N}×{N} assignment), got Vector<Single, {size}>");
+    private protected override int DimensionFor(int size, string column) => RequireLabelSize(size, (long)N * N, column, $" (an {N}×{N} assignment)");
 
     private protected override DecisionHead WithDimension(int dimension) => new MatchingHead(N, dimension);
 

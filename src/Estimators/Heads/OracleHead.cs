@@ -43,8 +43,7 @@ internal sealed class OracleHead(string name, Func<int, Oracle> createOracle, La
     {
         public override string Name => name;
 
-        private protected override int DimensionFor(int size, string column) => size == Dimension ? size
-            : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {Dimension}>, got Vector<Single, {size}>");
+        private protected override int DimensionFor(int size, string column) => RequireLabelSize(size, Dimension, column);
 
         private protected override DecisionHead WithDimension(int d) => new BoundOracleHead(name, create, Labels, d);
 

@@ -30,8 +30,7 @@ internal sealed class ShortestPathHead : DecisionHead
     /// <inheritdoc/>
     public override string Name => "ShortestPath";
 
-    private protected override int DimensionFor(int size, string column) => size == _graph.Dimension ? size
-        : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {_graph.Dimension}> (one value per edge), got Vector<Single, {size}>");
+    private protected override int DimensionFor(int size, string column) => RequireLabelSize(size, _graph.Dimension, column, " (one value per edge)");
 
     private protected override DecisionHead WithDimension(int dimension) => new ShortestPathHead(_graph, Labels, dimension);
 

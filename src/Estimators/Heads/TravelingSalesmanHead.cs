@@ -31,8 +31,7 @@ internal sealed class TravelingSalesmanHead : DecisionHead
     /// <inheritdoc/>
     public override string Name => "TravelingSalesman";
 
-    private protected override int DimensionFor(int size, string column) => size == _oracle.Dimension ? size
-        : throw new ArgumentOutOfRangeException("label", $"Schema mismatch for label column '{column}': expected Vector<Single, {_oracle.Dimension}> (one value per pair of the {Cities} cities), got Vector<Single, {size}>");
+    private protected override int DimensionFor(int size, string column) => RequireLabelSize(size, _oracle.Dimension, column, $" (one value per pair of the {Cities} cities)");
 
     private protected override DecisionHead WithDimension(int dimension) => new TravelingSalesmanHead(Cities, Labels, dimension);
 
