@@ -87,11 +87,11 @@ static (float[] X, float[] Ranks) RankingRows(int rows, int labels, int features
 var scores = new float[batch * d];
 var rng = new Random(1);
 for (int i = 0; i < scores.Length; i++) scores[i] = (float)rng.NextDouble();
-var heads = new (string Name, TorchHeadKind Kind, Func<Oracle> Oracle)[]
+var heads = new (string Name, DeviceKernelKind Kind, Func<Oracle> Oracle)[]
 {
-    ("Argmax", TorchHeadKind.Argmax, () => new ArgmaxOracle(d)),
-    ("TopK10", TorchHeadKind.TopK, () => new TopKOracle(d, 10)),
-    ("Ranking", TorchHeadKind.Ranking, () => new RankingOracle(d)),
+    ("Argmax", DeviceKernelKind.Argmax, () => new ArgmaxOracle(d)),
+    ("TopK10", DeviceKernelKind.TopK, () => new TopKOracle(d, 10)),
+    ("Ranking", DeviceKernelKind.Ranking, () => new RankingOracle(d)),
 };
 
 double Time(Action<ulong> once, Action? synchronize = null)

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Noise;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,38 +25,28 @@ public sealed class TorchPerturbedOptimizer
     {
     }
 
-    private static TorchHeadKind Kernel(Oracles.Oracle? oracle)
+    private static DeviceKernelKind Kernel(Oracles.Oracle? oracle)
     {
         ArgumentNullException.ThrowIfNull(oracle);
         return oracle.DeviceKernel is { } kernel
-            ? ForKernel(kernel.Kind)
+            ? kernel.Kind
             : throw new ArgumentException($"The oracle {oracle.Name} has no device kernel (argmax, top-k, ranking with the default reference, matching); use the core's PerturbedOptimizer.", nameof(oracle));
     }
-
-    /// <summary>The device kernel of a core <see cref="Oracles.DeviceKernelKind"/>.</summary>
-    internal static TorchHeadKind ForKernel(Oracles.DeviceKernelKind kind) => kind switch
-    {
-        Oracles.DeviceKernelKind.Argmax => TorchHeadKind.Argmax,
-        Oracles.DeviceKernelKind.TopK => TorchHeadKind.TopK,
-        Oracles.DeviceKernelKind.Ranking => TorchHeadKind.Ranking,
-        Oracles.DeviceKernelKind.Matching => TorchHeadKind.Matching,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown {nameof(Oracles.DeviceKernelKind)} value {kind} for '{nameof(kind)}'."),
-    };
 
     /// <summary>Creates the optimizer for a device kernel.</summary>
     /// <param name="head">The head.</param>
     /// <param name="dimension">Scores per row d.</param>
     /// <param name="options">ε, M, noise (normal or Gumbel), seed; additive perturbation.</param>
     /// <param name="device">Where to run; default the CPU.</param>
-    /// <param name="k">k for <see cref="TorchHeadKind.TopK"/>.</param>
-    internal TorchPerturbedOptimizer(TorchHeadKind head, int dimension, PerturbedOptimizerOptions options, Device? device = null, int k = 1)
+    /// <param name="k">k for <see cref="DeviceKernelKind.TopK"/>.</param>
+    internal TorchPerturbedOptimizer(DeviceKernelKind head, int dimension, PerturbedOptimizerOptions options, Device? device = null, int k = 1)
     {
         ArgumentNullException.ThrowIfNull(options);
         LibTorchRuntime.EnsureLoaded();
         if (!Enum.IsDefined(head)) throw new ArgumentOutOfRangeException(nameof(head), head, "Unknown head.");
         if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "'dimension' must be at least 1.");
-        if (head == TorchHeadKind.TopK && (k < 1 || k > dimension)) throw new ArgumentOutOfRangeException(nameof(k), k, $"'k' must be in [1, {dimension}].");
-        if (head == TorchHeadKind.Matching)
+        if (head == DeviceKernelKind.TopK && (k < 1 || k > dimension)) throw new ArgumentOutOfRangeException(nameof(k), k, $"'k' must be in [1, {dimension}].");
+        if (head == DeviceKernelKind.Matching)
         {
             int n = (int)Math.Round(Math.Sqrt(dimension));
             if (n * n != dimension) throw new ArgumentException($"The matching head needs n² scores per row (a square matrix), got {dimension}.", nameof(dimension));
@@ -78,7 +69,7 @@ public sealed class TorchPerturbedOptimizer
     private readonly Oracles.MatchingOracle? _matching;
 
     /// <summary>The head.</summary>
-    internal TorchHeadKind Head { get; }
+    internal DeviceKernelKind Head { get; }
 
     /// <summary>Scores per row.</summary>
     public int Dimension { get; }
@@ -313,10 +304,10 @@ public sealed class TorchPerturbedOptimizer
         Tensor u = th.unsqueeze(0) + z * Epsilon;
         Tensor y = Head switch
         {
-            TorchHeadKind.Argmax => nn.functional.one_hot(u.argmax(-1), Dimension).to(ScalarType.Float32),
-            TorchHeadKind.TopK => TopK(u),
-            TorchHeadKind.Matching => Matching(u),
-            TorchHeadKind.Ranking => Ranks(u),
+            DeviceKernelKind.Argmax => nn.functional.one_hot(u.argmax(-1), Dimension).to(ScalarType.Float32),
+            DeviceKernelKind.TopK => TopK(u),
+            DeviceKernelKind.Matching => Matching(u),
+            DeviceKernelKind.Ranking => Ranks(u),
             _ => throw new InvalidOperationException($"Unknown head {Head}."),
         };
         return (y, u, z);

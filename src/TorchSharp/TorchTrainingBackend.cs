@@ -97,7 +97,7 @@ public sealed class TorchTrainingBackend(Device? device = null, params int[] hid
         TorchPerturbedOptimizer? OnDevice(PerturbedOptimizer? o) =>
             o is not null && head.DeviceKernel is { } kernel && ReferenceEquals(o.Oracle, head) && o.Noise is NormalNoise or GumbelNoise
             && o.Perturbation == PerturbationKind.Additive && o.VarianceReduction == VarianceReduction.None
-                ? new TorchPerturbedOptimizer(TorchPerturbedOptimizer.ForKernel(kernel.Kind), head.Dimension, new PerturbedOptimizerOptions { Epsilon = o.Epsilon, Samples = o.Samples, Noise = o.Noise, Seed = o.Seed }, Device, kernel.K)
+                ? new TorchPerturbedOptimizer(kernel.Kind, head.Dimension, new PerturbedOptimizerOptions { Epsilon = o.Epsilon, Samples = o.Samples, Noise = o.Noise, Seed = o.Seed }, Device, kernel.K)
                 : null;
         switch (form.Kind)
         {

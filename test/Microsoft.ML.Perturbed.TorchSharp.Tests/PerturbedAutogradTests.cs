@@ -9,7 +9,7 @@ namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 
 public class PerturbedAutogradTests
 {
-    private static TorchPerturbedOptimizer Optimizer(TorchHeadKind head, int d, int m = 30, NoiseDistribution? noise = null, int chunk = 0) =>
+    private static TorchPerturbedOptimizer Optimizer(DeviceKernelKind head, int d, int m = 30, NoiseDistribution? noise = null, int chunk = 0) =>
         new(head, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = m, Noise = noise ?? NoiseDistribution.Normal, Seed = 2 }, TestDevice.Current, k: 2)
         {
             SamplesPerChunk = chunk,
@@ -20,7 +20,7 @@ public class PerturbedAutogradTests
     [InlineData(7)]    // several chunks: backward solves the same samples again
     public void Perturbed_layer_backward_is_the_vjp_of_the_same_samples(int samplesPerChunk)
     {
-        var optimizer = Optimizer(TorchHeadKind.Ranking, 5, chunk: samplesPerChunk);
+        var optimizer = Optimizer(DeviceKernelKind.Ranking, 5, chunk: samplesPerChunk);
         float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 0.5f, 1f, 0f, -1f, 2f, 0.4f];
         float[] g = [1f, -1f, 0.5f, 0f, 2f, -0.5f, 0.3f, 0.2f, -1f, 1f];
         Tensor theta = tensor(values, [2, 5]).to(TestDevice.Current).requires_grad_(true);
@@ -39,7 +39,7 @@ public class PerturbedAutogradTests
     [InlineData(4)]
     public void Fenchel_young_loss_gradient_is_the_perturbed_solution_minus_the_target_over_the_batch(int samplesPerChunk)
     {
-        var optimizer = Optimizer(TorchHeadKind.TopK, 4, chunk: samplesPerChunk);
+        var optimizer = Optimizer(DeviceKernelKind.TopK, 4, chunk: samplesPerChunk);
         float[] values = [0.3f, -0.2f, 0.8f, 0.1f, 1f, 0f, -1f, 2f, 0.2f, 0.1f, 0.4f, 0.3f];
         float[] target = [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0];
         Tensor theta = tensor(values, [3, 4]).to(TestDevice.Current).requires_grad_(true);
@@ -70,7 +70,7 @@ public class PerturbedAutogradTests
         Tensor x = tensor(xs, [n, p]).to(device), y = tensor(labels).to(device), onehot = nn.functional.one_hot(y, k).to(ScalarType.Float32);
         var model = nn.Sequential(("hidden", nn.Linear(p, 16)), ("relu", nn.ReLU()), ("out", nn.Linear(16, k))).to(device);
         var adam = optim.Adam(model.parameters(), lr: 0.05);
-        var optimizer = Optimizer(TorchHeadKind.Argmax, k, m: 10, NoiseDistribution.Gumbel);
+        var optimizer = Optimizer(DeviceKernelKind.Argmax, k, m: 10, NoiseDistribution.Gumbel);
         for (int step = 0; step < 150; step++)
         {
             adam.zero_grad();

@@ -13,14 +13,14 @@ public class TorchPerturbedOptimizerTests
     {
         var options = new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 16, Seed = 3 };
         var viaOracle = new TorchPerturbedOptimizer(new TopKOracle(6, 2), options);
-        var viaKernel = new TorchPerturbedOptimizer(TorchHeadKind.TopK, 6, options, k: 2);
-        Assert.Equal((TorchHeadKind.TopK, 2, 6), (viaOracle.Head, viaOracle.K, viaOracle.Dimension));
+        var viaKernel = new TorchPerturbedOptimizer(DeviceKernelKind.TopK, 6, options, k: 2);
+        Assert.Equal((DeviceKernelKind.TopK, 2, 6), (viaOracle.Head, viaOracle.K, viaOracle.Dimension));
         float[] theta = [0.3f, -1, 2, 0.5f, 0.1f, -0.2f, 1, 1, 0, -3, 2, 0.4f];
         float[] a = new float[12], b = new float[12];
         viaOracle.Forward(theta, a, draw: 4);
         viaKernel.Forward(theta, b, draw: 4);
         Assert.Equal(b, a);
-        Assert.Equal(TorchHeadKind.Matching, new TorchPerturbedOptimizer(new MatchingOracle(3), options).Head);
+        Assert.Equal(DeviceKernelKind.Matching, new TorchPerturbedOptimizer(new MatchingOracle(3), options).Head);
         var e = Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(new KnapsackOracle([1, 2, 3], 3), options));
         Assert.Equal("oracle", e.ParamName);
         Assert.Contains("no device kernel", e.Message);
@@ -49,7 +49,7 @@ public class TorchPerturbedOptimizerTests
         const int d = 5, m = 40_000;
         const double eps = 0.8;
         float[] theta = [0.3f, -1.2f, 1.0f, 0.9f, -0.1f];
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel), TestDevice.Current);
+        var optimizer = new TorchPerturbedOptimizer(DeviceKernelKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel), TestDevice.Current);
         (Tensor y, Tensor f) = optimizer.Forward(tensor(theta, [1, d]));
         float[] yHat = y.cpu().data<float>().ToArray();
         double max = theta.Max(v => v / eps), lse = max + Math.Log(theta.Sum(v => Math.Exp(v / eps - max)));
@@ -67,11 +67,11 @@ public class TorchPerturbedOptimizerTests
     [InlineData("TopK")]
     public void Device_and_core_agree_within_monte_carlo_error(string head)
     {
-        TorchHeadKind kind = Enum.Parse<TorchHeadKind>(head);
+        DeviceKernelKind kind = Enum.Parse<DeviceKernelKind>(head);
         const int d = 8, batch = 4, m = 20_000;
         var rng = new System.Random(3);
         float[] theta = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        Oracle oracle = kind == TorchHeadKind.Ranking ? new RankingOracle(d) : new TopKOracle(d, 3);
+        Oracle oracle = kind == DeviceKernelKind.Ranking ? new RankingOracle(d) : new TopKOracle(d, 3);
         var core = new PerturbedOptimizer(oracle, Options(0.5, m));
         var device = new TorchPerturbedOptimizer(kind, d, Options(0.5, m), TestDevice.Current, k: 3);
         var a = new float[batch * d];
@@ -79,7 +79,7 @@ public class TorchPerturbedOptimizerTests
         core.Forward(theta, a);
         device.Forward(theta, b);
         // Entries of one sample lie in [1, d] (ranks) or [0, 1]: variance ≤ range²/4, so each mean has s.e. ≤ range/(2√M).
-        double range = kind == TorchHeadKind.Ranking ? d - 1 : 1;
+        double range = kind == DeviceKernelKind.Ranking ? d - 1 : 1;
         double tolerance = 5 * Math.Sqrt(2) * range / (2 * Math.Sqrt(m));
         for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= tolerance, $"entry {i}: core {a[i]}, device {b[i]}");
     }
@@ -91,7 +91,7 @@ public class TorchPerturbedOptimizerTests
         const double eps = 0.7;
         float[] theta = [0.2f, -0.4f, 0.9f, 0.1f];
         float[] g = [1f, -2f, 0.5f, 0.3f];
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel), TestDevice.Current);
+        var optimizer = new TorchPerturbedOptimizer(DeviceKernelKind.Argmax, d, Options(eps, m, NoiseDistribution.Gumbel), TestDevice.Current);
         var y = new float[d];
         var vjp = new float[d];
         optimizer.ForwardVjp(theta, g, y, vjp);
@@ -111,7 +111,7 @@ public class TorchPerturbedOptimizerTests
     {
         var rng = new System.Random(4);
         float[] theta = Enumerable.Range(0, 3 * 6).Select(_ => (float)rng.NextDouble()).ToArray();
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Ranking, 6, Options(0.3, 50), TestDevice.Current);
+        var optimizer = new TorchPerturbedOptimizer(DeviceKernelKind.Ranking, 6, Options(0.3, 50), TestDevice.Current);
         var a = new float[18];
         var b = new float[18];
         var c = new float[18];
@@ -129,7 +129,7 @@ public class TorchPerturbedOptimizerTests
     [InlineData("TopK", false)]
     public void Chunking_the_samples_changes_memory_not_results(string head, bool gumbel)
     {
-        TorchHeadKind kind = Enum.Parse<TorchHeadKind>(head);
+        DeviceKernelKind kind = Enum.Parse<DeviceKernelKind>(head);
         const int d = 7, batch = 5, m = 10;
         var rng = new System.Random(6);
         float[] theta = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
@@ -175,15 +175,15 @@ public class TorchPerturbedOptimizerTests
             Assert.Contains($"only {missing} device(s)", Assert.Throws<InvalidOperationException>(() => TorchDevice.Select(missing, fallbackToCpu: false)).Message);
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => TorchDevice.Select(-1, true));
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, Options(1, 4), TestDevice.Current);
+        var optimizer = new TorchPerturbedOptimizer(DeviceKernelKind.Argmax, 3, Options(1, 4), TestDevice.Current);
         Assert.Throws<ArgumentException>(() => optimizer.Forward(zeros(2, 4)));
         Assert.Contains("batch ≥ 1", Assert.Throws<ArgumentException>(() => optimizer.Forward(zeros(0, 3))).Message);
         Assert.Contains("'cotangent'", Assert.Throws<ArgumentException>(() => optimizer.ForwardVjp(zeros(2, 3), zeros(2, 4))).Message);
         Assert.Throws<ArgumentException>(() => optimizer.Forward(tensor(new float[] { 1, float.NaN, 0 }, [1, 3])));
         Assert.Throws<ArgumentException>(() => optimizer.Forward(new float[4], new float[4]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(TorchHeadKind.TopK, 3, Options(1, 4), k: 4));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, Options(0, 4)));
-        Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Argmax, 3, new PerturbedOptimizerOptions { Perturbation = PerturbationKind.Multiplicative }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(DeviceKernelKind.TopK, 3, Options(1, 4), k: 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TorchPerturbedOptimizer(DeviceKernelKind.Argmax, 3, Options(0, 4)));
+        Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(DeviceKernelKind.Argmax, 3, new PerturbedOptimizerOptions { Perturbation = PerturbationKind.Multiplicative }));
     }
 }
 
@@ -197,7 +197,7 @@ public class TorchMatchingHeadTests
         float[] theta = Enumerable.Range(0, 2 * n * n).Select(_ => (float)rng.NextDouble()).ToArray();
         var options = new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = m, Seed = 1 };
         var core = new PerturbedOptimizer(new Oracles.MatchingOracle(n), options);
-        var device = new TorchPerturbedOptimizer(TorchHeadKind.Matching, n * n, options, TestDevice.Current);
+        var device = new TorchPerturbedOptimizer(DeviceKernelKind.Matching, n * n, options, TestDevice.Current);
         var a = new float[theta.Length];
         var b = new float[theta.Length];
         core.Forward(theta, a);
@@ -205,7 +205,7 @@ public class TorchMatchingHeadTests
         double tolerance = 5 * Math.Sqrt(2) * 0.5 / Math.Sqrt(m);   // 0/1 entries: variance ≤ 1/4
         for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= tolerance, $"entry {i}: core {a[i]}, device {b[i]}");
         for (int r = 0; r < 2; r++) Assert.Equal(n, b.Skip(r * n * n).Take(n * n).Sum(), 3);   // doubly stochastic: total n
-        Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(TorchHeadKind.Matching, 8, options));
+        Assert.Throws<ArgumentException>(() => new TorchPerturbedOptimizer(DeviceKernelKind.Matching, 8, options));
     }
 }
 
@@ -219,7 +219,7 @@ public class TorchThreadCountTests
         var rng = new System.Random(8);
         float[] theta = Enumerable.Range(0, batch * d).Select(_ => (float)rng.NextDouble()).ToArray();
         float[] g = Enumerable.Range(0, batch * d).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
-        float[] Run(TorchHeadKind kind)
+        float[] Run(DeviceKernelKind kind)
         {
             var optimizer = new TorchPerturbedOptimizer(kind, d, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 40, Seed = 3 }, k: 5);
             var y = new float[batch * d];
@@ -228,7 +228,7 @@ public class TorchThreadCountTests
             (Tensor _, Tensor f) = optimizer.Forward(tensor(theta, [batch, d]));
             return [.. y, .. vjp, .. f.data<float>().ToArray()];
         }
-        foreach (TorchHeadKind kind in new[] { TorchHeadKind.Argmax, TorchHeadKind.TopK, TorchHeadKind.Ranking })
+        foreach (DeviceKernelKind kind in new[] { DeviceKernelKind.Argmax, DeviceKernelKind.TopK, DeviceKernelKind.Ranking })
         {
             float[] one = TestDevice.WithTorchThreads(1, () => Run(kind));
             Assert.Equal(one, TestDevice.WithTorchThreads(Math.Max(4, Environment.ProcessorCount), () => Run(kind)));
@@ -238,7 +238,7 @@ public class TorchThreadCountTests
     [Fact]
     public void Bad_values_on_the_device_are_named_by_row_and_column_and_training_divergence_is_reported()
     {
-        var optimizer = new TorchPerturbedOptimizer(TorchHeadKind.Ranking, 3, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 4 }, TestDevice.Current);
+        var optimizer = new TorchPerturbedOptimizer(DeviceKernelKind.Ranking, 3, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 4 }, TestDevice.Current);
         var theta = new float[6];
         theta[4] = float.NaN;
         var e = Assert.Throws<ArgumentException>(() => optimizer.Forward(theta, new float[6]));

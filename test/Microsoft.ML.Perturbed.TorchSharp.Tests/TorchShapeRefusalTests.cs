@@ -15,7 +15,7 @@ namespace Microsoft.ML.Perturbed.TorchSharp.Tests;
 public class TorchShapeRefusalTests
 {
     private static TorchPerturbedOptimizer Optimizer() =>
-        new(TorchHeadKind.Ranking, 5, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 4, Seed = 1 }, TestDevice.Current);
+        new(DeviceKernelKind.Ranking, 5, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 4, Seed = 1 }, TestDevice.Current);
 
     private static void AssertNamed(Action call, string argument, params string[] shapes)
     {
