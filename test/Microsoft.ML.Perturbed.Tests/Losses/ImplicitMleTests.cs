@@ -150,7 +150,6 @@ public class ImplicitMleTests(Xunit.Abstractions.ITestOutputHelper output)
         }
 
         // The untrained model (zero initial weights) predicts equal costs: the tour 0 → 1 → … → 5 for every instance.
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         double untrained = DecisionMetrics.Evaluate(head, new float[cTest.Length], cTest).NormalizedRegret;
         double oneEpoch = Regret(1), fiveEpochs = Regret(5);
         // Seen: 35.0 % untrained, 15.6 % after one epoch, 14.7 % after five (Fenchel-Young, ten epochs, same settings:
