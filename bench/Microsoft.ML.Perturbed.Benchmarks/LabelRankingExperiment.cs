@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Losses;
-using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Benchmarks;
 

@@ -1,13 +1,11 @@
-using Microsoft.ML.Perturbed.Estimators.Heads;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Microsoft.ML.Perturbed.Estimators.Ranking;
+using Microsoft.ML.Perturbed.Estimators.Heads;
 
 namespace Microsoft.ML.Perturbed.Benchmarks;
 

@@ -10,7 +10,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Perturbed;
 using Microsoft.ML.Perturbed.Oracles;
-using Microsoft.ML.Perturbed.Sorting;
 using Microsoft.ML.Perturbed.TorchSharp;
 using Microsoft.ML.Perturbed.Training;
 using static TorchSharp.torch;

@@ -1,7 +1,4 @@
-using Microsoft.ML.Perturbed.Estimators;
-using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
-using Microsoft.ML.Perturbed.Estimators.Sorting;
 using Microsoft.ML.Runtime;
 
 // Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).

@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Structured;
 
 // The catalog entry points live in ML.NET's own namespace, as ML.NET's extension packages put theirs: `using Microsoft.ML;`

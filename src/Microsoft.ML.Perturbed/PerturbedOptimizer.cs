@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;

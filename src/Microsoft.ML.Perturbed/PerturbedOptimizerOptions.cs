@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Noise;
 
 namespace Microsoft.ML.Perturbed;

@@ -1,6 +1,5 @@
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Losses;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Perturbed.TorchSharp;

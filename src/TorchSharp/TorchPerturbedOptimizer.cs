@@ -1,6 +1,5 @@
-using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Noise;
-using TorchSharp;
+using Microsoft.ML.Perturbed.Oracles;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Perturbed.TorchSharp;

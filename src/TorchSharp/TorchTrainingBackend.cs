@@ -1,5 +1,4 @@
 using Microsoft.ML.Perturbed.Data;
-using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;

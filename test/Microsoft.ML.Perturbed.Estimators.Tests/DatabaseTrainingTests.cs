@@ -1,8 +1,8 @@
-using Microsoft.ML.Perturbed.Estimators.Heads;
 using System.Data.Common;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Npgsql;
 using Xunit.Abstractions;

@@ -1,6 +1,4 @@
 using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators.Classification;
-using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Estimators.Structured;
 
 namespace Microsoft.ML.Perturbed.Estimators.Tests;

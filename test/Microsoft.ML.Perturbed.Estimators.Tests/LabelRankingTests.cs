@@ -1,6 +1,5 @@
-using Microsoft.ML.Perturbed.Estimators.Heads;
-using System.Globalization;
 using Microsoft.ML.Data;
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
 using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Training;

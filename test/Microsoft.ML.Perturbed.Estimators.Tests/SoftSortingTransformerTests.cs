@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Sorting;

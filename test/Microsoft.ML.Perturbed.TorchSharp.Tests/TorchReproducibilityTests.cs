@@ -1,4 +1,3 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Estimators;

@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Sorting;

@@ -1,5 +1,4 @@
 using Microsoft.ML.Perturbed.Sorting;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Perturbed.TorchSharp.Tests;

@@ -1,10 +1,7 @@
-using Microsoft.ML.Perturbed.Estimators.Heads;
-using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators;
 using Microsoft.ML.Perturbed.Estimators.Classification;
+using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Estimators.Ranking;
-using Microsoft.ML.Perturbed.Estimators.Structured;
 using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Training;
 

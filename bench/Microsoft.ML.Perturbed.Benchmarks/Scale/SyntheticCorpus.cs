@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Perturbed.Benchmarks.Scale;
 

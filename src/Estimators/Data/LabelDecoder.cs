@@ -1,6 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Data;
-
 namespace Microsoft.ML.Perturbed.Estimators.Data;
 
 /// <summary>Fills one row of targets from the label of the cursor's current row (throwing on a bad label).</summary>

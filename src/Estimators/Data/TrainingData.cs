@@ -1,4 +1,3 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Data;
 
 namespace Microsoft.ML.Perturbed.Estimators.Data;

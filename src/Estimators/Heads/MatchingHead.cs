@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 

@@ -1,4 +1,3 @@
-using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;

@@ -1,8 +1,3 @@
-using System.Reflection;
-using System.Runtime.CompilerServices;
-using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
-
 namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 
 /// <summary>

@@ -1,10 +1,3 @@
-using System.Runtime.CompilerServices;
-using Google.Protobuf;
-using Microsoft.ML.Data;
-using Microsoft.ML.Model.OnnxConverter;
-using Microsoft.ML.Runtime;
-using static Microsoft.ML.Model.OnnxConverter.OnnxCSharpToProtoWrapper;
-
 namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 
 /// <summary>The settings of one <c>ExportToOnnx</c> call, seen by the components it converts.</summary>

@@ -1,10 +1,3 @@
-using System.Runtime.CompilerServices;
-using Google.Protobuf;
-using Microsoft.ML.Data;
-using Microsoft.ML.Model.OnnxConverter;
-using Microsoft.ML.Runtime;
-using static Microsoft.ML.Model.OnnxConverter.OnnxCSharpToProtoWrapper;
-
 namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 
 /// <summary>ONNX tensor element types (TensorProto.DataType of the ONNX specification) that our graphs use.</summary>

@@ -1,7 +1,5 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
-using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Ranking;
 

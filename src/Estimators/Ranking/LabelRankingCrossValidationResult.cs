@@ -1,8 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators.Data;
-using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Runtime;
-
 namespace Microsoft.ML.Perturbed.Estimators.Ranking;
 
 /// <summary>A fold of <see cref="LabelRankingCatalog.CrossValidate"/>: its model, scored hold-out set and metrics.</summary>

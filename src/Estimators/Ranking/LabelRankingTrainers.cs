@@ -1,6 +1,4 @@
 using Microsoft.ML.Perturbed.Estimators.Heads;
-using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;

@@ -1,10 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators.Data;
-using Microsoft.ML.Perturbed.Estimators.Heads;
-using Microsoft.ML.Perturbed.Evaluation;
-using Microsoft.ML.Perturbed.Oracles;
-using Microsoft.ML.Runtime;
-
 namespace Microsoft.ML.Perturbed.Estimators.Structured;
 
 /// <summary>Matching metrics (Cohen Indelman &amp; Hazan 2021): share of wrongly assigned positions, and of rows with any error.</summary>

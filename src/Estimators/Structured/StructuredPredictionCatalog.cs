@@ -2,9 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.Heads;
 using Microsoft.ML.Perturbed.Evaluation;
-using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Perturbed.Estimators.Structured;
 

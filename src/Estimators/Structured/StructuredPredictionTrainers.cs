@@ -1,7 +1,4 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.Perturbed.Estimators.Data;
 using Microsoft.ML.Perturbed.Estimators.Heads;
-using Microsoft.ML.Perturbed.Evaluation;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Reflection;
-using Microsoft.ML.SearchSpace;
 
 namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 

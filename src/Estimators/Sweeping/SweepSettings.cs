@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Microsoft.ML.Runtime;
-
 namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 
 /// <summary>Settings of a sweep; every one has a default.</summary>

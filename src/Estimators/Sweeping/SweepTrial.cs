@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Microsoft.ML.Runtime;
-
 namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 
 /// <summary>One evaluated trial.</summary>

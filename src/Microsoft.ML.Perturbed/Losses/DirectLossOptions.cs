@@ -1,8 +1,3 @@
-using Microsoft.ML.Perturbed.Layers;
-using Microsoft.ML.Perturbed.Noise;
-using Microsoft.ML.Perturbed.Oracles;
-using Microsoft.ML.Perturbed.Random;
-
 namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>Settings of <see cref="DirectLossMinimization"/>.</summary>

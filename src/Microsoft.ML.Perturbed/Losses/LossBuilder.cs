@@ -1,5 +1,4 @@
 using Microsoft.ML.Perturbed.Oracles;
-using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Losses;
 

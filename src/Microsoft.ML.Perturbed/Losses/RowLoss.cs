@@ -1,5 +1,3 @@
-using Microsoft.ML.Perturbed.Layers;
-
 namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Microsoft.ML.Perturbed.Layers;
-
 namespace Microsoft.ML.Perturbed.Losses;
 
 /// <summary>Built-in row losses for <see cref="LayerLoss"/>.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.ML.Perturbed.Losses;
-using Microsoft.ML.Perturbed.Threading;
-
 namespace Microsoft.ML.Perturbed.Oracles;
 
 /// <summary>Solves one row: writes argmax_{y∈C} ⟨y, θ⟩ for the scores <paramref name="theta"/> into <paramref name="solution"/>.</summary>

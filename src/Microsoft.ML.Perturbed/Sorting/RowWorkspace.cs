@@ -1,7 +1,3 @@
-using System.Numerics;
-using Microsoft.ML.Perturbed.Layers;
-using Microsoft.ML.Perturbed.Threading;
-
 namespace Microsoft.ML.Perturbed.Sorting;
 
 /// <summary>Per-thread buffers of one row of a <see cref="RowOperator"/>; operators derive to add their own.</summary>

@@ -1,6 +1,4 @@
 using Microsoft.ML.Perturbed.Data;
-using Microsoft.ML.Perturbed.Losses;
-using Microsoft.ML.Perturbed.Oracles;
 
 namespace Microsoft.ML.Perturbed.Training;
 

@@ -1,7 +1,3 @@
-using Microsoft.ML.Perturbed.Data;
-using Microsoft.ML.Perturbed.Losses;
-using Microsoft.ML.Perturbed.Oracles;
-
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>Thrown when training stops producing finite numbers.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.ML.Perturbed.Data;
-using Microsoft.ML.Perturbed.Oracles;
-
 namespace Microsoft.ML.Perturbed.Training;
 
 /// <summary>Progress of a training run, reported once per epoch.</summary>

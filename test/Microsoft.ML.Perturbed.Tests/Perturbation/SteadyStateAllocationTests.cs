@@ -1,5 +1,4 @@
 using Microsoft.ML.Perturbed.Losses;
-using Microsoft.ML.Perturbed.Noise;
 using Microsoft.ML.Perturbed.Oracles;
 
 namespace Microsoft.ML.Perturbed.Tests.Perturbation;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
-using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Tests.Robustness;
 
