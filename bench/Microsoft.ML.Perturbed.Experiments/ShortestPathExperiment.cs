@@ -62,7 +62,7 @@ public static class ShortestPathExperiment
     }
 
     /// <summary>Trains one method on the first n instances and returns the normalized regret on the rest.</summary>
-    public static double TrainAndScore(DagShortestPathOracle head, string method, float[] x, float[] c, int n, int tests, int epochs, int seed)
+    public static double TrainAndScore(Oracle head, string method, float[] x, float[] c, int n, int tests, int epochs, int seed)
     {
         const int p = 5;
         int d = head.Dimension;

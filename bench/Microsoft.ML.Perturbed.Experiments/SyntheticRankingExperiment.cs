@@ -64,7 +64,7 @@ public static class SyntheticRankingExperiment
     }
 
     /// <summary>The data of one seed: features <c>[n × 50]</c> and label rankings (the head's solutions) <c>[n × 100]</c>.</summary>
-    public static (float[] Features, float[] Labels) Data(RankingOracle head, int n, double sigma, int seed)
+    public static (float[] Features, float[] Labels) Data(Oracle head, int n, double sigma, int seed)
     {
         // w₀ is drawn first, from the seed alone, so that every σ and size of a seed shares it.
         var rng = new System.Random(seed);
@@ -90,7 +90,7 @@ public static class SyntheticRankingExperiment
     }
 
     /// <summary>Trains one loss on a seed's data and returns the perfect- and partial-rank rates on its test rows.</summary>
-    public static (double Perfect, double Partial) TrainAndScore(RankingOracle head, StructuredLossKind kind, double sigma, int epochs, int train, int test, int seed)
+    public static (double Perfect, double Partial) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int epochs, int train, int test, int seed)
     {
         (float[] x, float[] y) = Data(head, train + test, sigma, seed);
         var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = epochs, LearningRate = 1e-2, BatchSize = 32, Seed = seed };

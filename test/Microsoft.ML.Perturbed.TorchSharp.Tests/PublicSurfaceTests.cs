@@ -17,7 +17,7 @@ public sealed class PublicSurfaceTests(ITestOutputHelper output)
     private static readonly Assembly[] Assemblies =
     [
         typeof(Microsoft.ML.Perturbed.Layers.Layer).Assembly,
-        typeof(Microsoft.ML.PerturbedModelCatalog).Assembly,
+        typeof(Microsoft.ML.PerturbedCatalog).Assembly,
         typeof(Microsoft.ML.Perturbed.TorchSharp.TorchDevice).Assembly,
     ];
 
