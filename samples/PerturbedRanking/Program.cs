@@ -57,9 +57,9 @@ Console.WriteLine($"softmax(θ)                  {Show(theta.Select(x => (float)
 
 // 4. Learning: gradient descent on the Fenchel-Young loss (gradient ŷ_ε(θ) − y) finds scores whose ranking is the target.
 float[] target = [1, 5, 2, 4, 3];
-var loss = new FenchelYoungLoss(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 10, Seed = 1 }));
+var loss = StructuredLoss.FenchelYoung(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 10, Seed = 1 }));
 // The reported value F̂ − ⟨θ, y⟩ is a Monte-Carlo estimate; monitor it with many samples and a fixed draw.
-var monitor = new FenchelYoungLoss(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 2000, Seed = 7 }));
+var monitor = StructuredLoss.FenchelYoung(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 2000, Seed = 7 }));
 var learned = new float[theta.Length];
 var gradient = new float[theta.Length];
 var value = new float[1];
