@@ -47,7 +47,8 @@ public static class SyntheticRankingExperiment
         log.WriteLine($"synthetic ranking: {points.Count} points in {watch.Elapsed.TotalSeconds:F0} s");
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"), Table(points, sigmas, curveSigmas, checkpoints, epochs, train, test, seeds, quick));
+        File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"), Table(points, sigmas, curveSigmas, checkpoints, epochs, train, test, seeds, quick)
+            + Report.FigureLinks(suffix, "synthetic_ranking_perfect", "synthetic_ranking_partial", "synthetic_ranking_epochs"));
         Figures(points, sigmas, curveSigmas, epochs, outDir, suffix);
         return points;
     }
@@ -116,7 +117,7 @@ public static class SyntheticRankingExperiment
         var w = new StringWriter();
         w.WriteLine("# Synthetic label ranking, Berthet et al. 2020 Figures 4, 7, 8" + (quick ? " (quick smoke run)" : ""));
         w.WriteLine();
-        w.WriteLine("`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- syntheticranking" + (quick ? " --quick" : "") + "`");
+        w.WriteLine(Report.ProducedBy("syntheticranking" + (quick ? " --quick" : "")));
         w.WriteLine();
         w.WriteLine($"100 labels, 50 features, {train} training and {test} test rows, {seeds} data seed(s), {epochs} epochs (protocol in");
         w.WriteLine("SyntheticRankingExperiment). The paper gives these results as figures only (no table); its claim, checked below, is that");

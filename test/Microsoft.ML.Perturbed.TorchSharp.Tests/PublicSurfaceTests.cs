@@ -54,7 +54,7 @@ public sealed class PublicSurfaceTests(ITestOutputHelper output)
     [Fact]
     public void Namespaces_follow_folders_and_a_file_holds_one_type_named_like_it()
     {
-        string root = RepositoryRoot();
+        string root = RepositoryPaths.Root();
         var problems = new List<string>();
         var declaration = new System.Text.RegularExpressions.Regex(
             @"^(?:public |internal |file )?(?:(?:sealed|static|abstract|readonly|partial|unsafe|ref) )*(?:class|struct|interface|enum|record(?: struct| class)?|delegate [\w<>\[\]?,. ]+?) +([A-Za-z_]\w*)",
@@ -82,12 +82,5 @@ public sealed class PublicSurfaceTests(ITestOutputHelper output)
             }
         }
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Microsoft.ML.Perturbed.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException($"No Microsoft.ML.Perturbed.slnx above {AppContext.BaseDirectory}.");
     }
 }
