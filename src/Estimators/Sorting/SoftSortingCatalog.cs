@@ -6,9 +6,11 @@ namespace Microsoft.ML;
 
 /// <summary>
 /// <c>mlContext.Transforms</c> extensions: differentiable ranking, sorting and quantile normalization of known-size
-/// <c>Vector&lt;Single&gt;</c> columns (Blondel et al. 2020; Cuturi et al. 2019; Berthet et al. 2020).
+/// <c>Vector&lt;Single&gt;</c> columns (Blondel et al. 2020; Cuturi et al. 2019; Berthet et al. 2020); and the SUQUAN
+/// trainers, quantile normalization to a target learned with the classifier (<c>mlContext.BinaryClassification.Trainers</c>
+/// and <c>mlContext.MulticlassClassification.Trainers</c>, SoftSortingCatalog.Supervised.cs).
 /// </summary>
-public static class SoftSortingCatalog
+public static partial class SoftSortingCatalog
 {
     /// <summary>Soft ranks of each vector (ascending: the smallest value gets rank 1; ranks sum to n(n+1)/2).</summary>
     /// <param name="catalog">The transforms catalog.</param>
