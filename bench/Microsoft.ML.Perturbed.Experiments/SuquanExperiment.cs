@@ -9,9 +9,11 @@ namespace Microsoft.ML.Perturbed.Experiments;
 /// <summary>
 /// One digit pair, training size and method: test accuracy, AUC and mean logistic loss, the λ chosen by cross-validation
 /// and the time of the fits (λ search included). <see cref="Train"/> is the number of training rows, <see cref="All"/> whether
-/// they are the whole 2/3 split.
+/// they are the whole 2/3 split; <see cref="TrainLogLoss"/> the mean logistic loss on them; <see cref="StartCorrelation"/>,
+/// for SUQUAN, the correlation of the learned f with the target it starts from (the training mean; NaN for the others).
 /// </summary>
-public sealed record SuquanCell(int A, int B, int Train, bool All, string Method, double Accuracy, double Auc, double LogLoss, double Lambda, double Seconds)
+public sealed record SuquanCell(int A, int B, int Train, bool All, string Method, double Accuracy, double Auc, double LogLoss, double TrainLogLoss,
+    double Lambda, double Seconds, double StartCorrelation)
 {
     /// <summary>The learning-curve key: 0 for the whole split, else the number of training rows.</summary>
     public int Size => All ? 0 : Train;
@@ -24,7 +26,7 @@ public sealed record SuquanCell(int A, int B, int Train, bool All, string Method
 /// Per pair (the smaller digit is the negative class): a seeded split, 2/3 training and 1/3 test; trained on the whole
 /// 2/3 (the main table) and on its first 50 and 150 rows (the learning curve; the test rows stay the same); five methods,
 /// each an L2-regularized logistic regression (the same L-BFGS, the same mean-loss + λ/2 ‖w‖² objective), λ chosen from
-/// {1e-3, 1e-2, 1e-1} by the mean logistic loss of 3-fold cross-validation on the training rows, then refitted on all of them:
+/// {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} by the mean logistic loss of 3-fold cross-validation on the training rows, then refitted on all of them:
 /// no normalization (each pixel z-scored with training statistics), quantile normalization to fixed targets (uniform,
 /// normal, the training mean of the sorted rows: <c>QuantileTarget.Learned</c>), each centred and scaled to ‖f‖² = 64,
 /// and SUQUAN (10 alternations from the training mean) — the last four through
@@ -60,7 +62,8 @@ public static class SuquanExperiment
         float[] distorted = Distort(clean, p, seed: 2017);
         (int, int)[] pairs = quick ? [(3, 8), (1, 7), (4, 9)]
             : Enumerable.Range(0, 10).SelectMany(a => Enumerable.Range(a + 1, 9 - a).Select(b => (a, b))).ToArray();
-        double[] lambdas = quick ? [1e-2] : [1e-3, 1e-2, 1e-1];
+        double[] lambdas = quick ? [1e-2] : [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
+        (int, int) shown = (3, 8);
         int[] sizes = trainSize is { } only ? [only] : quick ? [150, 0] : [50, 150, 0];
         var cells = new List<SuquanCell>();
         var functions = new Dictionary<string, double[]>();
@@ -75,15 +78,19 @@ public static class SuquanExperiment
             foreach (int size in sizes)
             {
                 int[] trainRows = rows[..(size == 0 ? split : size)];
+                double[]? start = null;
                 foreach (string method in Methods.Append(Undistorted))
                 {
                     float[] x = method == Undistorted ? clean : distorted;
                     var fitWatch = Stopwatch.StartNew();
                     double lambda = lambdas.Length == 1 ? lambdas[0] : lambdas.MinBy(l => CrossValidatedLoss(method, l, x, labels, b, trainRows));
                     Result result = Score(method, lambda, Subset(x, labels, b, trainRows), Subset(x, labels, b, testRows));
-                    var cell = new SuquanCell(a, b, trainRows.Length, size == 0, method, result.Accuracy, result.Auc, result.LogLoss, lambda, fitWatch.Elapsed.TotalSeconds);
+                    if (method == "QN training mean") start = result.F;
+                    double correlation = method == "SUQUAN" ? Correlation(result.F!, start!) : double.NaN;
+                    var cell = new SuquanCell(a, b, trainRows.Length, size == 0, method, result.Accuracy, result.Auc, result.LogLoss, result.TrainLogLoss,
+                        lambda, fitWatch.Elapsed.TotalSeconds, correlation);
                     cells.Add(cell);
-                    if (result.F is not null && (a, b) == pairs[0] && size == 0) functions[method] = result.F;
+                    if (result.F is not null && (a, b) == shown && size == 0) functions[method] = result.F;
                     log.WriteLine($"{a} vs {b}, {(size == 0 ? "all" : size)} rows, {method}: accuracy {result.Accuracy:P2}, AUC {result.Auc:F4}, log-loss {result.LogLoss:F4} (λ {lambda:G2})");
                 }
             }
@@ -93,8 +100,8 @@ public static class SuquanExperiment
         log.WriteLine($"suquan: {cells.Count} fits in {watch.Elapsed.TotalSeconds:F0} s");
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"suquan{suffix}.md"), SuquanReport.Table(cells, quick, Path.GetFileName(dataPath), pairs[0], watch.Elapsed.TotalSeconds));
-        SuquanReport.Figures(cells, functions, pairs[0], outDir, suffix);
+        File.WriteAllText(Path.Combine(outDir, $"suquan{suffix}.md"), SuquanReport.Table(cells, quick, Path.GetFileName(dataPath), shown, watch.Elapsed.TotalSeconds));
+        SuquanReport.Figures(cells, functions, shown, outDir, suffix);
         return cells;
     }
 
@@ -120,7 +127,7 @@ public static class SuquanExperiment
         return (xs, rows.Select(r => labels[r] == positive).ToArray());
     }
 
-    private readonly record struct Result(double Accuracy, double Auc, double LogLoss, double[]? F);
+    private readonly record struct Result(double Accuracy, double Auc, double LogLoss, double TrainLogLoss, double[]? F);
 
     /// <summary>The mean test logistic loss of 3-fold cross-validation on <paramref name="rows"/> (folds by position; the rows are shuffled).</summary>
     private static double CrossValidatedLoss(string method, double lambda, float[] x, int[] labels, int positive, int[] rows)
@@ -139,8 +146,8 @@ public static class SuquanExperiment
     {
         if (method is "no normalization" or Undistorted)
         {
-            double[] scores = ZScoredLogisticRegression(train.X, train.Y, test.X, lambda);
-            return new Result(Accuracy(scores, test.Y), Auc(scores, test.Y), LogLoss(scores, test.Y), null);
+            double[][] scores = ZScoredLogisticRegression(train.X, train.Y, lambda, test.X, train.X);
+            return new Result(Accuracy(scores[0], test.Y), Auc(scores[0], test.Y), LogLoss(scores[0], test.Y), LogLoss(scores[1], train.Y), null);
         }
         (int alternations, QuantileTarget start) = method switch
         {
@@ -154,8 +161,9 @@ public static class SuquanExperiment
         var model = ml.BinaryClassification.Trainers.SupervisedQuantileNormalization(numberOfAlternations: alternations, l2Regularization: lambda, initialTarget: start)
             .Fit(View(ml, train));
         double[] score = model.Transform(View(ml, test)).GetColumn<float>("Score").Select(v => (double)v).ToArray();
+        double[] trainScore = model.Transform(View(ml, train)).GetColumn<float>("Score").Select(v => (double)v).ToArray();
         double[] f = ((SoftSortingTransformer)model.First()).GetTargets("QuantileNormalizedFeatures").ToArray();
-        return new Result(Accuracy(score, test.Y), Auc(score, test.Y), LogLoss(score, test.Y), f);
+        return new Result(Accuracy(score, test.Y), Auc(score, test.Y), LogLoss(score, test.Y), LogLoss(trainScore, train.Y), f);
     }
 
     private static IDataView View(MLContext ml, (float[] X, bool[] Y) data)
@@ -168,9 +176,9 @@ public static class SuquanExperiment
 
     /// <summary>
     /// Logistic regression on the pixels z-scored with the training statistics, minimizing the same objective as SUQUAN's
-    /// w-step ((1/N) Σ log(1 + e^{−y s}) + λ/2 ‖w‖²) with the same L-BFGS; returns the test scores.
+    /// w-step ((1/N) Σ log(1 + e^{−y s}) + λ/2 ‖w‖²) with the same L-BFGS; returns the scores of each row set.
     /// </summary>
-    private static double[] ZScoredLogisticRegression(float[] trainX, bool[] trainY, float[] testX, double lambda)
+    private static double[][] ZScoredLogisticRegression(float[] trainX, bool[] trainY, double lambda, params float[][] scored)
     {
         int n = trainY.Length;
         var mean = new double[Pixels];
@@ -200,7 +208,19 @@ public static class SuquanExperiment
             SpanMath.AddScaled(gradient.AsSpan(0, Pixels), t.AsSpan(0, Pixels), lambda);
             return loss / n + 0.5 * lambda * SpanMath.Dot(t.AsSpan(0, Pixels), t.AsSpan(0, Pixels));
         }, theta, 200, 1e-7);
-        return Standardize(testX).Select(row => SpanMath.Dot(theta.AsSpan(0, Pixels), row) + theta[Pixels]).ToArray();
+        return scored.Select(x => Standardize(x).Select(row => SpanMath.Dot(theta.AsSpan(0, Pixels), row) + theta[Pixels]).ToArray()).ToArray();
+    }
+
+    private static double Correlation(double[] a, double[] b)
+    {
+        double ma = a.Average(), mb = b.Average(), ab = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            ab += (a[i] - ma) * (b[i] - mb);
+            aa += (a[i] - ma) * (a[i] - ma);
+            bb += (b[i] - mb) * (b[i] - mb);
+        }
+        return ab / Math.Sqrt(aa * bb);
     }
 
     private static double LogLoss(double[] scores, bool[] y) =>
