@@ -1,5 +1,7 @@
 using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.Perturbed.Estimators.Sorting;
 using Microsoft.ML.Perturbed.Sorting;
 using Microsoft.ML.Trainers;
@@ -109,6 +111,39 @@ public class SupervisedQuantileNormalizationTests(ITestOutputHelper output)
         Assert.Equal(probability, reloaded.GetColumn<float>("Probability").ToArray());
         Assert.Equal(scored.GetColumn<bool>("PredictedLabel").ToArray(), reloaded.GetColumn<bool>("PredictedLabel").ToArray());
         Assert.Equal(f, ((SoftSortingTransformer)((IEnumerable<ITransformer>)loaded).First()).GetTargets("QuantileNormalizedFeatures"));
+    }
+
+    [Fact]
+    public void The_model_exports_to_onnx_and_onnx_runtime_gives_its_normalized_features_and_scores()
+    {
+        var ml = new MLContext(seed: 1);
+        Example[] rows = Rows(300, 9);
+        IDataView data = Load(ml, rows);
+        var model = ml.BinaryClassification.Trainers.SupervisedQuantileNormalization(numberOfAlternations: 3).Fit(data);
+        using var stream = new MemoryStream();
+        ml.Model.ExportToOnnx(model, data, stream);
+        OnnxChecker.Check(stream.ToArray());
+        using var session = new InferenceSession(stream.ToArray());
+        var input = new DenseTensor<float>(rows.SelectMany(r => r.Features).ToArray(), [rows.Length, N]);
+        // The label and the class are graph inputs too (ML.NET's converter keeps every input column); their values do not matter.
+        var label = new DenseTensor<bool>(new bool[rows.Length], [rows.Length, 1]);
+        var text = new DenseTensor<string>(Enumerable.Repeat("", rows.Length).ToArray(), [rows.Length, 1]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("Features", input), NamedOnnxValue.CreateFromTensor("Label", label),
+            NamedOnnxValue.CreateFromTensor("Class", text)],
+            ["QuantileNormalizedFeatures.output", "Score.output", "Probability.output"]);
+        IDataView scored = model.Transform(data);
+        float[][] normalized = scored.GetColumn<float[]>("QuantileNormalizedFeatures").ToArray();
+        float[] score = scored.GetColumn<float>("Score").ToArray(), probability = scored.GetColumn<float>("Probability").ToArray();
+        float[] onnxNormalized = results.First(r => r.Name == "QuantileNormalizedFeatures.output").AsTensor<float>().ToArray();
+        float[] onnxScore = results.First(r => r.Name == "Score.output").AsTensor<float>().ToArray();
+        float[] onnxProbability = results.First(r => r.Name == "Probability.output").AsTensor<float>().ToArray();
+        for (int r = 0; r < rows.Length; r++)
+        {
+            // Within float rounding (the two sum in different orders); ties share the mean of their targets in both.
+            for (int j = 0; j < N; j++) Assert.True(Math.Abs(normalized[r][j] - onnxNormalized[r * N + j]) <= 1e-6 * Math.Max(1, Math.Abs(normalized[r][j])), $"row {r} slot {j}");
+            Assert.True(Math.Abs(score[r] - onnxScore[r]) <= 1e-5 * Math.Max(1, Math.Abs(score[r])), $"row {r}: score {score[r]:R} against {onnxScore[r]:R}");
+            Assert.Equal(probability[r], onnxProbability[r], 5);
+        }
     }
 
     [Fact]
