@@ -8,7 +8,8 @@ namespace Microsoft.ML;
 /// <summary>
 /// Every ML.NET entry point of this library, as extension methods on ML.NET's catalogs: the tasks
 /// (<c>mlContext.LabelRanking()</c>, <c>mlContext.StructuredPrediction()</c>), the multiclass trainer
-/// (<c>mlContext.MulticlassClassification.Trainers.PerturbedFenchelYoung</c>), the transforms
+/// (<c>mlContext.MulticlassClassification.Trainers.PerturbedFenchelYoung</c>), the SUQUAN trainers
+/// (<c>BinaryClassification.Trainers</c>/<c>MulticlassClassification.Trainers.SupervisedQuantileNormalization</c>), the transforms
 /// (<c>mlContext.Transforms.SoftRank</c>, <c>SoftSort</c>, <c>QuantileNormalize</c>, <c>KendallEmbedding</c>), model
 /// operations (<c>mlContext.Model.LoadChecked</c>, <c>ExportToOnnx</c>), sweeps (<c>mlContext.Sweep</c>) and the component
 /// registration. One class, split over files named <c>PerturbedCatalog.*.cs</c> in the folders of the types each part serves.

@@ -96,6 +96,21 @@ namespace Microsoft.ML.Perturbed.Estimators.ModelPersistence
             return new MulticlassPredictionTransformer<Microsoft.ML.Trainers.MaximumEntropyModelParameters>(env, parameters, inputSchema,
                 featureColumnName, labelColumnName, "Score", "PredictedLabel");
         }
+
+        /// <summary>
+        /// ML.NET's calibrated logistic-regression predictor (what <c>LbfgsLogisticRegression</c> builds: Platt calibrator with
+        /// slope −1 and offset 0, so Probability = σ(Score)) with weights <paramref name="weights"/> and bias.
+        /// </summary>
+        public static BinaryPredictionTransformer<Microsoft.ML.Calibrators.CalibratedModelParametersBase<Microsoft.ML.Trainers.LinearBinaryModelParameters, Microsoft.ML.Calibrators.PlattCalibrator>> LogisticRegression(
+            IHostEnvironment env, float[] weights, float bias, DataViewSchema inputSchema, string featureColumnName)
+        {
+            var buffer = new VBuffer<float>(weights.Length, weights);
+            var linear = new Microsoft.ML.Trainers.LinearBinaryModelParameters(env, in buffer, bias);
+            var calibrated = new Microsoft.ML.Calibrators.ParameterMixingCalibratedModelParameters<Microsoft.ML.Trainers.LinearBinaryModelParameters, Microsoft.ML.Calibrators.PlattCalibrator>(
+                env, linear, new Microsoft.ML.Calibrators.PlattCalibrator(env, -1, 0));
+            return new BinaryPredictionTransformer<Microsoft.ML.Calibrators.CalibratedModelParametersBase<Microsoft.ML.Trainers.LinearBinaryModelParameters, Microsoft.ML.Calibrators.PlattCalibrator>>(
+                env, calibrated, inputSchema, featureColumnName);
+        }
     }
 
     /// <summary>
