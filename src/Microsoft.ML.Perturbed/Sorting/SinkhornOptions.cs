@@ -40,6 +40,21 @@ public sealed class SinkhornOptions
     /// </summary>
     public int MaxIterations { get; set; } = 1000;
 
+    /// <summary>
+    /// How VJPs are computed: false (default) unrolls the iterations in reverse mode, the exact derivative of the output
+    /// computed; true differentiates the converged plan by the implicit function theorem (Cuturi, Teboul &amp; Vert 2019):
+    /// one m × m Schur system per row (m the number of targets, first potential pinned), O(n·m² + m³) per row whatever
+    /// the number of iterations, and no iterate kept. The implicit VJP is the derivative of the operator at exact
+    /// marginals, so it differs from the derivative of the computed output by about the
+    /// <see cref="Tolerance"/> (agreement below 1e-9 at a tolerance of 1e-13, in double precision): lower the tolerance
+    /// when gradients must be accurate. It pays when m ≪ n or when many iterations are needed (small ε). A row stopped at
+    /// <see cref="MaxIterations"/> above the tolerance, or whose Schur system has no solution in double precision, is
+    /// differentiated by unrolling instead (its forward pass run again, keeping the iterates), and counted in
+    /// <see cref="SinkhornConvergence.ImplicitFallbackRows"/>. Every output reads the same P̄ → C̄ step, so every output
+    /// has it; forward passes are unchanged. Needs m ≤ 2048 (the Schur system holds m² doubles per thread).
+    /// </summary>
+    public bool ImplicitDifferentiation { get; set; }
+
     /// <summary>Most threads a call may use; −1 (default) uses every core.</summary>
     public int MaxDegreeOfParallelism { get; set; } = -1;
 }
