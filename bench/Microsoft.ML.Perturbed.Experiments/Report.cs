@@ -11,6 +11,35 @@ public static class Report
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 
+    /// <summary>
+    /// The commit that produced a result (<c>git rev-parse --short HEAD</c> in the working directory), marked when the
+    /// working tree had uncommitted changes; "unknown" outside a repository.
+    /// </summary>
+    public static string Commit()
+    {
+        string? Git(string arguments)
+        {
+            try
+            {
+                using var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", arguments)
+                {
+                    RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                });
+                if (git is null) return null;
+                string output = git.StandardOutput.ReadToEnd().Trim();
+                git.WaitForExit();
+                return git.ExitCode == 0 ? output : null;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return null;
+            }
+        }
+        string? head = Git("rev-parse --short HEAD");
+        if (string.IsNullOrEmpty(head)) return "unknown";
+        return string.IsNullOrEmpty(Git("status --porcelain --untracked-files=no")) ? head : head + " (with uncommitted changes)";
+    }
+
     /// <summary>Writes a figure of one line per series, with a legend.</summary>
     public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series)
     {
