@@ -10,7 +10,7 @@ namespace Microsoft.ML.Perturbed.Experiments;
 /// the cost of the forward pass with each VJP against the number of targets m and ε (which sets the iteration
 /// count), how far each is from the converged derivative as the tolerance falls, and the implicit VJP against central
 /// differences of the converged forward pass. Rows of n = 100 standard normal scores, one thread, Stopwatch (best of
-/// five, interleaved); the BenchmarkDotNet version of the timings is <c>SinkhornImplicitBenchmarks</c>.
+/// seven, interleaved); the BenchmarkDotNet version of the timings is <c>SinkhornImplicitBenchmarks</c>.
 /// </summary>
 public static class SinkhornImplicitExperiment
 {
@@ -19,11 +19,12 @@ public static class SinkhornImplicitExperiment
 
     public static IReadOnlyList<SinkhornImplicitCell> Run(bool quick, string outDir, TextWriter log)
     {
-        int n = quick ? 20 : 100, rows = quick ? 2 : 8, reps = quick ? 1 : 5;
+        int n = quick ? 20 : 100, rows = quick ? 2 : 8, reps = quick ? 1 : 7;
         int[] targets = quick ? [5, 20] : [5, 20, 100];
         double[] epsilons = quick ? [0.1, 0.01] : [0.1, 0.03, 0.01, 0.003, 0.001];
         double[] tolerances = quick ? [1e-2, 1e-6, 1e-10] : [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12];
         int accuracyTargets = quick ? 5 : 20;
+        string load = Load();
         var rng = new System.Random(2019);
         double[] x = Enumerable.Range(0, rows * n).Select(_ => Normal(rng)).ToArray();
         double[] g = Enumerable.Range(0, rows * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
@@ -53,7 +54,7 @@ public static class SinkhornImplicitExperiment
 
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"sinkhorn_implicit{suffix}.md"), Table(timing, accuracy, differences, quick, n, rows, accuracyTargets));
+        File.WriteAllText(Path.Combine(outDir, $"sinkhorn_implicit{suffix}.md"), Table(timing, accuracy, differences, quick, n, rows, accuracyTargets, load));
         Report.Lines(Path.Combine(outDir, $"sinkhorn_implicit{suffix}.png"), $"Sinkhorn forward + VJP, n = {n}, tolerance {Tolerance(TimingTolerance)}",
             "log10 mean iterations per row", "log10 ms per row",
             targets.SelectMany(m => new[] { (false, m), (true, m) }).Select(s =>
@@ -120,11 +121,18 @@ public static class SinkhornImplicitExperiment
             double.NaN, double.NaN, double.NaN, Gap(v, fd));
     }
 
+    /// <summary>Milliseconds per call, calling it again until 10 ms have passed (short calls would time the scheduler).</summary>
     private static double Time(Action action)
     {
         var watch = Stopwatch.StartNew();
-        action();
-        return watch.Elapsed.TotalMilliseconds;
+        int calls = 0;
+        do
+        {
+            action();
+            calls++;
+        }
+        while (watch.Elapsed.TotalMilliseconds < 10);
+        return watch.Elapsed.TotalMilliseconds / calls;
     }
 
     /// <summary>‖a − b‖/‖b‖.</summary>
@@ -139,11 +147,28 @@ public static class SinkhornImplicitExperiment
         return Math.Sqrt(num / den);
     }
 
+    /// <summary>The one-minute load average (Linux), or "unknown".</summary>
+    private static string Load()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
+    }
+
     private static string Tolerance(double t) => t.ToString("0.##E+0", CultureInfo.InvariantCulture).Replace("E", "e").Replace("+", "");
 
     private static double Normal(System.Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
-    private static string Table(List<SinkhornImplicitCell> timing, List<SinkhornImplicitCell> accuracy, List<SinkhornImplicitCell> differences, bool quick, int n, int rows, int accuracyTargets)
+    private static string Table(List<SinkhornImplicitCell> timing, List<SinkhornImplicitCell> accuracy, List<SinkhornImplicitCell> differences, bool quick, int n, int rows, int accuracyTargets, string load)
     {
         string F(double v, string format) => double.IsNaN(v) ? "—" : v.ToString(format, CultureInfo.InvariantCulture);
         var s = new StringBuilder();
@@ -153,7 +178,7 @@ public static class SinkhornImplicitExperiment
         s.AppendLine();
         s.AppendLine($"Soft ranks (`SinkhornSorting`, logistic squashing, uniform targets) of {rows} rows of n = {n} standard normal scores, a random");
         s.AppendLine("cotangent, one thread, double precision; milliseconds per row of `Forward` and of `ForwardVjp` (forward pass and VJP),");
-        s.AppendLine("best of five interleaved runs (Stopwatch; the machine is shared, so single timings swing by ±30 %). The implicit VJP solves one");
+        s.AppendLine($"best of seven interleaved runs of at least 10 ms each (Stopwatch; {Environment.ProcessorCount} cores, shared: load average {load} when the run began). The implicit VJP solves one");
         s.AppendLine("m × m Schur system per row (`SinkhornOptions.ImplicitDifferentiation`); rows stopped at the cap of 100 000 iterations");
         s.AppendLine("are unrolled instead (\"fallbacks\"). Gaps are ‖a − b‖/‖b‖ over all rows.");
         s.AppendLine();
