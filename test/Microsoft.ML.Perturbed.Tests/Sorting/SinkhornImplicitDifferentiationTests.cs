@@ -102,8 +102,10 @@ public class SinkhornImplicitDifferentiationTests
         return v;
     }
 
-    [Fact]
-    public void Rows_stopped_at_the_cap_are_unrolled_counted_and_thread_invariant()
+    [Theory]
+    [InlineData(SinkhornOutput.Rank)]
+    [InlineData(SinkhornOutput.Sort)]   // the sorted values' direct dependence on x survives the second solve
+    public void Rows_stopped_at_the_cap_are_unrolled_counted_and_thread_invariant(SinkhornOutput output)
     {
         // Unsquashed rows of growing spread: the first converge, the last stop at the cap. Capped rows get the unrolled
         // VJP (the derivative of their barycentric read-out), bit for bit, and are counted as fallbacks; converged rows
@@ -114,7 +116,7 @@ public class SinkhornImplicitDifferentiationTests
         double[] g = Random(rng, rows * n, 1);
         SinkhornSorting Create(bool implicitVjp, int threads) => new(n, new SinkhornOptions
         {
-            Epsilon = 0.01, MaxIterations = 250, Tolerance = 1e-6, Squashing = Squashing.None, ImplicitDifferentiation = implicitVjp, MaxDegreeOfParallelism = threads,
+            Output = output, Epsilon = 0.01, MaxIterations = 250, Tolerance = 1e-6, Squashing = Squashing.None, ImplicitDifferentiation = implicitVjp, MaxDegreeOfParallelism = threads,
         });
         double[] y1 = new double[x.Length], y2 = new double[x.Length], v1 = new double[x.Length], v2 = new double[x.Length];
         SinkhornConvergence unrolled = Create(false, 1).ForwardVjpWithReport(x, g, y1, v1);
