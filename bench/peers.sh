@@ -15,7 +15,8 @@ dotnet build "$root/bench/Microsoft.ML.Perturbed.Benchmarks/Microsoft.ML.Perturb
 bench="$root/bench/Microsoft.ML.Perturbed.Benchmarks/bin/Release/net10.0/Microsoft.ML.Perturbed.Benchmarks.dll"
 
 : > "$raw"
-echo "# $(date -u +%FT%TZ) $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" >> "$raw"
+commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- && echo '' || echo ' with uncommitted changes')"
+echo "# commit $commit; $(date -u +%FT%TZ) $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" >> "$raw"
 # Ours runs before and after the peers; the table keeps the faster of the two medians per case (a shared machine's
 # load comes in bursts).
 dotnet "$bench" peers | tee -a "$raw"

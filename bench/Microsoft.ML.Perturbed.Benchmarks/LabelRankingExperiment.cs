@@ -11,8 +11,9 @@ namespace Microsoft.ML.Perturbed.Benchmarks;
 /// ../shared/data/label_ranking (Berthet et al. 2020, appendix Table 1), one column per loss, with the published numbers
 /// beside ours. Run with
 /// <c>dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Benchmarks -- labelranking [dataDir] [epochs] [λ]</c>;
-/// <c>LR_LOSSES=Blackbox,IdentityWithProjection</c> picks the losses, <c>LR_RATE</c>, <c>LR_PROJECTION</c> and
-/// <c>LR_TASKLOSS</c> override the defaults.
+/// <c>LR_LOSSES=Blackbox,IdentityWithProjection</c> picks the losses (default: the seven of bench/results/label_ranking.md),
+/// <c>LR_SETS=iris,wine</c> the data sets (default: every CSV of the folder), <c>LR_RATE</c>, <c>LR_PROJECTION</c> and
+/// <c>LR_TASKLOSS</c> override the defaults (bench/labelranking_blackbox_sweep.sh sweeps λ and the task loss with them).
 /// </summary>
 public static class LabelRankingExperiment
 {
@@ -35,7 +36,8 @@ public static class LabelRankingExperiment
         }
         StructuredLossKind[] losses = Environment.GetEnvironmentVariable("LR_LOSSES") is { } only
             ? only.Split(',').Select(Enum.Parse<StructuredLossKind>).ToArray()
-            : [.. PublishedColumns, StructuredLossKind.IdentityWithProjection];
+            : [.. PublishedColumns, StructuredLossKind.IdentityWithProjection, StructuredLossKind.SpoPlus, StructuredLossKind.DirectLoss];
+        string[]? sets = Environment.GetEnvironmentVariable("LR_SETS")?.Split(',');
         double learningRate = Environment.GetEnvironmentVariable("LR_RATE") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 0.01;
         ScoreProjection projection = Environment.GetEnvironmentVariable("LR_PROJECTION") is { } pr ? Enum.Parse<ScoreProjection>(pr) : ScoreProjection.PlaneThenSphere;
         TaskLoss? taskLoss = Environment.GetEnvironmentVariable("LR_TASKLOSS") is { } tl ? Enum.Parse<TaskLoss>(tl) : null;
@@ -45,6 +47,7 @@ public static class LabelRankingExperiment
         foreach (string path in Directory.GetFiles(dir, "*.csv").OrderBy(f => Published.Keys.ToList().IndexOf(Path.GetFileNameWithoutExtension(f)) is int i and >= 0 ? i : 99).ThenBy(f => f))
         {
             string name = Path.GetFileNameWithoutExtension(path);
+            if (sets is not null && !sets.Contains(name)) continue;
             var ml = new MLContext(seed: 0);
             (IDataView data, long rows) = Load(ml, path);
             var cells = new List<string>();

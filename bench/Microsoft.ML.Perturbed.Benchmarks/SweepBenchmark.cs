@@ -62,7 +62,8 @@ public static class SweepBenchmark
         plot.YLabel("Spearman ρ");
         plot.ShowLegend();
         plot.SavePng(Path.Combine(outDir, "sweeps.png"), 900, 540);
-        File.WriteAllLines(Path.Combine(outDir, "sweeps-table.md"), lines);
+        File.WriteAllLines(Path.Combine(outDir, "sweeps-table.md"),
+            [Experiments.Report.ProducedByCommand("dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Benchmarks -- " + string.Join(' ', args)), "", .. lines]);
         foreach (string l in lines) Console.WriteLine(l);
         return 0;
     }

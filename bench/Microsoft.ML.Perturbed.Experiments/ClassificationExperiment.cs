@@ -88,7 +88,8 @@ public static class ClassificationExperiment
         log.WriteLine($"classification: {points.Count} runs in {watch.Elapsed.TotalSeconds:F0} s");
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"classification{suffix}.md"), Table(points, epsilons, checkpoints, epochs, train, test, Path.GetFileName(dataPath), quick));
+        File.WriteAllText(Path.Combine(outDir, $"classification{suffix}.md"), Table(points, epsilons, checkpoints, epochs, train, test, Path.GetFileName(dataPath), quick)
+            + Report.FigureLinks(suffix, "classification_epochs", "classification_accuracy", "classification_loss"));
         Figures(points, epsilons, epochs, outDir, suffix);
         return points;
     }
@@ -150,7 +151,7 @@ public static class ClassificationExperiment
         var w = new StringWriter();
         w.WriteLine("# Classification, Berthet et al. 2020 Figure 2 protocol on " + data + (quick ? " (quick smoke run)" : ""));
         w.WriteLine();
-        w.WriteLine("`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- classification" + (quick ? " --quick" : "") + " [--data PATH]`");
+        w.WriteLine(Report.ProducedBy("classification" + (quick ? " --quick" : "")));
         w.WriteLine();
         w.WriteLine($"{train} training and {test} test rows, affine model, Adam lr 1e-2, batch 32, one run per setting (protocol in ClassificationExperiment).");
         w.WriteLine("Loss: the Fenchel-Young loss on the set (a fixed noise draw for normal noise), ≥ 0 with infimum 0; under Gumbel noise it is");

@@ -53,7 +53,7 @@ public static class ClassificationSweepExperiment
         var w = new StringWriter();
         w.WriteLine("# Classification ε sweep through mlContext's sweep API" + (quick ? " (quick smoke run)" : ""));
         w.WriteLine();
-        w.WriteLine("`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- classificationsweep" + (quick ? " --quick" : "") + " [--data PATH]`");
+        w.WriteLine(Report.ProducedBy("classificationsweep" + (quick ? " --quick" : "")));
         w.WriteLine();
         w.WriteLine($"{Path.GetFileName(dataPath)}, {folds}-fold cross-validated micro accuracy (mean ± std over folds), grid tuner over ε ({levels} levels of");
         w.WriteLine($"the options' [1e-3, 10] log range), {iterations} iterations, learning rate 1e-2 (protocol in ClassificationSweepExperiment).");
@@ -65,7 +65,7 @@ public static class ClassificationSweepExperiment
             w.WriteLine($"| {eps:G3} | {string.Join(" | ", noises.Select(n => points.First(q => q.Noise == n && q.Epsilon == eps)).Select(q => $"{q.Accuracy:P2} ± {q.Std:P2}"))} |");
         w.WriteLine();
         w.WriteLine("Best: " + string.Join("; ", noises.Select(n => points.Where(q => q.Noise == n).MaxBy(q => q.Accuracy)!).Select(q => $"{q.Noise} {q.Accuracy:P2} at ε = {q.Epsilon:G3}")) + ".");
-        File.WriteAllText(Path.Combine(outDir, $"classification_sweep{suffix}.md"), w.ToString());
+        File.WriteAllText(Path.Combine(outDir, $"classification_sweep{suffix}.md"), w + Report.FigureLinks(suffix, "classification_sweep"));
         Report.Lines(Path.Combine(outDir, $"classification_sweep{suffix}.png"), "optdigits: cross-validated accuracy against ε (sweep API, grid tuner)",
             "log10 ε", "CV accuracy (%)", noises.Select(n =>
             {

@@ -84,7 +84,8 @@ public static class LabelRankingTunedExperiment
         }
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"label_ranking_tuned{suffix}.md"), Table(cells, losses.Select(l => l.Name).ToArray(), outer, inner, epochs, quick));
+        File.WriteAllText(Path.Combine(outDir, $"label_ranking_tuned{suffix}.md"), Table(cells, losses.Select(l => l.Name).ToArray(), outer, inner, epochs, quick)
+            + Report.FigureLinks(suffix, "label_ranking_tuned"));
         string[] sets = cells.Select(c => c.Data).Distinct().ToArray();
         Report.Lines(Path.Combine(outDir, $"label_ranking_tuned{suffix}.png"), "Label ranking, tuned learning rate: Spearman per data set (x: sets in table order)",
             "data set", "Spearman", losses.Select(l => (l.Name, sets.Select((_, i) => (double)i).ToArray(), sets.Select(s => cells.First(c => c.Data == s && c.Loss == l.Name).Mean).ToArray())));
@@ -112,7 +113,7 @@ public static class LabelRankingTunedExperiment
         var w = new StringWriter();
         w.WriteLine("# Label ranking with the learning rate tuned by inner cross-validation (Berthet et al. 2020, appendix Table 1 protocol)" + (quick ? " (quick smoke run)" : ""));
         w.WriteLine();
-        w.WriteLine("`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- labelranking" + (quick ? " --quick" : "") + " [--data DIR]`");
+        w.WriteLine(Report.ProducedBy("labelranking" + (quick ? " --quick" : "")));
         w.WriteLine();
         w.WriteLine($"{outer}-fold CV Spearman (mean ± std over the outer folds); learning rate from {{1e-3, 1e-2, 1e-1}} by {inner}-fold CV on each");
         w.WriteLine($"training fold; {epochs} epochs (protocol in LabelRankingTunedExperiment). In brackets the published number; below each,");

@@ -56,13 +56,13 @@ public static class ShortestPathExperiment
         }
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"shortestpath{suffix}.md"), Table(cells, quick));
+        File.WriteAllText(Path.Combine(outDir, $"shortestpath{suffix}.md"), Table(cells, quick) + Report.FigureLinks(suffix, "shortestpath"));
         Figure(cells, Path.Combine(outDir, $"shortestpath{suffix}.png"));
         return cells;
     }
 
     /// <summary>Trains one method on the first n instances and returns the normalized regret on the rest.</summary>
-    public static double TrainAndScore(DagShortestPathOracle head, string method, float[] x, float[] c, int n, int tests, int epochs, int seed)
+    public static double TrainAndScore(Oracle head, string method, float[] x, float[] c, int n, int tests, int epochs, int seed)
     {
         const int p = 5;
         int d = head.Dimension;
@@ -93,7 +93,7 @@ public static class ShortestPathExperiment
         var w = new StringWriter();
         w.WriteLine("# Shortest path, the PyEPO benchmark" + (quick ? " (quick smoke run)" : ""));
         w.WriteLine();
-        w.WriteLine("`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- shortestpath" + (quick ? " --quick" : "") + "`");
+        w.WriteLine(Report.ProducedBy("shortestpath" + (quick ? " --quick" : "")));
         w.WriteLine();
         w.WriteLine("Normalized test regret (mean ± std over seeds; see ShortestPathExperiment for the protocol). Published, PyEPO's");
         w.WriteLine("tutorial notebook (one run, degree 4, ε̄ 0.5, 1000 training instances, 20 epochs): PFYL 7.29 %, SPO+ 7.59 %, NID 8.90 %, DBB 15.12 %.");

@@ -54,7 +54,8 @@ public static class SinkhornImplicitExperiment
 
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"sinkhorn_implicit{suffix}.md"), Table(timing, accuracy, differences, quick, n, rows, accuracyTargets, load));
+        File.WriteAllText(Path.Combine(outDir, $"sinkhorn_implicit{suffix}.md"), Table(timing, accuracy, differences, quick, n, rows, accuracyTargets, load)
+            + Report.FigureLinks(suffix, "sinkhorn_implicit"));
         Report.Lines(Path.Combine(outDir, $"sinkhorn_implicit{suffix}.png"), $"Sinkhorn forward + VJP, n = {n}, tolerance {Tolerance(TimingTolerance)}",
             "log10 mean iterations per row", "log10 ms per row",
             targets.SelectMany(m => new[] { (false, m), (true, m) }).Select(s =>
@@ -201,7 +202,7 @@ public static class SinkhornImplicitExperiment
         var s = new StringBuilder();
         s.AppendLine("# Sinkhorn: implicit against unrolled differentiation");
         s.AppendLine();
-        s.AppendLine($"`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- sinkhornimplicit{(quick ? " --quick" : "")}` at commit {Report.Commit()}");
+        s.AppendLine(Report.ProducedBy("sinkhornimplicit" + (quick ? " --quick" : "")));
         s.AppendLine();
         s.AppendLine($"Soft ranks (`SinkhornSorting`, logistic squashing, uniform targets) of {rows} rows of n = {n} standard normal scores, a random");
         s.AppendLine("cotangent, one thread, double precision; milliseconds per row of `Forward` and of `ForwardVjp` (forward pass and VJP),");

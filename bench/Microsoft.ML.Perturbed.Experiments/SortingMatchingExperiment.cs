@@ -76,7 +76,7 @@ public static class SortingMatchingExperiment
         int[] lengths = cells.Select(c => c.Length).Distinct().ToArray();
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"sorting_matching{suffix}.md"), Table(cells, quick, maxEpochs));
+        File.WriteAllText(Path.Combine(outDir, $"sorting_matching{suffix}.md"), Table(cells, quick, maxEpochs) + Report.FigureLinks(suffix, "sorting_matching"));
         Report.Lines(Path.Combine(outDir, $"sorting_matching{suffix}.png"), "Sorting numbers as a bipartite matching: % perfectly sorted test sequences",
             "sequence length d", "% perfect",
             Methods.Select(m => (m, cells.Where(c => c.Method == m).Select(c => (double)c.Length).ToArray(), cells.Where(c => c.Method == m).Select(c => 100 * c.Perfect).ToArray()))
@@ -177,7 +177,7 @@ public static class SortingMatchingExperiment
         var w = new StringWriter();
         w.WriteLine("# Sorting numbers as a bipartite matching (Cohen Indelman & Hazan 2021, Tables 1–2)" + (quick ? " (quick smoke run)" : ""));
         w.WriteLine();
-        w.WriteLine("`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- sortingmatching" + (quick ? " --quick" : "") + "`");
+        w.WriteLine(Report.ProducedBy("sortingmatching" + (quick ? " --quick" : "")));
         w.WriteLine();
         w.WriteLine($"Protocol in SortingMatchingExperiment: 10 training sequences and 1 test sequence per repetition, shared network 1 → 32 → d per number, Adam 0.1, ≤ {maxEpochs} epochs with");
         w.WriteLine("early stopping (patience 50) on the training loss, five noise samples. Cells: % of repetitions whose test sequence is sorted perfectly, and the");

@@ -47,7 +47,8 @@ public static class SyntheticRankingExperiment
         log.WriteLine($"synthetic ranking: {points.Count} points in {watch.Elapsed.TotalSeconds:F0} s");
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"), Table(points, sigmas, curveSigmas, checkpoints, epochs, train, test, seeds, quick));
+        File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"), Table(points, sigmas, curveSigmas, checkpoints, epochs, train, test, seeds, quick)
+            + Report.FigureLinks(suffix, "synthetic_ranking_perfect", "synthetic_ranking_partial", "synthetic_ranking_epochs"));
         Figures(points, sigmas, curveSigmas, epochs, outDir, suffix);
         return points;
     }
@@ -64,7 +65,7 @@ public static class SyntheticRankingExperiment
     }
 
     /// <summary>The data of one seed: features <c>[n × 50]</c> and label rankings (the head's solutions) <c>[n × 100]</c>.</summary>
-    public static (float[] Features, float[] Labels) Data(RankingOracle head, int n, double sigma, int seed)
+    public static (float[] Features, float[] Labels) Data(Oracle head, int n, double sigma, int seed)
     {
         // w₀ is drawn first, from the seed alone, so that every σ and size of a seed shares it.
         var rng = new System.Random(seed);
@@ -90,7 +91,7 @@ public static class SyntheticRankingExperiment
     }
 
     /// <summary>Trains one loss on a seed's data and returns the perfect- and partial-rank rates on its test rows.</summary>
-    public static (double Perfect, double Partial) TrainAndScore(RankingOracle head, StructuredLossKind kind, double sigma, int epochs, int train, int test, int seed)
+    public static (double Perfect, double Partial) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int epochs, int train, int test, int seed)
     {
         (float[] x, float[] y) = Data(head, train + test, sigma, seed);
         var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = epochs, LearningRate = 1e-2, BatchSize = 32, Seed = seed };
@@ -116,7 +117,7 @@ public static class SyntheticRankingExperiment
         var w = new StringWriter();
         w.WriteLine("# Synthetic label ranking, Berthet et al. 2020 Figures 4, 7, 8" + (quick ? " (quick smoke run)" : ""));
         w.WriteLine();
-        w.WriteLine("`dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- syntheticranking" + (quick ? " --quick" : "") + "`");
+        w.WriteLine(Report.ProducedBy("syntheticranking" + (quick ? " --quick" : "")));
         w.WriteLine();
         w.WriteLine($"100 labels, 50 features, {train} training and {test} test rows, {seeds} data seed(s), {epochs} epochs (protocol in");
         w.WriteLine("SyntheticRankingExperiment). The paper gives these results as figures only (no table); its claim, checked below, is that");

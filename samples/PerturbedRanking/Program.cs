@@ -10,7 +10,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string Show(ReadOnlySpan<float> v) => "[" + string.Join(", ", v.ToArray().Select(x => x.ToString("F2").PadLeft(5))) + "]";
 
 float[] theta = [2.9f, 0.1f, 1.2f, 3.0f, -0.5f];
-var ranking = new RankingOracle(theta.Length);   // ascending ranks: the largest score gets rank d
+var ranking = Oracle.Ranking(theta.Length);   // ascending ranks: the largest score gets rank d
 var hard = new float[theta.Length];
 ranking.Solve(theta, hard);
 Console.WriteLine($"scores θ                    {Show(theta)}");
@@ -47,7 +47,7 @@ for (int i = 0; i < theta.Length; i++)
 }
 
 // 3. Gumbel noise on the simplex gives softmax exactly: y*_ε(θ) = softmax(θ/ε).
-var gumbel = new PerturbedOptimizer(new ArgmaxOracle(theta.Length),
+var gumbel = new PerturbedOptimizer(Oracle.Argmax(theta.Length),
     new PerturbedOptimizerOptions { Epsilon = 1, Samples = 100_000, Noise = NoiseDistribution.Gumbel, Seed = 42 });
 var probabilities = new float[theta.Length];
 gumbel.Forward(theta, probabilities);
@@ -57,9 +57,9 @@ Console.WriteLine($"softmax(θ)                  {Show(theta.Select(x => (float)
 
 // 4. Learning: gradient descent on the Fenchel-Young loss (gradient ŷ_ε(θ) − y) finds scores whose ranking is the target.
 float[] target = [1, 5, 2, 4, 3];
-var loss = new FenchelYoungLoss(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 10, Seed = 1 }));
+var loss = StructuredLoss.FenchelYoung(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 10, Seed = 1 }));
 // The reported value F̂ − ⟨θ, y⟩ is a Monte-Carlo estimate; monitor it with many samples and a fixed draw.
-var monitor = new FenchelYoungLoss(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 2000, Seed = 7 }));
+var monitor = StructuredLoss.FenchelYoung(new PerturbedOptimizer(ranking, new PerturbedOptimizerOptions { Epsilon = 0.3, Samples = 2000, Seed = 7 }));
 var learned = new float[theta.Length];
 var gradient = new float[theta.Length];
 var value = new float[1];

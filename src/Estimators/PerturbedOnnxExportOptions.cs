@@ -1,6 +1,6 @@
 namespace Microsoft.ML.Perturbed.Estimators;
 
-/// <summary>Options of <see cref="PerturbedOnnxCatalog.ExportToOnnx"/>.</summary>
+/// <summary>Options of <see cref="PerturbedCatalog.ExportToOnnx"/>.</summary>
 public sealed class PerturbedOnnxExportOptions
 {
     /// <summary>The default <see cref="OpsetVersion"/>: 17.</summary>

@@ -196,8 +196,8 @@ public class ExperimentTests
         {
             IReadOnlyList<SinkhornImplicitCell> cells = SinkhornImplicitExperiment.Run(quick: true, dir, TextWriter.Null);
             string table = File.ReadAllText(Path.Combine(dir, "sinkhorn_implicit-quick.md"));
-            Assert.Contains("sinkhornimplicit --quick", table);
-            Assert.Contains("at commit ", table);
+            Assert.Contains("Produced by `dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- sinkhornimplicit --quick` at commit ", table);
+            Assert.Contains("sinkhorn_implicit-quick.png", table);
             Assert.True(new FileInfo(Path.Combine(dir, "sinkhorn_implicit-quick.png")).Length > 1000);
             // Timing cells (tolerance 1e-6): every row converged, and the implicit VJP is within 1e-3 of the unrolled one.
             foreach (SinkhornImplicitCell c in cells.Where(c => c.Tolerance == SinkhornImplicitExperiment.TimingTolerance && !double.IsNaN(c.GapToUnrolled)))

@@ -169,6 +169,7 @@ public class HeadContractTests(ITestOutputHelper output)
         var ml = new MLContext(seed: 1);
         var grid = DagShortestPathOracle.Grid(2, 2);
         IDataView Rows(int size, params float[][] labels) => Load(ml, labels.Select(l => new Example { Features = new float[P], Label = l }), size);
+        Assert.Equal("graph", Assert.Throws<ArgumentException>(() => PerturbedHeads.ShortestPath(Oracle.TopK(4, 2))).ParamName);   // not a graph
         Assert.Contains("row 1 is not a path from node 0 to node 3", Assert.Throws<InvalidOperationException>(() =>
             ml.StructuredPrediction().Trainers.Perturbed(PerturbedHeads.ShortestPath(grid)).Fit(Rows(4, [1, 0, 1, 0], [1, 1, 0, 0]))).Message);
         Assert.Contains("row 0 packs weight 5, above the capacity 4", Assert.Throws<InvalidOperationException>(() =>

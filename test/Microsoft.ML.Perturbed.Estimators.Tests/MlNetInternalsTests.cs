@@ -27,7 +27,7 @@ public class MlNetInternalsTests(ITestOutputHelper output)
         var resolver = new DefaultAssemblyResolver();
         // The test's output folder holds the ML.NET assemblies of the version under test (the real ones, not the publicized copies).
         resolver.AddSearchDirectory(AppContext.BaseDirectory);
-        return ModuleDefinition.ReadModule(typeof(PerturbedComponents).Assembly.Location, new ReaderParameters { AssemblyResolver = resolver });
+        return ModuleDefinition.ReadModule(typeof(PerturbedCatalog).Assembly.Location, new ReaderParameters { AssemblyResolver = resolver });
     }
 
     /// <summary>The ML.NET references among <paramref name="references"/> that do not resolve, as text.</summary>

@@ -197,7 +197,7 @@ public class ModelFormatTests
         byte[] bytes = model.ToArray();
         Assert.Equal("PRTBPRED", Encoding.ASCII.GetString(bytes, 0x40, 8));
         Assert.Equal(0x00010002u, BitConverter.ToUInt32(bytes, 0x48));
-        string version = typeof(PerturbedComponents).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        string version = typeof(PerturbedCatalog).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
             .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
         // The payload (after the 0x100-byte header and its length) starts with the version, as a length-prefixed string.
         Assert.True(bytes.AsSpan(0x100).IndexOf(Encoding.UTF8.GetBytes(version)) is > 0 and < 16, $"library version {version} not at the payload's start");

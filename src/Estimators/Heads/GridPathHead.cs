@@ -4,7 +4,7 @@ using Microsoft.ML.Perturbed.Training;
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
 /// <summary>
-/// Shortest path on a grid with vertex costs and 8-neighbour moves (<see cref="GridVertexShortestPathOracle"/>, the
+/// Shortest path on a grid with vertex costs and 8-neighbour moves (<see cref="Oracle.GridVertexShortestPath"/>, the
 /// Warcraft setting): scores are predicted cell costs, labels the optimal path's cells or the true (non-negative) costs.
 /// Dijkstra needs non-negative costs, so the head's oracle reads a negative predicted or perturbed cost as 0 (the
 /// model cannot gain by predicting below zero); use multiplicative perturbation to keep perturbed costs positive.

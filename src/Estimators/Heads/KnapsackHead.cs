@@ -3,7 +3,7 @@ using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
-/// <summary>0/1 knapsack (<see cref="KnapsackOracle"/>): scores are predicted item values, labels the optimal packing or the true values.</summary>
+/// <summary>0/1 knapsack (<see cref="Oracle.Knapsack"/>): scores are predicted item values, labels the optimal packing or the true values.</summary>
 internal sealed class KnapsackHead : DecisionHead
 {
     private readonly int[] _weights;

@@ -42,7 +42,7 @@ public static class PerturbedHeads
     public static PerturbedHead Multiclass() => new MulticlassHead();
 
     /// <summary>
-    /// Top-k selection (multilabel with k labels per row; <see cref="TopKOracle"/>): labels and predictions are 0/1 vectors
+    /// Top-k selection (multilabel with k labels per row; <see cref="Oracle.TopK"/>): labels and predictions are 0/1 vectors
     /// with k ones; outputs <c>Score</c> (θ) and <c>Prediction</c>.
     /// </summary>
     /// <param name="k">Labels per row, at least 1 (and at most the label's size, checked when the head binds).</param>
@@ -50,7 +50,7 @@ public static class PerturbedHeads
     public static PerturbedHead TopK(int k) => new TopKHead(k);
 
     /// <summary>
-    /// Perfect matching of n rows to n columns (<see cref="MatchingOracle"/>): labels and predictions are n×n permutation
+    /// Perfect matching of n rows to n columns (<see cref="Oracle.Matching"/>): labels and predictions are n×n permutation
     /// matrices, row-major (n² slots); outputs <c>Score</c> (θ) and <c>Prediction</c>.
     /// </summary>
     /// <param name="n">Side of the assignment, at least 1.</param>
@@ -58,19 +58,25 @@ public static class PerturbedHeads
     public static PerturbedHead Matching(int n) => new MatchingHead(n);
 
     /// <summary>
-    /// Shortest path on a directed acyclic graph with edge costs (<see cref="DagShortestPathOracle"/>; PyEPO's grid with
-    /// <see cref="DagShortestPathOracle.Grid"/>): scores are predicted edge costs, the label one value per edge.
+    /// Shortest path on a directed acyclic graph with edge costs (<see cref="Oracle.ShortestPath"/>; PyEPO's grid with
+    /// <see cref="Oracle.GridShortestPath"/>): scores are predicted edge costs, the label one value per edge.
     /// </summary>
-    /// <param name="graph">The graph, its source and sink.</param>
+    /// <param name="graph">The graph, its source and sink: an oracle made by <see cref="Oracle.ShortestPath"/> or <see cref="Oracle.GridShortestPath"/>.</param>
     /// <param name="labels">What the label holds: the optimal path's edge indicators (default, <see cref="LabelKind.Solution"/>)
     /// or the true edge costs (<see cref="LabelKind.Costs"/>, needed by SPO+ and regret).</param>
     /// <exception cref="ArgumentNullException"><paramref name="graph"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="graph"/> is not a shortest-path oracle of <see cref="Oracle.ShortestPath"/> or <see cref="Oracle.GridShortestPath"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labels"/> is not a defined value.</exception>
-    public static PerturbedHead ShortestPath(DagShortestPathOracle graph, LabelKind labels = LabelKind.Solution) => new ShortestPathHead(graph, labels);
+    public static PerturbedHead ShortestPath(Oracle graph, LabelKind labels = LabelKind.Solution)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return new ShortestPathHead(graph as DagShortestPathOracle ?? throw new ArgumentException(
+            $"'{nameof(graph)}' must be a shortest-path oracle made by Oracle.ShortestPath or Oracle.GridShortestPath; got {graph.Name}.", nameof(graph)), labels);
+    }
 
     /// <summary>
     /// Shortest path on a <paramref name="rows"/> × <paramref name="columns"/> grid with vertex costs and 8-neighbour moves
-    /// (<see cref="GridVertexShortestPathOracle"/>, the Warcraft setting; costs below 0 read as 0): the label one value per cell.
+    /// (<see cref="Oracle.GridVertexShortestPath"/>, the Warcraft setting; costs below 0 read as 0): the label one value per cell.
     /// </summary>
     /// <param name="rows">Grid rows.</param>
     /// <param name="columns">Grid columns (the grid needs at least two cells).</param>
@@ -79,7 +85,7 @@ public static class PerturbedHeads
     /// <exception cref="ArgumentOutOfRangeException">The grid has fewer than two cells, or <paramref name="labels"/> is not a defined value.</exception>
     public static PerturbedHead GridPath(int rows, int columns, LabelKind labels = LabelKind.Solution) => new GridPathHead(rows, columns, labels);
 
-    /// <summary>0/1 knapsack with integer weights (<see cref="KnapsackOracle"/>): scores are predicted item values, the label one value per item.</summary>
+    /// <summary>0/1 knapsack with integer weights (<see cref="Oracle.Knapsack"/>): scores are predicted item values, the label one value per item.</summary>
     /// <param name="weights">Item weights (non-negative integers).</param>
     /// <param name="capacity">The capacity (non-negative).</param>
     /// <param name="labels">What the label holds: the optimal packing (default, <see cref="LabelKind.Solution"/>) or the true

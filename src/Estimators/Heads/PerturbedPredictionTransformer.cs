@@ -11,7 +11,7 @@ namespace Microsoft.ML.Perturbed.Estimators.Heads;
 /// The one transformer of the perturbed trainers: scores θ = g(x) from the features and appends the columns its head
 /// decodes from θ (<see cref="PerturbedHead"/>). Top-k, matching, shortest-path, knapsack and user-oracle models are this
 /// class; the label-ranking and multiclass transformers are it with typed properties. Saves into ML.NET zips with the
-/// head's name and parameters, so any built-in or registered head loads back (see <see cref="PerturbedComponents.RegisterPerturbed"/>,
+/// head's name and parameters, so any built-in or registered head loads back (see <see cref="PerturbedCatalog.RegisterPerturbed"/>,
 /// <see cref="PerturbedHeads.RegisterOracle"/>); models that earlier versions saved as <c>StructuredPredictionTransformer</c>
 /// (top-k, matching) load as this class.
 /// </summary>
@@ -89,7 +89,7 @@ public partial class PerturbedPredictionTransformer : AffineScoringTransformer, 
         WriteAffine(w);
     }
 
-    /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
+    /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedCatalog.RegisterPerturbed"/>).</summary>
     internal static PerturbedPredictionTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         BinaryReader r = MlNetInternals.BeginLoad(ctx, Format, out _);

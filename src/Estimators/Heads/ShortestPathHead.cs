@@ -4,8 +4,8 @@ using Microsoft.ML.Perturbed.Training;
 namespace Microsoft.ML.Perturbed.Estimators.Heads;
 
 /// <summary>
-/// Shortest path on a directed acyclic graph with edge costs (<see cref="DagShortestPathOracle"/>; PyEPO's grid with
-/// <see cref="DagShortestPathOracle.Grid"/>): scores are the predicted edge costs, labels the optimal path's edge
+/// Shortest path on a directed acyclic graph with edge costs (<see cref="Oracle.ShortestPath"/>; PyEPO's grid with
+/// <see cref="Oracle.GridShortestPath"/>): scores are the predicted edge costs, labels the optimal path's edge
 /// indicators or the true edge costs.
 /// </summary>
 internal sealed class ShortestPathHead : DecisionHead

@@ -75,7 +75,7 @@ internal sealed class KendallEmbeddingTransformer : RowMappingTransformer
         w.Write(_size);
     }
 
-    /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
+    /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedCatalog.RegisterPerturbed"/>).</summary>
     internal static KendallEmbeddingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         BinaryReader r = MlNetInternals.BeginLoad(ctx, Format, out _);

@@ -186,7 +186,7 @@ public sealed class SoftSortingTransformer : RowMappingTransformer
         }
     }
 
-    /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedComponents"/>).</summary>
+    /// <summary>The loader ML.NET calls (through the registration in <see cref="PerturbedCatalog.RegisterPerturbed"/>).</summary>
     internal static SoftSortingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         BinaryReader r = MlNetInternals.BeginLoad(ctx, Format, out _);

@@ -47,7 +47,7 @@ public sealed class StructuredPredictionTrainers
 
     /// <summary>
     /// Decision-focused shortest paths on PyEPO's grid (<paramref name="rows"/> × <paramref name="columns"/> nodes, arcs east and
-    /// south, <see cref="DagShortestPathOracle.Grid"/>): the model predicts edge costs; labels are the optimal paths' edge
+    /// south, <see cref="Oracle.GridShortestPath"/>): the model predicts edge costs; labels are the optimal paths' edge
     /// indicators or (<see cref="LabelKind.Costs"/>, for SPO+ and regret) the true edge costs.
     /// </summary>
     /// <param name="rows">Grid rows of nodes.</param>

@@ -9,19 +9,9 @@ namespace Microsoft.ML.Perturbed.Estimators.Sweeping;
 /// cross-validated with the same folds, and the tuner (cost-frugal local search, random or grid) proposes the next options.
 /// Deterministic for a seed, whatever the parallelism.
 /// </summary>
-public static class PerturbedSweep
+internal static class PerturbedSweep
 {
-    /// <summary>Sweeps the options of a pipeline.</summary>
-    /// <typeparam name="TOptions">The options class (public settable properties; a parameterless constructor).</typeparam>
-    /// <param name="mlContext">The context (its log receives progress; its cancellation stops the sweep).</param>
-    /// <param name="baseOptions">The options the swept values are set on (copied per trial; never changed).</param>
-    /// <param name="pipeline">Builds the pipeline for a trial's options, with that trial's context.</param>
-    /// <param name="data">The data to cross-validate on.</param>
-    /// <param name="metric">The metric of a scored fold, e.g. <c>(ml, scored) => ml.LabelRanking().Evaluate(scored).Spearman</c>.</param>
-    /// <param name="maximize">Whether larger metric values are better (false for regret, log-loss).</param>
-    /// <param name="settings">Tuner, budget, folds, seed, parallelism; defaults when null.</param>
-    /// <exception cref="InvalidOperationException">A trial's metric is NaN or ±∞ (the message names the trial's option values and the fold): a sweep refuses it rather than rank it.</exception>
-    /// <remarks>An exception of the pipeline or the metric stops the sweep and reaches the caller as itself (not wrapped).</remarks>
+    /// <summary>Sweeps the options of a pipeline: <c>mlContext.Sweep</c> (<see cref="PerturbedCatalog.Sweep"/>), documented there.</summary>
     public static SweepResult<TOptions> Run<TOptions>(MLContext mlContext, TOptions baseOptions, Func<MLContext, TOptions, IEstimator<ITransformer>> pipeline,
         IDataView data, Func<MLContext, IDataView, double> metric, bool maximize = true, SweepSettings? settings = null) where TOptions : class, new()
     {

@@ -10,6 +10,16 @@ namespace Microsoft.ML.Perturbed.Layers;
 public static class DifferentiableLayers
 {
     /// <summary>
+    /// Layers applied one after the other, f = fₖ ∘ … ∘ f₁, with the chain rule on the way back: the VJP runs the forward
+    /// pass keeping every intermediate, asks the last layer for its VJP (with the caller's cotangent or cotangent function,
+    /// so a perturbed last layer reuses its samples), then carries Jᵀg back through the earlier layers. Every layer gets
+    /// the same draw, so Monte-Carlo layers inside see the same noise in the forward and backward passes.
+    /// </summary>
+    /// <param name="layers">The layers, first applied first; each layer's input length must be the previous one's output length.</param>
+    /// <exception cref="ArgumentException">No layer, a null layer, or a layer whose input length differs from the previous one's output length (the message names both).</exception>
+    public static Layer Sequential(params Layer[] layers) => new SequentialLayer(layers);
+
+    /// <summary>
     /// Blackbox interpolation (Vlastelica et al. 2020) after the projections: y*(P(θ)), backward
     /// J_Pᵀ (y*(P θ) − y*(P θ − λg))/λ. With <see cref="ScoreProjection.Sphere"/> in <paramref name="projection"/>, λ is
     /// relative to unit-norm scores.

@@ -13,7 +13,7 @@ namespace Microsoft.ML.Perturbed.Layers;
 /// Layers are immutable and thread-safe; results depend on (inputs, seed, draw) only, never on the thread count. The
 /// perturbed optimizer, the soft sorting operators (<see cref="Sorting.RowOperator"/>, <see cref="Sorting.PerturbedSorting"/>), the plain solver, blackbox
 /// interpolation, identity with projection, the projections and margin noise are layers, and
-/// <see cref="SequentialLayer"/> composes them.
+/// <see cref="DifferentiableLayers.Sequential"/> composes them.
 /// </remarks>
 public abstract class Layer
 {

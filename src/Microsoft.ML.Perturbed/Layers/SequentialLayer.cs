@@ -2,13 +2,8 @@ using System.Buffers;
 
 namespace Microsoft.ML.Perturbed.Layers;
 
-/// <summary>
-/// Layers applied one after the other, f = fₖ ∘ … ∘ f₁, with the chain rule on the way back: the VJP runs the forward
-/// pass keeping every intermediate, asks the last layer for its VJP (with the caller's cotangent or cotangent function,
-/// so a perturbed last layer reuses its samples), then carries Jᵀg back through the earlier layers. Every layer gets
-/// the same draw, so Monte-Carlo layers inside see the same noise in the forward and backward passes.
-/// </summary>
-public sealed class SequentialLayer : Layer
+/// <summary>The layer of <see cref="DifferentiableLayers.Sequential"/>, documented there.</summary>
+internal sealed class SequentialLayer : Layer
 {
     private readonly Layer[] _layers;
 

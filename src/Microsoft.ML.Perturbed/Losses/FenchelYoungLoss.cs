@@ -1,21 +1,7 @@
 namespace Microsoft.ML.Perturbed.Losses;
 
-/// <summary>
-/// The perturbed Fenchel-Young loss L_ε(θ; y) = F_ε(θ) + εΩ(y) − ⟨θ, y⟩ (Berthet et al. 2020, §4): convex in θ,
-/// non-negative, zero iff ŷ_ε(θ) = y, with gradient ∇_θ L = y*_ε(θ) − y (additive perturbation; multiplicative: see the
-/// remarks). The gradient needs no Jacobian, so one forward pass of M solves per row gives it, and M = 1 already gives an
-/// unbiased stochastic gradient.
-/// </summary>
-/// <remarks>
-/// Ω (the Fenchel conjugate of F_ε, scaled) has no closed form in general. The <b>value</b> reported is therefore
-/// F̂_ε(θ) − ⟨θ, y⟩, which equals L_ε(θ; y) up to the constant εΩ(y): it does not depend on θ, so it is the right
-/// quantity to monitor and compare across θ for a fixed target, but it is not the loss itself and can be negative.
-/// <para>Under multiplicative perturbation (η = θ ⊙ exp(εZ − ε²/2), positive θ: the costs of a cost head), F_ε(θ) =
-/// E[max_y ⟨y, η⟩] is convex and 1-homogeneous in θ, and the gradient is ∇F_ε(θ) − y with ∇F_ε(θ) = E[y*(η) ⊙ exp(εZ − ε²/2)]
-/// — each sample's solution weighted by its own noise factor (as in InferOpt.jl), not ŷ_ε(θ). Its estimate at a draw is the
-/// exact gradient of the value reported there, ⟨∇F̂ − y, θ⟩ (F̂ = ⟨∇F̂, θ⟩ exactly). Non-positive scores are refused.</para>
-/// </remarks>
-public sealed class FenchelYoungLoss : StructuredLoss
+/// <summary>The loss of <see cref="StructuredLoss.FenchelYoung"/>, documented there.</summary>
+internal sealed class FenchelYoungLoss : StructuredLoss
 {
     /// <summary>Creates the loss of a perturbed optimizer (additive or multiplicative) that maps scores to the same space.</summary>
     /// <exception cref="ArgumentException">The oracle's output dimension differs from its input dimension.</exception>

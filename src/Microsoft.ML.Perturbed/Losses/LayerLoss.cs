@@ -2,13 +2,8 @@ using Microsoft.ML.Perturbed.Layers;
 
 namespace Microsoft.ML.Perturbed.Losses;
 
-/// <summary>
-/// ℓ(layer(θ), y) for any layer and any row loss ℓ, back-propagated through the layer's VJP: squared loss of the
-/// perturbed optimizer (the papers' "perturbed + squared"), of blackbox interpolation, of identity with projection, of θ
-/// itself (<see cref="ScoresLayer"/>), or the user's own loss of ŷ. A perturbed layer reuses its forward samples
-/// (no second solve).
-/// </summary>
-public sealed class LayerLoss : StructuredLoss
+/// <summary>The loss of <see cref="StructuredLoss.OfLayer"/> and <see cref="StructuredLoss.Squared"/>, documented there.</summary>
+internal sealed class LayerLoss : StructuredLoss
 {
     private readonly Threading.ObjectPool<Job> _jobs;
 
@@ -27,14 +22,11 @@ public sealed class LayerLoss : StructuredLoss
         _jobs = new Threading.ObjectPool<Job>(() => new Job(this));
     }
 
-    /// <summary>½‖layer(θ) − y‖².</summary>
-    public static LayerLoss Squared(Layer layer) => new(layer, RowLosses.Squared, "Squared");
-
     /// <summary>The task loss <paramref name="taskLoss"/> of the layer's output: squared, or the linear −⟨ŷ, y⟩.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="taskLoss"/> is not a defined value.</exception>
     public static LayerLoss OfTask(Layer layer, Losses.TaskLoss taskLoss) => taskLoss switch
     {
-        Losses.TaskLoss.Squared => Squared(layer),
+        Losses.TaskLoss.Squared => new LayerLoss(layer, RowLosses.Squared, "Squared"),
         Losses.TaskLoss.Linear => new LayerLoss(layer, RowLosses.NegativeInnerProduct, "Linear"),
         _ => throw new ArgumentOutOfRangeException(nameof(taskLoss), taskLoss, $"Unknown TaskLoss value {taskLoss} for '{nameof(taskLoss)}'."),
     };

@@ -1,3 +1,4 @@
+using Microsoft.ML.Perturbed.Layers;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 
@@ -131,4 +132,40 @@ public abstract class StructuredLoss
         options.Validate();
         return StructuredLosses.Get(kind).Create(oracle, options);
     }
+
+    /// <summary>
+    /// The perturbed Fenchel-Young loss L_ε(θ; y) = F_ε(θ) + εΩ(y) − ⟨θ, y⟩ (Berthet et al. 2020, §4): convex in θ,
+    /// non-negative, zero iff ŷ_ε(θ) = y, with gradient ∇_θ L = y*_ε(θ) − y (additive perturbation; multiplicative: see the
+    /// remarks). The gradient needs no Jacobian, so one forward pass of M solves per row gives it, and M = 1 already gives an
+    /// unbiased stochastic gradient.
+    /// </summary>
+    /// <remarks>
+    /// Ω (the Fenchel conjugate of F_ε, scaled) has no closed form in general. The <b>value</b> reported is therefore
+    /// F̂_ε(θ) − ⟨θ, y⟩, which equals L_ε(θ; y) up to the constant εΩ(y): it does not depend on θ, so it is the right
+    /// quantity to monitor and compare across θ for a fixed target, but it is not the loss itself and can be negative.
+    /// <para>Under multiplicative perturbation (η = θ ⊙ exp(εZ − ε²/2), positive θ: the costs of a cost head), F_ε(θ) =
+    /// E[max_y ⟨y, η⟩] is convex and 1-homogeneous in θ, and the gradient is ∇F_ε(θ) − y with ∇F_ε(θ) = E[y*(η) ⊙ exp(εZ − ε²/2)]
+    /// — each sample's solution weighted by its own noise factor (as in InferOpt.jl), not ŷ_ε(θ). Its estimate at a draw is the
+    /// exact gradient of the value reported there, ⟨∇F̂ − y, θ⟩ (F̂ = ⟨∇F̂, θ⟩ exactly). Non-positive scores are refused.</para>
+    /// </remarks>
+    /// <param name="optimizer">A perturbed optimizer (additive or multiplicative) whose oracle maps scores to the same space.</param>
+    /// <exception cref="ArgumentException">The oracle's output dimension differs from its input dimension.</exception>
+    public static StructuredLoss FenchelYoung(PerturbedOptimizer optimizer) => new FenchelYoungLoss(optimizer);
+
+    /// <summary>
+    /// ℓ(layer(θ), y) for any layer and any row loss ℓ, back-propagated through the layer's VJP: squared loss of the
+    /// perturbed optimizer (the papers' "perturbed + squared"), of blackbox interpolation, of identity with projection, of θ
+    /// itself (the scores layer), or the user's own loss of ŷ. A perturbed layer reuses its forward samples
+    /// (no second solve).
+    /// </summary>
+    /// <param name="layer">The layer θ → ŷ.</param>
+    /// <param name="rowLoss">ℓ(ŷ, y) and ∂ℓ/∂ŷ for one row; thread-safe (rows are evaluated concurrently).</param>
+    /// <param name="name">Name of ℓ in messages; default "UserLoss".</param>
+    /// <param name="targetDimension">Length of a target row; default (null) the layer's output length.</param>
+    public static StructuredLoss OfLayer(Layer layer, RowLoss rowLoss, string name = "UserLoss", int? targetDimension = null) =>
+        new LayerLoss(layer, rowLoss, name, targetDimension);
+
+    /// <summary>½‖layer(θ) − y‖² (<see cref="OfLayer"/> with the squared row loss): the papers' "perturbed + squared" for a perturbed optimizer.</summary>
+    /// <param name="layer">The layer θ → ŷ.</param>
+    public static StructuredLoss Squared(Layer layer) => new LayerLoss(layer, RowLosses.Squared, "Squared");
 }

@@ -1,11 +1,8 @@
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
-/// <summary>
-/// Argmax over the probability simplex: y*(θ) is the one-hot vector of the largest score. Ties go to the lowest index.
-/// Under Gumbel noise its perturbed version is exactly softmax(θ/ε). O(d).
-/// </summary>
-public sealed class ArgmaxOracle : Oracle
+/// <summary>The oracle of <see cref="Oracle.Argmax"/>, documented there.</summary>
+internal sealed class ArgmaxOracle : Oracle
 {
     /// <summary>Creates the oracle for <paramref name="dimension"/> classes.</summary>
     public ArgmaxOracle(int dimension) : base(dimension, dimension)

@@ -1,14 +1,8 @@
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
-/// <summary>
-/// Shortest path from a source to a sink on a directed acyclic graph with <b>edge</b> costs: a row holds one cost per
-/// edge (in the order the edges were given) and y*(c) = argmin ⟨y, c⟩ is the 0/1 indicator of the edges on the
-/// cheapest source → sink path (<see cref="OptimizationSense.Minimize"/>; costs of any sign). Dynamic programming in
-/// topological order, O(V + E) per row. Ties keep the edge met first in the topological sweep (the lower edge index
-/// among the edges into a node). <see cref="Grid"/> builds PyEPO's grid with east and south arcs.
-/// </summary>
-public sealed class DagShortestPathOracle : Oracle
+/// <summary>The oracle of <see cref="Oracle.ShortestPath"/>, documented there.</summary>
+internal sealed class DagShortestPathOracle : Oracle
 {
     private readonly int[] _from, _to, _order;       // edges; nodes in topological order
     private readonly int[][] _incoming;              // edge indices into each node, ascending

@@ -1,15 +1,8 @@
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
-/// <summary>
-/// Shortest path on a grid with <b>vertex</b> costs and 8-neighbour moves, from the top-left cell to the bottom-right one
-/// — the Warcraft map setting of the perturbed-optimizer paper (Berthet et al. 2020, §5.3, after Vlastelica et al.).
-/// A row holds one non-negative cost per cell (row-major); y*(c) = argmin ⟨y, c⟩ is the 0/1 indicator of the cells on
-/// the cheapest path, both ends included (<see cref="OptimizationSense.Minimize"/>). Dijkstra with a binary heap,
-/// O(V log V) per row; ties prefer the smaller tentative cost, then the lower cell index, then the first of the moves
-/// in the order N, NE, E, SE, S, SW, W, NW.
-/// </summary>
-public sealed class GridVertexShortestPathOracle : Oracle
+/// <summary>The oracle of <see cref="Oracle.GridVertexShortestPath"/>, documented there.</summary>
+internal sealed class GridVertexShortestPathOracle : Oracle
 {
     private static readonly (int Dr, int Dc)[] Moves = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)];
 

@@ -1,13 +1,8 @@
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
-/// <summary>
-/// 0/1 knapsack: y*(θ) = argmax ⟨y, θ⟩ over y ∈ {0, 1}ⁿ with Σ wᵢyᵢ ≤ W, for non-negative integer weights w and capacity
-/// W; θ are the items' values (of any sign: an item of value ≤ 0 is never packed). Exact dynamic programming over the
-/// capacity, O(n·W) per row (n·W ≤ 2²⁶). Ties keep the lower-index items out (an item is packed only when it strictly
-/// improves the value).
-/// </summary>
-public sealed class KnapsackOracle : Oracle
+/// <summary>The oracle of <see cref="Oracle.Knapsack"/>, documented there.</summary>
+internal sealed class KnapsackOracle : Oracle
 {
     private readonly int[] _weights;
 

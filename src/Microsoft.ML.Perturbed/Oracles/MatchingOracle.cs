@@ -1,13 +1,8 @@
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
-/// <summary>
-/// Maximum-weight perfect matching (assignment) over the Birkhoff polytope. A row of scores is an n×n matrix θ
-/// in row-major order (θ[i·n + j] = score of assigning row i to column j); y*(θ) is the permutation matrix, in
-/// the same layout, maximizing Σ θᵢⱼ yᵢⱼ. Exact, O(n³): shortest augmenting paths with dual potentials
-/// (the Hungarian method in Jonker–Volgenant form), in double precision.
-/// </summary>
-public sealed class MatchingOracle : Oracle
+/// <summary>The oracle of <see cref="Oracle.Matching"/>, documented there.</summary>
+internal sealed class MatchingOracle : Oracle
 {
     /// <summary>Creates the oracle for n×n assignments (<paramref name="n"/>² scores per row).</summary>
     public MatchingOracle(int n) : base(CheckedSquare(n), CheckedSquare(n))

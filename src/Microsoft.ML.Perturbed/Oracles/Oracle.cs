@@ -85,6 +85,98 @@ public abstract class Oracle
     }
 
     /// <summary>
+    /// Argmax over the probability simplex: y*(θ) is the one-hot vector of the largest score. Ties go to the lowest index.
+    /// Under Gumbel noise its perturbed version is exactly softmax(θ/ε). O(d).
+    /// </summary>
+    /// <param name="classes">Number of classes d (the length of a row and of a solution).</param>
+    public static Oracle Argmax(int classes) => new ArgmaxOracle(classes);
+
+    /// <summary>
+    /// Top-k over C = {y ∈ [0,1]^d : Σy = k}: y*(θ) is the indicator of the k largest scores. Ties prefer the lower
+    /// index. O(d + k log k · log d) with a bounded heap for small k, expected O(d) by quickselect otherwise.
+    /// </summary>
+    /// <param name="dimension">Length d of a row.</param>
+    /// <param name="k">Number of entries selected, in [1, d].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is outside [1, <paramref name="dimension"/>].</exception>
+    public static Oracle TopK(int dimension, int k) => new TopKOracle(dimension, k);
+
+    /// <summary>
+    /// Ranking over the permutahedron of a reference vector v: y*(θ) is v permuted to the order of θ, the largest
+    /// score getting the largest entry of v (a stable radix sort, O(d)). With the default v = (1, 2, …, d) the output is the vector of
+    /// <b>ascending ranks</b>: the smallest score gets 1 and the largest gets d. Ties: the lower index counts as larger.
+    /// </summary>
+    /// <remarks>
+    /// Label-ranking data usually write rank 1 for the most preferred label; such a label r corresponds to the
+    /// target y = d + 1 − r here (most preferred ⇔ largest score ⇔ largest entry d).
+    /// </remarks>
+    /// <param name="dimension">Length d of a row; the reference is v = (1, 2, …, d), so solutions are ascending ranks.</param>
+    public static Oracle Ranking(int dimension) => new RankingOracle(dimension);
+
+    /// <summary>
+    /// <see cref="Ranking(int)"/> over the permutahedron of <paramref name="reference"/>: the k-th largest score receives the
+    /// k-th largest entry of the reference.
+    /// </summary>
+    /// <param name="reference">The reference vector v (any order, finite entries); its length is the row length.</param>
+    /// <exception cref="ArgumentException">An entry of <paramref name="reference"/> is NaN or infinite.</exception>
+    public static Oracle Ranking(ReadOnlySpan<float> reference) => new RankingOracle(reference);
+
+    /// <summary>
+    /// Maximum-weight perfect matching (assignment) over the Birkhoff polytope. A row of scores is an n×n matrix θ
+    /// in row-major order (θ[i·n + j] = score of assigning row i to column j); y*(θ) is the permutation matrix, in
+    /// the same layout, maximizing Σ θᵢⱼ yᵢⱼ. Exact, O(n³): shortest augmenting paths with dual potentials
+    /// (the Hungarian method in Jonker–Volgenant form), in double precision.
+    /// </summary>
+    /// <param name="n">Side n of the assignment (n² scores per row).</param>
+    public static Oracle Matching(int n) => new MatchingOracle(n);
+
+    /// <summary>
+    /// 0/1 knapsack: y*(θ) = argmax ⟨y, θ⟩ over y ∈ {0, 1}ⁿ with Σ wᵢyᵢ ≤ W, for non-negative integer weights w and capacity
+    /// W; θ are the items' values (of any sign: an item of value ≤ 0 is never packed). Exact dynamic programming over the
+    /// capacity, O(n·W) per row (n·W ≤ 2²⁶). Ties keep the lower-index items out (an item is packed only when it strictly
+    /// improves the value).
+    /// </summary>
+    /// <param name="weights">Item weights, non-negative integers (one item per score).</param>
+    /// <param name="capacity">Capacity W ≥ 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A weight or the capacity is negative, or n·(W + 1) exceeds 2²⁶ cells.</exception>
+    public static Oracle Knapsack(IReadOnlyList<int> weights, int capacity) => new KnapsackOracle(weights, capacity);
+
+    /// <summary>
+    /// Shortest path from a source to a sink on a directed acyclic graph with <b>edge</b> costs: a row holds one cost per
+    /// edge (in the order the edges were given) and y*(c) = argmin ⟨y, c⟩ is the 0/1 indicator of the edges on the
+    /// cheapest source → sink path (<see cref="OptimizationSense.Minimize"/>; costs of any sign). Dynamic programming in
+    /// topological order, O(V + E) per row. Ties keep the edge met first in the topological sweep (the lower edge index
+    /// among the edges into a node). <see cref="GridShortestPath"/> builds PyEPO's grid with east and south arcs.
+    /// </summary>
+    /// <param name="nodes">Number of nodes V.</param>
+    /// <param name="edges">The edges (from, to), each node in [0, V); the graph must be acyclic. A row of costs follows this order.</param>
+    /// <param name="source">The source node.</param>
+    /// <param name="sink">The sink node, reachable from the source.</param>
+    /// <exception cref="ArgumentException">A node is out of range, the graph has a cycle, or the sink cannot be reached.</exception>
+    public static Oracle ShortestPath(int nodes, IReadOnlyList<(int From, int To)> edges, int source, int sink) => new DagShortestPathOracle(nodes, edges, source, sink);
+
+    /// <summary>
+    /// Shortest path on a grid with <b>vertex</b> costs and 8-neighbour moves, from the top-left cell to the bottom-right one
+    /// — the Warcraft map setting of the perturbed-optimizer paper (Berthet et al. 2020, §5.3, after Vlastelica et al.).
+    /// A row holds one non-negative cost per cell (row-major); y*(c) = argmin ⟨y, c⟩ is the 0/1 indicator of the cells on
+    /// the cheapest path, both ends included (<see cref="OptimizationSense.Minimize"/>). Dijkstra with a binary heap,
+    /// O(V log V) per row; ties prefer the smaller tentative cost, then the lower cell index, then the first of the moves
+    /// in the order N, NE, E, SE, S, SW, W, NW.
+    /// </summary>
+    /// <param name="rows">Grid rows.</param>
+    /// <param name="columns">Grid columns.</param>
+    public static Oracle GridVertexShortestPath(int rows, int columns) => new GridVertexShortestPathOracle(rows, columns);
+
+    /// <summary>
+    /// PyEPO's shortest-path grid (Tang &amp; Khalil) as a <see cref="ShortestPath"/> oracle: <paramref name="rows"/> ×
+    /// <paramref name="columns"/> nodes, arcs east and south only, ordered row by row — the row's east arcs (v, v + 1), then its
+    /// south arcs (v, v + columns) — from node 0 to the last node. The 5 × 5 grid has 40 arcs.
+    /// </summary>
+    /// <param name="rows">Grid rows (≥ 1; rows × columns ≥ 2 and ≤ 2²⁶ nodes).</param>
+    /// <param name="columns">Grid columns (≥ 1).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The grid has fewer than 2 or more than 2²⁶ nodes.</exception>
+    public static Oracle GridShortestPath(int rows, int columns) => DagShortestPathOracle.Grid(rows, columns);
+
+    /// <summary>
     /// The exact symmetric travelling salesman over <paramref name="cities"/> = k cities (a cost head,
     /// <see cref="OptimizationSense.Minimize"/>): a row holds the k(k − 1)/2 edge costs of the upper triangle of the cost
     /// matrix, row by row — (0, 1), (0, 2), …, (0, k − 1), (1, 2), …, (k − 2, k − 1); pair (i, j), i &lt; j, is entry

@@ -1,16 +1,8 @@
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
-/// <summary>
-/// Ranking over the permutahedron of a reference vector v: y*(θ) is v permuted to the order of θ, the largest
-/// score getting the largest entry of v (a stable radix sort, O(d)). With the default v = (1, 2, …, d) the output is the vector of
-/// <b>ascending ranks</b>: the smallest score gets 1 and the largest gets d. Ties: the lower index counts as larger.
-/// </summary>
-/// <remarks>
-/// Label-ranking data usually write rank 1 for the most preferred label; such a label r corresponds to the
-/// target y = d + 1 − r here (most preferred ⇔ largest score ⇔ largest entry d).
-/// </remarks>
-public sealed class RankingOracle : Oracle
+/// <summary>The oracle of <see cref="Oracle.Ranking(int)"/>, documented there.</summary>
+internal sealed class RankingOracle : Oracle
 {
     private readonly float[] _descending;
     private readonly bool _isDefaultReference;

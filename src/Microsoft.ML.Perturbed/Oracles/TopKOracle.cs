@@ -1,11 +1,8 @@
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
-/// <summary>
-/// Top-k over C = {y ∈ [0,1]^d : Σy = k}: y*(θ) is the indicator of the k largest scores. Ties prefer the lower
-/// index. O(d + k log k · log d) with a bounded heap for small k, expected O(d) by quickselect otherwise.
-/// </summary>
-public sealed class TopKOracle : Oracle
+/// <summary>The oracle of <see cref="Oracle.TopK"/>, documented there.</summary>
+internal sealed class TopKOracle : Oracle
 {
     /// <summary>Creates the oracle selecting <paramref name="k"/> of <paramref name="dimension"/> entries.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is outside [1, <paramref name="dimension"/>].</exception>

@@ -11,7 +11,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// rank. Its derivative is the limit one: a permutation for sorts, zero for ranks.</para>
 /// <para><b>Ties</b> need no rule: tied inputs always land in one PAV block, so they get equal soft ranks.</para>
 /// </remarks>
-public abstract class PermutahedronProjection : RowOperator
+internal abstract class PermutahedronProjection : RowOperator
 {
     private protected PermutahedronProjection(int dimension, double epsilon, SoftRegularization regularization, SortDirection direction)
         : base(dimension, dimension)
@@ -86,14 +86,6 @@ public abstract class PermutahedronProjection : RowOperator
     /// <param name="jvp">Destination for J t.</param>
     /// <param name="draw">Ignored: the operator is deterministic.</param>
     public override void ForwardJvp(ReadOnlySpan<float> theta, ReadOnlySpan<float> tangent, Span<float> solution, Span<float> jvp, ulong draw = 0)
-        => Run(theta, solution, tangent, jvp, RowMode.Jvp);
-
-    /// <summary>Computes the operator and the Jacobian-vector product J t of every row, in double precision.</summary>
-    /// <param name="theta">Inputs θ, <c>[batch × n]</c>.</param>
-    /// <param name="tangent">Direction t, <c>[batch × n]</c>.</param>
-    /// <param name="solution">Destination for the operator's output.</param>
-    /// <param name="jvp">Destination for J t.</param>
-    public void ForwardJvp(ReadOnlySpan<double> theta, ReadOnlySpan<double> tangent, Span<double> solution, Span<double> jvp)
         => Run(theta, solution, tangent, jvp, RowMode.Jvp);
 
     private protected override RowWorkspace CreateWorkspace() => new Workspace(Dimension);

@@ -53,6 +53,21 @@ public abstract class RowOperator : Layer
     public void ForwardVjp(ReadOnlySpan<double> theta, ReadOnlySpan<double> cotangent, Span<double> solution, Span<double> vjp)
         => Run(theta, solution, cotangent, vjp, RowMode.Vjp);
 
+    /// <summary>
+    /// Computes the operator and the Jacobian-vector product J t of every row, in double precision, where
+    /// <see cref="Layer.HasJvp"/> (the permutahedron operators: exact).
+    /// </summary>
+    /// <param name="theta">Inputs θ, <c>[batch × Dimension]</c>.</param>
+    /// <param name="tangent">Direction t, <c>[batch × Dimension]</c>.</param>
+    /// <param name="solution">Destination for the operator's output.</param>
+    /// <param name="jvp">Destination for J t, <c>[batch × OutputDimension]</c>.</param>
+    /// <exception cref="NotSupportedException">The operator has no JVP (Sinkhorn: use <see cref="ForwardVjp(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double})"/>).</exception>
+    public void ForwardJvp(ReadOnlySpan<double> theta, ReadOnlySpan<double> tangent, Span<double> solution, Span<double> jvp)
+    {
+        if (!HasJvp) throw new NotSupportedException($"{Name} defines a vector-Jacobian product only; it has no Jacobian-vector product.");
+        Run(theta, solution, tangent, jvp, RowMode.Jvp);
+    }
+
     private protected abstract RowWorkspace CreateWorkspace();
 
     /// <summary>Row kernel: fills <c>w.Output</c> from <c>w.Input</c> and, for derivatives, <c>w.Derivative</c> from <c>w.Direction</c>.</summary>

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// of tied values sharing the mean of their targets. Soft: the projection of θ/ε onto the permutahedron of f (the same
 /// operator as <see cref="SoftRank"/>, which is the case f = (1, …, n)), exact VJP/JVP, and Σ output = Σ f (L2).
 /// </summary>
-public sealed class SoftQuantileNormalization : PermutahedronProjection
+internal sealed class SoftQuantileNormalization : PermutahedronProjection
 {
     private readonly double[] _descending, _logDescending;
 

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// v = PAV-L2(s − ρ) and ranks s − v; KL computes v = PAV-KL(s, log ρ) and ranks exp(s − v); each value goes back to
 /// its input's position. Example (ascending, L2): soft ranks of [5, 1, 2] are [3, 1.25, 1.75] at ε = 2 and [3, 1, 2] at ε = 1.
 /// </remarks>
-public sealed class SoftRank : PermutahedronProjection
+internal sealed class SoftRank : PermutahedronProjection
 {
     /// <summary>Creates the operator for rows of <paramref name="dimension"/> values.</summary>
     /// <param name="dimension">Length n of a row.</param>

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Perturbed.Sorting;
 
 /// <summary>Regularization of the projection onto the permutahedron (Blondel et al. 2020, §4).</summary>
-public enum SoftRegularization
+internal enum SoftRegularization
 {
     /// <summary>Quadratic: Euclidean projection, solved by PAV-L2. Outputs are piecewise linear in the input.</summary>
     L2 = 0,

@@ -16,7 +16,7 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// and KL their log-mean-exp, which at that scale is min θ (ascending) or max θ (descending) in every entry —
 /// [−1e30, 1.5e30, −1e30, 1e30] sorts to [−1e30 × 4] under KL, whose invariant is the LSE, not the sum.</para>
 /// </remarks>
-public sealed class SoftSort : PermutahedronProjection
+internal sealed class SoftSort : PermutahedronProjection
 {
     /// <summary>Creates the operator for rows of <paramref name="dimension"/> values.</summary>
     /// <param name="dimension">Length n of a row.</param>

@@ -255,7 +255,7 @@ public class MethodTests
     [Fact]
     public void Layer_loss_of_the_scores_is_the_squared_error_and_user_losses_train()
     {
-        var loss = LayerLoss.Squared(new ScoresLayer(3));
+        var loss = StructuredLoss.Squared(new ScoresLayer(3));
         var g = new float[3];
         var value = new float[1];
         Assert.Equal(0.5 * (1 + 4 + 0.25), loss.Evaluate([1, 2, 0.5f], [0, 0, 0], value, g), 6);

@@ -53,4 +53,40 @@ public class SoftRankingFamilyTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => SoftRanking.CreateRank(3, new SoftRankingOptions { Method = (SoftRankingMethod)9 }));
     }
+
+    [Fact]
+    public void Quantile_normalization_from_the_factory_is_the_permutahedron_operator_and_refuses_the_other_methods()
+    {
+        double[] targets = [10, 20, 30, 40];
+        float[] x = [0.3f, -2f, 5f, 1f];
+        var hard = new float[4];
+        SoftRanking.CreateQuantileNormalization(targets, new SoftRankingOptions { Epsilon = 0 }).Forward(x, hard);
+        Assert.Equal([20f, 10f, 40f, 30f], hard);   // each value replaced by the target of its rank
+        RowOperator soft = SoftRanking.CreateQuantileNormalization(targets, new SoftRankingOptions { Epsilon = 0.5, Method = SoftRankingMethod.PermutahedronKL });
+        double[] theta = [0.3, -2, 5, 1], tangent = [1, -0.5, 0.25, 2];
+        var y = new double[4];
+        var jvp = new double[4];
+        soft.ForwardJvp(theta, tangent, y, jvp);   // the double path with its JVP, through the public base
+        Assert.True(y[2] > y[3] && y[3] > y[0] && y[0] > y[1], "the order of the row is kept");
+        const double h = 1e-6;
+        double[] plus = new double[4], minus = new double[4];
+        soft.Forward(theta.Select((v, i) => v + h * tangent[i]).ToArray(), plus);
+        soft.Forward(theta.Select((v, i) => v - h * tangent[i]).ToArray(), minus);
+        for (int i = 0; i < 4; i++) Assert.Equal((plus[i] - minus[i]) / (2 * h), jvp[i], 6);
+        foreach (SoftRankingMethod other in new[] { SoftRankingMethod.Sinkhorn, SoftRankingMethod.Perturbed })
+        {
+            Assert.Contains(other.ToString(), Assert.Throws<NotSupportedException>(() =>
+                SoftRanking.CreateQuantileNormalization(targets, new SoftRankingOptions { Method = other, Epsilon = 0.1 })).Message);
+        }
+        Assert.Equal("Epsilon", Assert.ThrowsAny<ArgumentException>(() =>
+            SoftRanking.CreateQuantileNormalization(targets, new SoftRankingOptions { Epsilon = -1 })).ParamName);
+    }
+
+    [Fact]
+    public void A_sinkhorn_operator_refuses_the_double_jvp_it_does_not_have()
+    {
+        var sinkhorn = (RowOperator)SoftRanking.CreateRank(4, new SoftRankingOptions { Method = SoftRankingMethod.Sinkhorn, Epsilon = 0.1 });
+        Assert.False(sinkhorn.HasJvp);
+        Assert.Throws<NotSupportedException>(() => sinkhorn.ForwardJvp(new double[4], new double[4], new double[4], new double[4]));
+    }
 }

@@ -1,14 +1,12 @@
 using Microsoft.ML.Perturbed.Estimators.Sorting;
 using Microsoft.ML.Perturbed.Sorting;
 
-// Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).
+// Extension methods in ML.NET's own namespace (see PerturbedCatalog.cs).
 namespace Microsoft.ML;
 
-/// <summary>
-/// <c>mlContext.Transforms</c> extensions: differentiable ranking, sorting and quantile normalization of known-size
-/// <c>Vector&lt;Single&gt;</c> columns (Blondel et al. 2020; Cuturi et al. 2019; Berthet et al. 2020).
-/// </summary>
-public static class SoftSortingCatalog
+// Part of PerturbedCatalog: mlContext.Transforms extensions: differentiable ranking, sorting and quantile normalization of known-size
+// Vector<Single> columns (Blondel et al. 2020; Cuturi et al. 2019; Berthet et al. 2020).
+public static partial class PerturbedCatalog
 {
     /// <summary>Soft ranks of each vector (ascending: the smallest value gets rank 1; ranks sum to n(n+1)/2).</summary>
     /// <param name="catalog">The transforms catalog.</param>
@@ -89,7 +87,7 @@ public static class SoftSortingCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         var estimator = new KendallEmbeddingEstimator(outputColumnName, inputColumnName ?? outputColumnName,
             Microsoft.ML.Perturbed.Estimators.ModelPersistence.MlNetInternals.EnvironmentOf(catalog));
-        PerturbedComponents.RegisterWith(catalog);
+        RegisterWith(catalog);
         return estimator;
     }
 
@@ -100,7 +98,7 @@ public static class SoftSortingCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var estimator = new SoftSortingEstimator(operation, options, Microsoft.ML.Perturbed.Estimators.ModelPersistence.MlNetInternals.EnvironmentOf(catalog));
-        PerturbedComponents.RegisterWith(catalog);   // so that models built here load back in this context without a call
+        RegisterWith(catalog);   // so that models built here load back in this context without a call
         return estimator;
     }
 }

@@ -1,19 +1,16 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 
-// The catalog entry points live in ML.NET's own namespace, as ML.NET's extension packages put theirs: `using Microsoft.ML;`
-// is all a user needs.
+// Extension methods in ML.NET's own namespace (see PerturbedCatalog.cs).
 namespace Microsoft.ML;
 
-/// <summary>
-/// Loading a model zip with its failure reported as itself. ML.NET creates every saved component by reflection, so a
-/// component's clear refusal ("the payload's checksum does not match its contents", "format 0x… is newer than …") reaches
-/// <c>mlContext.Model.Load</c>'s caller wrapped in a <see cref="TargetInvocationException"/>, and a corrupted loader-assembly
-/// name in ML.NET's own header surfaces as a <see cref="FileNotFoundException"/> for an assembly nobody referenced.
-/// <see cref="LoadChecked(ModelOperationsCatalog, Stream, out DataViewSchema)"/> is <c>Load</c> with those two unwrapped
-/// (docs/architecture.md, "Model format versions").
-/// </summary>
-public static class PerturbedModelCatalog
+// Part of PerturbedCatalog: Loading a model zip with its failure reported as itself. ML.NET creates every saved component by reflection, so a
+// component's clear refusal ("the payload's checksum does not match its contents", "format 0x… is newer than …") reaches
+// <c>mlContext.Model.Load</c>'s caller wrapped in a <see cref="TargetInvocationException"/>, and a corrupted loader-assembly
+// name in ML.NET's own header surfaces as a <see cref="FileNotFoundException"/> for an assembly nobody referenced.
+// <see cref="LoadChecked(ModelOperationsCatalog, Stream, out DataViewSchema)"/> is <c>Load</c> with those two unwrapped
+// (docs/architecture.md, "Model format versions").
+public static partial class PerturbedCatalog
 {
     /// <summary>
     /// <c>mlContext.Model.Load(stream, out inputSchema)</c>, with a component's own exception rethrown as itself (not inside a

@@ -3,8 +3,8 @@ using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 
 namespace Microsoft.ML;
 
-/// <summary>ONNX export of pipelines with this library's models and transforms (docs/architecture.md, "ONNX export").</summary>
-public static class PerturbedOnnxCatalog
+// Part of PerturbedCatalog: ONNX export of pipelines with this library's models and transforms (docs/architecture.md, "ONNX export").
+public static partial class PerturbedCatalog
 {
     /// <summary>
     /// Writes <paramref name="model"/> — a trained predictor, a hard sorting transform, or a pipeline of them with ML.NET

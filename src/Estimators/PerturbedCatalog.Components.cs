@@ -1,11 +1,11 @@
 using Microsoft.ML.Perturbed.Estimators.ModelPersistence;
 using Microsoft.ML.Runtime;
 
-// Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).
+// Extension methods in ML.NET's own namespace (see PerturbedCatalog.cs).
 namespace Microsoft.ML;
 
-/// <summary>Makes ML.NET able to load the components of this library from model zips.</summary>
-public static class PerturbedComponents
+// Part of PerturbedCatalog: Makes ML.NET able to load the components of this library from model zips.
+public static partial class PerturbedCatalog
 {
     /// <summary>
     /// Registers this library's loaders with an <see cref="MLContext"/>'s component catalog, so that
@@ -17,7 +17,7 @@ public static class PerturbedComponents
     public static void RegisterPerturbed(this ComponentCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        MlNetInternals.RegisterAssembly(catalog, typeof(PerturbedComponents).Assembly);
+        MlNetInternals.RegisterAssembly(catalog, typeof(PerturbedCatalog).Assembly);
     }
 
     /// <summary>Registers with the environment behind a catalog such as <c>mlContext.Transforms</c>.</summary>

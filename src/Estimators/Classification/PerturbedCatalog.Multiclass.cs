@@ -3,11 +3,11 @@ using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
 
-// Extension methods in ML.NET's own namespace (see PerturbedCatalogExtensions.cs).
+// Extension methods in ML.NET's own namespace (see PerturbedCatalog.cs).
 namespace Microsoft.ML;
 
-/// <summary><c>mlContext.MulticlassClassification.Trainers</c> extensions.</summary>
-public static class PerturbedMulticlassCatalog
+// Part of PerturbedCatalog: <c>mlContext.MulticlassClassification.Trainers</c> extensions.
+public static partial class PerturbedCatalog
 {
     /// <summary>
     /// Multiclass classification with the perturbed Fenchel-Young loss (Gumbel noise: the scores are softmax(θ/ε)).
