@@ -7,8 +7,9 @@ using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Experiments;
 
-/// <summary>One classification run: a method at a noise scale ε after some epochs, its accuracies and Fenchel-Young losses.</summary>
-public sealed record ClassificationPoint(string Method, double Epsilon, int Epochs, double TrainAccuracy, double TestAccuracy, double TrainLoss, double TestLoss);
+/// <summary>One classification run: a method at a noise scale ε after some epochs, its accuracies, Fenchel-Young losses and squared losses ‖ŷ_ε − y‖².</summary>
+public sealed record ClassificationPoint(string Method, double Epsilon, int Epochs, double TrainAccuracy, double TestAccuracy, double TrainLoss, double TestLoss,
+    double TrainSquared, double TestSquared);
 
 /// <summary>
 /// Berthet et al. 2020, Figure 2 (there CIFAR-10 and a CNN), run on optdigits with the affine model: the perturbed
@@ -121,16 +122,18 @@ public static class ClassificationExperiment
         // The Fenchel-Young value minus its infimum over θ (ε·E[Z_y]: 0 for normal noise, εγ for Gumbel), so that it is the
         // loss itself, ≥ 0; under Gumbel noise it equals ε × the cross-entropy of softmax(θ/ε).
         double floor = method.Noise is GumbelNoise ? epsilon * GumbelNoise.EulerGamma : 0;
-        (double trainAcc, double trainLoss) = Score(model, loss, xTrain, yTrain, cTrain, head.Dimension);
-        (double testAcc, double testLoss) = Score(model, loss, xTest, yTest, cTest, head.Dimension);
+        // The squared loss of Figure 2: ‖ŷ_ε(θ) − y‖² of the perturbed prediction (the method's noise at its ε, M = 1000, a fixed draw), mean over rows.
+        var perturbed = new PerturbedOptimizer(head, new PerturbedOptimizerOptions { Noise = method.Noise, Epsilon = epsilon, Samples = 1000, Seed = 7 });
+        (double trainAcc, double trainLoss, double trainSquared) = Score(model, loss, perturbed, xTrain, yTrain, cTrain, head.Dimension);
+        (double testAcc, double testLoss, double testSquared) = Score(model, loss, perturbed, xTest, yTest, cTest, head.Dimension);
         trainLoss -= floor;
         testLoss -= floor;
-        var point = new ClassificationPoint(method.Name, epsilon, epochs, trainAcc, testAcc, trainLoss, testLoss);
-        log.WriteLine($"ε {epsilon:G3}, {epochs} epochs, {method.Name}: train {trainAcc:P2}, test {testAcc:P2}, loss {trainLoss:F4} / {testLoss:F4}");
+        var point = new ClassificationPoint(method.Name, epsilon, epochs, trainAcc, testAcc, trainLoss, testLoss, trainSquared, testSquared);
+        log.WriteLine($"ε {epsilon:G3}, {epochs} epochs, {method.Name}: train {trainAcc:P2}, test {testAcc:P2}, loss {trainLoss:F4} / {testLoss:F4}, squared {trainSquared:F4} / {testSquared:F4}");
         return point;
     }
 
-    private static (double Accuracy, double Loss) Score(IScoreModel model, StructuredLoss loss, float[] x, float[] oneHot, int[] c, int k)
+    private static (double Accuracy, double Loss, double Squared) Score(IScoreModel model, StructuredLoss loss, PerturbedOptimizer perturbed, float[] x, float[] oneHot, int[] c, int k)
     {
         var theta = new float[c.Length * k];
         model.Score(x, theta);
@@ -143,7 +146,11 @@ public static class ClassificationExperiment
             if (best == c[r]) right++;
         }
         double value = loss.Evaluate(theta, oneHot, new float[c.Length], new float[theta.Length], draw: ulong.MaxValue);
-        return ((double)right / c.Length, value);
+        var yHat = new float[theta.Length];
+        perturbed.Forward(theta, yHat, draw: ulong.MaxValue);
+        double squared = 0;
+        for (int i = 0; i < yHat.Length; i++) squared += (yHat[i] - oneHot[i]) * (double)(yHat[i] - oneHot[i]);
+        return ((double)right / c.Length, value, squared / c.Length);
     }
 
     private static string Table(List<ClassificationPoint> points, double[] epsilons, int[] checkpoints, int epochs, int train, int test, string data, bool quick)
@@ -165,12 +172,12 @@ public static class ClassificationExperiment
         foreach (int e in checkpoints)
             w.WriteLine($"| {e} | {string.Join(" | ", Methods.Select(m => points.First(q => q.Method == m.Name && q.Epsilon == 1.0 && q.Epochs == e)).Select(q => $"{q.TrainAccuracy:P2} / {q.TestAccuracy:P2}"))} |");
         w.WriteLine();
-        w.WriteLine($"## After {epochs} epochs, against ε (train acc / test acc / test loss)");
+        w.WriteLine($"## After {epochs} epochs, against ε (train acc / test acc / test loss / train and test squared loss ‖ŷ_ε − y‖²)");
         w.WriteLine();
         w.WriteLine($"| ε | {string.Join(" | ", Methods.Select(m => m.Name))} |");
         w.WriteLine($"|---|{string.Concat(Methods.Select(_ => "---|"))}");
         foreach (double eps in epsilons)
-            w.WriteLine($"| {eps:G3} | {string.Join(" | ", Methods.Select(m => Final(points, m.Name, eps, epochs)).Select(q => $"{q.TrainAccuracy:P2} / {q.TestAccuracy:P2} / {q.TestLoss:F3}"))} |");
+            w.WriteLine($"| {eps:G3} | {string.Join(" | ", Methods.Select(m => Final(points, m.Name, eps, epochs)).Select(q => $"{q.TrainAccuracy:P2} / {q.TestAccuracy:P2} / {q.TestLoss:F3} / {q.TrainSquared:F3}, {q.TestSquared:F3}"))} |");
         w.WriteLine();
         ClassificationPoint Best(string method) => epsilons.Select(e => Final(points, method, e, epochs)).MaxBy(q => q.TestAccuracy)!;
         ClassificationPoint ce = Best(Methods[2].Name);
@@ -195,16 +202,20 @@ public static class ClassificationExperiment
                     ($"{m.Name}, test", e, line.Select(q => 100 * q.TestAccuracy).ToArray()),
                 };
             }));
-        foreach ((string file, string label, Func<ClassificationPoint, double> metric) in new (string, string, Func<ClassificationPoint, double>)[]
+        // Figure 2's panels: accuracy and the squared loss ‖ŷ_ε − y‖², train and test, against ε on a log axis.
+        foreach ((string file, string label, Func<ClassificationPoint, double> train, Func<ClassificationPoint, double> test) in
+            new (string, string, Func<ClassificationPoint, double>, Func<ClassificationPoint, double>)[]
+            {
+                ("accuracy", "accuracy (%)", q => 100 * q.TrainAccuracy, q => 100 * q.TestAccuracy),
+                ("loss", "squared loss ‖ŷ_ε − y‖²", q => q.TrainSquared, q => q.TestSquared),
+            })
         {
-            ("accuracy", "test accuracy (%)", q => 100 * q.TestAccuracy), ("loss", "test loss (Fenchel-Young value)", q => q.TestLoss),
-        })
-        {
-            Report.Lines(Path.Combine(outDir, $"classification_{file}{suffix}.png"), $"optdigits after {epochs} epochs: {label} against ε", "log10 ε", label,
-                Methods.Select(m =>
+            Report.Lines(Path.Combine(outDir, $"classification_{file}{suffix}.png"), $"optdigits after {epochs} epochs: {label} against ε (train and test)", "log10 ε", label,
+                Methods.SelectMany(m =>
                 {
                     ClassificationPoint[] line = epsilons.Select(e => Final(points, m.Name, e, epochs)).ToArray();
-                    return (m.Name, line.Select(q => Math.Log10(q.Epsilon)).ToArray(), line.Select(metric).ToArray());
+                    double[] x = line.Select(q => Math.Log10(q.Epsilon)).ToArray();
+                    return new[] { ($"{m.Name}, train", x, line.Select(train).ToArray()), ($"{m.Name}, test", x, line.Select(test).ToArray()) };
                 }));
         }
     }

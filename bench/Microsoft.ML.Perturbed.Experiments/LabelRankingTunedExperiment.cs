@@ -87,8 +87,13 @@ public static class LabelRankingTunedExperiment
         File.WriteAllText(Path.Combine(outDir, $"label_ranking_tuned{suffix}.md"), Table(cells, losses.Select(l => l.Name).ToArray(), outer, inner, epochs, quick)
             + Report.FigureLinks(suffix, "label_ranking_tuned"));
         string[] sets = cells.Select(c => c.Data).Distinct().ToArray();
-        Report.Lines(Path.Combine(outDir, $"label_ranking_tuned{suffix}.png"), "Label ranking, tuned learning rate: Spearman per data set (x: sets in table order)",
-            "data set", "Spearman", losses.Select(l => (l.Name, sets.Select((_, i) => (double)i).ToArray(), sets.Select(s => cells.First(c => c.Data == s && c.Loss == l.Name).Mean).ToArray())));
+        double[] positions = sets.Select((_, i) => (double)i).ToArray();
+        Report.Figure(Path.Combine(outDir, $"label_ranking_tuned{suffix}.png"), "Label ranking, tuned learning rate: Spearman per data set (± std over outer folds)",
+            "data set", "Spearman", losses.Select(l =>
+            {
+                TunedCell[] line = sets.Select(s => cells.First(c => c.Data == s && c.Loss == l.Name)).ToArray();
+                return new Series(l.Name, positions, line.Select(c => c.Mean).ToArray(), line.Select(c => c.Std).ToArray(), line.Select(c => c.Published).ToArray());
+            }), (positions, sets));
         return cells;
     }
 

@@ -51,15 +51,42 @@ public static class Report
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 
-    /// <summary>Writes a figure of one line per series, with a legend.</summary>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series)
+    /// <summary>Writes a figure of one line per series, with a legend beside the data.</summary>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series) =>
+        Figure(path, title, xLabel, yLabel, series.Select(s => new Series(s.Label, s.X, s.Y)));
+
+    /// <summary>
+    /// Writes a figure (docs/architecture.md, "Results and their provenance"): one line per series with ± its
+    /// <see cref="Series.Error"/> as error bars, its <see cref="Series.Published"/> values as open diamonds of the same
+    /// colour, named tick labels for a categorical x axis, and the legend to the right of the plot, never over the data.
+    /// </summary>
+    public static void Figure(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, (double[] Positions, string[] Labels)? xTicks = null)
     {
         var plot = new ScottPlot.Plot();
-        foreach (var (label, x, y) in series) plot.Add.Scatter(x, y).LegendText = label;
+        foreach (Series s in series)
+        {
+            var line = plot.Add.Scatter(s.X, s.Y);
+            line.LegendText = s.Label;
+            if (s.Error is { } error)
+            {
+                var bars = plot.Add.ErrorBar(s.X, s.Y, error);
+                bars.Color = line.Color;
+            }
+            if (s.Published is { } published)
+            {
+                int[] at = Enumerable.Range(0, s.X.Length).Where(i => double.IsFinite(published[i])).ToArray();
+                if (at.Length == 0) continue;
+                var marks = plot.Add.ScatterPoints(at.Select(i => s.X[i]).ToArray(), at.Select(i => published[i]).ToArray(), line.Color);
+                marks.MarkerShape = ScottPlot.MarkerShape.OpenDiamond;
+                marks.MarkerSize = 12;
+                marks.LegendText = $"{s.Label}, published";
+            }
+        }
+        if (xTicks is { } ticks) plot.Axes.Bottom.SetTicks(ticks.Positions, ticks.Labels);
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend();
-        plot.SavePng(path, 900, 540);
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        plot.SavePng(path, 1100, 540);
     }
 }
