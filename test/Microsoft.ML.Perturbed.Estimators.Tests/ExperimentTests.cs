@@ -219,4 +219,36 @@ public class ExperimentTests
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
+    [Fact]
+    public void Sinkhorn_implicit_quick_run_writes_its_tables_and_the_implicit_vjp_is_the_converged_derivative()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "perturbed-exp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<SinkhornImplicitCell> cells = SinkhornImplicitExperiment.Run(quick: true, dir, TextWriter.Null);
+            string table = File.ReadAllText(Path.Combine(dir, "sinkhorn_implicit-quick.md"));
+            Assert.Contains("Produced by `dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- sinkhornimplicit --quick` at commit ", table);
+            Assert.Contains("sinkhorn_implicit-quick.png", table);
+            Assert.True(new FileInfo(Path.Combine(dir, "sinkhorn_implicit-quick.png")).Length > 1000);
+            // Timing cells (tolerance 1e-6): every row converged, and the implicit VJP is within 1e-3 of the unrolled one.
+            foreach (SinkhornImplicitCell c in cells.Where(c => c.Tolerance == SinkhornImplicitExperiment.TimingTolerance && !double.IsNaN(c.GapToUnrolled)))
+            {
+                Assert.Equal(0, c.FallbackRows);
+                Assert.True(c.GapToUnrolled < 1e-3, $"m {c.M}, ε {c.Epsilon}: gap {c.GapToUnrolled}");
+            }
+            // Accuracy cells: the implicit VJP's gap to the converged derivative falls with the tolerance.
+            double[] gaps = cells.Where(c => !double.IsNaN(c.ImplicitGapToConverged)).OrderByDescending(c => c.Tolerance).Select(c => c.ImplicitGapToConverged).ToArray();
+            Assert.Equal(3, gaps.Length);
+            Assert.True(gaps[0] > gaps[1] && gaps[1] > gaps[2] && gaps[2] < 1e-7, string.Join(", ", gaps));
+            // Central differences of the converged forward pass.
+            foreach (SinkhornImplicitCell c in cells.Where(c => !double.IsNaN(c.FiniteDifferenceGap)))
+            {
+                Assert.True(c.FiniteDifferenceGap < 1e-5, $"m {c.M}: {c.FiniteDifferenceGap}");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }

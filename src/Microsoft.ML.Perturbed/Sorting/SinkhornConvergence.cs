@@ -13,8 +13,19 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// <param name="WorstMarginalError">The largest final row-marginal error Σᵢ |(P1)ᵢ − aᵢ| of any row.</param>
 public readonly record struct SinkhornConvergence(long Rows, long CappedRows, int MostIterations, double WorstMarginalError)
 {
-    /// <summary>The report of both calls together: rows and capped rows added, the most iterations and the worst error kept.</summary>
+    /// <summary>
+    /// In a VJP call of an operator that differentiates implicitly (<see cref="SinkhornOptions.ImplicitDifferentiation"/>),
+    /// the rows whose VJP was computed by unrolling the iterations instead: the <see cref="CappedRows"/> (the implicit
+    /// derivative holds only at convergence) and any row whose m × m Schur system had no solution in double precision.
+    /// 0 for forward calls and for operators that unroll (the default).
+    /// </summary>
+    public long ImplicitFallbackRows { get; init; }
+
+    /// <summary>The report of both calls together: rows, capped rows and fallback rows added, the most iterations and the worst error kept.</summary>
     /// <param name="other">Another call's report.</param>
     public SinkhornConvergence Combine(SinkhornConvergence other) =>
-        new(Rows + other.Rows, CappedRows + other.CappedRows, Math.Max(MostIterations, other.MostIterations), Math.Max(WorstMarginalError, other.WorstMarginalError));
+        new(Rows + other.Rows, CappedRows + other.CappedRows, Math.Max(MostIterations, other.MostIterations), Math.Max(WorstMarginalError, other.WorstMarginalError))
+        {
+            ImplicitFallbackRows = ImplicitFallbackRows + other.ImplicitFallbackRows,
+        };
 }

@@ -10,11 +10,13 @@ namespace Microsoft.ML.Perturbed.Sorting;
 /// output (<see cref="SinkhornOutput"/>) is read off P.
 /// </summary>
 /// <remarks>
-/// <para><b>Gradients</b> (VJP only) are computed by unrolling the Sinkhorn iterations in reverse mode: they are the exact
-/// derivative of the output actually computed (checked against finite differences), at 2–4 times the cost of the
-/// forward pass and with the potentials of every iteration kept per thread (iterations × (n + m) doubles). Implicit
-/// differentiation would need a linear solve of size n + m per row and is only exact at convergence; unrolling is the
-/// simpler and more faithful choice at the sizes this operator is used for (it is O(n·m) per iteration anyway).</para>
+/// <para><b>Gradients</b> (VJP only) are computed by default by unrolling the Sinkhorn iterations in reverse mode: they are
+/// the exact derivative of the output actually computed (checked against finite differences), at 2–4 times the cost of
+/// the forward pass and with the potentials of every iteration kept per thread (iterations × (n + m) doubles). With
+/// <see cref="SinkhornOptions.ImplicitDifferentiation"/> they are the implicit derivative at the converged plan instead:
+/// one m × m Schur system per row (first potential pinned), O(n·m² + m³) whatever the iteration count, exact only at
+/// convergence (within about the tolerance of the unrolled VJP); rows stopped at the cap are unrolled
+/// (<see cref="SinkhornConvergence.ImplicitFallbackRows"/>).</para>
 /// <para>Iterations stop when the row-marginal error Σᵢ |(P1)ᵢ − aᵢ| falls below <see cref="SinkhornOptions.Tolerance"/>
 /// (the column marginals are exact after every iteration) or after <see cref="SinkhornOptions.MaxIterations"/>.
 /// A converged row is read out with a⁻¹ = n; a row stopped at the cap (<see cref="SinkhornConvergence.CappedRows"/>),
@@ -40,6 +42,10 @@ public sealed class SinkhornSorting : RowOperator
     private readonly SinkhornSolver _solver;
     private readonly SinkhornReadout _readout;
     private readonly double _sign;
+    private readonly bool _implicit;
+
+    /// <summary>The most targets the implicit VJP accepts: its Schur system holds m² doubles per thread (32 MiB at 2048).</summary>
+    internal const int MaxImplicitTargets = 2048;
 
     /// <summary>
     /// The smallest ε accepted, 1e-6. The costs lie in [0, 1] (squashed inputs against targets in [0, 1]), so ε is
@@ -100,7 +106,13 @@ public sealed class SinkhornSorting : RowOperator
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxIterations,
                 $"'{nameof(options.MaxIterations)}' × (n + m) = {options.MaxIterations} × {dimension + targetCount} exceeds the limit of {MaxHistory:N0} potentials kept for the unrolled gradient; lower '{nameof(options.MaxIterations)}'.");
         }
+        if (options.ImplicitDifferentiation && targetCount > MaxImplicitTargets)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), targetCount,
+                $"'{nameof(options.ImplicitDifferentiation)}' solves an m × m system per row and accepts at most {MaxImplicitTargets} targets, got m = {targetCount}; use fewer targets ('{nameof(options.Targets)}') or the unrolled VJP.");
+        }
         MaxDegreeOfParallelism = options.MaxDegreeOfParallelism;
+        _implicit = options.ImplicitDifferentiation;
         Output = options.Output;
         _sign = options.Direction == SortDirection.Ascending ? 1 : -1;
         _problem = new SinkhornProblem(dimension, options);
@@ -123,6 +135,9 @@ public sealed class SinkhornSorting : RowOperator
 
     /// <summary>Stopping tolerance on the row-marginal error.</summary>
     public double Tolerance => _problem.Tolerance;
+
+    /// <summary>Whether VJPs are implicit (<see cref="SinkhornOptions.ImplicitDifferentiation"/>) rather than unrolled (the default).</summary>
+    public bool ImplicitDifferentiation => _implicit;
 
     /// <summary>
     /// Computes the operator on every row, as <see cref="RowOperator.Forward(ReadOnlySpan{float}, Span{float}, ulong)"/>
@@ -204,14 +219,26 @@ public sealed class SinkhornSorting : RowOperator
     {
         var w = (SinkhornWorkspace)rw;
         for (int i = 0; i < Dimension; i++) w.Signed[i] = _sign * w.Input[i];
-        Transport(w, keepHistory: mode == RowMode.Vjp);
+        w.ImplicitFallback = false;
+        Transport(w, keepHistory: mode == RowMode.Vjp && !_implicit);
         _readout.Forward(w);
         if (mode != RowMode.Vjp)
         {
             return;
         }
         _readout.Backward(w);                        // ḡ → P̄, and x̄ of the sorted values' direct dependence on x
-        _solver.Backward(w);                         // P̄ → C̄
+        if (!_implicit)
+        {
+            _solver.Backward(w);                     // P̄ → C̄, unrolled
+        }
+        else if (w.Capped || !SinkhornImplicitGradient.Backward(_problem, w))
+        {
+            // Not converged (or a Schur system with no solution): solve again keeping the iterates (the same plan, bit
+            // for bit: the solve is deterministic and the cost is unchanged) and unroll.
+            w.ImplicitFallback = true;
+            _solver.Solve(w, keepHistory: true);
+            _solver.Backward(w);
+        }
         TransportCost.Backward(w, _problem.Grid);    // C̄ → x̃̄
         _squashing.Backward(w);                      // x̃̄ → x̄
         for (int i = 0; i < Dimension; i++) w.Derivative[i] = _sign * w.SignedBar[i];

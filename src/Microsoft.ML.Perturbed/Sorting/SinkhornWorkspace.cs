@@ -55,8 +55,29 @@ internal sealed class SinkhornWorkspace : RowWorkspace
     /// <summary>The masses a read-out divides by: a capped row's Σⱼ Pᵢⱼ (ranks, CDF, normalization) and the columns' Σᵢ Pᵢⱼ, else bⱼ (sorts).</summary>
     public readonly double[] RowMass, ColumnMass;
 
+    /// <summary>Whether the row's VJP was unrolled although the operator differentiates implicitly (capped, or a singular Schur system).</summary>
+    public bool ImplicitFallback;
+
+    /// <summary>
+    /// The implicit reverse mode's buffers (<see cref="SinkhornImplicitGradient"/>): the m × m weights of the Schur
+    /// complement, its right-hand side, solution and pivots, and the row masses and shifts; empty until
+    /// <see cref="EnsureImplicit"/>.
+    /// </summary>
+    public double[] Schur = [], SchurRhs = [], SchurSolution = [], SchurPivots = [], ImplicitRowMass = [], ImplicitShift = [];
+
     /// <summary>What the row reports about its convergence.</summary>
-    public SinkhornRowTrace Trace => new(Iterations, MarginalError, Capped, LogIterations, Absorptions);
+    public SinkhornRowTrace Trace => new(Iterations, MarginalError, Capped, LogIterations, Absorptions, ImplicitFallback);
+
+    /// <summary>Allocates the implicit reverse mode's buffers on first use (once per pooled workspace).</summary>
+    public void EnsureImplicit()
+    {
+        if (Schur.Length == 0)
+        {
+            Schur = new double[_m * _m];
+            SchurRhs = new double[_m]; SchurSolution = new double[_m]; SchurPivots = new double[_m];
+            ImplicitRowMass = new double[_n]; ImplicitShift = new double[_n];
+        }
+    }
 
     public void EnsureHistory(int iterations)
     {

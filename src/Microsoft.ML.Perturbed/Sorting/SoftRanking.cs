@@ -77,6 +77,7 @@ public static class SoftRanking
             Squashing = o.Squashing,
             Tolerance = o.Tolerance,
             MaxIterations = o.MaxIterations,
+            ImplicitDifferentiation = o.ImplicitDifferentiation,
             MaxDegreeOfParallelism = o.MaxDegreeOfParallelism,
         }),
         SoftRankingMethod.Perturbed => new PerturbedSorting(dimension, sort, o.Direction, o.PerturbationSettings()),

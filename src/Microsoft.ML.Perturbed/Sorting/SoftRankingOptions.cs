@@ -24,6 +24,12 @@ public sealed class SoftRankingOptions : PerturbedOptimizerOptions
     public int MaxIterations { get; set; } = 1000;
 
     /// <summary>
+    /// Sinkhorn: differentiate the converged plan implicitly instead of unrolling the iterations; default false (see
+    /// <see cref="SinkhornOptions.ImplicitDifferentiation"/>: exact at convergence, so lower <see cref="Tolerance"/> with it).
+    /// </summary>
+    public bool ImplicitDifferentiation { get; set; }
+
+    /// <summary>
     /// Checks the settings the chosen method reads. The strength ε (default 1) is the regularization of the permutahedron
     /// projection (finite, ≥ 0; 0 gives hard results), the entropic regularization of Sinkhorn (checked by
     /// <see cref="SinkhornSorting"/>: ≥ <see cref="SinkhornSorting.MinEpsilon"/>, on squashed values in [0, 1]; about 0.01 is

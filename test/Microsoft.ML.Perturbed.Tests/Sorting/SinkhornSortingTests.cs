@@ -178,8 +178,10 @@ public class SinkhornSortingTests
         Assert.True(logIterations < rows * 150L / 2, $"{logIterations} log-domain iterations of {rows * 150}");
     }
 
-    [Fact]
-    public void Long_rows_are_bit_identical_on_any_thread_count()
+    [Theory]
+    [InlineData(false, 80)]
+    [InlineData(true, 5000)]   // the implicit VJP (rows converge well before the cap)
+    public void Long_rows_are_bit_identical_on_any_thread_count(bool implicitVjp, int maxIterations)
     {
         const int n = 130, rows = 12;
         var rng = new System.Random(3);
@@ -187,10 +189,11 @@ public class SinkhornSortingTests
         float[] g = Enumerable.Range(0, rows * n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
         float[] Run(int threads, out float[] vjp)
         {
-            var op = new SinkhornSorting(n, new SinkhornOptions { Epsilon = 0.01, MaxIterations = 80, MaxDegreeOfParallelism = threads });
+            var op = new SinkhornSorting(n, new SinkhornOptions { Epsilon = 0.01, MaxIterations = maxIterations, ImplicitDifferentiation = implicitVjp, MaxDegreeOfParallelism = threads });
             var y = new float[x.Length];
             vjp = new float[x.Length];
-            op.ForwardVjp(x, g, y, vjp);
+            SinkhornConvergence report = op.ForwardVjpWithReport(x, g, y, vjp);
+            Assert.Equal(0, report.ImplicitFallbackRows);   // implicit: every row converged, so every VJP was implicit
             return y;
         }
         float[] y1 = Run(1, out float[] v1), yAll = Run(-1, out float[] vAll);
