@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
     return 2;
 }
 bool quick = args.Contains("--quick");
@@ -21,6 +21,8 @@ return args[0] switch
     "sortingmatching" => SortingMatchingExperiment.Run(quick, outDir, Console.Out, Option("--lengths")?.Split(',').Select(int.Parse).ToArray(),
         Option("--repetitions") is { } reps ? int.Parse(reps) : null).Count > 0 ? 0 : 1,
     "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
+    "softtopk" => SoftTopKExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
+    "leastquantile" => LeastQuantileExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
 
@@ -34,6 +36,6 @@ string? Option(string name)
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, sortingmatching, syntheticranking, classification, classificationsweep, labelranking.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, softtopk, leastquantile.");
     return 2;
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Microsoft.ML.Perturbed.Experiments;
 
 /// <summary>What every experiment writes: the spread over seeds and line figures (ScottPlot PNGs, 900 × 540).</summary>
@@ -9,6 +11,31 @@ public static class Report
         if (values.Count < 2) return 0;
         double mean = values.Average();
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+
+    /// <summary>
+    /// The commit the run is built from, for the result files: <c>git rev-parse --short HEAD</c>, "+dirty" when tracked files
+    /// differ from it, "unknown" outside a repository.
+    /// </summary>
+    public static string Commit()
+    {
+        static string Git(string arguments)
+        {
+            try
+            {
+                var info = new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                using var p = Process.Start(info)!;
+                string output = p.StandardOutput.ReadToEnd().Trim();
+                p.WaitForExit();
+                return p.ExitCode == 0 ? output : "";
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return "";
+            }
+        }
+        string head = Git("rev-parse --short HEAD");
+        return head.Length == 0 ? "unknown" : Git("status --porcelain --untracked-files=no").Length > 0 ? head + "+dirty" : head;
     }
 
     /// <summary>Writes a figure of one line per series, with a legend.</summary>
