@@ -40,7 +40,8 @@ public abstract class PerturbedTrainerOptions
     /// the learning rate are one knob: (ε, η) trains the same predictions as (1, η/ε), because the perturbed solution of
     /// θ at ε is that of θ/ε at 1 and Adam's steps do not depend on the gradient's scale. Sweep one of them (e.g.
     /// <c>SweepSettings.Parameters = ["Epsilon"]</c>); with L2, an MLP or blackbox/identity losses (scale-free projections)
-    /// they separate.
+    /// they separate. The soft top-k loss and least-quantile regression read it as the strength of their soft ranks or
+    /// quantiles (see <see cref="SoftRankMethod"/>; Sinkhorn is sharp near 0.01, the paper's top-k runs use 1e-3).
     /// </summary>
     [Range(1e-3, 10.0, 1.0, true)]
     public double Epsilon { get => _core.Epsilon; set => _core.Epsilon = value; }
@@ -106,7 +107,7 @@ public abstract class PerturbedTrainerOptions
 
     /// <summary>
     /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+, direct loss and I-MLE,
-    /// 0.01 for blackbox and identity with projection.
+    /// 0.01 for blackbox, identity with projection and soft top-k.
     /// </summary>
     public double? InitialWeightScale { get => _core.InitialWeightScale; set => _core.InitialWeightScale = value; }
 
