@@ -85,5 +85,17 @@ public class SoftTopKMulticlassTests(ITestOutputHelper output)
         {
             Loss = StructuredLossKind.SoftTopK, SoftRankMethod = SoftRankingMethod.Perturbed, NumberOfIterations = 1,
         }).Fit(data)).ParamName);
+
+        // A label beyond the key's classes reaches the trainer as ML.NET's missing key (0): with ThrowOnMissingValues it is
+        // refused naming the column and row (by default skipped and counted in the log).
+        var definition = SchemaDefinition.Create(typeof(Example));
+        definition["Label"].ColumnType = new KeyDataViewType(typeof(uint), 3);
+        var rows = Enumerable.Range(0, 6).Select(r => new Example { Features = new float[4], Label = r == 4 ? 5u : (uint)(r % 2 + 1) }).ToList();
+        IDataView outOfRange = ml.Data.LoadFromEnumerable(rows, definition);
+        var label = Assert.Throws<InvalidOperationException>(() => ml.MulticlassClassification.Trainers.PerturbedFenchelYoung(new PerturbedMulticlassOptions
+        {
+            Loss = StructuredLossKind.SoftTopK, Epsilon = 0.01, NumberOfIterations = 1, ThrowOnMissingValues = true,
+        }).Fit(outOfRange));
+        Assert.Contains("Column 'Label' row 4 has a missing label", label.Message);
     }
 }
