@@ -51,9 +51,6 @@ internal sealed class LeastQuantileLoss : StructuredLoss
     /// <summary>The paper's "ε = 0" baseline: the exact τ-quantile of the residuals, its gradient on the residual(s) it reads.</summary>
     public static LeastQuantileLoss Exact(double level, double? width = null) => new(level, width, SoftRankingMethod.PermutahedronL2, 0);
 
-    /// <summary>τ.</summary>
-    public double Level => _level;
-
     /// <inheritdoc/>
     internal override bool IsBatchLoss => true;
 
