@@ -17,6 +17,7 @@ public static class SweepBenchmark
     public static int Run(string[] args)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        Experiments.Report.CaptureCommit();
         string dir = args.Length > 1 ? args[1] : Path.Combine("..", "shared", "data", "label_ranking");
         string outDir = args.Length > 2 ? args[2] : Path.Combine("bench", "results");
         if (!Directory.Exists(dir))

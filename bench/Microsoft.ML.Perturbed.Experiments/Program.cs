@@ -1,14 +1,15 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
     return 2;
 }
+Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
 bool quick = args.Contains("--quick");
 int outAt = Array.IndexOf(args, "--out");
 string outDir = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : Path.Combine("bench", "results", "experiments");
@@ -23,6 +24,8 @@ return args[0] switch
         Option("--repetitions") is { } reps ? int.Parse(reps) : null).Count > 0 ? 0 : 1,
     "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     "sinkhornimplicit" => SinkhornImplicitExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
+    "softtopk" => SoftTopKExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
+    "leastquantile" => LeastQuantileExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
 
@@ -36,6 +39,6 @@ string? Option(string name)
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile.");
     return 2;
 }

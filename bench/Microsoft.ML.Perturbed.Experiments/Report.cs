@@ -15,11 +15,22 @@ public static class Report
         ProducedByCommand($"dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- {arguments}");
 
     /// <summary>The provenance line of a result file written by <paramref name="command"/> (any project's).</summary>
-    public static string ProducedByCommand(string command)
+    public static string ProducedByCommand(string command) =>
+        $"Produced by `{command}` at commit {_commit ?? ReadCommit()} ({DateTime.UtcNow:yyyy-MM-dd}).";
+
+    private static string? _commit;
+
+    /// <summary>
+    /// Reads the commit (and whether the tracked files differ from it) now, for every provenance line this run writes: the
+    /// programs call it before they run, since the tree may change during a long run.
+    /// </summary>
+    public static void CaptureCommit() => _commit = ReadCommit();
+
+    private static string ReadCommit()
     {
         string commit = Git("rev-parse --short HEAD")?.Trim() ?? "unknown";
         bool dirty = !string.IsNullOrWhiteSpace(Git("status --porcelain --untracked-files=no"));
-        return $"Produced by `{command}` at commit {commit}" + (dirty ? " with uncommitted changes" : "") + $" ({DateTime.UtcNow:yyyy-MM-dd}).";
+        return commit + (dirty ? " with uncommitted changes" : "");
     }
 
     /// <summary>The lines that show a table's figures (written next to it by the same run), one image each.</summary>

@@ -30,7 +30,8 @@ public abstract class PerturbedTrainerOptions
     /// <summary>
     /// The loss; default perturbed Fenchel-Young. Also: perturbed + squared, squared on scores, blackbox interpolation,
     /// identity with projection, SPO+ (the label is then the true score vector), direct loss minimization with a
-    /// learned noise scale and I-MLE (see <see cref="StructuredLossKind"/>).
+    /// learned noise scale, I-MLE and the soft top-k loss (see <see cref="StructuredLossKind"/>). The least-quantile
+    /// regression trainer does not read it (it trains its own loss).
     /// </summary>
     public StructuredLossKind Loss { get => _core.Loss; set => _core.Loss = value; }
 
@@ -39,7 +40,8 @@ public abstract class PerturbedTrainerOptions
     /// the learning rate are one knob: (ε, η) trains the same predictions as (1, η/ε), because the perturbed solution of
     /// θ at ε is that of θ/ε at 1 and Adam's steps do not depend on the gradient's scale. Sweep one of them (e.g.
     /// <c>SweepSettings.Parameters = ["Epsilon"]</c>); with L2, an MLP or blackbox/identity losses (scale-free projections)
-    /// they separate.
+    /// they separate. The soft top-k loss and least-quantile regression read it as the strength of their soft ranks or
+    /// quantiles (see <see cref="SoftRankMethod"/>; Sinkhorn is sharp near 0.01, the paper's top-k runs use 1e-3).
     /// </summary>
     [Range(1e-3, 10.0, 1.0, true)]
     public double Epsilon { get => _core.Epsilon; set => _core.Epsilon = value; }
@@ -81,8 +83,31 @@ public abstract class PerturbedTrainerOptions
     public double Margin { get => _core.Margin; set => _core.Margin = value; }
 
     /// <summary>
+    /// Soft top-k loss (<see cref="StructuredLossKind.SoftTopK"/>): k, at least 1 and at most the number of classes (scores);
+    /// the loss is 0 once the label ranks among the k best. Default 1.
+    /// </summary>
+    public int SoftTopK { get => _core.SoftTopK; set => _core.SoftTopK = value; }
+
+    /// <summary>
+    /// Soft top-k loss and least-quantile regression: how ranks and quantiles are smoothed, with strength <see cref="Epsilon"/>;
+    /// default <see cref="Perturbed.Sorting.SoftRankingMethod.Sinkhorn"/> (Cuturi et al. 2019; ε on squashed values in [0, 1], about
+    /// 1e-3 to 1e-2 is sharp, ≥ 1e-6), or the permutahedron projections (ε on the scale of the scores). The perturbed method
+    /// is refused.
+    /// </summary>
+    public Perturbed.Sorting.SoftRankingMethod SoftRankMethod { get => _core.SoftRankMethod; set => _core.SoftRankMethod = value; }
+
+    /// <summary>Least-quantile regression: the level τ ∈ (0, 1) of the quantile of the absolute residuals minimized; default 0.5 (least-median).</summary>
+    public double QuantileLevel { get => _core.QuantileLevel; set => _core.QuantileLevel = value; }
+
+    /// <summary>
+    /// Least-quantile regression: the width t ∈ (0, 1] of the window of the residuals' distribution around τ whose mean is
+    /// minimized; null (default): one residual's share of the mini-batch, 1/<see cref="BatchSize"/>.
+    /// </summary>
+    public double? QuantileWidth { get => _core.QuantileWidth; set => _core.QuantileWidth = value; }
+
+    /// <summary>
     /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+, direct loss and I-MLE,
-    /// 0.01 for blackbox and identity with projection.
+    /// 0.01 for blackbox, identity with projection and soft top-k.
     /// </summary>
     public double? InitialWeightScale { get => _core.InitialWeightScale; set => _core.InitialWeightScale = value; }
 
@@ -163,7 +188,14 @@ public abstract class PerturbedTrainerOptions
         return options;
     }
 
-    /// <summary>Trains through the one training loop on the chosen backend.</summary>
-    internal IScoreModel Fit(Oracles.Oracle head, Perturbed.Data.TrainingSource training, Perturbed.Data.TrainingSource? validation, int seed, Data.TrainingRun run) =>
-        StructuredTrainer.Fit(head, training, ToTrainerOptions(seed), validation, run.Progress, run.Token, Backend);
+    /// <summary>
+    /// Trains through the one training loop on the chosen backend: the loss the head trains with
+    /// (<see cref="Heads.PerturbedHead.TrainingLoss"/>: the regression head's least-quantile loss), else the options' <see cref="Loss"/>.
+    /// </summary>
+    internal IScoreModel Fit(Heads.PerturbedHead head, Perturbed.Data.TrainingSource training, Perturbed.Data.TrainingSource? validation, int seed, Data.TrainingRun run)
+    {
+        StructuredTrainerOptions options = ToTrainerOptions(seed);
+        if (head.TrainingLoss(options) is { } loss) options.LossFactory = _ => loss;
+        return StructuredTrainer.Fit(head.CreateOracle(), training, options, validation, run.Progress, run.Token, Backend);
+    }
 }

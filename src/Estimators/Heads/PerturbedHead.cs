@@ -78,6 +78,20 @@ public abstract class PerturbedHead
     /// <summary>Whether the label column is a key (the multiclass head) rather than a known-size vector of Single (default).</summary>
     internal virtual bool KeyLabel => false;
 
+    /// <summary>
+    /// What the label column's shape should be, when <paramref name="label"/> is not it (for <c>GetOutputSchema</c>'s
+    /// refusal), or null when it is. Default: a key (<see cref="KeyLabel"/>) or a known-size vector of Single.
+    /// </summary>
+    internal virtual string? LabelShapeMismatch(SchemaShape.Column label) => KeyLabel
+        ? (label.IsKey ? null : "Key")
+        : (label.Kind == SchemaShape.Column.VectorKind.Vector && label.ItemType == NumberDataViewType.Single ? null : "known-size vector of Single");
+
+    /// <summary>
+    /// The loss this head trains with whatever the options' <c>Loss</c> (the regression head: least-quantile regression), built
+    /// from the trainer's settings; null (default): the options' loss.
+    /// </summary>
+    internal virtual StructuredLoss? TrainingLoss(StructuredTrainerOptions options) => null;
+
     /// <summary>The name of the second output, the decoded prediction (default <c>Prediction</c>; label ranking: <c>PredictedRanking</c>).</summary>
     internal virtual string PredictionOutputName => DecisionHead.PredictionColumnName;
 

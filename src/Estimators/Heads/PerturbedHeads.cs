@@ -22,6 +22,7 @@ public static class PerturbedHeads
         ["GridPath"] = GridPathHead.Read,
         ["Knapsack"] = KnapsackHead.Read,
         ["TravelingSalesman"] = TravelingSalesmanHead.Read,
+        ["Regression"] = RegressionHead.Read,
     };
 
     private static readonly HashSet<string> s_builtIn = [.. s_readers.Keys];

@@ -63,7 +63,7 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
             // Read as the training rows are (in memory or streamed, by the same rule); a validation pass keeps its order.
             validation = TrainingData.Open(vStream, _options.DataLoading, budget, poolSize: 1, validationFraction: 0, _seed, run).Training;
         }
-        IScoreModel model = _options.Fit(head.CreateOracle(), training, validation, _seed, run);
+        IScoreModel model = _options.Fit(head, training, validation, _seed, run);
         var parameters = new PerturbedModelParameters(model, head, _options.Epsilon, _options.TrainingNoise);
         return (TTransformer)head.CreateTransformer(parameters, featureName);
     }
@@ -101,11 +101,10 @@ public class PerturbedTrainer<TTransformer> : IEstimator<TTransformer> where TTr
     {
         SchemaShapes.RequireSingleVector(inputSchema, _options.FeatureColumnName);
         SchemaShape.Column label = SchemaShapes.Find(inputSchema, _options.LabelColumnName);
-        bool keyLabel = _head.KeyLabel;
-        if (keyLabel ? !label.IsKey : label.Kind != SchemaShape.Column.VectorKind.Vector || label.ItemType != NumberDataViewType.Single)
+        if (_head.LabelShapeMismatch(label) is string expected)
         {
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Schema mismatch for label column '{_options.LabelColumnName}': expected {(keyLabel ? "Key" : "known-size vector of Single")}, got {label.Kind} of {label.ItemType}");
+                $"Schema mismatch for label column '{_options.LabelColumnName}': expected {expected}, got {label.Kind} of {label.ItemType}");
         }
         var outputs = new DataViewSchema.Builder();
         DataViewSchema none = new DataViewSchema.Builder().ToSchema();

@@ -53,6 +53,9 @@ internal static class MlNetInternals
     /// <summary>ML.NET's score-column kind of multiclass classification (<c>AnnotationUtils.Const.ScoreColumnKind</c>, internal).</summary>
     public const string MulticlassScoreColumnKind = AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification;
 
+    /// <summary>ML.NET's score-column kind of regression (<c>AnnotationUtils.Const.ScoreColumnKind</c>, internal).</summary>
+    public const string RegressionScoreColumnKind = AnnotationUtils.Const.ScoreColumnKind.Regression;
+
     /// <summary>ML.NET's score-value kind of a scores column (<c>AnnotationUtils.Const.ScoreValueKind.Score</c>, internal).</summary>
     public const string ScoreValueKind = AnnotationUtils.Const.ScoreValueKind.Score;
 

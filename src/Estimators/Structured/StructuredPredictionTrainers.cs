@@ -1,4 +1,5 @@
 using Microsoft.ML.Perturbed.Estimators.Heads;
+using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 using Microsoft.ML.Runtime;
@@ -43,6 +44,57 @@ public sealed class StructuredPredictionTrainers
     {
         ArgumentNullException.ThrowIfNull(head);
         return new PerturbedTrainer(((IHostEnvironment)_mlContext).Register($"Perturbed{head.Name}"), head, options ?? new PerturbedStructuredOptions());
+    }
+
+    /// <summary>
+    /// Robust regression by least-quantile regression (Cuturi, Teboul &amp; Vert 2019, §5): the model's one output θ is fitted
+    /// to a Single response by minimizing, on each mini-batch, the soft <paramref name="quantile"/>-quantile of the absolute
+    /// residuals |θ − z| (Sinkhorn's quantile operator at <paramref name="epsilon"/>), so the worst (1 − τ) share of the rows —
+    /// gross outliers — do not pull the fit (τ = 0.5: least-median regression). The model appends <c>Score</c>, a Single with
+    /// ML.NET's regression annotations (<c>mlContext.Regression.Evaluate</c> reads it), and saves and loads like every
+    /// perturbed model. Every other setting is the options' default (affine model, Adam, batch 32).
+    /// </summary>
+    /// <param name="quantile">τ ∈ (0, 1); default 0.5.</param>
+    /// <param name="epsilon">Sinkhorn's ε on the squashed residuals (≥ 1e-6); default 0.01.</param>
+    /// <param name="labelColumnName">The response: a Single column; default "Label".</param>
+    /// <param name="featureColumnName">Features (known-size Single vector); default "Features".</param>
+    /// <param name="numberOfIterations">Epochs; default 50.</param>
+    /// <param name="learningRate">Adam's learning rate; default 0.01.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (named).</exception>
+    public PerturbedTrainer LeastQuantileRegression(double quantile = StructuredLossOptions.DefaultQuantileLevel, double epsilon = 0.01, string labelColumnName = "Label",
+        string featureColumnName = "Features", int numberOfIterations = StructuredTrainerOptions.DefaultNumberOfIterations, double learningRate = StructuredTrainerOptions.DefaultLearningRate)
+        => LeastQuantileRegression(new PerturbedStructuredOptions
+        {
+            QuantileLevel = quantile, Epsilon = epsilon, LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName,
+            NumberOfIterations = numberOfIterations, LearningRate = learningRate,
+        });
+
+    /// <summary>
+    /// Least-quantile regression with every option: τ (<see cref="PerturbedTrainerOptions.QuantileLevel"/>, default 0.5), the
+    /// window width t (<see cref="PerturbedTrainerOptions.QuantileWidth"/>, default one residual's share of the batch), the
+    /// smoothing (<see cref="PerturbedTrainerOptions.SoftRankMethod"/>, default Sinkhorn) and its ε
+    /// (<see cref="PerturbedTrainerOptions.Epsilon"/>: note its default 1 is very smooth for Sinkhorn, which is sharp near
+    /// 0.01), the batch size (the paper: 512), epochs, learning rate, L2, validation and early stopping (on the mean of the
+    /// validation chunks' soft quantiles), backend. The loss is the trainer's own: <see cref="PerturbedTrainerOptions.Loss"/>
+    /// must stay at its default, and example weights are refused (the loss is one value per batch).
+    /// </summary>
+    /// <param name="options">The options.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">A setting is out of range, <c>Loss</c> is set, or an example-weight column is named (each named).</exception>
+    public PerturbedTrainer LeastQuantileRegression(PerturbedStructuredOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Loss != StructuredLossKind.FenchelYoung)
+        {
+            throw new ArgumentException($"'{nameof(options.Loss)}' is not read by least-quantile regression, which trains its own loss; leave it at its default (got {options.Loss}).", nameof(options.Loss));
+        }
+        if (options.ExampleWeightColumnName is not null)
+        {
+            throw new ArgumentException($"'{nameof(options.ExampleWeightColumnName)}' ('{options.ExampleWeightColumnName}'): least-quantile regression takes no example weights (its loss is one quantile per batch).", nameof(options.ExampleWeightColumnName));
+        }
+        PerturbedTrainer trainer = Perturbed(new RegressionHead(), options);   // checks every option by name
+        _ = StructuredLoss.LeastQuantile(options.ToTrainerOptions(0));          // and the method's ε (Sinkhorn ≥ 1e-6)
+        return trainer;
     }
 
     /// <summary>

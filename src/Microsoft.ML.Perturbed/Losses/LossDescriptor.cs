@@ -56,7 +56,8 @@ internal sealed class LossDescriptor
     /// <summary>
     /// Standard deviation of the affine model's initial weights when <see cref="StructuredTrainerOptions.InitialWeightScale"/>
     /// is null: 0 for the losses that start well from zero scores, 0.01 for blackbox and identity with projection, whose
-    /// projected zero scores have a zero Jacobian.
+    /// projected zero scores have a zero Jacobian, and for soft top-k (Sinkhorn standardizes each row of scores, which a
+    /// constant row leaves undefined).
     /// </summary>
     public double InitialWeightScale { get; }
 

@@ -86,6 +86,14 @@ public abstract class StructuredLoss
     internal virtual DeviceLossForm? DeviceForm => null;
 
     /// <summary>
+    /// Whether the value is one number for the whole batch rather than one per row (the least-quantile loss): every row
+    /// then reports the batch's value and row r's gradient is b·∂L/∂θᵣ, so that the mean the training loop forms is the
+    /// batch's value and its gradient the value's. The training loop refuses example weights for such a loss and reads a
+    /// validation set in chunks of <see cref="StructuredTrainer.ValidationChunkRows"/> rows. Default false.
+    /// </summary>
+    internal virtual bool IsBatchLoss => false;
+
+    /// <summary>
     /// Evaluates every row: writes its loss value into <paramref name="loss"/> and ∂L/∂θ into <paramref name="gradient"/>;
     /// returns the mean over rows (accumulated in double). What the value means is the loss's to document (the
     /// Fenchel-Young value, for one, is the loss up to a constant in θ).
@@ -168,4 +176,29 @@ public abstract class StructuredLoss
     /// <summary>½‖layer(θ) − y‖² (<see cref="OfLayer"/> with the squared row loss): the papers' "perturbed + squared" for a perturbed optimizer.</summary>
     /// <param name="layer">The layer θ → ŷ.</param>
     public static StructuredLoss Squared(Layer layer) => new LayerLoss(layer, RowLosses.Squared, "Squared");
+
+    /// <summary>
+    /// Least-quantile regression (Cuturi, Teboul &amp; Vert 2019, §5): the soft τ-quantile of the absolute residuals
+    /// |θᵣ − zᵣ| of a mini-batch, for a model with one output θ and targets the responses z — a robust regression that
+    /// fits the best (1 − τ) share of the rows and ignores the rest (τ = 0.5: least-median regression). A batch-level loss:
+    /// every row reports the batch's quantile q and its gradient is b·∂q/∂θᵣ (the training loop's mean over rows is q), so a
+    /// row depends on its batch, example weights are refused, and a validation set is scored in chunks of
+    /// <see cref="StructuredTrainer.ValidationChunkRows"/> rows (the mean of the chunks' quantiles). Train it with
+    /// <see cref="StructuredTrainerOptions.LossFactory"/> = <c>_ =&gt; StructuredLoss.LeastQuantile(options)</c> over a
+    /// one-output head such as <c>Oracle.Create(1, 1, (θ, y) =&gt; θ.CopyTo(y), "Regression")</c>, or in ML.NET with
+    /// <c>mlContext.StructuredPrediction().Trainers.LeastQuantileRegression</c>.
+    /// </summary>
+    /// <param name="options">Reads <see cref="StructuredLossOptions.QuantileLevel"/> (τ, default 0.5),
+    /// <see cref="StructuredLossOptions.QuantileWidth"/> (t, default 1/b), <see cref="StructuredLossOptions.SoftRankMethod"/>
+    /// (default Sinkhorn's quantile operator; or the permutahedron soft sort) and <see cref="PerturbedOptimizerOptions.Epsilon"/>
+    /// (its ε; Sinkhorn ≥ 1e-6 on squashed residuals, about 1e-3 to 1e-2 is sharp; the default 1 is very smooth); defaults when null.
+    /// A Sinkhorn batch holds at most 33,551 rows.</param>
+    /// <exception cref="ArgumentException">A setting is out of range, or the method is <see cref="Sorting.SoftRankingMethod.Perturbed"/> (each named).</exception>
+    public static StructuredLoss LeastQuantile(StructuredLossOptions? options = null)
+    {
+        options ??= new StructuredLossOptions();
+        options.Validate();
+        SoftTopKLoss.RankOptions(options, Sorting.SortDirection.Ascending);   // the method and its ε, checked as for soft top-k
+        return new LeastQuantileLoss(options.QuantileLevel, options.QuantileWidth, options.SoftRankMethod, options.Epsilon);
+    }
 }

@@ -52,4 +52,17 @@ public enum StructuredLossKind
     /// not read.
     /// </summary>
     ImplicitMle = 7,
+
+    /// <summary>
+    /// Soft top-k loss (Cuturi, Teboul &amp; Vert 2019, §5): Σᵢ yᵢ J_k(d − R̃_ε(θ)ᵢ) with R̃_ε the soft ranks of the d scores
+    /// (the best scored gets d: ascending for a maximizing head, descending for a cost head) and J_k(u) = max(0, u − k + 1);
+    /// for a one-hot target (a class label l) it is J_k(d − R̃_l), a smooth proxy of the top-k error 1[l is not among the k
+    /// best], which it bounds from above at ε → 0 (there it counts the classes beyond the k − 1 allowed that outrank l).
+    /// Gradient: the exact VJP of the soft ranks (Sinkhorn unrolled, or the permutahedron projection's). Reads
+    /// <see cref="StructuredLossOptions.SoftTopK"/> (k, default 1), <see cref="StructuredLossOptions.SoftRankMethod"/> (default
+    /// Sinkhorn, as the paper) and <see cref="PerturbedOptimizerOptions.Epsilon"/> as the soft ranks' ε (the paper: Sinkhorn,
+    /// ε = 1e-3, k = 1); Noise, Samples, Perturbation and VarianceReduction are not read. Initial weights 0.01 (Sinkhorn
+    /// standardizes each row, which a constant row leaves undefined).
+    /// </summary>
+    SoftTopK = 8,
 }

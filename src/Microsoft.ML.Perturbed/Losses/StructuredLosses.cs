@@ -34,6 +34,8 @@ internal static class StructuredLosses
             }) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }),
         new(StructuredLossKind.ImplicitMle, "I-MLE", LabelKind.Solution, LossGradientKind.Surrogate,
             (head, o, task) => LayerLoss.OfTask(new ImplicitMleLayer(head, o.Epsilon, o.BlackboxLambda, o.Samples, Noise.SumOfGammaNoise.Default, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, task)),
+        new(StructuredLossKind.SoftTopK, "soft top-k", LabelKind.Solution, LossGradientKind.Exact,
+            (head, o, _) => SoftTopKLoss.Create(head, o), initialWeightScale: 0.01),
     ];
 
     /// <summary>Every built-in loss, in the order of <see cref="StructuredLossKind"/>.</summary>

@@ -133,13 +133,18 @@ public static class StructuredTrainer
             if (training.TargetDimension == loss.TargetDimension) training = training.WithEncodedTargets(loss);
             if (validation is not null && validation.TargetDimension == loss.TargetDimension) validation = validation.WithEncodedTargets(loss);
         }
+        if (loss.IsBatchLoss && training.HasWeights)
+        {
+            throw new ArgumentException($"The loss {loss.Name} is one value per batch (a quantile of the batch's residuals) and takes no example weights; train without a weight column.", nameof(training));
+        }
         int p = training.FeatureCount, t = training.TargetDimension;
         using ITrainingSession session = (backend ?? CpuTrainingBackend.Instance).Start(head, loss, training, options);
         var batch = new TrainingRows(p, t, training.IsSparse, training.HasWeights);
         using BatchReader reader = training.OpenReader(options.Seed, shuffle: true);
         using BatchReader? validationReader = validation?.OpenReader(0, shuffle: false);
         TrainingRows? validationRows = validation is null ? null : new TrainingRows(p, t, validation.IsSparse, hasWeights: false);
-        int chunk = validation?.RowCount is long rows ? (int)Math.Min(rows, int.MaxValue) : ValidationChunkRows;
+        // In memory: one chunk. Streamed, or a batch-level loss (a quantile of a chunk's residuals): chunks of ValidationChunkRows.
+        int chunk = validation?.RowCount is long rows && !loss.IsBatchLoss ? (int)Math.Min(rows, int.MaxValue) : ValidationChunkRows;
         var stopping = new EarlyStopping<object>(options.EarlyStoppingPatience);
         ulong step = 0;
         for (int epoch = 1; epoch <= options.NumberOfIterations; epoch++)

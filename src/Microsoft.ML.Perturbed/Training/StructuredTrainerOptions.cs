@@ -57,7 +57,8 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
     /// <summary>
     /// Standard deviation of the initial weights of the affine model (biases start at 0). Null (default): 0 for the
     /// losses that start well from zero (Fenchel-Young, squared, SPO+, direct loss, I-MLE), 0.01 for blackbox and identity with
-    /// projection, whose projected zero scores would have a zero Jacobian. MLPs always start from TorchSharp's uniform
+    /// projection, whose projected zero scores would have a zero Jacobian, and for soft top-k, whose Sinkhorn ranks standardize
+    /// each row (undefined for a constant one). MLPs always start from TorchSharp's uniform
     /// ±1/√fan-in initialization.
     /// </summary>
     public double? InitialWeightScale { get; set; }
