@@ -95,7 +95,8 @@ public static class ClassificationExperiment
         return points;
     }
 
-    private static (float[] X, float[] OneHot, int[] Class) Rows(float[] x, int[] y, int p, int k, int[] rows)
+    /// <summary>The given rows of a data set: their features, one-hot labels and classes.</summary>
+    public static (float[] X, float[] OneHot, int[] Class) Rows(float[] x, int[] y, int p, int k, int[] rows)
     {
         var xs = new float[rows.Length * p];
         var oneHot = new float[rows.Length * k];

@@ -53,8 +53,8 @@ public static class SoftTopKExperiment
         int[] order = Enumerable.Range(0, n).ToArray();
         new System.Random(0).Shuffle(order);   // the classification experiment's split
         int train = quick ? Math.Min(600, n / 2) : (int)Math.Round(n * 3823.0 / 5620), test = quick ? Math.Min(300, n - train) : n - train;
-        (float[] xTrain, float[] yTrain, int[] cTrain) = Rows(x, y, p, k, order[..train]);
-        (float[] xTest, _, int[] cTest) = Rows(x, y, p, k, order[train..(train + test)]);
+        (float[] xTrain, float[] yTrain, int[] cTrain) = ClassificationExperiment.Rows(x, y, p, k, order[..train]);
+        (float[] xTest, _, int[] cTest) = ClassificationExperiment.Rows(x, y, p, k, order[train..(train + test)]);
         int epochs = quick ? 2 : 30, seeds = quick ? 1 : 3;
         var head = new ArgmaxOracle(k);
         var points = new List<TopKPoint>();
@@ -82,20 +82,6 @@ public static class SoftTopKExperiment
             Methods.Select(m => (m.Name, Enumerable.Range(1, MaxK).Select(j => (double)j).ToArray(),
                 Enumerable.Range(0, MaxK).Select(j => 100 * points.Where(q => q.Method == m.Name).Average(q => q.TestTopK[j])).ToArray())));
         return points;
-    }
-
-    private static (float[] X, float[] OneHot, int[] Class) Rows(float[] x, int[] y, int p, int k, int[] rows)
-    {
-        var xs = new float[rows.Length * p];
-        var oneHot = new float[rows.Length * k];
-        var c = new int[rows.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            x.AsSpan(rows[i] * p, p).CopyTo(xs.AsSpan(i * p, p));
-            c[i] = y[rows[i]];
-            oneHot[i * k + c[i]] = 1;
-        }
-        return (xs, oneHot, c);
     }
 
     /// <summary>The share of rows whose Sinkhorn soft ranks (the loss's: default cap 1000, tolerance 1e-4) stop at the cap.</summary>

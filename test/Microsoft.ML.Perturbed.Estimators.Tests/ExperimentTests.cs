@@ -122,7 +122,7 @@ public class ExperimentTests
             Assert.NotNull(cells);
             string table = File.ReadAllText(Path.Combine(dir, "suquan-quick.md"));
             foreach (string method in SuquanExperiment.Methods) Assert.Contains($"| {method} |", table);
-            Assert.Contains("Commit `", table);
+            Assert.Matches(@"Produced by `dotnet run [^`]+ -- suquan --quick` at commit [0-9a-f]{7}", table);
             foreach (string figure in new[] { "loss", "curve", "f" })
                 Assert.True(new FileInfo(Path.Combine(dir, $"suquan_{figure}-quick.png")).Length > 1000);
             foreach (var pair in cells!.Where(c => c.All).GroupBy(c => (c.A, c.B)))

@@ -21,7 +21,7 @@ public class SoftSortingExperimentTests
                 Assert.NotNull(points);
                 string table = File.ReadAllText(Path.Combine(dir, "softtopk-quick.md"));
                 Assert.Contains("-- softtopk --quick", table);
-                Assert.Contains("Commit ", table);
+                Assert.Matches(@"Produced by `dotnet run [^`]+ -- softtopk --quick` at commit [0-9a-f]{7}", table);
                 foreach ((string name, _) in SoftTopKExperiment.Methods) Assert.Contains(name, table);
                 Assert.True(new FileInfo(Path.Combine(dir, "softtopk-quick.png")).Length > 1000);
                 foreach (TopKPoint q in points!)
@@ -51,7 +51,7 @@ public class SoftSortingExperimentTests
             IReadOnlyList<QuantilePoint> points = LeastQuantileExperiment.Run(quick: true, dir, TextWriter.Null);
             string table = File.ReadAllText(Path.Combine(dir, "leastquantile-quick.md"));
             Assert.Contains("-- leastquantile --quick", table);
-            Assert.Contains("Commit ", table);
+            Assert.Matches(@"Produced by `dotnet run [^`]+ -- leastquantile --quick` at commit [0-9a-f]{7}", table);
             foreach ((string name, _) in LeastQuantileExperiment.Methods) Assert.Contains(name, table);
             foreach (double level in LeastQuantileExperiment.Levels)
                 Assert.True(new FileInfo(Path.Combine(dir, $"leastquantile_tau{100 * level:F0}-quick.png")).Length > 1000);
