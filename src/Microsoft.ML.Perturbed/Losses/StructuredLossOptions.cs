@@ -5,7 +5,7 @@ namespace Microsoft.ML.Perturbed.Losses;
 /// <summary>
 /// Settings of the built-in losses (<see cref="StructuredLoss.Create"/>): the perturbation settings they inherit from
 /// <see cref="PerturbedOptimizerOptions"/> (with M = 10 by default here) and the settings of the blackbox, identity,
-/// direct and I-MLE losses; the trainer's options (<see cref="Training.StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
+/// direct, I-MLE and solution-pool losses; the trainer's options (<see cref="Training.StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
 /// options embed them.
 /// </summary>
 public class StructuredLossOptions : PerturbedOptimizerOptions
@@ -49,6 +49,16 @@ public class StructuredLossOptions : PerturbedOptimizerOptions
     /// <summary>Margin noise α ≥ 0 added before the projections of the blackbox and identity losses; default 0 (none).</summary>
     public double Margin { get; set; }
 
+    /// <summary>Default <see cref="SolveRatio"/>: 1, every step solves.</summary>
+    public const double DefaultSolveRatio = 1;
+
+    /// <summary>
+    /// The losses over a solution pool (NCE, CMAP, pointwise, pairwise and listwise LTR; PyEPO's <c>solve_ratio</c>): the
+    /// probability in (0, 1] that a training step calls the oracle on its rows' scores and adds the solutions to the pool;
+    /// the other steps train on the pool alone. Default 1 (every step); PyEPO's examples use 0.05. Other losses ignore it.
+    /// </summary>
+    public double SolveRatio { get; set; } = DefaultSolveRatio;
+
     /// <summary>Checks every setting; the exception names the option and its value.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public override void Validate()
@@ -58,5 +68,6 @@ public class StructuredLossOptions : PerturbedOptimizerOptions
         Check.Defined(Projection, nameof(Projection));
         Check.FiniteNonNegative(Margin, nameof(Margin));
         if (TaskLoss is { } t) Check.Defined(t, nameof(TaskLoss));
+        PoolLoss.CheckSolveRatio(SolveRatio, nameof(SolveRatio));
     }
 }

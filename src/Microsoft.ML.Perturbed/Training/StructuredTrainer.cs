@@ -133,6 +133,7 @@ public static class StructuredTrainer
             if (training.TargetDimension == loss.TargetDimension) training = training.WithEncodedTargets(loss);
             if (validation is not null && validation.TargetDimension == loss.TargetDimension) validation = validation.WithEncodedTargets(loss);
         }
+        loss.BeginTraining(training);   // a loss over a solution pool seeds its pool with the training targets' solutions
         int p = training.FeatureCount, t = training.TargetDimension;
         using ITrainingSession session = (backend ?? CpuTrainingBackend.Instance).Start(head, loss, training, options);
         var batch = new TrainingRows(p, t, training.IsSparse, training.HasWeights);
