@@ -11,6 +11,35 @@ public static class Report
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 
+    /// <summary>
+    /// The line that records which code produced a result: "Commit: `abc1234`" from <c>git rev-parse --short HEAD</c> in the
+    /// working directory, marked when the working tree has uncommitted changes, or "Commit: unknown" without git.
+    /// </summary>
+    public static string Commit()
+    {
+        string? head = Git("rev-parse --short HEAD");
+        if (head is null) return "Commit: unknown (no git repository here).";
+        string? status = Git("status --porcelain --untracked-files=no");
+        return $"Commit: `{head}`" + (string.IsNullOrEmpty(status) ? "." : " with uncommitted changes.");
+    }
+
+    private static string? Git(string arguments)
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var process = System.Diagnostics.Process.Start(start);
+            if (process is null) return null;
+            string output = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;   // no git on this machine
+        }
+    }
+
     /// <summary>Writes a figure of one line per series, with a legend.</summary>
     public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series)
     {
