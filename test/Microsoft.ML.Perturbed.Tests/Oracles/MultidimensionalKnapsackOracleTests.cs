@@ -6,8 +6,8 @@ namespace Microsoft.ML.Perturbed.Tests.Oracles;
 /// <summary>
 /// The multidimensional knapsack beyond its contract (OracleContractTests has small instances against brute force): PyEPO's
 /// two-dimensional instances (32 items) against an enumeration of every packing that fits, the capacity of both dimensions
-/// respected, one dimension equal to <see cref="KnapsackOracle"/>'s dynamic programme ties included, the generator, and
-/// bad input named.
+/// respected, branch and bound and the dominance programme alike (ties included), one dimension equal to
+/// <see cref="KnapsackOracle"/>'s dynamic programme ties included, the generator, and bad input named.
 /// </summary>
 public class MultidimensionalKnapsackOracleTests
 {
@@ -65,6 +65,44 @@ public class MultidimensionalKnapsackOracleTests
     }
 
     [Fact]
+    public void Branch_and_bound_and_the_dominance_programme_give_the_same_optimal_packings_ties_included()
+    {
+        var rng = new System.Random(12);
+        for (int trial = 0; trial < 400; trial++)
+        {
+            int n = rng.Next(1, 13), m = rng.Next(1, 5);
+            int[][] weights = Enumerable.Range(0, m).Select(_ => Enumerable.Range(0, n).Select(_ => rng.Next(0, 8)).ToArray()).ToArray();
+            int[] capacities = Enumerable.Range(0, m).Select(_ => rng.Next(0, 20)).ToArray();
+            // Half the trials with few distinct values (ties decide), half with real values of both signs.
+            float[] theta = Enumerable.Range(0, n).Select(_ => trial % 2 == 0 ? rng.Next(-1, 4) : (float)(rng.NextDouble() * 4 - 1)).ToArray();
+            var search = new float[n];
+            var program = new float[n];
+            new MultidimensionalKnapsackOracle(weights, capacities) { NodeBudget = int.MaxValue }.Solve(theta, search);
+            new MultidimensionalKnapsackOracle(weights, capacities) { NodeBudget = 0 }.Solve(theta, program);
+            Assert.Equal(search, program);
+            float[][] feasible = Contracts.OracleContractTests.Packings(weights, capacities).ToArray();
+            Assert.Contains(feasible, f => f.SequenceEqual(program));
+            Assert.Equal(feasible.Max(f => TestMath.Dot(f, theta)), TestMath.Dot(program, theta), 4);
+        }
+    }
+
+    [Fact]
+    public void The_dominance_programme_solves_PyEPO_rows_as_branch_and_bound_does()
+    {
+        (int[][] weights, _, float[] values) = DecisionData.Knapsack(200, 5, degree: 2, noise: 0.5, seed: 9);
+        int[] capacities = [DecisionData.KnapsackCapacity, DecisionData.KnapsackCapacity];
+        float[] predicted = TestMath.RandomVector(new System.Random(3), values.Length, 4);
+        foreach (float[] scores in new[] { values, predicted })
+        {
+            var search = new float[scores.Length];
+            var program = new float[scores.Length];
+            new MultidimensionalKnapsackOracle(weights, capacities) { NodeBudget = int.MaxValue }.Solve(scores, search);
+            new MultidimensionalKnapsackOracle(weights, capacities) { NodeBudget = 0 }.Solve(scores, program);
+            Assert.Equal(search, program);
+        }
+    }
+
+    [Fact]
     public void One_dimension_gives_the_dynamic_programme_s_packings_ties_included()
     {
         var rng = new System.Random(4);
@@ -79,13 +117,16 @@ public class MultidimensionalKnapsackOracleTests
             new KnapsackOracle(weights, capacity).Solve(theta, expected);
             Oracle.MultidimensionalKnapsack([weights], [capacity]).Solve(theta, actual);
             Assert.Equal(expected, actual);
+            new MultidimensionalKnapsackOracle([weights], [capacity]) { NodeBudget = 0 }.Solve(theta, actual);
+            Assert.Equal(expected, actual);
         }
     }
 
     [Fact]
     public void A_row_allocates_nothing_once_warm_and_large_instances_stay_exact()
     {
-        // 60 items of weight 1–3 under capacity 30 in both dimensions: many fit at once; checked against a relaxation bound.
+        // 60 items of weight 1–3 under capacity 30 in both dimensions: many fit at once, branch and bound runs out of nodes
+        // and the dominance programme (at most 31 × 31 load vectors) settles it; no single swap improves the packing.
         var rng = new System.Random(6);
         int[][] weights = [Enumerable.Range(0, 60).Select(_ => rng.Next(1, 4)).ToArray(), Enumerable.Range(0, 60).Select(_ => rng.Next(1, 4)).ToArray()];
         Oracle oracle = Oracle.MultidimensionalKnapsack(weights, [30, 30]);
