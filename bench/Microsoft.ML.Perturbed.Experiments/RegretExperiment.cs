@@ -165,6 +165,6 @@ public static class RegretExperiment
             {
                 RegretCell[] line = cells.Where(c => c.Method == method && c.Train == n && c.Noise == noise).OrderBy(c => c.Degree).ToArray();
                 return (method, line.Select(c => (double)c.Degree).ToArray(), line.Select(c => 100 * c.Mean).ToArray());
-            }));
+            }), legendOutside: true);
     }
 }

@@ -40,15 +40,21 @@ public static class Report
         }
     }
 
-    /// <summary>Writes a figure of one line per series, with a legend.</summary>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series)
+    /// <summary>
+    /// Writes a figure of one line per series, with a legend (inside the axes, or right of them when
+    /// <paramref name="legendOutside"/>); more than 10 series take a 20-colour palette, so that no two lines share a colour.
+    /// </summary>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series, bool legendOutside = false)
     {
         var plot = new ScottPlot.Plot();
-        foreach (var (label, x, y) in series) plot.Add.Scatter(x, y).LegendText = label;
+        var lines = series.ToList();
+        if (lines.Count > 10) plot.Add.Palette = new ScottPlot.Palettes.Category20();   // the default palette repeats after 10
+        foreach (var (label, x, y) in lines) plot.Add.Scatter(x, y).LegendText = label;
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend();
+        if (legendOutside) plot.ShowLegend(ScottPlot.Edge.Right);
+        else plot.ShowLegend();
         plot.SavePng(path, 900, 540);
     }
 }
