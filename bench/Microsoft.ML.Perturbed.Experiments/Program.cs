@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -16,6 +16,7 @@ string outDir = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : Path.C
 return args[0] switch
 {
     "shortestpath" => ShortestPathExperiment.Run(quick, outDir, Console.Out) is null ? 1 : 0,
+    "knapsack" => KnapsackExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     "classification" => ClassificationExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "classificationsweep" => ClassificationSweepExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "suquan" => SuquanExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out, Option("--train") is { } size ? int.Parse(size) : null) is null ? 3 : 0,
@@ -39,6 +40,6 @@ string? Option(string name)
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile.");
     return 2;
 }

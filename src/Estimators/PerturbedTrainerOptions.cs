@@ -30,7 +30,8 @@ public abstract class PerturbedTrainerOptions
     /// <summary>
     /// The loss; default perturbed Fenchel-Young. Also: perturbed + squared, squared on scores, blackbox interpolation,
     /// identity with projection, SPO+ (the label is then the true score vector), direct loss minimization with a
-    /// learned noise scale, I-MLE and the soft top-k loss (see <see cref="StructuredLossKind"/>). The least-quantile
+    /// learned noise scale, I-MLE, the soft top-k loss, and the losses over a solution pool: NCE, CMAP (labels: solutions),
+    /// pointwise, pairwise and listwise LTR (labels: true costs) (see <see cref="StructuredLossKind"/>). The least-quantile
     /// regression trainer does not read it (it trains its own loss).
     /// </summary>
     public StructuredLossKind Loss { get => _core.Loss; set => _core.Loss = value; }
@@ -106,10 +107,16 @@ public abstract class PerturbedTrainerOptions
     public double? QuantileWidth { get => _core.QuantileWidth; set => _core.QuantileWidth = value; }
 
     /// <summary>
-    /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+, direct loss and I-MLE,
-    /// 0.01 for blackbox, identity with projection and soft top-k.
+    /// Standard deviation of the initial weights; null (default): 0 for Fenchel-Young, squared, SPO+, direct loss, I-MLE, NCE,
+    /// CMAP, pointwise and listwise LTR, 0.01 for blackbox, identity with projection, soft top-k and pairwise LTR.
     /// </summary>
     public double? InitialWeightScale { get => _core.InitialWeightScale; set => _core.InitialWeightScale = value; }
+
+    /// <summary>
+    /// Losses over a solution pool (NCE, CMAP, pointwise, pairwise and listwise LTR): the probability in (0, 1] that a training
+    /// step calls the solver and adds its solutions to the pool (PyEPO's <c>solve_ratio</c>); default 1 (every step).
+    /// </summary>
+    public double SolveRatio { get => _core.SolveRatio; set => _core.SolveRatio = value; }
 
     /// <summary>
     /// Share of the training rows (0 ≤ f &lt; 1) held out, by a seeded shuffle, as the validation set for early stopping when

@@ -47,7 +47,7 @@ public class PerturbedOptimizerOptions
     /// <summary>Variance reduction for JVP/VJP estimates; default none.</summary>
     public VarianceReduction VarianceReduction { get; set; } = VarianceReduction.None;
 
-    /// <summary>Seed of the noise. With the same seed, draw index and inputs, results are identical bit for bit.</summary>
+    /// <summary>Seed of the noise (and of the solve coins of the losses over a solution pool). With the same seed, draw index and inputs, results are identical bit for bit.</summary>
     public int Seed { get; set; }
 
     /// <summary>Most threads a call may use; −1 (default) uses every core. Results do not depend on it.</summary>

@@ -66,6 +66,8 @@ public class HeadContractTests(ITestOutputHelper output)
             new HeadCase("Matching(3)", () => PerturbedHeads.Matching(3), (ml, s) => Linear(ml, 200, 9, new MatchingOracle(3), false, s)),
             new HeadCase("ShortestPath(paths)", () => PerturbedHeads.ShortestPath(grid), (ml, s) => Linear(ml, 200, grid.Dimension, grid, false, s, Positive)),
             new HeadCase("ShortestPath(costs, SPO+)", () => PerturbedHeads.ShortestPath(grid, LabelKind.Costs), (ml, s) => Linear(ml, 200, grid.Dimension, grid, true, s, Positive), StructuredLossKind.SpoPlus),
+            new HeadCase("ShortestPath(costs, listwise LTR)", () => PerturbedHeads.ShortestPath(grid, LabelKind.Costs), (ml, s) => Linear(ml, 200, grid.Dimension, grid, true, s, Positive), StructuredLossKind.ListwiseRanking),
+            new HeadCase("TopK(2, CMAP)", () => PerturbedHeads.TopK(2), (ml, s) => Linear(ml, 200, 6, new TopKOracle(6, 2), false, s), StructuredLossKind.ContrastiveMap),
             new HeadCase("GridPath(costs)", () => PerturbedHeads.GridPath(3, 3, LabelKind.Costs), (ml, s) => Linear(ml, 200, 9, new GridVertexShortestPathOracle(3, 3), true, s, Positive)),
             new HeadCase("Knapsack(costs)", () => PerturbedHeads.Knapsack([2, 3, 1, 4, 2, 3], 6, LabelKind.Costs), (ml, s) => Linear(ml, 200, 6, new KnapsackOracle([2, 3, 1, 4, 2, 3], 6), true, s)),
             new HeadCase("TravelingSalesman(5, tours)", () => PerturbedHeads.TravelingSalesman(5), (ml, s) => Linear(ml, 200, 10, Oracle.TravelingSalesman(5), false, s, Positive)),

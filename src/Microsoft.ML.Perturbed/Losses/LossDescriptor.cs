@@ -39,8 +39,9 @@ internal sealed class LossDescriptor
     public string Name { get; }
 
     /// <summary>
-    /// What a target row must hold: solutions of the head (<see cref="LabelKind.Solution"/>, every loss but SPO+) or the
-    /// true costs of the instance (<see cref="LabelKind.Costs"/>, SPO+).
+    /// What a target row must hold: solutions of the head (<see cref="LabelKind.Solution"/>, every loss but SPO+ and the
+    /// learning-to-rank losses) or the true costs of the instance (<see cref="LabelKind.Costs"/>, SPO+ and pointwise, pairwise
+    /// and listwise LTR).
     /// </summary>
     public LabelKind Targets { get; }
 
@@ -57,7 +58,7 @@ internal sealed class LossDescriptor
     /// Standard deviation of the affine model's initial weights when <see cref="StructuredTrainerOptions.InitialWeightScale"/>
     /// is null: 0 for the losses that start well from zero scores, 0.01 for blackbox and identity with projection, whose
     /// projected zero scores have a zero Jacobian, and for soft top-k (Sinkhorn standardizes each row of scores, which a
-    /// constant row leaves undefined).
+    /// constant row leaves undefined), and for pairwise LTR, whose gradient is 0 at zero scores.
     /// </summary>
     public double InitialWeightScale { get; }
 

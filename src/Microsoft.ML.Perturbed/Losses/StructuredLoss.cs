@@ -73,6 +73,15 @@ public abstract class StructuredLoss
         return TargetDimension;
     }
 
+    /// <summary>
+    /// Called by the training loop once per run, before the first step, with the training rows (targets in the form the
+    /// steps will see them: encoded when <see cref="EncodedTargetDimension"/> differs). Default: nothing. The losses over a
+    /// solution pool empty their pool and seed it with every target's solution (one unshuffled pass over the rows).
+    /// </summary>
+    internal virtual void BeginTraining(Data.TrainingSource training)
+    {
+    }
+
     /// <summary>How many leading outputs of a row are the head's scores (default all of them).</summary>
     public virtual int ScoreDimension => Dimension;
 

@@ -65,4 +65,44 @@ public enum StructuredLossKind
     /// standardizes each row, which a constant row leaves undefined).
     /// </summary>
     SoftTopK = 8,
+
+    /// <summary>
+    /// Noise-contrastive estimation over a pool of solutions (Mulamba et al. 2021; PyEPO's <c>NCE</c>), for targets that are
+    /// the true solutions w*: ℓ = (1/|Γ|) Σ_{w∈Γ} (⟨θ, w⟩ − ⟨θ, w*⟩) for a maximizing head, (1/|Γ|) Σ (⟨θ, w*⟩ − ⟨θ, w⟩) for a
+    /// cost head, gradient ±(mean_Γ w − w*). The pool Γ holds the training targets' solutions and the solutions the oracle
+    /// returns on the model's scores at a share <see cref="StructuredLossOptions.SolveRatio"/> of the steps (default 1:
+    /// every step), deduplicated; a row's own w* counts when it is not in Γ. The solutions found at a step join the pool at
+    /// the next step. Reads <see cref="StructuredLossOptions.SolveRatio"/> and <see cref="PerturbedOptimizerOptions.Seed"/>
+    /// (the steps' coins); no noise.
+    /// </summary>
+    NoiseContrastive = 9,
+
+    /// <summary>
+    /// Contrastive MAP over a pool of solutions (Mulamba et al. 2021; PyEPO's <c>contrastiveMAP</c>), targets the true
+    /// solutions w*: ℓ = max_{w∈Γ} ⟨θ, w⟩ − ⟨θ, w*⟩ for a maximizing head, ⟨θ, w*⟩ − min_{w∈Γ} ⟨θ, w⟩ for a cost head (≥ 0;
+    /// the best pool solution under θ contrasted with w*). Pool and settings as <see cref="NoiseContrastive"/>.
+    /// </summary>
+    ContrastiveMap = 10,
+
+    /// <summary>
+    /// Pointwise learning to rank over a pool of solutions (Mandi et al. 2022; PyEPO's <c>pointwiseLTR</c>), for targets that
+    /// are the true costs (scores) t, like <see cref="SpoPlus"/>: ℓ = (1/|Γ|) Σ_{w∈Γ} (⟨t, w⟩ − ⟨θ, w⟩)². The pool is seeded with
+    /// the solutions of the training targets (solved once per row). Pool and settings as <see cref="NoiseContrastive"/>.
+    /// </summary>
+    PointwiseRanking = 11,
+
+    /// <summary>
+    /// Pairwise learning to rank over a pool of solutions (Mandi et al. 2022; PyEPO's <c>pairwiseLTR</c>), targets the true
+    /// costs (scores) t: with b the pool's best solution under t, ℓ = Σ_{w≠b} relu(⟨θ, w⟩ − ⟨θ, b⟩)/(|Γ| − 1) for a maximizing
+    /// head, relu(⟨θ, b⟩ − ⟨θ, w⟩) for a cost head. Its gradient vanishes at θ = 0, so the default initial weight scale is
+    /// 0.01. Pool and settings as <see cref="NoiseContrastive"/>.
+    /// </summary>
+    PairwiseRanking = 12,
+
+    /// <summary>
+    /// Listwise learning to rank over a pool of solutions (Mandi et al. 2022; PyEPO's <c>listwiseLTR</c>), targets the true
+    /// costs (scores) t: the cross-entropy −Σ_{w∈Γ} softmax(s⟨t, ·⟩)_w log softmax(s⟨θ, ·⟩)_w over the pool, s = 1 for a
+    /// maximizing head and −1 for a cost head. Pool and settings as <see cref="NoiseContrastive"/>.
+    /// </summary>
+    ListwiseRanking = 13,
 }

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Perturbed.Losses;
 /// <summary>
 /// Settings of the built-in losses (<see cref="StructuredLoss.Create"/>): the perturbation settings they inherit from
 /// <see cref="PerturbedOptimizerOptions"/> (with M = 10 by default here) and the settings of the blackbox, identity,
-/// direct, I-MLE, soft top-k and least-quantile losses; the trainer's options (<see cref="Training.StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
+/// direct, I-MLE, soft top-k, least-quantile and solution-pool losses; the trainer's options (<see cref="Training.StructuredTrainerOptions"/>) extend them, the ML.NET trainers'
 /// options embed them.
 /// </summary>
 public class StructuredLossOptions : PerturbedOptimizerOptions
@@ -85,6 +85,15 @@ public class StructuredLossOptions : PerturbedOptimizerOptions
     /// one residual gives that residual). Other losses ignore it.
     /// </summary>
     public double? QuantileWidth { get; set; }
+    /// <summary>Default <see cref="SolveRatio"/>: 1, every step solves.</summary>
+    public const double DefaultSolveRatio = 1;
+
+    /// <summary>
+    /// The losses over a solution pool (NCE, CMAP, pointwise, pairwise and listwise LTR; PyEPO's <c>solve_ratio</c>): the
+    /// probability in (0, 1] that a training step calls the oracle on its rows' scores and adds the solutions to the pool;
+    /// the other steps train on the pool alone. Default 1 (every step); PyEPO's examples use 0.05. Other losses ignore it.
+    /// </summary>
+    public double SolveRatio { get; set; } = DefaultSolveRatio;
 
     /// <summary>Checks every setting; the exception names the option and its value.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
@@ -105,5 +114,6 @@ public class StructuredLossOptions : PerturbedOptimizerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(QuantileWidth), width, $"'{nameof(QuantileWidth)}' t must lie in (0, 1] (null: one residual's share, 1/b), got {width}.");
         }
+        PoolLoss.CheckSolveRatio(SolveRatio, nameof(SolveRatio));
     }
 }

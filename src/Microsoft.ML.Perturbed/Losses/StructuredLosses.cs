@@ -36,6 +36,17 @@ internal static class StructuredLosses
             (head, o, task) => LayerLoss.OfTask(new ImplicitMleLayer(head, o.Epsilon, o.BlackboxLambda, o.Samples, Noise.SumOfGammaNoise.Default, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }, task)),
         new(StructuredLossKind.SoftTopK, "soft top-k", LabelKind.Solution, LossGradientKind.Exact,
             (head, o, _) => SoftTopKLoss.Create(head, o), initialWeightScale: 0.01),
+        new(StructuredLossKind.NoiseContrastive, "NCE", LabelKind.Solution, LossGradientKind.Exact,
+            (head, o, _) => new NoiseContrastiveLoss(head, o.SolveRatio, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }),
+        new(StructuredLossKind.ContrastiveMap, "CMAP", LabelKind.Solution, LossGradientKind.Exact,
+            (head, o, _) => new ContrastiveMapLoss(head, o.SolveRatio, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }),
+        new(StructuredLossKind.PointwiseRanking, "pointwise LTR", LabelKind.Costs, LossGradientKind.Exact,
+            (head, o, _) => new PointwiseRankingLoss(head, o.SolveRatio, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }),
+        new(StructuredLossKind.PairwiseRanking, "pairwise LTR", LabelKind.Costs, LossGradientKind.Exact,
+            (head, o, _) => new PairwiseRankingLoss(head, o.SolveRatio, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism },
+            initialWeightScale: 0.01),
+        new(StructuredLossKind.ListwiseRanking, "listwise LTR", LabelKind.Costs, LossGradientKind.Exact,
+            (head, o, _) => new ListwiseRankingLoss(head, o.SolveRatio, o.Seed) { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism }),
     ];
 
     /// <summary>Every built-in loss, in the order of <see cref="StructuredLossKind"/>.</summary>

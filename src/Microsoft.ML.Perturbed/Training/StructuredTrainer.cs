@@ -137,6 +137,7 @@ public static class StructuredTrainer
         {
             throw new ArgumentException($"The loss {loss.Name} is one value per batch (a quantile of the batch's residuals) and takes no example weights; train without a weight column.", nameof(training));
         }
+        loss.BeginTraining(training);   // a loss over a solution pool seeds its pool with the training targets' solutions
         int p = training.FeatureCount, t = training.TargetDimension;
         using ITrainingSession session = (backend ?? CpuTrainingBackend.Instance).Start(head, loss, training, options);
         var batch = new TrainingRows(p, t, training.IsSparse, training.HasWeights);

@@ -56,9 +56,10 @@ public sealed class StructuredTrainerOptions : StructuredLossOptions
 
     /// <summary>
     /// Standard deviation of the initial weights of the affine model (biases start at 0). Null (default): 0 for the
-    /// losses that start well from zero (Fenchel-Young, squared, SPO+, direct loss, I-MLE), 0.01 for blackbox and identity with
-    /// projection, whose projected zero scores would have a zero Jacobian, and for soft top-k, whose Sinkhorn ranks standardize
-    /// each row (undefined for a constant one). MLPs always start from TorchSharp's uniform
+    /// losses that start well from zero (Fenchel-Young, squared, SPO+, direct loss, I-MLE, NCE, CMAP, pointwise and listwise
+    /// LTR), 0.01 for blackbox and identity with projection, whose projected zero scores would have a zero Jacobian, for soft
+    /// top-k, whose Sinkhorn ranks standardize each row (undefined for a constant one), and for pairwise LTR, whose gradient is
+    /// 0 at zero scores. MLPs always start from TorchSharp's uniform
     /// ±1/√fan-in initialization.
     /// </summary>
     public double? InitialWeightScale { get; set; }

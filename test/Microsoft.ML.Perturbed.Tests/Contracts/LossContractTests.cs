@@ -39,7 +39,33 @@ public sealed class LossCase
 
     /// <summary>A registered loss over a head, as its descriptor describes it.</summary>
     internal static LossCase Registered(LossDescriptor loss, string head, Oracle oracle) =>
-        new($"{loss.Kind}/{head}", oracle, loss.Targets, loss.Gradient, threads => loss.Create(oracle, Options(threads)), loss.Kind);
+        new($"{loss.Kind}/{head}", oracle, loss.Targets, loss.Gradient, threads => Seeded(loss.Create(oracle, Options(threads)), oracle, loss.Targets), loss.Kind);
+
+    /// <summary>The draw of <see cref="Seeded"/>'s evaluation, which no check uses.</summary>
+    public const ulong SeedingDraw = 1_000_003;
+
+    /// <summary>
+    /// A loss over a solution pool as training leaves it — its pool seeded: evaluated once on 16 random rows at
+    /// <see cref="SeedingDraw"/>, whose targets' and scores' solutions join the pool at the next draw (an empty pool gives
+    /// every row its own solution alone: value and gradient 0). Other losses as they are.
+    /// </summary>
+    internal static StructuredLoss Seeded(StructuredLoss loss, Oracle head, LabelKind targets)
+    {
+        if (loss is not PoolLoss) return loss;
+        const int rows = 16;
+        int d = head.Dimension;
+        var rng = new System.Random(17);
+        float[] scores = TestMath.RandomVector(rng, rows * d, 2), theta = TestMath.RandomVector(rng, rows * d, 2);
+        if (head.Sense == OptimizationSense.Minimize) for (int i = 0; i < scores.Length; i++) scores[i] = 0.1f + Math.Abs(scores[i]);
+        float[] target = scores;
+        if (targets == LabelKind.Solution)
+        {
+            target = new float[rows * head.OutputDimension];
+            head.Solve(scores, target);
+        }
+        loss.Evaluate(theta, target, new float[rows], new float[theta.Length], SeedingDraw);
+        return loss;
+    }
 
     public StructuredLoss Create(int threads) => Make(threads);
 
@@ -64,6 +90,7 @@ public sealed class LossCase
 /// </list>
 /// And for every loss: the same bits on one and all threads, a row independent of the rest of its batch, the same bits for
 /// the same draw and for targets in their encoded form (<see cref="StructuredLoss.EncodeTargets"/>), bad input named. A new loss registered in <see cref="StructuredLosses"/> is covered without a line here.
+/// A loss over a solution pool enters every check with its pool seeded (<see cref="LossCase.Seeded"/>), as in training.
 /// </summary>
 public class LossContractTests
 {

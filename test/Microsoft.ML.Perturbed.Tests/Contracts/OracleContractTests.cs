@@ -40,6 +40,10 @@ public class OracleContractTests
             new OracleCase("GridVertexShortestPath(3×3)", new GridVertexShortestPathOracle(3, 3), () => KingPaths(3, 3), NonNegative: true),
             new OracleCase("GridVertexShortestPath(2×4)", new GridVertexShortestPathOracle(2, 4), () => KingPaths(2, 4), NonNegative: true),
             new OracleCase("Knapsack", new KnapsackOracle([2, 3, 4, 5, 1], 7), () => Packings([2, 3, 4, 5, 1], 7)),
+            new OracleCase("MultidimensionalKnapsack(2 × 7)", Oracle.MultidimensionalKnapsack([[2, 3, 4, 5, 1, 3, 2], [4, 1, 2, 3, 3, 5, 2]], [8, 7]),
+                () => Packings([[2, 3, 4, 5, 1, 3, 2], [4, 1, 2, 3, 3, 5, 2]], [8, 7])),
+            new OracleCase("MultidimensionalKnapsack(3 × 6, a weight 0, an item too heavy)", Oracle.MultidimensionalKnapsack([[3, 0, 4, 2, 9, 1], [1, 2, 0, 3, 1, 4], [2, 2, 2, 2, 2, 2]], [6, 5, 6]),
+                () => Packings([[3, 0, 4, 2, 9, 1], [1, 2, 0, 3, 1, 4], [2, 2, 2, 2, 2, 2]], [6, 5, 6])),
             new OracleCase("User(cheapest pair, minimizing)", Oracle.Create(4, 4, CheapestAdjacentPair, "CheapestAdjacentPair", OptimizationSense.Minimize),
                 () => Enumerable.Range(0, 3).Select(i => OneHot(4, [i, i + 1]))),
         };
@@ -123,6 +127,15 @@ public class OracleContractTests
         Enumerable.Range(0, 1 << weights.Length)
             .Where(mask => Enumerable.Range(0, weights.Length).Where(i => (mask >> i & 1) == 1).Sum(i => weights[i]) <= capacity)
             .Select(mask => Enumerable.Range(0, weights.Length).Select(i => (float)(mask >> i & 1)).ToArray());
+
+    /// <summary>Every subset of items within the capacity of every dimension (weights[j][i]: item i in dimension j).</summary>
+    internal static IEnumerable<float[]> Packings(int[][] weights, int[] capacities)
+    {
+        int n = weights[0].Length;
+        return Enumerable.Range(0, 1 << n)
+            .Where(mask => Enumerable.Range(0, weights.Length).All(j => Enumerable.Range(0, n).Where(i => (mask >> i & 1) == 1).Sum(i => weights[j][i]) <= capacities[j]))
+            .Select(mask => Enumerable.Range(0, n).Select(i => (float)(mask >> i & 1)).ToArray());
+    }
 
     /// <summary>A minimizing user oracle: the adjacent pair with the smallest sum (first wins ties).</summary>
     private static void CheapestAdjacentPair(ReadOnlySpan<float> cost, Span<float> y)
