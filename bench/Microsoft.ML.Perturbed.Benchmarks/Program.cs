@@ -144,6 +144,11 @@ if (args.Length > 0 && args[0] == "kl")
     }
     return 0;
 }
+if (args.Length > 0 && args[0] == "topk")
+{
+    Microsoft.ML.Perturbed.Benchmarks.TopKSelection.Run();
+    return 0;
+}
 if (args.Length > 0 && args[0] == "peers")
 {
     // The cases of bench/peers.sh in a machine-readable form, medians of 7 after a warm-up: the perturbed heads at the

@@ -75,18 +75,9 @@ internal static class KeySortingNetwork
         Span<ulong> p = buffer.AsSpan(0, padded);
         int i = 0;
         var sign = Vector512.Create(negate ? 0x8000_0000u : 0u);
-        var top = Vector512.Create(0x8000_0000u);
-        var lanes = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
         for (; i + 16 <= n; i += 16)
         {
-            // As SortKeys.Descending: negate, + 0 folds −0 into +0, then the order-preserving map of the bits, complemented.
-            Vector512<float> x = (Vector512.Create(scores.Slice(i, 16)).AsUInt32() ^ sign).AsSingle() + Vector512<float>.Zero;
-            Vector512<uint> bits = x.AsUInt32();
-            Vector512<uint> negative = (bits.AsInt32() >> 31).AsUInt32();
-            Vector512<uint> high = ~(bits ^ (negative | top));
-            Vector512<ulong> index = lanes + Vector512.Create((ulong)i);
-            Vector512<ulong> k0 = (Avx512F.ConvertToVector512UInt64(high.GetLower()) << 32) | index;
-            Vector512<ulong> k1 = (Avx512F.ConvertToVector512UInt64(high.GetUpper()) << 32) | (index + Vector512.Create(8UL));
+            Keys((Vector512.Create(scores.Slice(i, 16)).AsUInt32() ^ sign).AsSingle(), i, out Vector512<ulong> k0, out Vector512<ulong> k1);
             k0.CopyTo(p.Slice(i, 8));
             k1.CopyTo(p.Slice(i + 8, 8));
         }
@@ -100,6 +91,22 @@ internal static class KeySortingNetwork
             SortPadded(MemoryMarshal.Cast<ulong, Vector512<ulong>>(p));
         }
         return p[..n];
+    }
+
+    /// <summary>
+    /// The keys <see cref="SortKeys.Descending"/> of sixteen scores at indices <paramref name="start"/> … start + 15: lanes 0–7
+    /// in <paramref name="low"/>, 8–15 in <paramref name="high"/>. The same bits as the scalar map.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Keys(Vector512<float> scores, int start, out Vector512<ulong> low, out Vector512<ulong> high)
+    {
+        // As SortKeys.Descending: + 0 folds −0 into +0, then the order-preserving map of the bits, complemented.
+        Vector512<uint> bits = (scores + Vector512<float>.Zero).AsUInt32();
+        Vector512<uint> negative = (bits.AsInt32() >> 31).AsUInt32();
+        Vector512<uint> word = ~(bits ^ (negative | Vector512.Create(0x8000_0000u)));
+        Vector512<ulong> index = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7) + Vector512.Create((ulong)start);
+        low = (Avx512F.ConvertToVector512UInt64(word.GetLower()) << 32) | index;
+        high = (Avx512F.ConvertToVector512UInt64(word.GetUpper()) << 32) | (index + Vector512.Create(8UL));
     }
 
     private static void SortPadded(Span<Vector512<ulong>> v)
@@ -150,7 +157,7 @@ internal static class KeySortingNetwork
 
     /// <summary>Sorts the 32 keys of four vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Sort4(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d)
+    internal static void Sort4(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d)
     {
         Vector512<ulong> x0 = SortVector(a), x1 = SortVector(b), x2 = SortVector(c), x3 = SortVector(d);
         Merge2(ref x0, ref x1);
@@ -162,7 +169,7 @@ internal static class KeySortingNetwork
 
     /// <summary>Half-cleaners at distances of 2 and 1 vectors, then within each vector: four vectors holding a bitonic run become sorted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Clean4(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d)
+    internal static void Clean4(ref Vector512<ulong> a, ref Vector512<ulong> b, ref Vector512<ulong> c, ref Vector512<ulong> d)
     {
         Vector512<ulong> x0 = a, x1 = b, x2 = c, x3 = d;
         MinMax(ref x0, ref x2);
@@ -185,7 +192,7 @@ internal static class KeySortingNetwork
 
     /// <summary>Merges two sorted vectors into 16 sorted keys.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Merge2(ref Vector512<ulong> a, ref Vector512<ulong> b)
+    internal static void Merge2(ref Vector512<ulong> a, ref Vector512<ulong> b)
     {
         Flip(ref a, ref b);
         a = CleanWithinVector(a);
@@ -194,7 +201,7 @@ internal static class KeySortingNetwork
 
     /// <summary>The first layer of a merge: lane i of <paramref name="a"/> meets lane 7 − i of <paramref name="b"/>; the minima stay in a.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Flip(ref Vector512<ulong> a, ref Vector512<ulong> b)
+    internal static void Flip(ref Vector512<ulong> a, ref Vector512<ulong> b)
     {
         var reverse = Vector512.Create(7UL, 6, 5, 4, 3, 2, 1, 0);
         Vector512<ulong> x = a, rb = Avx512F.PermuteVar8x64(b, reverse);
@@ -204,7 +211,7 @@ internal static class KeySortingNetwork
 
     /// <summary>A half-cleaner layer between two vectors: minima to <paramref name="a"/>, maxima to <paramref name="b"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MinMax(ref Vector512<ulong> a, ref Vector512<ulong> b)
+    internal static void MinMax(ref Vector512<ulong> a, ref Vector512<ulong> b)
     {
         Vector512<ulong> x = a, y = b;
         a = Vector512.Min(x, y);
@@ -213,7 +220,7 @@ internal static class KeySortingNetwork
 
     /// <summary>Sorts the eight lanes of one vector (flips at 2, 4, 8 with their half-cleaners).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> SortVector(Vector512<ulong> x)
+    internal static Vector512<ulong> SortVector(Vector512<ulong> x)
     {
         x = Step(x, Vector512.Create(1UL, 0, 3, 2, 5, 4, 7, 6), Vector512.Create(0, ~0UL, 0, ~0UL, 0, ~0UL, 0, ~0UL));
         x = Step(x, Vector512.Create(3UL, 2, 1, 0, 7, 6, 5, 4), Vector512.Create(0, 0, ~0UL, ~0UL, 0, 0, ~0UL, ~0UL));
@@ -225,7 +232,7 @@ internal static class KeySortingNetwork
 
     /// <summary>Half-cleaners at distances 4, 2, 1 inside one vector (a bitonic run of 8 becomes sorted).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> CleanWithinVector(Vector512<ulong> x)
+    internal static Vector512<ulong> CleanWithinVector(Vector512<ulong> x)
     {
         x = Step(x, Vector512.Create(4UL, 5, 6, 7, 0, 1, 2, 3), Vector512.Create(0, 0, 0, 0, ~0UL, ~0UL, ~0UL, ~0UL));
         x = Step(x, Vector512.Create(2UL, 3, 0, 1, 6, 7, 4, 5), Vector512.Create(0, 0, ~0UL, ~0UL, 0, 0, ~0UL, ~0UL));

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Microsoft.ML.Perturbed.Losses;
 namespace Microsoft.ML.Perturbed.Oracles;
 
@@ -36,9 +37,14 @@ internal sealed class TopKOracle : Oracle
             solution[ArgmaxOracle.IndexOfMax(theta)] = 1f;
             return;
         }
+        if (K <= KeySelectionNetwork.MaxK && KeySelectionNetwork.IsSupported)
+        {
+            KeySelectionNetwork.SelectTop(theta, K, solution);
+            return;
+        }
         if (K <= 64 && 8 * K <= theta.Length)
         {
-            SelectWithHeap(theta, solution);
+            SelectWithHeap(theta, K, solution);
             return;
         }
         Span<ulong> keys = SortKeys.Scratch(theta.Length);
@@ -51,25 +57,36 @@ internal sealed class TopKOracle : Oracle
     }
 
     /// <summary>
-    /// Keeps the k best entries seen so far in a heap whose root is the worst of them (smallest score, then largest
-    /// index). Scanning indices in increasing order, a later entry beats the root only with a strictly larger score.
+    /// Keeps the <paramref name="k"/> best entries seen so far in a heap whose root is the worst of them (smallest score,
+    /// then largest index), and writes 1 at their indices into <paramref name="solution"/> (cleared by the caller). Scanning
+    /// indices in increasing order, a later entry beats the root only with a strictly larger score, so eight entries at a
+    /// time are skipped with one vector compare when none beats it. The path for processors without AVX-512.
     /// </summary>
-    private void SelectWithHeap(ReadOnlySpan<float> theta, Span<float> solution)
+    internal static void SelectWithHeap(ReadOnlySpan<float> theta, int k, Span<float> solution)
     {
-        Span<ulong> heap = stackalloc ulong[K];   // SortKeys: a larger key is a worse entry; max-heap on keys
-        for (int i = 0; i < K; i++)
+        Span<ulong> heap = stackalloc ulong[k];   // SortKeys: a larger key is a worse entry; max-heap on keys
+        for (int i = 0; i < k; i++)
         {
             heap[i] = SortKeys.Descending(theta[i], i);
             SiftUp(heap, i);
         }
         float worst = theta[SortKeys.Index(heap[0])];
-        for (int i = K; i < theta.Length; i++)
+        int n = theta.Length;
+        for (int start = k; start < n; start += 8)
         {
-            if (theta[i] > worst)
+            int end = Math.Min(start + 8, n);
+            if (end - start == 8 && !Vector256.GreaterThanAny(Vector256.Create(theta.Slice(start, 8)), Vector256.Create(worst)))
             {
-                heap[0] = SortKeys.Descending(theta[i], i);
-                SiftDown(heap);
-                worst = theta[SortKeys.Index(heap[0])];
+                continue;
+            }
+            for (int i = start; i < end; i++)
+            {
+                if (theta[i] > worst)
+                {
+                    heap[0] = SortKeys.Descending(theta[i], i);
+                    SiftDown(heap);
+                    worst = theta[SortKeys.Index(heap[0])];
+                }
             }
         }
         foreach (ulong key in heap)
