@@ -211,7 +211,7 @@ if (args.Length > 0 && args[0] == "parts")
     var bits = new uint[d];
     var acc = new double[d];
     var theta = Heads.Scores(1, d);
-    double T(string name, Action a) { a(); double ns = double.MaxValue; for (int rep = 0; rep < 5; rep++) { var sw = Stopwatch.StartNew(); a(); ns = Math.Min(ns, sw.Elapsed.TotalMilliseconds * 1e6 / (reps * (double)d)); } Console.WriteLine($"{name,-28} {ns:F3} ns/element (best of 5)"); return ns; }
+    double T(string name, Action a) { a(); double ns = double.MaxValue; for (int rep = 0; rep < 5; rep++) { double t0 = Microsoft.ML.Perturbed.Benchmarks.ThreadClock.Milliseconds(); a(); ns = Math.Min(ns, (Microsoft.ML.Perturbed.Benchmarks.ThreadClock.Milliseconds() - t0) * 1e6 / (reps * (double)d)); } Console.WriteLine($"{name,-28} {ns:F3} ns/element (best of 5, {Microsoft.ML.Perturbed.Benchmarks.ThreadClock.Name})"); return ns; }
     T("philox bits", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); s.NextUInt32(bits); } });
     T("normal sample", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); Microsoft.ML.Perturbed.Noise.NoiseDistribution.Normal.Sample(ref s, buf); } });
     T("gumbel sample", () => { for (int r = 0; r < reps; r++) { var s = Microsoft.ML.Perturbed.Random.PhiloxStream.ForSample(1, 0, r, 0); Microsoft.ML.Perturbed.Noise.NoiseDistribution.Gumbel.Sample(ref s, buf); } });
@@ -219,6 +219,14 @@ if (args.Length > 0 && args[0] == "parts")
     T("argmax solve", () => { for (int r = 0; r < reps; r++) argmax.Solve(theta, buf, 1); });
     T("add to double", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.Numerics.SpanMath.Add(acc, buf); });
     T("maxmagnitude", () => { for (int r = 0; r < reps; r++) System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(buf); });
+    var u = new float[d];
+    T("perturb θ+εz, finite check", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.Numerics.SpanMath.MultiplyAddAllFinite(buf, 0.5f, theta, u); });
+    var topk = Microsoft.ML.Perturbed.Oracles.Oracle.TopK(d, 10);
+    T("top-10 solve", () => { for (int r = 0; r < reps; r++) topk.Solve(theta, buf, 1); });
+    var batchTheta = Heads.Scores(256, d);
+    var batchY = new float[256 * d];
+    var perturbed = new PerturbedOptimizer(argmax, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 100, MaxDegreeOfParallelism = 1 });
+    T("perturbed argmax, per sample", () => { for (int r = 0; r < reps / 25_600; r++) perturbed.Forward(batchTheta, batchY); });
     return 0;
 }
 if (args.Length > 0 && args[0] == "quick")

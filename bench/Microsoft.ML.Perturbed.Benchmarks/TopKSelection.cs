@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML.Perturbed.Oracles;
 
 namespace Microsoft.ML.Perturbed.Benchmarks;
@@ -13,7 +12,7 @@ internal static class TopKSelection
 {
     public static void Run()
     {
-        Console.WriteLine($"# topk selection, ns per row (fastest of 400 interleaved rounds of 1,000 rows), one thread; AVX-512 {KeySelectionNetwork.IsSupported}");
+        Console.WriteLine($"# topk selection, ns per row ({ThreadClock.Name}, fastest of 400 interleaved rounds of 1,000 rows), one thread; AVX-512 {KeySelectionNetwork.IsSupported}");
         foreach ((int d, int k, int rows) in new[] { (100, 10, 25_600), (100, 32, 25_600), (1000, 10, 6_400), (1000, 32, 6_400), (30, 5, 25_600) })
         {
             float[] noisy = Heads.NoisyCopies(Heads.Scores(rows / 64, d), 64, 0.5).SelectMany(x => x).ToArray();
@@ -44,9 +43,9 @@ internal static class TopKSelection
                 {
                     var solve = methods[m].Solve;
                     int first = (round * 1000) % (rows - 1000);
-                    var sw = Stopwatch.StartNew();
+                    double t0 = ThreadClock.Milliseconds();
                     for (int r = first; r < first + 1000; r++) solve(noisy.AsSpan(r * d, d));
-                    best[m] = Math.Min(best[m], sw.Elapsed.TotalMilliseconds * 1e6 / 1000);
+                    best[m] = Math.Min(best[m], (ThreadClock.Milliseconds() - t0) * 1e6 / 1000);
                 }
             }
             Console.WriteLine($"d={d} k={k} " + string.Join("  ", methods.Select((m, i) => $"{m.Name}={best[i]:F1}")));

@@ -142,6 +142,7 @@ internal sealed class PerturbedEstimator
         float eps = (float)Epsilon;
         PhiloxStream stream = PhiloxStream.ForSample(Seed, draw, row, k);
         Noise.Sample(ref stream, z);
+        bool finite;
         if (Perturbation == PerturbationKind.Multiplicative)
         {
             float logShift = -0.5f * eps * eps;
@@ -149,12 +150,13 @@ internal sealed class PerturbedEstimator
             TensorPrimitives.Exp(u, u);
             if (keepFactor) u.CopyTo(w.Diff);
             TensorPrimitives.Multiply(u, theta, u);
+            finite = float.IsFinite(TensorPrimitives.MaxMagnitude(u));
         }
         else
         {
-            TensorPrimitives.MultiplyAdd(z, eps, theta, u);   // θ + εz, rounded as written (not fused)
+            finite = SpanMath.MultiplyAddAllFinite(z, eps, theta, u);   // θ + εz, rounded as written (not fused)
         }
-        if (!float.IsFinite(TensorPrimitives.MaxMagnitude(u)))
+        if (!finite)
         {
             throw new ArgumentException(
                 $"The perturbed scores of row {row} overflow single precision (ε = {Epsilon}); lower ε or rescale the scores.", "theta");

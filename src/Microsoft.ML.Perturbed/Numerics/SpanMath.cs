@@ -10,6 +10,50 @@ namespace Microsoft.ML.Perturbed.Numerics;
 /// </summary>
 internal static class SpanMath
 {
+    /// <summary>
+    /// u = θ + ε·z element by element, rounded as written (a multiply, then an add: no fused multiply-add, so every
+    /// processor gives the same bits), in one pass that also tells whether every uᵢ is finite.
+    /// </summary>
+    public static bool MultiplyAddAllFinite(ReadOnlySpan<float> z, float epsilon, ReadOnlySpan<float> theta, Span<float> u)
+    {
+        int n = z.Length, i = 0;
+        theta = theta[..n];
+        u = u[..n];
+        bool finite = true;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var eps = Vector512.Create(epsilon);
+            var exponent = Vector512.Create(0x7F80_0000u);
+            var bad = Vector512<uint>.Zero;
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<float> x = Vector512.Create(z.Slice(i, 16)) * eps + Vector512.Create(theta.Slice(i, 16));
+                bad |= Vector512.Equals(x.AsUInt32() & exponent, exponent);
+                x.CopyTo(u.Slice(i, 16));
+            }
+            finite = bad == Vector512<uint>.Zero;
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var eps = Vector256.Create(epsilon);
+            var exponent = Vector256.Create(0x7F80_0000u);
+            var bad = Vector256<uint>.Zero;
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256<float> x = Vector256.Create(z.Slice(i, 8)) * eps + Vector256.Create(theta.Slice(i, 8));
+                bad |= Vector256.Equals(x.AsUInt32() & exponent, exponent);
+                x.CopyTo(u.Slice(i, 8));
+            }
+            finite = bad == Vector256<uint>.Zero;
+        }
+        for (; i < n; i++)
+        {
+            u[i] = z[i] * epsilon + theta[i];
+            finite &= float.IsFinite(u[i]);
+        }
+        return finite;
+    }
+
     /// <summary>⟨x, y⟩ with float lanes, summed in double at the end.</summary>
     public static double Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {

@@ -176,8 +176,9 @@ internal struct PhiloxStream
     }
 
     /// <summary>
-    /// Sixteen blocks at once, block b of the group in lane b of four 32-bit vectors (the high and low halves of the
-    /// products come from two 32×32→64 multiplies, even and odd lanes), transposed back into the scalar path's order.
+    /// Sixteen blocks at once, block b of the group in lane b of four 32-bit vectors (the high halves of the products come
+    /// from two 32×32→64 multiplies, even and odd lanes, recombined by blends), transposed back into the
+    /// scalar path's order.
     /// Writes every whole block that fits, the last group partly; returns the number of words written (a multiple of 4).
     /// </summary>
     private int BlocksAvx512(Span<uint> destination)
@@ -187,60 +188,95 @@ internal struct PhiloxStream
         {
             return 0;
         }
-        var m0 = Vector512.Create(M0);
-        var m1 = Vector512.Create(M1);
         var lanes = Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var low = Vector512.Create(0xFFFF_FFFFUL);
         var c1 = Vector512.Create(_c1);
         var c2 = Vector512.Create(_c2);
         var c3 = Vector512.Create(_c3);
-        Span<uint> partial = stackalloc uint[64];
         int written = 0;
+        // Two groups of sixteen blocks interleaved: a round's multiplies wait on the previous round, so one group alone
+        // leaves the multiplier idle most of the time.
+        while (4 * blocks - written >= 128)
+        {
+            Vector512<uint> x0 = Vector512.Create(_block) + lanes, x1 = c1, x2 = c2, x3 = c3;
+            Vector512<uint> y0 = Vector512.Create(_block + 16) + lanes, y1 = c1, y2 = c2, y3 = c3;
+            uint k0 = _k0, k1 = _k1;
+            for (int round = 0; round < 10; round++)
+            {
+                Round(ref x0, ref x1, ref x2, ref x3, k0, k1);
+                Round(ref y0, ref y1, ref y2, ref y3, k0, k1);
+                k0 += W0;
+                k1 += W1;
+            }
+            Store(x0, x1, x2, x3, destination.Slice(written, 64));
+            Store(y0, y1, y2, y3, destination.Slice(written + 64, 64));
+            _block += 32;
+            written += 128;
+        }
+        Span<uint> partial = stackalloc uint[64];
         while (written < 4 * blocks)
         {
             Vector512<uint> x0 = Vector512.Create(_block) + lanes, x1 = c1, x2 = c2, x3 = c3;
             uint k0 = _k0, k1 = _k1;
             for (int round = 0; round < 10; round++)
             {
-                Vector512<ulong> e0 = Avx512F.Multiply(x0, m0), o0 = Avx512F.Multiply((x0.AsUInt64() >>> 32).AsUInt32(), m0);
-                Vector512<ulong> e1 = Avx512F.Multiply(x2, m1), o1 = Avx512F.Multiply((x2.AsUInt64() >>> 32).AsUInt32(), m1);
-                Vector512<uint> hi0 = ((e0 >>> 32) | (o0 & ~low)).AsUInt32(), lo0 = ((e0 & low) | (o0 << 32)).AsUInt32();
-                Vector512<uint> hi1 = ((e1 >>> 32) | (o1 & ~low)).AsUInt32(), lo1 = ((e1 & low) | (o1 << 32)).AsUInt32();
-                x0 = hi1 ^ x1 ^ Vector512.Create(k0);
-                x1 = lo1;
-                x2 = hi0 ^ x3 ^ Vector512.Create(k1);
-                x3 = lo0;
+                Round(ref x0, ref x1, ref x2, ref x3, k0, k1);
                 k0 += W0;
                 k1 += W1;
             }
-            // Transpose: 32-bit then 64-bit unpacks put block 4g + r in 128-bit lane g of u_r; 128-bit shuffles regroup them.
-            Vector512<uint> t0 = Avx512F.UnpackLow(x0, x1), t1 = Avx512F.UnpackHigh(x0, x1);
-            Vector512<uint> t2 = Avx512F.UnpackLow(x2, x3), t3 = Avx512F.UnpackHigh(x2, x3);
-            Vector512<uint> u0 = Avx512F.UnpackLow(t0.AsUInt64(), t2.AsUInt64()).AsUInt32();
-            Vector512<uint> u1 = Avx512F.UnpackHigh(t0.AsUInt64(), t2.AsUInt64()).AsUInt32();
-            Vector512<uint> u2 = Avx512F.UnpackLow(t1.AsUInt64(), t3.AsUInt64()).AsUInt32();
-            Vector512<uint> u3 = Avx512F.UnpackHigh(t1.AsUInt64(), t3.AsUInt64()).AsUInt32();
-            Vector512<uint> a = Avx512F.Shuffle4x128(u0, u1, 0x44), b = Avx512F.Shuffle4x128(u2, u3, 0x44);
-            Vector512<uint> c = Avx512F.Shuffle4x128(u0, u1, 0xEE), d = Avx512F.Shuffle4x128(u2, u3, 0xEE);
             int left = 4 * blocks - written;
-            Span<uint> dst = left >= 64 ? destination.Slice(written, 64) : partial;
-            Avx512F.Shuffle4x128(a, b, 0x88).CopyTo(dst);
-            Avx512F.Shuffle4x128(a, b, 0xDD).CopyTo(dst[16..]);
-            Avx512F.Shuffle4x128(c, d, 0x88).CopyTo(dst[32..]);
-            Avx512F.Shuffle4x128(c, d, 0xDD).CopyTo(dst[48..]);
-            if (left < 64)
+            if (left >= 64)
             {
+                Store(x0, x1, x2, x3, destination.Slice(written, 64));
+                _block += 16;
+                written += 64;
+            }
+            else
+            {
+                Store(x0, x1, x2, x3, partial);
                 partial[..left].CopyTo(destination.Slice(written, left));
                 _block += (uint)(left / 4);
                 written += left;
             }
-            else
-            {
-                _block += 16;
-                written += 64;
-            }
         }
         return written;
+    }
+
+    /// <summary>One Philox round on sixteen blocks (block b in lane b of x0..x3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Round(ref Vector512<uint> x0, ref Vector512<uint> x1, ref Vector512<uint> x2, ref Vector512<uint> x3, uint k0, uint k1)
+    {
+        // 32×32→64 products of the even lanes and of the odd lanes (shifted down first); the high halves are the even
+        // products shifted down and the odd ones in place, the low halves the even ones in place and the odd ones shifted up.
+        var odd = Vector512.Create(0xFFFF_FFFF_0000_0000UL).AsUInt32();
+        Vector512<ulong> e0 = Avx512F.Multiply(x0, Vector512.Create(M0)), o0 = Avx512F.Multiply((x0.AsUInt64() >>> 32).AsUInt32(), Vector512.Create(M0));
+        Vector512<ulong> e1 = Avx512F.Multiply(x2, Vector512.Create(M1)), o1 = Avx512F.Multiply((x2.AsUInt64() >>> 32).AsUInt32(), Vector512.Create(M1));
+        Vector512<uint> hi0 = Vector512.ConditionalSelect(odd, o0.AsUInt32(), (e0 >>> 32).AsUInt32());
+        Vector512<uint> lo0 = Vector512.ConditionalSelect(odd, (o0 << 32).AsUInt32(), e0.AsUInt32());
+        Vector512<uint> hi1 = Vector512.ConditionalSelect(odd, o1.AsUInt32(), (e1 >>> 32).AsUInt32());
+        Vector512<uint> lo1 = Vector512.ConditionalSelect(odd, (o1 << 32).AsUInt32(), e1.AsUInt32());
+        x0 = hi1 ^ x1 ^ Vector512.Create(k0);
+        x1 = lo1;
+        x2 = hi0 ^ x3 ^ Vector512.Create(k1);
+        x3 = lo0;
+    }
+
+    /// <summary>Writes sixteen blocks (block b in lane b of x0..x3) to <paramref name="destination"/> in the scalar path's order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<uint> x0, Vector512<uint> x1, Vector512<uint> x2, Vector512<uint> x3, Span<uint> destination)
+    {
+        // Transpose: 32-bit then 64-bit unpacks put block 4g + r in 128-bit lane g of u_r; 128-bit shuffles regroup them.
+        Vector512<uint> t0 = Avx512F.UnpackLow(x0, x1), t1 = Avx512F.UnpackHigh(x0, x1);
+        Vector512<uint> t2 = Avx512F.UnpackLow(x2, x3), t3 = Avx512F.UnpackHigh(x2, x3);
+        Vector512<uint> u0 = Avx512F.UnpackLow(t0.AsUInt64(), t2.AsUInt64()).AsUInt32();
+        Vector512<uint> u1 = Avx512F.UnpackHigh(t0.AsUInt64(), t2.AsUInt64()).AsUInt32();
+        Vector512<uint> u2 = Avx512F.UnpackLow(t1.AsUInt64(), t3.AsUInt64()).AsUInt32();
+        Vector512<uint> u3 = Avx512F.UnpackHigh(t1.AsUInt64(), t3.AsUInt64()).AsUInt32();
+        Vector512<uint> a = Avx512F.Shuffle4x128(u0, u1, 0x44), b = Avx512F.Shuffle4x128(u2, u3, 0x44);
+        Vector512<uint> c = Avx512F.Shuffle4x128(u0, u1, 0xEE), d = Avx512F.Shuffle4x128(u2, u3, 0xEE);
+        Avx512F.Shuffle4x128(a, b, 0x88).CopyTo(destination);
+        Avx512F.Shuffle4x128(a, b, 0xDD).CopyTo(destination[16..]);
+        Avx512F.Shuffle4x128(c, d, 0x88).CopyTo(destination[32..]);
+        Avx512F.Shuffle4x128(c, d, 0xDD).CopyTo(destination[48..]);
     }
 
     private void Refill()

@@ -108,4 +108,30 @@ public class TopKSelectionTests
         Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => KeySelectionNetwork.SelectTop(new float[40], 33, y)).ParamName);
         Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => KeySelectionNetwork.SelectTop(new float[4], 5, y)).ParamName);
     }
+
+    [Fact]
+    public void Argmax_equals_the_scalar_first_maximum_rule_on_every_row_kind()
+    {
+        static int Scalar(float[] x)
+        {
+            int best = 0;
+            for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
+            return best;
+        }
+        foreach (int n in Lengths)
+        {
+            for (int kind = 0; kind <= 6; kind++)
+            {
+                float[] x = Row(n, 7 * n + kind, kind);
+                Assert.Equal(Scalar(x), ArgmaxOracle.IndexOfMax(x));
+                if (n > 3)
+                {
+                    x[n / 2] = float.NaN;   // a NaN never wins, except at index 0 where nothing beats it
+                    Assert.Equal(Scalar(x), ArgmaxOracle.IndexOfMax(x));
+                    x[0] = float.NaN;
+                    Assert.Equal(Scalar(x), ArgmaxOracle.IndexOfMax(x));
+                }
+            }
+        }
+    }
 }

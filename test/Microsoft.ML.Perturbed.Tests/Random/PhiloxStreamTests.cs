@@ -41,7 +41,12 @@ public class PhiloxStreamTests
     [InlineData(64)]
     [InlineData(65)]
     [InlineData(100)]
+    [InlineData(127)]
+    [InlineData(128)]
     [InlineData(129)]
+    [InlineData(191)]
+    [InlineData(192)]
+    [InlineData(256)]
     [InlineData(1000)]
     public void Bulk_draws_of_any_length_equal_the_block_function_in_order(int length)
     {
