@@ -37,9 +37,20 @@ internal sealed class TopKOracle : Oracle
             solution[ArgmaxOracle.IndexOfMax(theta)] = 1f;
             return;
         }
-        if (K <= KeySelectionNetwork.MaxK && KeySelectionNetwork.IsSupported)
+        if (K <= KeySelectionNetwork.MaxK && KeySelectionNetwork.IsSupported && theta.Length > 64)
         {
             KeySelectionNetwork.SelectTop(theta, K, solution);
+            return;
+        }
+        if (theta.Length <= KeySortingNetwork.MaxLength && KeySortingNetwork.IsSupported)
+        {
+            // Rows of at most 64 entries, and larger k on rows of at most 256: the whole sorting network costs less than
+            // the selection network's merges, a heap or quickselect (bench 'topk').
+            ReadOnlySpan<ulong> sorted = SortKeys.Sorted(theta);
+            for (int i = 0; i < K; i++)
+            {
+                solution[SortKeys.Index(sorted[i])] = 1f;
+            }
             return;
         }
         if (K <= 64 && 8 * K <= theta.Length)
