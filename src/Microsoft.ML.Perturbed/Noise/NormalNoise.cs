@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Microsoft.ML.Perturbed.Random;
 
@@ -21,19 +22,23 @@ internal sealed class NormalNoise : NoiseDistribution
     {
         int half = destination.Length / 2;
         Span<float> a = destination[..half], b = destination.Slice(half, half);
-        Uniforms.Fill(ref stream, destination[..(2 * half)]);
+        // Random bits first; the sixteen-lane loop turns them into uniforms as it reads them, the rest is converted after.
+        stream.NextUInt32(MemoryMarshal.Cast<float, uint>(destination[..(2 * half)]));
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; i + 16 <= half; i += 16)
             {
-                Vector512<float> u1 = Vector512.Create(a.Slice(i, 16)), u2 = Vector512.Create(b.Slice(i, 16));
+                Vector512<float> u1 = Uniforms.ToUnit(Vector512.Create(a.Slice(i, 16)).AsUInt32());
+                Vector512<float> u2 = Uniforms.ToUnit(Vector512.Create(b.Slice(i, 16)).AsUInt32());
                 Vector512<float> r = Vector512.Sqrt(NoiseMath.Log(u1) * Vector512.Create(-2f));
                 NoiseMath.SinCosTwoPi(u2, out Vector512<float> sin, out Vector512<float> cos);
                 (r * cos).CopyTo(a.Slice(i, 16));
                 (r * sin).CopyTo(b.Slice(i, 16));
             }
         }
+        Uniforms.Convert(a[i..]);
+        Uniforms.Convert(b[i..]);
         for (; i + 8 <= half; i += 8)
         {
             BoxMuller(Vector256.Create(a.Slice(i, 8)), Vector256.Create(b.Slice(i, 8)), out Vector256<float> z1, out Vector256<float> z2);
