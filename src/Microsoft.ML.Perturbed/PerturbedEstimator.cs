@@ -78,9 +78,16 @@ internal sealed class PerturbedEstimator
         {
             Perturb(row, k, job.Draw, theta, w, scaled);
             Oracle.SolveRow(w.U, w.Y);
-            if (!float.IsFinite(TensorPrimitives.Sum(w.Y))) CheckSolution(w.Y, row);
-            if (scaled) TensorPrimitives.Multiply(w.Y, w.Diff, w.Y);
-            SpanMath.Add(w.Sum, w.Y);
+            if (scaled)
+            {
+                if (!float.IsFinite(TensorPrimitives.Sum(w.Y))) CheckSolution(w.Y, row);
+                TensorPrimitives.Multiply(w.Y, w.Diff, w.Y);
+                SpanMath.Add(w.Sum, w.Y);
+            }
+            else if (!SpanMath.AddAllFinite(w.Sum, w.Y))
+            {
+                CheckSolution(w.Y, row);
+            }
             if (job.Max != null)
             {
                 // ⟨yₘ, uₘ − θ⟩: the noise's part of ⟨yₘ, uₘ⟩, small whatever |θ| is; ⟨ŷ, θ⟩ is added once per row in double.

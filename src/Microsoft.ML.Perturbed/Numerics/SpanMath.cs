@@ -54,6 +54,46 @@ internal static class SpanMath
         return finite;
     }
 
+    /// <summary>
+    /// acc += x in double, skipping the sixteen-entry blocks of x that are all zero (a solution of argmax, top-k, a path
+    /// or a matching is mostly zeros), in one pass that also tells whether every xᵢ is finite. The same bits as
+    /// <see cref="Add(Span{double}, ReadOnlySpan{float})"/>: adding ±0 leaves a sum unchanged.
+    /// </summary>
+    public static bool AddAllFinite(Span<double> acc, ReadOnlySpan<float> x)
+    {
+        int n = x.Length, i = 0;
+        acc = acc[..n];
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var exponent = Vector512.Create(0x7F80_0000u);
+            var bad = Vector512<uint>.Zero;
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<float> v = Vector512.Create(x.Slice(i, 16));
+                if (v == Vector512<float>.Zero)
+                {
+                    continue;   // also −0: IEEE equality
+                }
+                bad |= Vector512.Equals(v.AsUInt32() & exponent, exponent);
+                (Vector512<double> lo, Vector512<double> hi) = Vector512.Widen(v);
+                Span<double> dst = acc.Slice(i, 16);
+                (Vector512.Create((ReadOnlySpan<double>)dst) + lo).CopyTo(dst);
+                (Vector512.Create((ReadOnlySpan<double>)dst[8..]) + hi).CopyTo(dst[8..]);
+            }
+            if (bad != Vector512<uint>.Zero)
+            {
+                return false;
+            }
+        }
+        bool finite = true;
+        for (int j = i; j < n; j++)
+        {
+            finite &= float.IsFinite(x[j]);
+        }
+        Add(acc[i..], x[i..]);
+        return finite;
+    }
+
     /// <summary>⟨x, y⟩ with float lanes, summed in double at the end.</summary>
     public static double Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {

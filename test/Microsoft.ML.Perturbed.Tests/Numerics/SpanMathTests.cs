@@ -72,4 +72,45 @@ public class SpanMathTests
             Assert.True(Math.Abs(e[i] - exact) <= 2 * ulp, $"exp({x[i]:R}) = {e[i]:R}, Math.Exp {exact:R}");
         }
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(100)]
+    [InlineData(1000)]
+    public void Fused_kernels_equal_the_plain_loops_bit_for_bit_and_flag_every_non_finite_entry(int n)
+    {
+        var rng = new System.Random(n);
+        foreach (double density in new[] { 0.0, 0.01, 0.3, 1.0 })
+        {
+            float[] x = Enumerable.Range(0, n).Select(_ => rng.NextDouble() < density ? (float)(rng.NextDouble() * 4 - 2) : rng.Next(2) == 0 ? 0f : -0f).ToArray();
+            double[] start = Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray();
+            double[] expected = (double[])start.Clone(), actual = (double[])start.Clone();
+            for (int i = 0; i < n; i++) expected[i] += x[i];
+            Assert.True(SpanMath.AddAllFinite(actual, x));
+            Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
+
+            float[] z = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray();
+            var u = new float[n];
+            Assert.True(SpanMath.MultiplyAddAllFinite(z, 0.37f, x, u));
+            for (int i = 0; i < n; i++) Assert.Equal(BitConverter.SingleToInt32Bits(z[i] * 0.37f + x[i]), BitConverter.SingleToInt32Bits(u[i]));
+        }
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            for (int at = 0; at < n; at += Math.Max(1, n / 7))
+            {
+                var x = new float[n];
+                x[at] = bad;
+                Assert.False(SpanMath.AddAllFinite(new double[n], x), $"{bad} at {at}");
+                var theta = new float[n];
+                theta[at] = bad;
+                Assert.False(SpanMath.MultiplyAddAllFinite(new float[n], 1f, theta, new float[n]), $"{bad} at {at}");
+            }
+        }
+        // Finite inputs whose perturbation overflows.
+        var big = Enumerable.Repeat(float.MaxValue, n).ToArray();
+        Assert.False(SpanMath.MultiplyAddAllFinite(big, 2f, big, new float[n]));
+    }
 }
