@@ -227,6 +227,8 @@ if (args.Length > 0 && args[0] == "parts")
     var batchY = new float[256 * d];
     var perturbed = new PerturbedOptimizer(argmax, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 100, MaxDegreeOfParallelism = 1 });
     T("perturbed argmax, per sample", () => { for (int r = 0; r < reps / 25_600; r++) perturbed.Forward(batchTheta, batchY); });
+    var perturbedTopK = new PerturbedOptimizer(topk, new PerturbedOptimizerOptions { Epsilon = 0.5, Samples = 100, MaxDegreeOfParallelism = 1 });
+    T("perturbed top-10, per sample", () => { for (int r = 0; r < reps / 25_600; r++) perturbedTopK.Forward(batchTheta, batchY); });
     return 0;
 }
 if (args.Length > 0 && args[0] == "quick")
