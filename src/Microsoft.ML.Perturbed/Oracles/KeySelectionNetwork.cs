@@ -33,6 +33,7 @@ internal static class KeySelectionNetwork
     /// Writes 1 into <paramref name="solution"/> (cleared by the caller) at the indices of the <paramref name="k"/> largest
     /// <paramref name="scores"/> (ties to the lower index). Requires <see cref="IsSupported"/> and 1 ≤ k ≤ min(<see cref="MaxK"/>, length).
     /// </summary>
+    [SkipLocalsInit]   // every scratch entry is written before it is read
     public static void SelectTop(ReadOnlySpan<float> scores, int k, Span<float> solution)
     {
         int n = scores.Length;
