@@ -48,12 +48,13 @@ public static class WarcraftExperiment
     {
         settings ??= quick ? Settings.Quick : Settings.Full;
         var curves = new List<WarcraftCurve>();
+        var probes = new Dictionary<int, (double CellAccuracy, double CostOptimal, double ExactPath, double CostRatio)>();
         var total = Stopwatch.StartNew();
         foreach (int size in settings.Sizes)
         {
             int cells = size * size, p = cells * WarcraftMaps.CellFeatures;
-            (float[] xTrain, float[] cTrain, _) = WarcraftMaps.Generate(settings.Train, size, settings.DataSeed);
-            (float[] xTest, float[] cTest, _) = WarcraftMaps.Generate(settings.Test, size, settings.DataSeed, first: settings.Train);
+            (float[] xTrain, float[] cTrain, int[] tTrain) = WarcraftMaps.Generate(settings.Train, size, settings.DataSeed);
+            (float[] xTest, float[] cTest, int[] tTest) = WarcraftMaps.Generate(settings.Test, size, settings.DataSeed, first: settings.Train);
             Oracle head = Head(size);
             var yTrain = new float[cTrain.Length];
             head.Solve(cTrain, yTrain);
@@ -68,12 +69,15 @@ public static class WarcraftExperiment
                         $"cost ratio {curve.CostRatio[^1]:F4} after {settings.Epochs} epochs ({watch.Elapsed.TotalSeconds:F0} s)");
                 }
             }
+            var probe = probes[size] = WarcraftTypeProbe.Run(head, xTrain, tTrain, xTest, tTest, cTest, settings.Hidden, seed: 0);
+            log.WriteLine($"warcraft {size}×{size}: type probe: {probe.CellAccuracy:P2} of test cells typed right, cost-optimal {probe.CostOptimal:P1}, " +
+                $"same path {probe.ExactPath:P1}, cost ratio {probe.CostRatio:F4}");
         }
         log.WriteLine($"warcraft: {curves.Count} runs in {total.Elapsed.TotalSeconds:F0} s");
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "", stem = Stem(settings);
         File.WriteAllText(Path.Combine(outDir, $"{stem}{suffix}.md"),
-            WarcraftReport.Table(curves, settings, quick, ("warcraft" + (quick ? " --quick" : "") + arguments).Trim())
+            WarcraftReport.Table(curves, probes, settings, quick, ("warcraft" + (quick ? " --quick" : "") + arguments).Trim())
             + Report.FigureLinks(suffix, $"{stem}_optimal", $"{stem}_ratio"));
         WarcraftReport.Figures(curves, settings, Path.Combine(outDir, $"{stem}_optimal{suffix}.png"), Path.Combine(outDir, $"{stem}_ratio{suffix}.png"));
         return curves;

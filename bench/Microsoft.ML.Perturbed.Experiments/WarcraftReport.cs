@@ -4,7 +4,8 @@ namespace Microsoft.ML.Perturbed.Experiments;
 public static class WarcraftReport
 {
     /// <summary>The markdown table: protocol, what was published, final metrics and the cost-optimal share by epoch.</summary>
-    public static string Table(IReadOnlyList<WarcraftCurve> curves, WarcraftExperiment.Settings s, bool quick, string arguments)
+    public static string Table(IReadOnlyList<WarcraftCurve> curves, IReadOnlyDictionary<int, (double CellAccuracy, double CostOptimal, double ExactPath, double CostRatio)> probes,
+        WarcraftExperiment.Settings s, bool quick, string arguments)
     {
         var w = new StringWriter();
         w.WriteLine("# Warcraft-style shortest paths on generated maps" + (quick ? " (quick smoke run)" : ""));
@@ -59,6 +60,15 @@ public static class WarcraftReport
             {
                 w.WriteLine($"| {g.Key} | {Percent(g.Select(c => c.CostOptimal[^1]))} | {Percent(g.Select(c => c.ExactPath[^1]))} | " +
                     $"{Plain(g.Select(c => c.CostRatio[^1]))} | {g.Average(c => c.Seconds):F0} |");
+            }
+            if (probes.TryGetValue(size, out var probe))
+            {
+                w.WriteLine($"| *diagnostic: type classifier + the true cost table* | {100 * probe.CostOptimal:F1} % | {100 * probe.ExactPath:F1} % | {probe.CostRatio:F4} | |");
+                w.WriteLine();
+                w.WriteLine($"The diagnostic row is no method: the same per-cell network trained with cross-entropy on the tile types ({WarcraftTypeProbe.Epochs} epochs,");
+                w.WriteLine($"labels the methods never see) types {100 * probe.CellAccuracy:F2} % of the test cells right; each test cell then gets its predicted");
+                w.WriteLine("type's true cost. It measures how much a per-cell network can read from these patches: the path methods learn costs");
+                w.WriteLine("from paths or costs alone, so it is a reference for them, not a bound they cannot pass.");
             }
             int[] epochs = EpochColumns(s.Epochs);
             w.WriteLine();
