@@ -147,6 +147,7 @@ public class WarcraftExperimentTests
             string table = File.ReadAllText(Path.Combine(dir, "warcraft-quick.md"));
             Assert.Matches(@"Produced by `dotnet run [^`]+ -- warcraft --quick` at commit [0-9a-f]{7}", table);
             foreach ((string name, _, _) in WarcraftExperiment.Methods) Assert.Contains(name, table);
+            Assert.Contains("diagnostic: type classifier", table);
             foreach (string figure in new[] { "warcraft_optimal-quick.png", "warcraft_ratio-quick.png" })
             {
                 Assert.Contains(figure, table);
