@@ -49,6 +49,7 @@ public static class WarcraftExperiment
         settings ??= quick ? Settings.Quick : Settings.Full;
         var curves = new List<WarcraftCurve>();
         var probes = new Dictionary<int, (double CellAccuracy, double CostOptimal, double ExactPath, double CostRatio)>();
+        var sensitivity = new Dictionary<int, (double Sigma, double CostOptimal, double CostRatio)[]>();
         var total = Stopwatch.StartNew();
         foreach (int size in settings.Sizes)
         {
@@ -69,6 +70,7 @@ public static class WarcraftExperiment
                         $"cost ratio {curve.CostRatio[^1]:F4} after {settings.Epochs} epochs ({watch.Elapsed.TotalSeconds:F0} s)");
                 }
             }
+            sensitivity[size] = Sensitivity(head, cTest, seed: size);
             var probe = probes[size] = WarcraftTypeProbe.Run(head, xTrain, tTrain, xTest, tTest, cTest, settings.Hidden, seed: 0);
             log.WriteLine($"warcraft {size}×{size}: type probe: {probe.CellAccuracy:P2} of test cells typed right, cost-optimal {probe.CostOptimal:P1}, " +
                 $"same path {probe.ExactPath:P1}, cost ratio {probe.CostRatio:F4}");
@@ -77,7 +79,7 @@ public static class WarcraftExperiment
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "", stem = Stem(settings);
         File.WriteAllText(Path.Combine(outDir, $"{stem}{suffix}.md"),
-            WarcraftReport.Table(curves, probes, settings, quick, ("warcraft" + (quick ? " --quick" : "") + arguments).Trim())
+            WarcraftReport.Table(curves, probes, sensitivity, settings, quick, ("warcraft" + (quick ? " --quick" : "") + arguments).Trim())
             + Report.FigureLinks(suffix, $"{stem}_optimal", $"{stem}_ratio"));
         WarcraftReport.Figures(curves, settings, Path.Combine(outDir, $"{stem}_optimal{suffix}.png"), Path.Combine(outDir, $"{stem}_ratio{suffix}.png"));
         return curves;
@@ -115,7 +117,7 @@ public static class WarcraftExperiment
             ratio.Add(r);
         });
         StructuredTrainer.Fit(head, xTrain, targets, p, options, progress: probe, backend: backend);
-        return new WarcraftCurve(name, size, seed, [.. optimal], [.. exact], [.. ratio], 0);
+        return new WarcraftCurve(name, size, seed, [.. optimal], [.. exact], [.. ratio], 0, CellError(predicted, cTest));
     }
 
     /// <summary>
@@ -147,6 +149,54 @@ public static class WarcraftExperiment
             ratio += got / best;
         }
         return ((double)optimal / maps, (double)exact / maps, ratio / maps);
+    }
+
+    /// <summary>
+    /// The relative RMS error of predicted cell costs after the least-squares scale α = ⟨ĉ, c⟩/⟨ĉ, ĉ⟩ (paths do not change
+    /// with the scale, and FY, blackbox and identity learn costs up to one): √(mean (((αĉᵢ − cᵢ)/cᵢ)²)).
+    /// </summary>
+    public static double CellError(ReadOnlySpan<float> predicted, ReadOnlySpan<float> costs)
+    {
+        double pc = 0, pp = 0;
+        for (int i = 0; i < costs.Length; i++)
+        {
+            pc += (double)predicted[i] * costs[i];
+            pp += (double)predicted[i] * predicted[i];
+        }
+        double alpha = pp > 0 ? pc / pp : 0, sum = 0;
+        for (int i = 0; i < costs.Length; i++)
+        {
+            double r = (alpha * predicted[i] - costs[i]) / costs[i];
+            sum += r * r;
+        }
+        return Math.Sqrt(sum / costs.Length);
+    }
+
+    /// <summary>The relative cell errors σ of <see cref="Sensitivity"/>.</summary>
+    public static readonly double[] SensitivitySigmas = [0.05, 0.1, 0.2, 0.3];
+
+    /// <summary>
+    /// How cost-optimal paths are under small cost errors, measured on the test maps: the true costs, each cell times
+    /// exp(σZ − σ²/2) with standard normal Z (relative errors of size σ), solved; the cost-optimal share and mean cost ratio.
+    /// </summary>
+    public static (double Sigma, double CostOptimal, double CostRatio)[] Sensitivity(Oracle head, float[] costs, int seed)
+    {
+        var random = new System.Random(seed);
+        var result = new (double, double, double)[SensitivitySigmas.Length];
+        var noisy = new float[costs.Length];
+        for (int k = 0; k < SensitivitySigmas.Length; k++)
+        {
+            double sigma = SensitivitySigmas[k];
+            for (int i = 0; i < costs.Length; i++)
+            {
+                double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
+                double z = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+                noisy[i] = (float)(costs[i] * Math.Exp(sigma * z - sigma * sigma / 2));
+            }
+            (double optimal, _, double ratio) = Evaluate(head, noisy, costs);
+            result[k] = (sigma, optimal, ratio);
+        }
+        return result;
     }
 
     // The CPU backend's session, kept so that the epoch probe can score the model as it stands.

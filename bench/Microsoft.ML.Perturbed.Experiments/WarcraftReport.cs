@@ -5,7 +5,7 @@ public static class WarcraftReport
 {
     /// <summary>The markdown table: protocol, what was published, final metrics and the cost-optimal share by epoch.</summary>
     public static string Table(IReadOnlyList<WarcraftCurve> curves, IReadOnlyDictionary<int, (double CellAccuracy, double CostOptimal, double ExactPath, double CostRatio)> probes,
-        WarcraftExperiment.Settings s, bool quick, string arguments)
+        IReadOnlyDictionary<int, (double Sigma, double CostOptimal, double CostRatio)[]> sensitivity, WarcraftExperiment.Settings s, bool quick, string arguments)
     {
         var w = new StringWriter();
         w.WriteLine("# Warcraft-style shortest paths on generated maps" + (quick ? " (quick smoke run)" : ""));
@@ -54,21 +54,29 @@ public static class WarcraftReport
             w.WriteLine();
             w.WriteLine($"## {size} × {size} (after {s.Epochs} epochs; mean ± std over {s.Seeds} seed(s))");
             w.WriteLine();
-            w.WriteLine("| method | cost-optimal paths | same path as the label | cost ratio | seconds per run |");
-            w.WriteLine("|---|---|---|---|---|");
+            w.WriteLine("| method | cost-optimal paths | same path as the label | cost ratio | cell cost error | seconds per run |");
+            w.WriteLine("|---|---|---|---|---|---|");
             foreach (IGrouping<string, WarcraftCurve> g in runs.GroupBy(c => c.Method))
             {
                 w.WriteLine($"| {g.Key} | {Percent(g.Select(c => c.CostOptimal[^1]))} | {Percent(g.Select(c => c.ExactPath[^1]))} | " +
-                    $"{Plain(g.Select(c => c.CostRatio[^1]))} | {g.Average(c => c.Seconds):F0} |");
+                    $"{Plain(g.Select(c => c.CostRatio[^1]))} | {100 * g.Average(c => c.CellError):F1} % | {g.Average(c => c.Seconds):F0} |");
             }
             if (probes.TryGetValue(size, out var probe))
             {
-                w.WriteLine($"| *diagnostic: type classifier + the true cost table* | {100 * probe.CostOptimal:F1} % | {100 * probe.ExactPath:F1} % | {probe.CostRatio:F4} | |");
+                w.WriteLine($"| *diagnostic: type classifier + the true cost table* | {100 * probe.CostOptimal:F1} % | {100 * probe.ExactPath:F1} % | {probe.CostRatio:F4} | | |");
                 w.WriteLine();
                 w.WriteLine($"The diagnostic row is no method: the same per-cell network trained with cross-entropy on the tile types ({WarcraftTypeProbe.Epochs} epochs,");
                 w.WriteLine($"labels the methods never see) types {100 * probe.CellAccuracy:F2} % of the test cells right; each test cell then gets its predicted");
                 w.WriteLine("type's true cost. It measures how much a per-cell network can read from these patches: the path methods learn costs");
                 w.WriteLine("from paths or costs alone, so it is a reference for them, not a bound they cannot pass.");
+            }
+            if (sensitivity.TryGetValue(size, out var rows))
+            {
+                w.WriteLine();
+                w.WriteLine("Cell cost error: the final model's relative RMS error per test cell after the least-squares scale (paths do not");
+                w.WriteLine("change with the scale; FY, blackbox and identity learn costs up to one). How much such errors cost, measured on the");
+                w.WriteLine("same test maps: the true costs, each cell times exp(σZ − σ²/2) (relative errors of size σ), give cost-optimal paths on " +
+                    string.Join(", ", rows.Select(r => $"{100 * r.CostOptimal:F1} % (σ = {r.Sigma:0.##}, cost ratio {r.CostRatio:F4})")) + ".");
             }
             int[] epochs = EpochColumns(s.Epochs);
             w.WriteLine();
