@@ -89,6 +89,21 @@ public class WarcraftExperimentTests
     }
 
     [Fact]
+    public void The_cell_error_ignores_the_scale_and_the_sensitivity_falls_as_cost_errors_grow()
+    {
+        float[] costs = [1, 1];
+        Assert.Equal(0, WarcraftExperiment.CellError([3, 3], costs), 12);
+        // α = ⟨ĉ, c⟩/⟨ĉ, ĉ⟩ = 4/10; relative errors −0.6 and 0.2: RMS √0.2.
+        Assert.Equal(Math.Sqrt(0.2), WarcraftExperiment.CellError([1, 3], costs), 6);
+
+        (_, float[] c, _) = WarcraftMaps.Generate(50, 12, seed: 5);
+        var rows = WarcraftExperiment.Sensitivity(WarcraftExperiment.Head(12), c, seed: 1);
+        Assert.Equal(WarcraftExperiment.SensitivitySigmas, rows.Select(r => r.Sigma));
+        Assert.All(rows, r => Assert.True(r.CostOptimal is >= 0 and <= 1 && r.CostRatio >= 1, $"σ {r.Sigma}: {r.CostOptimal}, {r.CostRatio}"));
+        Assert.True(rows[^1].CostOptimal < rows[0].CostOptimal && rows[^1].CostRatio > rows[0].CostRatio);
+    }
+
+    [Fact]
     public void The_softplus_model_is_positive_and_its_backward_pass_matches_finite_differences()
     {
         var model = new SoftplusOutputModel(ItemwiseModel.Random(4, 3, [5], 1, 0, seed: 2));
