@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -27,10 +27,26 @@ return args[0] switch
     "sinkhornimplicit" => SinkhornImplicitExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     "softtopk" => SoftTopKExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "leastquantile" => LeastQuantileExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
+    "warcraft" => WarcraftExperiment.Run(quick, outDir, Console.Out, WarcraftSettings(), WarcraftArguments()).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
 
 string? DataArgument() => Option("--data");
+
+// The Warcraft protocol with its overrides (--train, --test, --epochs, --seeds, --sizes 12,18, --hidden, --lr).
+WarcraftExperiment.Settings WarcraftSettings()
+{
+    var s = quick ? WarcraftExperiment.Settings.Quick : WarcraftExperiment.Settings.Full;
+    int Int(string name, int fallback) => Option(name) is { } v ? int.Parse(v) : fallback;
+    return s with
+    {
+        Train = Int("--train", s.Train), Test = Int("--test", s.Test), Epochs = Int("--epochs", s.Epochs), Seeds = Int("--seeds", s.Seeds),
+        Hidden = Int("--hidden", s.Hidden), LearningRate = Option("--lr") is { } lr ? double.Parse(lr) : s.LearningRate, Sizes = Option("--sizes")?.Split(',').Select(int.Parse).ToArray() ?? s.Sizes,
+    };
+}
+
+string WarcraftArguments() => string.Concat(new[] { "--train", "--test", "--epochs", "--seeds", "--sizes", "--hidden", "--lr" }
+    .Where(n => Option(n) is not null).Select(n => $" {n} {Option(n)}"));
 
 string? Option(string name)
 {
@@ -40,6 +56,6 @@ string? Option(string name)
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile, warcraft.");
     return 2;
 }
