@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.Experiments;
 /// the k(k − 1)/2 Euclidean distances between the predicted points, in the travelling-salesman oracle's edge order (the
 /// upper triangle row by row). Distances are √(‖pᵢ − pⱼ‖² + δ), δ = 1e-8, so coincident points have a derivative.
 /// </summary>
-internal sealed class GlobeTspModel : ITrainableModel
+public sealed class GlobeTspModel : ITrainableModel
 {
     private const double Delta = 1e-8;
     private readonly MlpModel _net;
