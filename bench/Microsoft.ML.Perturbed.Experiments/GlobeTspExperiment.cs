@@ -57,6 +57,12 @@ public static class GlobeTspExperiment
         ("identity (neither)", () => new() { Loss = StructuredLossKind.IdentityWithProjection, Projection = ScoreProjection.None, Margin = 0 }),
     ];
 
+    /// <summary>The reference row of the true distances.</summary>
+    public const string TrueCosts = "(true distances)";
+
+    /// <summary>The reference row of the untrained network.</summary>
+    public const string Untrained = "(untrained network)";
+
     /// <summary>Runs the grid (quick: k = 5, two methods, one seed, 200 training tours, 3 epochs), writes globe_tsp.md and its figures.</summary>
     public static IReadOnlyList<GlobeTspCell> Run(bool quick, string outDir, TextWriter log, int? seedCount = null, int? epochCount = null, int? trainCount = null)
     {
@@ -67,6 +73,19 @@ public static class GlobeTspExperiment
         var cells = new List<GlobeTspCell>();
         foreach (int k in sizes)
         {
+            // References on the test subsets of seed 1: the true distances (accuracy 1 by definition; their scale and spread) and
+            // the untrained network (chance level; the scale training starts from).
+            Oracle head = Oracle.TravelingSalesman(k);
+            (float[] x0, float[] c0) = world.Instances(k, tests, 1000 + k + 500);
+            foreach (var (name, model) in new (string, IScoreModel)[]
+            {
+                (TrueCosts, new FixedCosts(c0, head.Dimension, k * FlagFeatures)),
+                (Untrained, new GlobeTspModel(MlpModel.Random(FlagFeatures, [Hidden], 3, 1), k)),
+            })
+            {
+                var (accuracy, gap, mean, spread) = Score(head, model, x0, c0);
+                cells.Add(new GlobeTspCell(k, name, accuracy, 0, gap, 0, mean, 0, spread, 0, 0));
+            }
             foreach (var (name, make) in methods)
             {
                 var watch = Stopwatch.StartNew();
@@ -135,6 +154,16 @@ public static class GlobeTspExperiment
             spread += m > 0 ? Math.Sqrt(Math.Max(0, squares / d - m * m)) / m : 0;
         }
         return (hits / n, gap / n, mean / n, spread / n);
+    }
+
+    /// <summary>A score model that returns given costs row by row (the features only count the rows).</summary>
+    private sealed class FixedCosts(float[] costs, int outputs, int features) : IScoreModel
+    {
+        public int Features => features;
+
+        public int Outputs => outputs;
+
+        public void Score(ReadOnlySpan<float> x, Span<float> theta) => costs.AsSpan(0, x.Length / features * outputs).CopyTo(theta);
     }
 
     /// <summary>The fixed world: the countries' hidden points on the unit sphere and their flags.</summary>

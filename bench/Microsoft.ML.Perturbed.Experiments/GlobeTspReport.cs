@@ -21,16 +21,20 @@ public static class GlobeTspReport
         w.WriteLine($"(plane then sphere), linear task loss; identity: squared task loss, margin α {GlobeTspExperiment.Margin} (±α/2 per cost, before the projections) and");
         w.WriteLine("projections plane then sphere, or without either (the ablation). Accuracy: the predicted tour is the optimal one (same edge");
         w.WriteLine("set: the same cycle, either direction). Suboptimality: true length of the predicted tour / optimal − 1. Cost scale: the mean");
-        w.WriteLine("predicted distance and its coefficient of variation within a tour (true chord distances: mean ≈ 1.33, CV ≈ 0.4); a collapse");
-        w.WriteLine("shows as either going to 0.");
+        w.WriteLine("predicted distance and its coefficient of variation within a tour; a collapse shows as either going to 0. The rows in");
+        w.WriteLine("brackets are references on the test tours of seed 1: the true distances (their scale and spread) and the untrained");
+        w.WriteLine("network (chance level, and the scale training starts from).");
         w.WriteLine();
         int[] sizes = cells.Select(c => c.Cities).Distinct().ToArray();
         w.WriteLine($"| method | {string.Join(" | ", sizes.Select(k => $"k = {k}: accuracy | suboptimality | mean cost (CV) | s/run"))} |");
         w.WriteLine($"|---|{string.Concat(sizes.Select(_ => "---|---|---|---|"))}");
         foreach (string method in cells.Select(c => c.Method).Distinct())
         {
+            bool reference = method.StartsWith('(');
             var parts = sizes.Select(k => cells.FirstOrDefault(c => c.Cities == k && c.Method == method) is { } c
-                ? $"{c.Accuracy:P1} ± {c.AccuracyStd:P1} | {c.Suboptimality:P2} ± {c.SuboptimalityStd:P2} | {c.MeanCost:G3} ({c.CostSpread:F2}) | {c.Seconds:F0}"
+                ? reference
+                    ? $"{c.Accuracy:P1} | {c.Suboptimality:P2} | {c.MeanCost:G3} ({c.CostSpread:F2}) | –"
+                    : $"{c.Accuracy:P1} ± {c.AccuracyStd:P1} | {c.Suboptimality:P2} ± {c.SuboptimalityStd:P2} | {c.MeanCost:G3} ± {c.MeanCostStd:G2} ({c.CostSpread:F2}) | {c.Seconds:F0}"
                 : "– | – | – | –");
             w.WriteLine($"| {method} | {string.Join(" | ", parts)} |");
         }
@@ -49,15 +53,16 @@ public static class GlobeTspReport
     /// <summary>Tour accuracy per method against k, and the predicted costs' scale per method (bars over k).</summary>
     public static void Figures(IReadOnlyList<GlobeTspCell> cells, string outDir, string suffix)
     {
-        string[] methods = cells.Select(c => c.Method).Distinct().ToArray();
+        string[] methods = cells.Select(c => c.Method).Where(m => !m.StartsWith('(')).Distinct().ToArray();
         Report.Figure(Path.Combine(outDir, $"globe_tsp_accuracy{suffix}.png"), "Globe-TSP analogue: exact tour accuracy on unseen subsets (± std over seeds)",
             "tour size k", "tour accuracy", methods.Select(m =>
             {
                 GlobeTspCell[] line = cells.Where(c => c.Method == m).OrderBy(c => c.Cities).ToArray();
                 return new Series(m, line.Select(c => (double)c.Cities).ToArray(), line.Select(c => c.Accuracy).ToArray(), line.Select(c => c.AccuracyStd).ToArray());
             }));
+        methods = cells.Select(c => c.Method).Distinct().ToArray();   // the costs' figure shows the references too
         double[] positions = methods.Select((_, i) => (double)i).ToArray();
-        Report.Figure(Path.Combine(outDir, $"globe_tsp_costs{suffix}.png"), "Globe-TSP analogue: scale of the predicted costs (mean distance; true ≈ 1.33)",
+        Report.Figure(Path.Combine(outDir, $"globe_tsp_costs{suffix}.png"), "Globe-TSP analogue: scale of the predicted costs (mean distance, ± std over seeds)",
             "method", "mean predicted distance", cells.Select(c => c.Cities).Distinct().Select(k =>
             {
                 GlobeTspCell[] line = methods.Select(m => cells.First(c => c.Cities == k && c.Method == m)).ToArray();

@@ -86,11 +86,14 @@ public class GlobeTspExperimentTests
         try
         {
             IReadOnlyList<GlobeTspCell> cells = GlobeTspExperiment.Run(quick: true, dir, TextWriter.Null);
-            Assert.Equal(2, cells.Count);
-            foreach (GlobeTspCell cell in cells)
+            Assert.Equal(4, cells.Count);
+            Assert.Equal(1, cells.Single(c => c.Method == GlobeTspExperiment.TrueCosts).Accuracy);
+            double untrained = cells.Single(c => c.Method == GlobeTspExperiment.Untrained).Accuracy;
+            foreach (GlobeTspCell cell in cells.Where(c => !c.Method.StartsWith('(')))
             {
-                // k = 5 has 12 tours: a guess is right 1 time in 12; the quick run's 3 epochs already learn most tours.
-                Assert.True(cell.Accuracy > 0.5, $"{cell.Method}: tour accuracy {cell.Accuracy:P1}.");
+                // k = 5 has 12 tours (a guess is right 1 time in 12); a random network already keeps some of the geometry the flags
+                // encode, and the quick run's 3 epochs learn well beyond it.
+                Assert.True(cell.Accuracy > untrained + 0.2, $"{cell.Method}: tour accuracy {cell.Accuracy:P1}, untrained {untrained:P1}.");
                 Assert.InRange(cell.Suboptimality, 0, 0.05);
             }
             string table = File.ReadAllText(Path.Combine(dir, "globe_tsp-quick.md"));
