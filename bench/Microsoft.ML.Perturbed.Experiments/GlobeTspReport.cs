@@ -63,10 +63,23 @@ public static class GlobeTspReport
         methods = cells.Select(c => c.Method).Distinct().ToArray();   // the costs' figure shows the references too
         double[] positions = methods.Select((_, i) => (double)i).ToArray();
         Report.Figure(Path.Combine(outDir, $"globe_tsp_costs{suffix}.png"), "Globe-TSP analogue: scale of the predicted costs (mean distance, ± std over seeds)",
-            "method", "mean predicted distance", cells.Select(c => c.Cities).Distinct().Select(k =>
+            "method (id: identity, P: projection, M: margin)", "mean predicted distance", cells.Select(c => c.Cities).Distinct().Select(k =>
             {
                 GlobeTspCell[] line = methods.Select(m => cells.First(c => c.Cities == k && c.Method == m)).ToArray();
                 return new Series($"k = {k}", positions, line.Select(c => c.MeanCost).ToArray(), line.Select(c => c.MeanCostStd).ToArray());
-            }), (positions, methods));
+            }), (positions, methods.Select(Short).ToArray()));
     }
+
+    /// <summary>A tick label short enough for the categorical axis (the legend and the table keep the full names).</summary>
+    private static string Short(string method) => method switch
+    {
+        GlobeTspExperiment.TrueCosts => "true",
+        GlobeTspExperiment.Untrained => "untrained",
+        "Fenchel-Young" => "FY",
+        "identity + projection + margin" => "id+P+M",
+        "identity + projection" => "id+P",
+        "identity + margin" => "id+M",
+        "identity (neither)" => "id",
+        _ => method,
+    };
 }
