@@ -15,7 +15,7 @@ public sealed record TunedCell(string Data, string Loss, double Mean, double Std
 /// the model refit on the whole training fold with it and scored on the test fold. Losses FY, perturbed + squared,
 /// squared, blackbox, identity with projection; pipeline NormalizeMeanVariance → PerturbedFenchelYoung (affine, Adam,
 /// 50 epochs, batch 32, ε = 1, M = 10, seed 1, the rest at its defaults). Input: a folder of CSVs with header A1..Ap, L1..Lk
-/// (ranks, 1 = best). Table 2's joint choice of ε is not run here.
+/// (ranks, 1 = best). Table 2's joint choice of η and ε: <see cref="LabelRankingTable2Experiment"/>.
 /// </summary>
 public static class LabelRankingTunedExperiment
 {
@@ -34,7 +34,8 @@ public static class LabelRankingTunedExperiment
         ("identity with projection", StructuredLossKind.IdentityWithProjection, -1),
     ];
 
-    private static readonly double[] LearningRates = [1e-3, 1e-2, 1e-1];
+    /// <summary>The learning-rate grid of the inner cross-validation.</summary>
+    internal static readonly double[] LearningRates = [1e-3, 1e-2, 1e-1];
 
     /// <summary>The default data folder, beside the repository.</summary>
     public static string DefaultData => Path.Combine("..", "shared", "data", "label_ranking");
@@ -97,10 +98,11 @@ public static class LabelRankingTunedExperiment
         return cells;
     }
 
-    private static IEstimator<ITransformer> Pipeline(MLContext ml, StructuredLossKind kind, double learningRate, int epochs, IProgress<TrainingProgress>? progress = null)
+    /// <summary>The protocol's pipeline (ε = 1 unless <paramref name="epsilon"/> says otherwise; <see cref="LabelRankingTable2Experiment"/> tunes it).</summary>
+    internal static IEstimator<ITransformer> Pipeline(MLContext ml, StructuredLossKind kind, double learningRate, int epochs, IProgress<TrainingProgress>? progress = null, double epsilon = 1)
         => ml.Transforms.NormalizeMeanVariance("Features").Append(ml.LabelRanking().Trainers.PerturbedFenchelYoung(new PerturbedLabelRankingOptions
         {
-            Loss = kind, NumberOfIterations = epochs, LearningRate = learningRate, Epsilon = 1, Samples = 10, BatchSize = 32, Seed = 1, Progress = progress,
+            Loss = kind, NumberOfIterations = epochs, LearningRate = learningRate, Epsilon = epsilon, Samples = 10, BatchSize = 32, Seed = 1, Progress = progress,
         }));
 
     /// <summary>Reads a label-ranking CSV (header A1..Ap, L1..Lk; ranks, 1 = best) as cached Features and Label vectors.</summary>

@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -28,8 +28,13 @@ return args[0] switch
     "softtopk" => SoftTopKExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "leastquantile" => LeastQuantileExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     "warcraft" => WarcraftExperiment.Run(quick, outDir, Console.Out, WarcraftSettings(), WarcraftArguments()).Count > 0 ? 0 : 1,
+    "labelrankingtable2" => LabelRankingTable2Experiment.Run(quick, outDir, DataArgument() ?? LabelRankingTunedExperiment.DefaultData, Console.Out,
+        Option("--sets")?.Split(','), Option("--epsilons")?.Split(',').Select(double.Parse).ToArray()) is null ? 3 : 0,
+    "globetsp" => GlobeTspExperiment.Run(quick, outDir, Console.Out, IntOption("--seeds"), IntOption("--epochs"), IntOption("--train")).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
+
+int? IntOption(string name) => Option(name) is { } value ? int.Parse(value) : null;
 
 string? DataArgument() => Option("--data");
 
@@ -57,5 +62,6 @@ string? Option(string name)
 static int Unknown(string name)
 {
     Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile, warcraft.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile, globetsp, labelrankingtable2.");
     return 2;
 }
