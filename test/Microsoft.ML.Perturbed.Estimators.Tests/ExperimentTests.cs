@@ -232,7 +232,7 @@ public class ExperimentTests
         string dir = Path.Combine(Path.GetTempPath(), "perturbed-exp-" + Guid.NewGuid().ToString("N"));
         try
         {
-            IReadOnlyList<SortingCell> cells = SortingMatchingExperiment.Run(quick: true, dir, TextWriter.Null, lengths: [5], repetitions: 6);
+            IReadOnlyList<SortingCell> cells = SortingMatchingExperiment.Run(quick: true, dir, TextWriter.Null, lengths: [5], repetitions: [6]);
             Assert.Equal(SortingMatchingExperiment.Methods.Length, cells.Count);
             string table = File.ReadAllText(Path.Combine(dir, "sorting_matching-quick.md"));
             foreach (string method in SortingMatchingExperiment.Methods) Assert.Contains(method, table);
