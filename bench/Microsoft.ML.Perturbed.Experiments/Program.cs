@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b (syntheticranking)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b (syntheticranking)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -23,7 +23,8 @@ return args[0] switch
     "labelranking" => LabelRankingTunedExperiment.Run(quick, outDir, DataArgument() ?? LabelRankingTunedExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "sortingmatching" => SortingMatchingExperiment.Run(quick, outDir, Console.Out, Option("--lengths")?.Split(',').Select(int.Parse).ToArray(),
         Option("--repetitions")?.Split(',').Select(int.Parse).ToArray(), Option("--epochs") is { } cap ? int.Parse(cap) : null).Count > 0 ? 0 : 1,
-    "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
+    "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out, Int("--epochs"), Int("--train"), Int("--seeds"),
+        Option("--sigmas")?.Split(',').Select(double.Parse).ToArray()).Count > 0 ? 0 : 1,
     "sinkhornimplicit" => SinkhornImplicitExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     "softtopk" => SoftTopKExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "leastquantile" => LeastQuantileExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
@@ -31,6 +32,8 @@ return args[0] switch
 };
 
 string? DataArgument() => Option("--data");
+
+int? Int(string name) => Option(name) is { } value ? int.Parse(value) : null;
 
 string? Option(string name)
 {
