@@ -86,7 +86,7 @@ public static class SortingMatchingExperiment
                     $"({c.Epochs:F0} epochs, {c.Capped} capped, {c.EpochMilliseconds:F1} ms per epoch; {watch.Elapsed.TotalSeconds:F0} s so far)");
             }
             // After every d, so that a long run leaves its finished rows behind.
-            SortingMatchingReport.Write(cells, quick, cap, CommandLine(quick, lengths, repetitions, maxEpochs), watch.Elapsed.TotalSeconds, outDir);
+            SortingMatchingReport.Write(cells, lengths, quick, cap, CommandLine(quick, lengths, repetitions, maxEpochs), watch.Elapsed.TotalSeconds, outDir);
         }
         return cells;
     }

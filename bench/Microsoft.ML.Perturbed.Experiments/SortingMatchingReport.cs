@@ -5,16 +5,19 @@ public static class SortingMatchingReport
 {
     /// <summary>Writes <c>sorting_matching[-quick].md</c> and its figure for the cells so far.</summary>
     /// <param name="cells">The cells, d by d, every method of a d present.</param>
+    /// <param name="requested">The lengths the run was asked for (the table says which are still missing).</param>
     /// <param name="quick">Whether this is the quick smoke run.</param>
     /// <param name="maxEpochs">The epoch cap of the run.</param>
     /// <param name="arguments">The subcommand's arguments (for the provenance line).</param>
     /// <param name="seconds">Wall time so far.</param>
     /// <param name="outDir">Where the files go.</param>
-    public static void Write(IReadOnlyList<SortingCell> cells, bool quick, int maxEpochs, string arguments, double seconds, string outDir)
+    public static void Write(IReadOnlyList<SortingCell> cells, int[] requested, bool quick, int maxEpochs, string arguments, double seconds, string outDir)
     {
+        cells = cells.OrderBy(c => c.Length).ToArray();   // rows by d, whatever order the run took them in
+        int[] missing = requested.Except(cells.Select(c => c.Length)).ToArray();
         Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"sorting_matching{suffix}.md"), Table(cells, quick, maxEpochs, arguments, seconds) + Report.FigureLinks(suffix, "sorting_matching"));
+        File.WriteAllText(Path.Combine(outDir, $"sorting_matching{suffix}.md"), Table(cells, missing, quick, maxEpochs, arguments, seconds) + Report.FigureLinks(suffix, "sorting_matching"));
         int[] lengths = cells.Select(c => c.Length).Distinct().ToArray();
         double[] positions = Enumerable.Range(0, lengths.Length).Select(i => (double)i).ToArray();
         Report.Figure(Path.Combine(outDir, $"sorting_matching{suffix}.png"),
@@ -29,7 +32,7 @@ public static class SortingMatchingReport
             }), (positions, lengths.Select(d => d.ToString()).ToArray()));
     }
 
-    private static string Table(IReadOnlyList<SortingCell> cells, bool quick, int maxEpochs, string arguments, double seconds)
+    private static string Table(IReadOnlyList<SortingCell> cells, int[] missing, bool quick, int maxEpochs, string arguments, double seconds)
     {
         string[] methods = SortingMatchingExperiment.Methods;
         var w = new StringWriter();
@@ -41,6 +44,12 @@ public static class SortingMatchingReport
         w.WriteLine($"network 1 → 32 → d per number, Adam 0.1, one full batch per epoch, at most {maxEpochs} epochs with early stopping (patience 50) on the");
         w.WriteLine("training loss (the training sequences at a fixed noise draw), keeping the best model; five noise samples; prediction by the plain");
         w.WriteLine($"assignment of the scores. {cells.Count} cells in {seconds:F0} s on this machine.");
+        if (missing.Length > 0)
+        {
+            w.WriteLine();
+            w.WriteLine($"**Partial run**: the command also asks for d = {string.Join(", ", missing)}, whose rows were not finished when this file was written");
+            w.WriteLine("(the run writes the table after each d; it was stopped, or is still running).");
+        }
         w.WriteLine();
         w.WriteLine("Cells: % of repetitions whose test sequence is sorted perfectly ± its standard error √(p(1 − p)/n), and in brackets the proportion");
         w.WriteLine("of wrong positions (mean ± std over the repetitions). Methods: direct loss minimization (ε = −12, grown by 10 % until the");
