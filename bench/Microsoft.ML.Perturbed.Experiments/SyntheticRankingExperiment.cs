@@ -78,22 +78,25 @@ public static class SyntheticRankingExperiment
         var head = new RankingOracle(Labels);
         var points = new List<RankingPoint>();
         var watch = Stopwatch.StartNew();
-        foreach (double sigma in grid)
+        string suffix = quick ? "-quick" : "";
+        string arguments = "syntheticranking" + (quick ? " --quick" : "") + (epochs is null ? "" : $" --epochs {epochs}") + (train is null ? "" : $" --train {train}")
+            + (seeds is null ? "" : $" --seeds {seeds}") + (sigmas is null ? "" : $" --sigmas {string.Join(',', sigmas)}");
+        string[] losses = Losses.Select(l => l.Name).ToArray();
+        Directory.CreateDirectory(outDir);
+        for (int done = 1; done <= grid.Length; done++)
         {
+            double sigma = grid[done - 1];
             points.AddRange(CeilingPoints(head, sigma, checkpoints, rows, test, seedCount));
             foreach (var (name, kind) in Losses)
                 points.AddRange(Points(head, name, kind, sigma, checkpoints, rows, test, seedCount, log));
             log.WriteLine($"σ {sigma:G4} done ({watch.Elapsed.TotalSeconds:F0} s so far)");
+            // After every σ, so that a long run leaves its finished rows behind.
+            File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"),
+                SyntheticRankingReport.Table(points, losses, grid[..done], grid[done..], checkpoints, budget, rows, test, seedCount, arguments, watch.Elapsed.TotalSeconds, quick)
+                + Report.FigureLinks(suffix, "synthetic_ranking_perfect", "synthetic_ranking_partial", "synthetic_ranking_epochs"));
+            SyntheticRankingReport.Figures(points, losses, grid[..done], budget, outDir, suffix);
         }
         log.WriteLine($"synthetic ranking: {points.Count} points in {watch.Elapsed.TotalSeconds:F0} s");
-        Directory.CreateDirectory(outDir);
-        string suffix = quick ? "-quick" : "";
-        string arguments = "syntheticranking" + (quick ? " --quick" : "") + (epochs is null ? "" : $" --epochs {epochs}") + (train is null ? "" : $" --train {train}")
-            + (seeds is null ? "" : $" --seeds {seeds}") + (sigmas is null ? "" : $" --sigmas {string.Join(',', sigmas)}");
-        File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"),
-            SyntheticRankingReport.Table(points, Losses.Select(l => l.Name).ToArray(), grid, checkpoints, budget, rows, test, seedCount, arguments, watch.Elapsed.TotalSeconds, quick)
-            + Report.FigureLinks(suffix, "synthetic_ranking_perfect", "synthetic_ranking_partial", "synthetic_ranking_epochs"));
-        SyntheticRankingReport.Figures(points, Losses.Select(l => l.Name).ToArray(), grid, budget, outDir, suffix);
         return points;
     }
 

@@ -4,8 +4,8 @@ namespace Microsoft.ML.Perturbed.Experiments;
 public static class SyntheticRankingReport
 {
     /// <summary>The markdown table: command, commit, protocol, rates against σ at the budget, rates against epochs.</summary>
-    public static string Table(IReadOnlyList<RankingPoint> points, string[] losses, double[] sigmas, int[] checkpoints, int budget, int train, int test, int seeds,
-        string arguments, double seconds, bool quick)
+    public static string Table(IReadOnlyList<RankingPoint> points, string[] losses, double[] sigmas, double[] missing, int[] checkpoints, int budget, int train, int test,
+        int seeds, string arguments, double seconds, bool quick)
     {
         string ceiling = SyntheticRankingExperiment.Ceiling;
         RankingPoint At(string loss, double sigma, int epochs) => points.First(p => p.Loss == loss && p.Sigma == sigma && p.Epochs == epochs);
@@ -23,6 +23,12 @@ public static class SyntheticRankingReport
         w.WriteLine("ranks the test rows by the noise-free scores w₀x: the labels carry the noise σZ, so no model ranks them better on average");
         w.WriteLine("(at σ = 0.01 about four adjacent labels of 100 swap per row, so even w₀ ranks few rows perfectly).");
         w.WriteLine();
+        if (missing.Length > 0)
+        {
+            w.WriteLine($"**Partial run**: the command also asks for σ = {string.Join(", ", missing)}, whose rows were not finished when this file was written");
+            w.WriteLine("(the run writes the table after each σ; it was stopped, or is still running).");
+            w.WriteLine();
+        }
         foreach ((string metric, Func<RankingPoint, double> value, Func<RankingPoint, double> std) in new (string, Func<RankingPoint, double>, Func<RankingPoint, double>)[]
         {
             ("Partial-rank rate (share of labels in place)", p => p.Partial, p => p.PartialStd),
