@@ -76,9 +76,15 @@ public static class Report
         (double Low, double High)? yRange = null)
     {
         var plot = new ScottPlot.Plot();
+        // Colours by series from one palette (the error bars and diamonds would otherwise advance the plot's own palette, and
+        // series past its end would repeat a colour).
+        var palette = new ScottPlot.Palettes.Category10();
+        int index = 0;
         foreach (Series s in series)
         {
             var line = plot.Add.Scatter(s.X, s.Y);
+            line.Color = index < palette.Colors.Length ? palette.GetColor(index) : new ScottPlot.Palettes.Category20().GetColor(index);
+            index++;
             line.LegendText = s.Label;
             if (s.Error is { } error)
             {

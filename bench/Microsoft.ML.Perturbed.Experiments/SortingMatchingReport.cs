@@ -21,7 +21,7 @@ public static class SortingMatchingReport
         int[] lengths = cells.Select(c => c.Length).Distinct().ToArray();
         double[] positions = Enumerable.Range(0, lengths.Length).Select(i => (double)i).ToArray();
         Report.Figure(Path.Combine(outDir, $"sorting_matching{suffix}.png"),
-            "Sorting numbers as a bipartite matching: % perfectly sorted test sequences (± standard error over repetitions)",
+            "Sorting as a matching: % of test sequences sorted perfectly (± standard error)",
             "sequence length d", "% perfect", SortingMatchingExperiment.Methods.Select(m =>
             {
                 SortingCell[] line = lengths.Select(d => cells.Single(c => c.Length == d && c.Method == m)).ToArray();

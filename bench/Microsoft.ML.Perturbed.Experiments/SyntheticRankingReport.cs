@@ -21,7 +21,7 @@ public static class SyntheticRankingReport
         w.WriteLine("measured 0 % perfect rankings everywhere. The paper gives these results as figures only (no table), so no published number is");
         w.WriteLine("drawn; its claim, checked below, is that Fenchel-Young is at least as good as every other loss at every σ. The ceiling column");
         w.WriteLine("ranks the test rows by the noise-free scores w₀x: the labels carry the noise σZ, so no model ranks them better on average");
-        w.WriteLine("(at σ = 0.01 about four adjacent labels of 100 swap per row, so even w₀ ranks few rows perfectly).");
+        w.WriteLine("(at σ = 0.01 about four labels of 100 per row are out of place even for w₀, which ranks few rows perfectly there).");
         w.WriteLine();
         if (missing.Length > 0)
         {
@@ -90,7 +90,7 @@ public static class SyntheticRankingReport
             }).ToArray();
             double top = series.SelectMany(s => s.Y.Zip(s.Error!, (y, e) => y + e)).Max();
             Report.Figure(Path.Combine(outDir, $"synthetic_ranking_{file}{suffix}.png"),
-                $"Synthetic label ranking (100 labels): {label} at the end of training (± std over seeds)", "log10 σ", label, series,
+                $"Synthetic label ranking: {label} at the end of training (± std over seeds)", "log10 σ", label, series,
                 yRange: (0, Math.Max(1, 1.08 * top)));
         }
         Report.Figure(Path.Combine(outDir, $"synthetic_ranking_epochs{suffix}.png"), "Synthetic label ranking: partial-rank rate against epochs (± std over seeds)",
