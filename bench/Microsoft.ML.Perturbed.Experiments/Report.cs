@@ -71,12 +71,20 @@ public static class Report
     /// <see cref="Series.Error"/> as error bars, its <see cref="Series.Published"/> values as open diamonds of the same
     /// colour, named tick labels for a categorical x axis, and the legend to the right of the plot, never over the data.
     /// </summary>
-    public static void Figure(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, (double[] Positions, string[] Labels)? xTicks = null)
+    /// <param name="yRange">The y axis's limits; null (default): fitted to the data.</param>
+    public static void Figure(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, (double[] Positions, string[] Labels)? xTicks = null,
+        (double Low, double High)? yRange = null)
     {
         var plot = new ScottPlot.Plot();
+        // Colours by series from one palette (the error bars and diamonds would otherwise advance the plot's own palette, and
+        // series past its end would repeat a colour).
+        var palette = new ScottPlot.Palettes.Category10();
+        int index = 0;
         foreach (Series s in series)
         {
             var line = plot.Add.Scatter(s.X, s.Y);
+            line.Color = index < palette.Colors.Length ? palette.GetColor(index) : new ScottPlot.Palettes.Category20().GetColor(index);
+            index++;
             line.LegendText = s.Label;
             if (s.Error is { } error)
             {
@@ -94,6 +102,7 @@ public static class Report
             }
         }
         if (xTicks is { } ticks) plot.Axes.Bottom.SetTicks(ticks.Positions, ticks.Labels);
+        if (yRange is { } range) plot.Axes.SetLimitsY(range.Low, range.High);
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);

@@ -1,67 +1,148 @@
 using System.Diagnostics;
+using Microsoft.ML.Perturbed.Data;
 using Microsoft.ML.Perturbed.Losses;
 using Microsoft.ML.Perturbed.Oracles;
 using Microsoft.ML.Perturbed.Training;
 
 namespace Microsoft.ML.Perturbed.Experiments;
 
-/// <summary>One point of the synthetic label-ranking experiment: a loss's test rates at a noise level after some epochs.</summary>
-public sealed record RankingPoint(string Loss, double Sigma, int Epochs, double Perfect, double Partial, double PerfectStd, double PartialStd);
+/// <summary>
+/// One point of the synthetic label-ranking experiment: a loss's test rates at a noise level after <see cref="Epochs"/>
+/// epochs (a run that stopped earlier counts with its final model); <see cref="EpochsRun"/> is the mean number of epochs the
+/// runs trained (the budget's point) and <see cref="Capped"/> how many of them reached the budget without a plateau.
+/// </summary>
+public sealed record RankingPoint(string Loss, double Sigma, int Epochs, double Perfect, double Partial, double PerfectStd, double PartialStd,
+    double EpochsRun = 0, int Capped = 0);
 
 /// <summary>
 /// Berthet et al. 2020, Figures 4, 7 and 8: synthetic label ranking with k = 100 labels and p = 50 features. Features
 /// x ~ N(0, I₅₀); a ground truth w₀ uniform in {−1, 1}^{100×50} per data seed; labels the ranking of w₀x + σZ (Z standard
 /// normal, train and test alike); the affine score model of the library (its bias starts at 0 and stays near it on centered
 /// features; the paper's model has none) trained with Adam (lr 1e-2, batch 32) by four losses: perturbed Fenchel-Young
-/// (ε = 1, M = 10), perturbed + squared, squared on scores, blackbox (λ = 0.1). Metrics on the test rows: perfect-rank rate
-/// (all 100 labels in place) and partial-rank rate (share of labels in place), mean ± std over three data seeds, on a log
-/// grid of σ (the decades 1e-2 … 1e3) and, for σ = 0.1334 and 0.7449, against epochs. The paper does not state the sample sizes
-/// used in these figures; here 5000 training and 1000 test rows, 30 epochs.
+/// (ε = 1, M = 10), perturbed + squared, squared on scores, blackbox (λ = 0.1), for up to <see cref="MaxEpochs"/> epochs
+/// (the paper's budget), stopping at the plateau of the training loss (<see cref="Plateau"/>). Metrics on the test rows:
+/// perfect-rank rate (all 100 labels in place) and partial-rank rate (share of labels in place), mean ± std over the data
+/// seeds, on a log grid of σ and against epochs (checkpoints of the same runs); the ceiling is the ranking of the noise-free
+/// scores w₀x, the best any model can do on labels that carry the noise σZ. The paper does not state the sample sizes used in
+/// these figures; here 5000 training and 1000 test rows by default.
 /// </summary>
 public static class SyntheticRankingExperiment
 {
     private const int Labels = 100, Features = 50;
+
+    /// <summary>The paper's epoch budget.</summary>
+    public const int MaxEpochs = 2000;
+
+    /// <summary>
+    /// The plateau rule: a run stops when the mean training loss of an epoch has not gone below the best so far by more
+    /// than <see cref="PlateauTolerance"/> of the first epoch's |loss| for this many epochs.
+    /// </summary>
+    public const int Plateau = 20;
+
+    /// <summary>See <see cref="Plateau"/>.</summary>
+    public const double PlateauTolerance = 1e-3;
+
+    /// <summary>The ceiling's name in the tables and figures: the ranking of w₀x.</summary>
+    public const string Ceiling = "ceiling (w₀x)";
+
     private static readonly (string Name, StructuredLossKind Kind)[] Losses =
     [
         ("Fenchel-Young", StructuredLossKind.FenchelYoung), ("perturbed + squared", StructuredLossKind.PerturbedSquared),
         ("squared", StructuredLossKind.SquaredScores), ("blackbox", StructuredLossKind.Blackbox),
     ];
 
+    /// <summary>The σ of the paper's epoch curves (Figures 7 and 8).</summary>
+    public static readonly double[] CurveSigmas = [0.1334, 0.7449];
+
+    /// <summary>The σ of a grid whose epoch curves are shown: the paper's (<see cref="CurveSigmas"/>) where the grid has them, else its first.</summary>
+    public static double[] CurvesOf(double[] sigmas) => sigmas.Intersect(CurveSigmas).ToArray() is { Length: > 0 } both ? both : [sigmas[0]];
+
     /// <summary>Runs the experiment (or its quick version), writes the table and figures, returns the points.</summary>
-    public static IReadOnlyList<RankingPoint> Run(bool quick, string outDir, TextWriter log)
+    /// <param name="quick">200 training and test rows, one seed, σ ∈ {0.01, 1, 100}, 5 epochs.</param>
+    /// <param name="outDir">Where the table and figures go.</param>
+    /// <param name="log">Progress.</param>
+    /// <param name="epochs">Epoch budget; default <see cref="MaxEpochs"/> (quick: 5).</param>
+    /// <param name="train">Training rows; default 5000 (quick: 200).</param>
+    /// <param name="seeds">Data seeds; default 3 (quick: 1).</param>
+    /// <param name="sigmas">The σ grid; default 1e-3, 1e-2, 0.1334, 0.7449, 10, 100, 1000 (quick: 0.01, 1, 100).</param>
+    public static IReadOnlyList<RankingPoint> Run(bool quick, string outDir, TextWriter log, int? epochs = null, int? train = null, int? seeds = null, double[]? sigmas = null)
     {
-        int train = quick ? 200 : 5000, test = quick ? 200 : 1000, seeds = quick ? 1 : 3, epochs = quick ? 5 : 30;
-        double[] sigmas = quick ? [0.01, 1, 100] : Enumerable.Range(0, 6).Select(i => Math.Pow(10, -2 + i)).ToArray();
-        int[] checkpoints = quick ? [1, 5] : [1, 3, 10, 30];
-        double[] curveSigmas = [0.1334, 0.7449];
+        int budget = epochs ?? (quick ? 5 : MaxEpochs), rows = train ?? (quick ? 200 : 5000), test = quick ? 200 : 1000, seedCount = seeds ?? (quick ? 1 : 3);
+        if (budget < 1) throw new ArgumentOutOfRangeException(nameof(epochs), budget, $"'{nameof(epochs)}' must be at least 1, got {budget}.");
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(train), rows, $"'{nameof(train)}' must be at least 1, got {rows}.");
+        if (seedCount < 1) throw new ArgumentOutOfRangeException(nameof(seeds), seedCount, $"'{nameof(seeds)}' must be at least 1, got {seedCount}.");
+        double[] grid = sigmas ?? (quick ? [0.01, 1, 100] : [1e-3, 1e-2, 0.1334, 0.7449, 10, 100, 1000]);
+        if (grid.Length == 0 || grid.Any(s => !(s >= 0) || !double.IsFinite(s)))
+            throw new ArgumentException($"'{nameof(sigmas)}' must hold at least one finite σ ≥ 0.", nameof(sigmas));
+        int[] checkpoints = Checkpoints(budget);
         var head = new RankingOracle(Labels);
         var points = new List<RankingPoint>();
         var watch = Stopwatch.StartNew();
-        foreach (double sigma in sigmas)
-            foreach (var (name, kind) in Losses)
-                points.Add(Point(head, name, kind, sigma, epochs, train, test, seeds, log));
-        foreach (double sigma in curveSigmas)
-            foreach (var (name, kind) in Losses)
-                foreach (int e in checkpoints)
-                    points.Add(Point(head, name, kind, sigma, e, train, test, seeds, log));
-        log.WriteLine($"synthetic ranking: {points.Count} points in {watch.Elapsed.TotalSeconds:F0} s");
-        Directory.CreateDirectory(outDir);
         string suffix = quick ? "-quick" : "";
-        File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"), Table(points, sigmas, curveSigmas, checkpoints, epochs, train, test, seeds, quick)
-            + Report.FigureLinks(suffix, "synthetic_ranking_perfect", "synthetic_ranking_partial", "synthetic_ranking_epochs"));
-        Figures(points, sigmas, curveSigmas, epochs, outDir, suffix);
+        string arguments = "syntheticranking" + (quick ? " --quick" : "") + (epochs is null ? "" : $" --epochs {epochs}") + (train is null ? "" : $" --train {train}")
+            + (seeds is null ? "" : $" --seeds {seeds}") + (sigmas is null ? "" : $" --sigmas {string.Join(',', sigmas)}");
+        string[] losses = Losses.Select(l => l.Name).ToArray();
+        Directory.CreateDirectory(outDir);
+        for (int done = 1; done <= grid.Length; done++)
+        {
+            double sigma = grid[done - 1];
+            points.AddRange(CeilingPoints(head, sigma, checkpoints, rows, test, seedCount));
+            foreach (var (name, kind) in Losses)
+                points.AddRange(Points(head, name, kind, sigma, checkpoints, rows, test, seedCount, log));
+            log.WriteLine($"σ {sigma:G4} done ({watch.Elapsed.TotalSeconds:F0} s so far)");
+            // After every σ, so that a long run leaves its finished rows behind.
+            File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"),
+                SyntheticRankingReport.Table(points, losses, grid[..done], grid[done..], checkpoints, budget, rows, test, seedCount, arguments, watch.Elapsed.TotalSeconds, quick)
+                + Report.FigureLinks(suffix, "synthetic_ranking_perfect", "synthetic_ranking_partial", "synthetic_ranking_epochs"));
+            SyntheticRankingReport.Figures(points, losses, grid[..done], budget, outDir, suffix);
+        }
+        log.WriteLine($"synthetic ranking: {points.Count} points in {watch.Elapsed.TotalSeconds:F0} s");
         return points;
     }
 
-    private static RankingPoint Point(RankingOracle head, string name, StructuredLossKind kind, double sigma, int epochs, int train, int test, int seeds, TextWriter log)
+    /// <summary>The epochs at which the runs are scored: 1, 3, 10, 30, … below the budget, and the budget.</summary>
+    public static int[] Checkpoints(int budget)
+    {
+        var list = new List<int>();
+        for (int decade = 1; decade < budget; decade *= 10)
+        {
+            if (decade < budget) list.Add(decade);
+            if (3 * decade < budget) list.Add(3 * decade);
+        }
+        list.Add(budget);
+        return list.ToArray();
+    }
+
+    private static IEnumerable<RankingPoint> Points(RankingOracle head, string name, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seeds, TextWriter log)
+    {
+        var runs = new (double[] Perfect, double[] Partial, int Epochs)[seeds];
+        for (int seed = 0; seed < seeds; seed++) runs[seed] = TrainAndScore(head, kind, sigma, checkpoints, train, test, seed);
+        for (int c = 0; c < checkpoints.Length; c++)
+        {
+            double[] perfect = runs.Select(r => r.Perfect[c]).ToArray(), partial = runs.Select(r => r.Partial[c]).ToArray();
+            bool last = c == checkpoints.Length - 1;
+            var point = new RankingPoint(name, sigma, checkpoints[c], perfect.Average(), partial.Average(), Report.Std(perfect), Report.Std(partial),
+                last ? runs.Average(r => r.Epochs) : 0, last ? runs.Count(r => r.Epochs >= checkpoints[^1]) : 0);
+            if (last)
+            {
+                log.WriteLine($"σ {sigma:G4}, {name}: perfect {point.Perfect:P1} ± {point.PerfectStd:P1}, partial {point.Partial:P1} ± {point.PartialStd:P1} " +
+                    $"({point.EpochsRun:F0} epochs, {point.Capped} capped)");
+            }
+            yield return point;
+        }
+    }
+
+    private static IEnumerable<RankingPoint> CeilingPoints(RankingOracle head, double sigma, int[] checkpoints, int train, int test, int seeds)
     {
         var perfect = new double[seeds];
         var partial = new double[seeds];
         for (int seed = 0; seed < seeds; seed++)
-            (perfect[seed], partial[seed]) = TrainAndScore(head, kind, sigma, epochs, train, test, seed);
-        var point = new RankingPoint(name, sigma, epochs, perfect.Average(), partial.Average(), Report.Std(perfect), Report.Std(partial));
-        log.WriteLine($"σ {sigma:G4}, {epochs} epochs, {name}: perfect {point.Perfect:P1} ± {point.PerfectStd:P1}, partial {point.Partial:P1} ± {point.PartialStd:P1}");
-        return point;
+        {
+            (_, float[] y) = Data(head, train + test, sigma, seed);
+            (_, float[] truth) = Data(head, train + test, 0, seed);   // the same x: the noise draws are made whatever σ
+            (perfect[seed], partial[seed]) = Rates(truth.AsSpan(train * Labels), y.AsSpan(train * Labels), test);
+        }
+        return checkpoints.Select(e => new RankingPoint(Ceiling, sigma, e, perfect.Average(), partial.Average(), Report.Std(perfect), Report.Std(partial)));
     }
 
     /// <summary>The data of one seed: features <c>[n × 50]</c> and label rankings (the head's solutions) <c>[n × 100]</c>.</summary>
@@ -90,95 +171,75 @@ public static class SyntheticRankingExperiment
         return (x, y);
     }
 
-    /// <summary>Trains one loss on a seed's data and returns the perfect- and partial-rank rates on its test rows.</summary>
-    public static (double Perfect, double Partial) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int epochs, int train, int test, int seed)
+    /// <summary>
+    /// Trains one loss on a seed's data (the library's CPU training session, mini-batches from the seeded shuffle, as
+    /// <see cref="StructuredTrainer"/>), scoring the model on the test rows at each checkpoint, until the budget (the last
+    /// checkpoint) or the plateau of the training loss (<see cref="Plateau"/>); a run that stops early counts its final
+    /// model at the later checkpoints. Returns the perfect- and partial-rank rates per checkpoint and the epochs trained.
+    /// </summary>
+    public static (double[] Perfect, double[] Partial, int Epochs) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seed)
     {
         (float[] x, float[] y) = Data(head, train + test, sigma, seed);
-        var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = epochs, LearningRate = 1e-2, BatchSize = 32, Seed = seed };
-        IScoreModel model = StructuredTrainer.Fit(head, x.AsSpan(0, train * Features), y.AsSpan(0, train * Labels), Features, options);
+        var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = checkpoints[^1], LearningRate = 1e-2, BatchSize = 32, Seed = seed };
+        options.Validate();
+        StructuredLoss loss = options.CreateLoss(head);
+        var source = new InMemorySource(x.AsMemory(0, train * Features), y.AsMemory(0, train * Labels), default, Features, Labels);
+        loss.BeginTraining(source);
+        using ITrainingSession session = ((IStructuredTrainingBackend)CpuTrainingBackend.Instance).Start(head, loss, source, options);
+        var batch = new TrainingRows(Features, Labels, isSparse: false, hasWeights: false);
+        using BatchReader reader = source.OpenReader(options.Seed, shuffle: true);
+        double[] perfect = new double[checkpoints.Length], partial = new double[checkpoints.Length];
+        double first = double.NaN, best = double.PositiveInfinity;
+        int since = 0, epoch = 0, next = 0;
+        ulong step = 0;
+        while (epoch < checkpoints[^1] && since < Plateau)
+        {
+            epoch++;
+            reader.StartPass();
+            double total = 0;
+            int batches = 0;
+            while (reader.Read(batch, options.BatchSize))
+            {
+                total += session.Step(batch, step++);
+                batches++;
+            }
+            double mean = total / batches;
+            if (epoch == 1) first = Math.Abs(mean);
+            if (mean < best - PlateauTolerance * first) (best, since) = (mean, 0);
+            else since++;
+            bool stops = since >= Plateau || epoch == checkpoints[^1];
+            if (stops || epoch == checkpoints[next])
+            {
+                (double p, double q) = Score(head, session.Result(), x, y, train, test);
+                // This checkpoint and, when the run stops here, every later one (the final model stays).
+                int upTo = stops ? checkpoints.Length : next + 1;
+                for (; next < upTo; next++) (perfect[next], partial[next]) = (p, q);
+            }
+        }
+        return (perfect, partial, epoch);
+    }
+
+    private static (double Perfect, double Partial) Score(Oracle head, IScoreModel model, float[] x, float[] y, int train, int test)
+    {
         var theta = new float[test * Labels];
         model.Score(x.AsSpan(train * Features), theta);
         var yHat = new float[test * Labels];
         head.Solve(theta, yHat);
+        return Rates(yHat, y.AsSpan(train * Labels), test);
+    }
+
+    /// <summary>Perfect-rank rate (rows whose 100 labels are all in place) and partial-rank rate (labels in place) of predicted rankings.</summary>
+    private static (double Perfect, double Partial) Rates(ReadOnlySpan<float> predicted, ReadOnlySpan<float> labels, int rows)
+    {
         int perfect = 0, inPlace = 0;
-        for (int r = 0; r < test; r++)
+        for (int r = 0; r < rows; r++)
         {
             int right = 0;
             for (int l = 0; l < Labels; l++)
-                if (yHat[r * Labels + l] == y[(train + r) * Labels + l]) right++;
+                if (predicted[r * Labels + l] == labels[r * Labels + l]) right++;
             inPlace += right;
             if (right == Labels) perfect++;
         }
-        return ((double)perfect / test, (double)inPlace / (test * Labels));
-    }
-
-    private static string Table(List<RankingPoint> points, double[] sigmas, double[] curveSigmas, int[] checkpoints, int epochs, int train, int test, int seeds, bool quick)
-    {
-        var w = new StringWriter();
-        w.WriteLine("# Synthetic label ranking, Berthet et al. 2020 Figures 4, 7, 8" + (quick ? " (quick smoke run)" : ""));
-        w.WriteLine();
-        w.WriteLine(Report.ProducedBy("syntheticranking" + (quick ? " --quick" : "")));
-        w.WriteLine();
-        w.WriteLine($"100 labels, 50 features, {train} training and {test} test rows, {seeds} data seed(s), {epochs} epochs (protocol in");
-        w.WriteLine("SyntheticRankingExperiment). The paper gives these results as figures only (no table); its claim, checked below, is that");
-        w.WriteLine("Fenchel-Young is at least as good as every other loss at every σ.");
-        w.WriteLine();
-        foreach ((string metric, Func<RankingPoint, string> cell) in new (string, Func<RankingPoint, string>)[]
-        {
-            ("Partial-rank rate (share of labels in place)", p => $"{p.Partial:P1} ± {p.PartialStd:P1}"),
-            ("Perfect-rank rate (all 100 labels in place)", p => $"{p.Perfect:P1} ± {p.PerfectStd:P1}"),
-        })
-        {
-            w.WriteLine($"## {metric} against σ, after {epochs} epochs");
-            w.WriteLine();
-            w.WriteLine($"| σ | {string.Join(" | ", Losses.Select(l => l.Name))} | FY best (within 1 std) |");
-            w.WriteLine($"|---|{string.Concat(Losses.Select(_ => "---|"))}---|");
-            foreach (double sigma in sigmas)
-            {
-                RankingPoint[] row = Losses.Select(l => points.First(p => p.Loss == l.Name && p.Sigma == sigma && p.Epochs == epochs)).ToArray();
-                // At least as good as every other loss, within the seeds' spread (one std of each, summed).
-                bool partialBest = row.Skip(1).All(p => row[0].Partial >= p.Partial - row[0].PartialStd - p.PartialStd - 1e-12);
-                bool perfectBest = row.Skip(1).All(p => row[0].Perfect >= p.Perfect - row[0].PerfectStd - p.PerfectStd - 1e-12);
-                bool best = metric.StartsWith("Partial") ? partialBest : perfectBest;
-                w.WriteLine($"| {sigma:G3} | {string.Join(" | ", row.Select(cell))} | {(best ? "yes" : "no")} |");
-            }
-            w.WriteLine();
-        }
-        foreach (double sigma in curveSigmas)
-        {
-            w.WriteLine($"## Partial / perfect rate against epochs, σ = {sigma}");
-            w.WriteLine();
-            w.WriteLine($"| epochs | {string.Join(" | ", Losses.Select(l => l.Name))} |");
-            w.WriteLine($"|---|{string.Concat(Losses.Select(_ => "---|"))}");
-            foreach (int e in checkpoints)
-            {
-                RankingPoint[] row = Losses.Select(l => points.First(p => p.Loss == l.Name && p.Sigma == sigma && p.Epochs == e)).ToArray();
-                w.WriteLine($"| {e} | {string.Join(" | ", row.Select(p => $"{p.Partial:P1} / {p.Perfect:P1}"))} |");
-            }
-            w.WriteLine();
-        }
-        return w.ToString();
-    }
-
-    private static void Figures(List<RankingPoint> points, double[] sigmas, double[] curveSigmas, int epochs, string outDir, string suffix)
-    {
-        foreach ((string file, string label, Func<RankingPoint, double> metric) in new (string, string, Func<RankingPoint, double>)[]
-        {
-            ("partial", "partial-rank rate (%)", p => 100 * p.Partial), ("perfect", "perfect-rank rate (%)", p => 100 * p.Perfect),
-        })
-        {
-            Report.Lines(Path.Combine(outDir, $"synthetic_ranking_{file}{suffix}.png"), $"Synthetic label ranking (100 labels): {label} against noise",
-                "log10 σ", label, Losses.Select(l =>
-                {
-                    RankingPoint[] line = sigmas.Select(s => points.First(p => p.Loss == l.Name && p.Sigma == s && p.Epochs == epochs)).ToArray();
-                    return (l.Name, line.Select(p => Math.Log10(p.Sigma)).ToArray(), line.Select(metric).ToArray());
-                }));
-        }
-        Report.Lines(Path.Combine(outDir, $"synthetic_ranking_epochs{suffix}.png"), "Synthetic label ranking: partial-rank rate against epochs",
-            "epochs", "partial-rank rate (%)", curveSigmas.SelectMany(sigma => Losses.Select(l =>
-            {
-                RankingPoint[] line = points.Where(p => p.Loss == l.Name && p.Sigma == sigma).DistinctBy(p => p.Epochs).OrderBy(p => p.Epochs).ToArray();
-                return ($"{l.Name}, σ = {sigma}", line.Select(p => (double)p.Epochs).ToArray(), line.Select(p => 100 * p.Partial).ToArray());
-            })));
+        return ((double)perfect / rows, (double)inPlace / (rows * Labels));
     }
 }

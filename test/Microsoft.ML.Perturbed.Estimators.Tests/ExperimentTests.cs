@@ -94,9 +94,17 @@ public class ExperimentTests
             foreach (string figure in new[] { "partial", "perfect", "epochs" })
                 Assert.True(new FileInfo(Path.Combine(dir, $"synthetic_ranking_{figure}-quick.png")).Length > 1000);
             Assert.All(points, p => Assert.InRange(p.Partial, 0, 1));
+            Assert.All(points, p => Assert.InRange(p.Perfect, 0, p.Partial));
             // A random ranking puts 1 label in 100 in place; Fenchel-Young at low noise learns far more even at this size.
-            RankingPoint fy = points.First(p => p.Loss == "Fenchel-Young" && p.Sigma == 0.01);
+            RankingPoint fy = points.Single(p => p.Loss == "Fenchel-Young" && p.Sigma == 0.01 && p.Epochs == 5);
             Assert.True(fy.Partial > 0.04, $"Fenchel-Young partial-rank rate {fy.Partial:P1}.");
+            // The checkpoints are 1, 3, 10, 30, … below the budget and the budget; the noise-free scores w₀x bound every loss
+            // from above at low noise and lose their edge as the noise swamps them.
+            Assert.Equal([1, 3, 10, 30, 100, 300, 1000, 2000], SyntheticRankingExperiment.Checkpoints(2000));
+            Assert.Equal([1, 3, 5], SyntheticRankingExperiment.Checkpoints(5));
+            RankingPoint ceiling = points.Single(p => p.Loss == SyntheticRankingExperiment.Ceiling && p.Sigma == 0.01 && p.Epochs == 5);
+            Assert.True(ceiling.Partial > 0.9 && ceiling.Partial > fy.Partial, $"ceiling partial-rank rate {ceiling.Partial:P1}.");
+            Assert.True(points.Single(p => p.Loss == SyntheticRankingExperiment.Ceiling && p.Sigma == 100 && p.Epochs == 5).Partial < 0.05);
             // Same seed, same data: the generator is deterministic and the labels are the head's own solutions.
             var head = new RankingOracle(100);
             (float[] x1, float[] y1) = SyntheticRankingExperiment.Data(head, 10, 0.5, 3);
@@ -232,7 +240,7 @@ public class ExperimentTests
         string dir = Path.Combine(Path.GetTempPath(), "perturbed-exp-" + Guid.NewGuid().ToString("N"));
         try
         {
-            IReadOnlyList<SortingCell> cells = SortingMatchingExperiment.Run(quick: true, dir, TextWriter.Null, lengths: [5], repetitions: 6);
+            IReadOnlyList<SortingCell> cells = SortingMatchingExperiment.Run(quick: true, dir, TextWriter.Null, lengths: [5], repetitions: [6]);
             Assert.Equal(SortingMatchingExperiment.Methods.Length, cells.Count);
             string table = File.ReadAllText(Path.Combine(dir, "sorting_matching-quick.md"));
             foreach (string method in SortingMatchingExperiment.Methods) Assert.Contains(method, table);
