@@ -220,7 +220,7 @@ if (args.Length > 0 && args[0] == "parts")
     T("add to double", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.Numerics.SpanMath.Add(acc, buf); });
     T("maxmagnitude", () => { for (int r = 0; r < reps; r++) System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(buf); });
     var u = new float[d];
-    T("perturb θ+εz, finite check", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.Numerics.SpanMath.MultiplyAddAllFinite(buf, 0.5f, theta, u); });
+    T("perturb θ+εz, finite check", () => { for (int r = 0; r < reps; r++) Microsoft.ML.Perturbed.Numerics.PerturbationKernels.MultiplyAddAllFinite(buf, 0.5f, theta, u); });
     var topk = Microsoft.ML.Perturbed.Oracles.Oracle.TopK(d, 10);
     T("top-10 solve", () => { for (int r = 0; r < reps; r++) topk.Solve(theta, buf, 1); });
     var batchTheta = Heads.Scores(256, d);

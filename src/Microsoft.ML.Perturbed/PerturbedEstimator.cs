@@ -84,7 +84,7 @@ internal sealed class PerturbedEstimator
                 TensorPrimitives.Multiply(w.Y, w.Diff, w.Y);
                 SpanMath.Add(w.Sum, w.Y);
             }
-            else if (!SpanMath.AddAllFinite(w.Sum, w.Y))
+            else if (!PerturbationKernels.AddAllFinite(w.Sum, w.Y))
             {
                 CheckSolution(w.Y, row);
             }
@@ -161,7 +161,7 @@ internal sealed class PerturbedEstimator
         }
         else
         {
-            finite = SpanMath.MultiplyAddAllFinite(z, eps, theta, u);   // θ + εz, rounded as written (not fused)
+            finite = PerturbationKernels.MultiplyAddAllFinite(z, eps, theta, u);   // θ + εz, rounded as written (not fused)
         }
         if (!finite)
         {

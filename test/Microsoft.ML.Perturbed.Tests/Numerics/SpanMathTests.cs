@@ -89,12 +89,12 @@ public class SpanMathTests
             double[] start = Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray();
             double[] expected = (double[])start.Clone(), actual = (double[])start.Clone();
             for (int i = 0; i < n; i++) expected[i] += x[i];
-            Assert.True(SpanMath.AddAllFinite(actual, x));
+            Assert.True(PerturbationKernels.AddAllFinite(actual, x));
             Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
 
             float[] z = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray();
             var u = new float[n];
-            Assert.True(SpanMath.MultiplyAddAllFinite(z, 0.37f, x, u));
+            Assert.True(PerturbationKernels.MultiplyAddAllFinite(z, 0.37f, x, u));
             for (int i = 0; i < n; i++) Assert.Equal(BitConverter.SingleToInt32Bits(z[i] * 0.37f + x[i]), BitConverter.SingleToInt32Bits(u[i]));
         }
         foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
@@ -103,14 +103,14 @@ public class SpanMathTests
             {
                 var x = new float[n];
                 x[at] = bad;
-                Assert.False(SpanMath.AddAllFinite(new double[n], x), $"{bad} at {at}");
+                Assert.False(PerturbationKernels.AddAllFinite(new double[n], x), $"{bad} at {at}");
                 var theta = new float[n];
                 theta[at] = bad;
-                Assert.False(SpanMath.MultiplyAddAllFinite(new float[n], 1f, theta, new float[n]), $"{bad} at {at}");
+                Assert.False(PerturbationKernels.MultiplyAddAllFinite(new float[n], 1f, theta, new float[n]), $"{bad} at {at}");
             }
         }
         // Finite inputs whose perturbation overflows.
         var big = Enumerable.Repeat(float.MaxValue, n).ToArray();
-        Assert.False(SpanMath.MultiplyAddAllFinite(big, 2f, big, new float[n]));
+        Assert.False(PerturbationKernels.MultiplyAddAllFinite(big, 2f, big, new float[n]));
     }
 }
