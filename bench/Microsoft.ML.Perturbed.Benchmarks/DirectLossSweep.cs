@@ -29,7 +29,8 @@ public static class DirectLossSweep
         new("ε = +1 (away from better)", Epsilon: 1),
         new("doublings 0", Doublings: 0), new("doublings 10", Doublings: 10),
         new("M = 1", Samples: 1), new("M = 30", Samples: 30),
-        new("σ = 0 fixed", Sigma: 0), new("σ = 0.1 fixed", Sigma: 0.1), new("σ = 1 fixed", Sigma: 1),
+        new("σ = 0 fixed", Sigma: 0), new("σ = 0.03 fixed", Sigma: 0.03), new("σ = 0.1 fixed", Sigma: 0.1), new("σ = 0.3 fixed", Sigma: 0.3),
+        new("σ = 1 fixed", Sigma: 1), new("σ = 0.1 fixed, |ε| = 0.1", Epsilon: -0.1, Sigma: 0.1), new("σ = 0.1 fixed, |ε| = 10", Epsilon: -10, Sigma: 0.1),
         new("η = 0.1", Rate: 0.1), new("η = 0.001", Rate: 0.001), new("3× epochs", EpochFactor: 3),
     ];
 
