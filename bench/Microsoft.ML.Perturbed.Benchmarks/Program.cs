@@ -18,6 +18,10 @@ if (args.Length > 0 && args[0] == "labelranking")
 {
     return LabelRankingExperiment.Run(args);
 }
+if (args.Length > 0 && args[0] == "labelranking-directloss")
+{
+    return DirectLossSweep.Run(args);
+}
 if (args.Length > 0 && args[0] == "alloc")
 {
     var theta = Heads.Scores(64, 100);
