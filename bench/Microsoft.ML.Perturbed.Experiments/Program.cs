@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N (sortingmatching)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -27,10 +27,34 @@ return args[0] switch
     "sinkhornimplicit" => SinkhornImplicitExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     "softtopk" => SoftTopKExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "leastquantile" => LeastQuantileExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
+    "digitsorting" => DigitSortingExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out, DigitSettings()) is null ? 3 : 0,
+    "subsetselection" => SubsetSelectionExperiment.Run(quick, outDir, Console.Out, SubsetSettings()).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
 
 string? DataArgument() => Option("--data");
+
+// --train, --epochs, --seeds override the quick or full sizes of digitsorting and subsetselection (null when none is given).
+DigitSortingExperiment.Settings? DigitSettings()
+{
+    var d = quick ? DigitSortingExperiment.Settings.Quick : DigitSortingExperiment.Settings.Full;
+    int[]? lengths = Option("--lengths")?.Split(',').Select(int.Parse).ToArray();
+    if (Sizes() is not { } z) return lengths is null ? null : d with { Lengths = lengths };
+    return d with { Lengths = lengths ?? d.Lengths, TrainSequences = z.Train ?? d.TrainSequences, Epochs = z.Epochs ?? d.Epochs, Seeds = z.Seeds ?? d.Seeds };
+}
+
+SubsetSelectionExperiment.Settings? SubsetSettings()
+{
+    var d = quick ? SubsetSelectionExperiment.Settings.Quick : SubsetSelectionExperiment.Settings.Full;
+    return Sizes() is { } z ? d with { TrainRows = z.Train ?? d.TrainRows, Epochs = z.Epochs ?? d.Epochs, Seeds = z.Seeds ?? d.Seeds } : null;
+}
+
+(int? Train, int? Epochs, int? Seeds)? Sizes()
+{
+    int? Int(string name) => Option(name) is { } v ? int.Parse(v) : null;
+    (int? Train, int? Epochs, int? Seeds) z = (Int("--train"), Int("--epochs"), Int("--seeds"));
+    return z is (null, null, null) ? null : z;
+}
 
 string? Option(string name)
 {
@@ -40,6 +64,6 @@ string? Option(string name)
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile, digitsorting, subsetselection.");
     return 2;
 }
