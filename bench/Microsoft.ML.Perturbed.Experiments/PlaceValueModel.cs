@@ -8,7 +8,7 @@ namespace Microsoft.ML.Perturbed.Experiments;
 /// (1), so no place order is built in. Parameters: f's, then a. The digit-sorting experiment scores each number of a
 /// sequence with it inside an <see cref="ItemwiseModel"/>.
 /// </summary>
-internal sealed class PlaceValueModel : ITrainableModel
+public sealed class PlaceValueModel : ITrainableModel
 {
     private readonly MlpModel _digit;
     private readonly float[] _parameters;
@@ -40,7 +40,11 @@ internal sealed class PlaceValueModel : ITrainableModel
     /// <inheritdoc/>
     public Span<float> Parameters => _parameters;
 
-    private ReadOnlySpan<float> PlaceWeights => _parameters.AsSpan(_digit.Parameters.Length, Places);
+    /// <summary>The place weights a_d, most significant place first.</summary>
+    public ReadOnlySpan<float> PlaceWeights => _parameters.AsSpan(_digit.Parameters.Length, Places);
+
+    /// <summary>f of each image of <paramref name="images"/> (<c>[count × pixels]</c>): the shared digit network's value.</summary>
+    public float[] DigitScores(ReadOnlySpan<float> images) => Digits(images);
 
     /// <inheritdoc/>
     public void Score(ReadOnlySpan<float> features, Span<float> scores)

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Perturbed.Experiments;
 /// by its own Adam steps, with the gradient with respect to its inputs: what a model that chains a network, a
 /// combinatorial layer and another network needs (<see cref="MlpModel.Backward"/> gives the parameters' gradient only).
 /// </summary>
-internal sealed class TwoLayerNetwork
+public sealed class TwoLayerNetwork
 {
     private readonly AffineModel _first, _second;
     private readonly GradientOptimizer _firstStep, _secondStep;
