@@ -48,6 +48,34 @@ public sealed class TwoLayerNetwork
         _first.BackwardInto(x, hiddenGradient, _firstGradient, inputGradient);
     }
 
+    /// <summary>
+    /// For a one-output network, the gradient with respect to one input row of <paramref name="scale"/>·(ŷ − t)², without
+    /// touching the parameters' gradient: safe to call from several threads at once (a layer's cotangent function).
+    /// </summary>
+    public void SquaredErrorInputGradient(ReadOnlySpan<float> x, float target, double scale, Span<float> inputGradient)
+    {
+        if (Outputs != 1) throw new InvalidOperationException($"The squared error of one output; this network has {Outputs}.");
+        int p = Inputs, h = _first.Outputs;
+        ReadOnlySpan<float> w1 = _first.Weights, b1 = _first.Bias, w2 = _second.Weights;
+        Span<float> hidden = h <= 256 ? stackalloc float[h] : new float[h];
+        double y = _second.Bias[0];
+        for (int k = 0; k < h; k++)
+        {
+            double a = b1[k];
+            for (int j = 0; j < p; j++) a += w1[k * p + j] * (double)x[j];
+            hidden[k] = (float)Math.Max(0, a);
+            y += w2[k] * (double)hidden[k];
+        }
+        double gy = scale * 2 * (y - target);
+        inputGradient[..p].Clear();
+        for (int k = 0; k < h; k++)
+        {
+            if (hidden[k] <= 0) continue;
+            double gk = gy * w2[k];
+            for (int j = 0; j < p; j++) inputGradient[j] += (float)(gk * w1[k * p + j]);
+        }
+    }
+
     /// <summary>One Adam step of both layers from the last <see cref="Backward"/>.</summary>
     public void Step()
     {
