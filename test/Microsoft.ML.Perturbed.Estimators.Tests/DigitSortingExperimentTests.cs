@@ -71,8 +71,7 @@ public class DigitSortingExperimentTests(ITestOutputHelper output)
             model.Score(x, s);
             return Enumerable.Range(0, rows).Sum(r => (double)g[r] * s[r]) / rows;
         }
-        const float h = 1e-2f;
-        for (int i = 0; i < model.Parameters.Length; i++)
+        double Central(int i, float h)
         {
             float keep = model.Parameters[i];
             model.Parameters[i] = keep + h;
@@ -80,11 +79,19 @@ public class DigitSortingExperimentTests(ITestOutputHelper output)
             model.Parameters[i] = keep - h;
             double down = Loss();
             model.Parameters[i] = keep;
-            double numeric = (up - down) / (2 * h);
-            Assert.True(Math.Abs(numeric - plain[i]) < 2e-3 * (1 + Math.Abs(numeric)), $"parameter {i}: finite difference {numeric}, backward {plain[i]}.");
-            double decay = gradient[i] - plain[i];
-            Assert.True(decay == 0 || Math.Abs(decay - l2 * keep) < 1e-6, $"parameter {i}: L2 term {decay}, expected 0 or {l2 * keep}.");
+            return (up - down) / (2 * h);
         }
+        int checkedCount = 0;
+        for (int i = 0; i < model.Parameters.Length; i++)
+        {
+            double numeric = Central(i, 1e-2f), half = Central(i, 5e-3f);
+            double decay = gradient[i] - plain[i];
+            Assert.True(decay == 0 || Math.Abs(decay - l2 * model.Parameters[i]) < 1e-6, $"parameter {i}: L2 term {decay}, expected 0 or {l2 * model.Parameters[i]}.");
+            if (Math.Abs(numeric - half) > 1e-3 * (1 + Math.Abs(numeric))) continue;   // the step crosses a ReLU kink: no derivative to compare
+            checkedCount++;
+            Assert.True(Math.Abs(numeric - plain[i]) < 2e-3 * (1 + Math.Abs(numeric)), $"parameter {i}: finite difference {numeric}, backward {plain[i]}.");
+        }
+        Assert.True(checkedCount >= model.Parameters.Length * 3 / 4, $"only {checkedCount} of {model.Parameters.Length} parameters away from kinks.");
         // The last parameters are the place weights, all with their L2 term.
         for (int d = 0; d < 4; d++)
         {

@@ -30,6 +30,28 @@ public class SubsetSelectionExperimentTests
             double numeric = (Loss(up) - Loss(down)) / (2 * h);
             Assert.True(Math.Abs(numeric - inputGradient[i]) < 2e-3, $"input {i}: finite difference {numeric}, backward {inputGradient[i]}.");
         }
+        // The row-wise squared-error gradient of a one-output network: s·(ŷ − t)² differentiated in the inputs.
+        var single = new TwoLayerNetwork(inputs, hidden, 1, seed: 6, learningRate: 1e-3);
+        float[] row = x[..inputs];
+        const float target = 0.3f;
+        const double scale = 0.25;
+        double Squared(float[] at)
+        {
+            var y = new float[1];
+            single.Score(at, y);
+            return scale * (y[0] - target) * (y[0] - target);
+        }
+        var rowGradient = new float[inputs];
+        single.SquaredErrorInputGradient(row, target, scale, rowGradient);
+        for (int i = 0; i < inputs; i++)
+        {
+            float[] up = (float[])row.Clone(), down = (float[])row.Clone();
+            up[i] += h;
+            down[i] -= h;
+            double numeric = (Squared(up) - Squared(down)) / (2 * h);
+            Assert.True(Math.Abs(numeric - rowGradient[i]) < 2e-3, $"row input {i}: finite difference {numeric}, gradient {rowGradient[i]}.");
+        }
+        Assert.Throws<InvalidOperationException>(() => network.SquaredErrorInputGradient(row, target, scale, rowGradient));
         // An Adam step moves against the gradient: the loss ⟨g, y⟩ falls.
         double before = Loss(x);
         network.Step();
