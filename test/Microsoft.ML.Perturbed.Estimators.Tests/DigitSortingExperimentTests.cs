@@ -142,7 +142,8 @@ public class DigitSortingExperimentTests(ITestOutputHelper output)
                 Assert.True(new FileInfo(Path.Combine(dir, $"digit_sorting_{figure}-quick.png")).Length > 1000);
                 Assert.Contains($"](digit_sorting_{figure}-quick.png)", table);
             }
-            Assert.Equal(DigitSortingExperiment.Methods.Length * DigitSortingExperiment.Settings.Quick.Lengths.Length, runs!.Count);
+            Assert.Equal((DigitSortingExperiment.Methods.Length + 1) * DigitSortingExperiment.Settings.Quick.Lengths.Length, runs!.Count);
+            Assert.Contains(DigitSortingExperiment.Reference, table);
             // Chance: a random ranking puts a number at its rank with probability 1/n.
             foreach (DigitSortingRun r in runs)
                 Assert.True(r.Partial > 1.0 / r.Length + 0.03, $"{r.Method}, n = {r.Length}: partial precision {r.Partial:P1}, chance {1.0 / r.Length:P1}.");
