@@ -97,9 +97,11 @@ public static class DigitSortingExperiment
                     double seconds = watch.Elapsed.TotalSeconds;
                     (double exact, double partial) = Precision(model, n, test.Features, test.Ranks);
                     (double trainExact, double trainPartial) = Precision(model, n, train.Features, train.Ranks);
-                    double concordance = Concordance(model, images, digits, testPool);
-                    runs.Add(new DigitSortingRun(method, n, seed, exact, partial, seconds, trainExact, trainPartial, concordance));
-                    log.WriteLine($"n {n}, {method}, seed {seed}: exact {exact:P1}, partial {partial:P1} (train {trainExact:P1}, {trainPartial:P1}; digit concordance {concordance:P1}; {seconds:F0} s; {total.Elapsed.TotalSeconds:F0} s so far)");
+                    double concordance = DigitDiagnostics.Concordance(model, images, digits, testPool);
+                    (double placedExact, double placedPartial) = DigitDiagnostics.WithExactPlaces(model, images, digits, trainPool, test.Features, test.Ranks, n);
+                    runs.Add(new DigitSortingRun(method, n, seed, exact, partial, seconds, trainExact, trainPartial, concordance,
+                        placedExact, placedPartial, DigitDiagnostics.PlaceRatios(model)));
+                    log.WriteLine($"n {n}, {method}, seed {seed}: exact {exact:P1}, partial {partial:P1} (train {trainExact:P1}, {trainPartial:P1}; digit concordance {concordance:P1}; exact places {placedExact:P1}, {placedPartial:P1}; {seconds:F0} s; {total.Elapsed.TotalSeconds:F0} s so far)");
                 }
             }
             for (int seed = 0; seed < s.Seeds; seed++)
@@ -210,30 +212,6 @@ public static class DigitSortingExperiment
         return ((double)exact / count, (double)right / (count * n));
     }
 
-    /// <summary>
-    /// The share of pairs of <paramref name="pool"/>'s images of different digits that the trained digit network orders as
-    /// their digits, its values signed by the leading place weight (how well the sorting supervision taught digit values).
-    /// </summary>
-    public static double Concordance(IScoreModel model, float[] images, int[] digits, int[] pool)
-    {
-        if (model is not ItemwiseModel { Item: PlaceValueModel place }) return double.NaN;
-        float[] pixels = pool.SelectMany(i => images.AsSpan(i * Pixels, Pixels).ToArray()).ToArray();
-        float[] f = place.DigitScores(pixels);
-        float sign = place.PlaceWeights[0] >= 0 ? 1 : -1;
-        long agree = 0, pairs = 0;
-        for (int a = 0; a < pool.Length; a++)
-        {
-            for (int b = a + 1; b < pool.Length; b++)
-            {
-                int dd = digits[pool[a]] - digits[pool[b]];
-                if (dd == 0) continue;
-                pairs++;
-                if (Math.Sign(dd) == Math.Sign(sign * (f[a] - f[b]))) agree++;
-            }
-        }
-        return (double)agree / pairs;
-    }
-
     private static void Write(List<DigitSortingRun> runs, Settings s, bool quick, bool custom, string outDir)
     {
         Directory.CreateDirectory(outDir);
@@ -303,20 +281,23 @@ public static class DigitSortingExperiment
         w.WriteLine("classifier with the digit network's hidden layer (64 → 64 → 10), trained with cross-entropy on the training images' digit labels for");
         w.WriteLine($"the same epochs, reads every digit (test digit accuracy {100 * runs.Where(r => r.Method == Reference).Select(r => r.DigitConcordance).DefaultIfEmpty(double.NaN).Average():F2} %) and the numbers read are sorted: what reading these 8 × 8 digits allows.");
         w.WriteLine();
-        w.WriteLine("Where the gap comes from (means over the seeds): the same precisions on the training sequences (over-fitting shows as train ≫ test),");
-        w.WriteLine("and the digit concordance: the share of pairs of test images of different digits that the learned digit network f (signed by");
-        w.WriteLine("the leading place weight) orders as their digits — 100 % would sort every number whose digits are read right.");
+        w.WriteLine("Where the gap comes from (means over the seeds; the digit labels are used here only): the precisions on the training sequences");
+        w.WriteLine("(over-fitting shows as train ≫ test); the digit concordance, the share of pairs of test images of different digits that the learned");
+        w.WriteLine("digit network f (signed by the leading place weight) orders as their digits; the test precisions when f is kept but each image is");
+        w.WriteLine("read as the digit whose mean f over the training images is nearest, and the numbers are read with the exact place values");
+        w.WriteLine("1000, 100, 10, 1 (f's digit knowledge without the learned place weights); and the learned place weights a₁/a₀ : a₂/a₀ : a₃/a₀ (seed 0).");
         w.WriteLine();
-        w.WriteLine($"| n | {string.Join(" | ", Methods.Select(m => m + ": train exact (partial), digit concordance"))} |");
-        w.WriteLine($"|---|{string.Concat(Methods.Select(_ => "---|"))}");
+        w.WriteLine("| n | layer | train exact (partial) | digit concordance | f with exact place values: exact (partial) | learned place weights |");
+        w.WriteLine("|---|---|---|---|---|---|");
         foreach (int n in runs.Select(r => r.Length).Distinct())
         {
-            string Diagnostics(string m)
+            foreach (string m in Methods)
             {
                 DigitSortingRun[] r = runs.Where(q => q.Method == m && q.Length == n).ToArray();
-                return r.Length == 0 ? "—" : $"{r.Average(q => q.TrainExact):F3} ({r.Average(q => q.TrainPartial):F3}), {100 * r.Average(q => q.DigitConcordance):F1} %";
+                if (r.Length == 0) continue;
+                w.WriteLine($"| {n} | {m} | {r.Average(q => q.TrainExact):F3} ({r.Average(q => q.TrainPartial):F3}) | {100 * r.Average(q => q.DigitConcordance):F1} % | " +
+                    $"{r.Average(q => q.PlacedExact):F3} ({r.Average(q => q.PlacedPartial):F3}) | {r[0].PlaceRatios} |");
             }
-            w.WriteLine($"| {n} | {string.Join(" | ", Methods.Select(Diagnostics))} |");
         }
         w.WriteLine();
         w.WriteLine("Seconds per training run (mean over seeds; the machine was shared with other jobs):");
