@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -32,6 +32,8 @@ return args[0] switch
     "labelrankingtable2" => LabelRankingTable2Experiment.Run(quick, outDir, DataArgument() ?? LabelRankingTunedExperiment.DefaultData, Console.Out,
         Option("--sets")?.Split(','), Option("--epsilons")?.Split(',').Select(double.Parse).ToArray()) is null ? 3 : 0,
     "globetsp" => GlobeTspExperiment.Run(quick, outDir, Console.Out, IntOption("--seeds"), IntOption("--epochs"), IntOption("--train")).Count > 0 ? 0 : 1,
+    "digitsorting" => DigitSortingExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out, DigitSettings()) is null ? 3 : 0,
+    "subsetselection" => SubsetSelectionExperiment.Run(quick, outDir, Console.Out, SubsetSettings()).Count > 0 ? 0 : 1,
     string other => Unknown(other),
 };
 
@@ -53,6 +55,26 @@ WarcraftExperiment.Settings WarcraftSettings()
 
 string WarcraftArguments() => string.Concat(new[] { "--train", "--test", "--epochs", "--seeds", "--sizes", "--hidden", "--lr" }
     .Where(n => Option(n) is not null).Select(n => $" {n} {Option(n)}"));
+// --train, --epochs, --seeds override the quick or full sizes of digitsorting and subsetselection (null when none is given).
+DigitSortingExperiment.Settings? DigitSettings()
+{
+    var d = quick ? DigitSortingExperiment.Settings.Quick : DigitSortingExperiment.Settings.Full;
+    int[]? lengths = Option("--lengths")?.Split(',').Select(int.Parse).ToArray();
+    if (Sizes() is not { } z) return lengths is null ? null : d with { Lengths = lengths };
+    return d with { Lengths = lengths ?? d.Lengths, TrainSequences = z.Train ?? d.TrainSequences, Epochs = z.Epochs ?? d.Epochs, Seeds = z.Seeds ?? d.Seeds };
+}
+
+SubsetSelectionExperiment.Settings? SubsetSettings()
+{
+    var d = quick ? SubsetSelectionExperiment.Settings.Quick : SubsetSelectionExperiment.Settings.Full;
+    return Sizes() is { } z ? d with { TrainRows = z.Train ?? d.TrainRows, Epochs = z.Epochs ?? d.Epochs, Seeds = z.Seeds ?? d.Seeds } : null;
+}
+
+(int? Train, int? Epochs, int? Seeds)? Sizes()
+{
+    (int? Train, int? Epochs, int? Seeds) z = (IntOption("--train"), IntOption("--epochs"), IntOption("--seeds"));
+    return z is (null, null, null) ? null : z;
+}
 
 string? Option(string name)
 {
@@ -62,7 +84,6 @@ string? Option(string name)
 
 static int Unknown(string name)
 {
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile, warcraft.");
-    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile, globetsp, labelrankingtable2.");
+    Console.Error.WriteLine($"Unknown experiment '{name}'. Experiments: shortestpath, knapsack, sortingmatching, syntheticranking, classification, classificationsweep, labelranking, suquan, sinkhornimplicit, softtopk, leastquantile, warcraft, globetsp, labelrankingtable2, digitsorting, subsetselection.");
     return 2;
 }
