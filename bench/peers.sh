@@ -14,8 +14,9 @@ fi
 dotnet build "$root/bench/Microsoft.ML.Perturbed.Benchmarks/Microsoft.ML.Perturbed.Benchmarks.csproj" -c Release -v q -nologo
 bench="$root/bench/Microsoft.ML.Perturbed.Benchmarks/bin/Release/net10.0/Microsoft.ML.Perturbed.Benchmarks.dll"
 
+# The commit first: the raw file is itself tracked, so emptying it before would always read as an uncommitted change.
+commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- ':!bench/results/peers-raw.txt' ':!bench/results/peers.md' && echo '' || echo ' with uncommitted changes')"
 : > "$raw"
-commit="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- && echo '' || echo ' with uncommitted changes')"
 echo "# commit $commit; $(date -u +%FT%TZ) $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" >> "$raw"
 # Ours runs before and after the peers; the table keeps the faster of the two medians per case (a shared machine's
 # load comes in bursts).
