@@ -129,9 +129,11 @@ internal static class KeySelectionNetwork
                 v[0] = a;
                 v[1] = b;
                 break;
-            default:
+            case 4:
                 Sort4(ref v[0], ref v[1], ref v[2], ref v[3]);
                 break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(keys), keys.Length, "A run holds 8, 16 or 32 keys.");
         }
     }
 
@@ -155,7 +157,7 @@ internal static class KeySelectionNetwork
                 a[0] = CleanWithinVector(l0);
                 a[1] = CleanWithinVector(l1);
                 break;
-            default:
+            case 4:
                 Vector512<ulong> m0 = LowerHalf(a[0], b[3]), m1 = LowerHalf(a[1], b[2]), m2 = LowerHalf(a[2], b[1]), m3 = LowerHalf(a[3], b[0]);
                 Clean4(ref m0, ref m1, ref m2, ref m3);
                 a[0] = m0;
@@ -163,6 +165,8 @@ internal static class KeySelectionNetwork
                 a[2] = m2;
                 a[3] = m3;
                 break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(accumulator), accumulator.Length, "The accumulator holds 8, 16 or 32 keys.");
         }
     }
 
