@@ -80,6 +80,7 @@ public static class GlobeTspReport
         "identity + projection" => "id+P",
         "identity + margin" => "id+M",
         "identity (neither)" => "id",
-        _ => method,
+        "blackbox" => "blackbox",
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "No short label for this method."),
     };
 }

@@ -145,23 +145,7 @@ public static class SinkhornImplicitExperiment
     /// <summary>Which clock <see cref="Time"/> reads, for the table.</summary>
     private static string ClockName => OperatingSystem.IsLinux() ? "thread CPU time, clock_gettime(CLOCK_THREAD_CPUTIME_ID)" : "elapsed time (Stopwatch)";
 
-    private static double Clock()
-    {
-        if (OperatingSystem.IsLinux() && ClockGetTime(ThreadCpuClock, out Timespec time) == 0) return time.Seconds * 1e3 + time.Nanoseconds * 1e-6;
-        return Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency;
-    }
-
-    private const int ThreadCpuClock = 3;   // CLOCK_THREAD_CPUTIME_ID
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out Timespec time);
-
-    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
+    private static double Clock() => Microsoft.ML.Perturbed.Benchmarks.ThreadClock.Milliseconds();
 
     /// <summary>‖a − b‖/‖b‖.</summary>
     private static double Gap(double[] a, double[] b)

@@ -31,10 +31,9 @@ internal sealed class NormalNoise : NoiseDistribution
             {
                 Vector512<float> u1 = Uniforms.ToUnit(Vector512.Create(a.Slice(i, 16)).AsUInt32());
                 Vector512<float> u2 = Uniforms.ToUnit(Vector512.Create(b.Slice(i, 16)).AsUInt32());
-                Vector512<float> r = Vector512.Sqrt(NoiseMath.Log(u1) * Vector512.Create(-2f));
-                NoiseMath.SinCosTwoPi(u2, out Vector512<float> sin, out Vector512<float> cos);
-                (r * cos).CopyTo(a.Slice(i, 16));
-                (r * sin).CopyTo(b.Slice(i, 16));
+                BoxMuller(u1, u2, out Vector512<float> z1, out Vector512<float> z2);
+                z1.CopyTo(a.Slice(i, 16));
+                z2.CopyTo(b.Slice(i, 16));
             }
         }
         Uniforms.Convert(a[i..]);
@@ -75,6 +74,15 @@ internal sealed class NormalNoise : NoiseDistribution
     {
         Vector256<float> r = Vector256.Sqrt(NoiseMath.Log(u1) * Vector256.Create(-2f));
         NoiseMath.SinCosTwoPi(u2, out Vector256<float> sin, out Vector256<float> cos);
+        z1 = r * cos;
+        z2 = r * sin;
+    }
+
+    /// <summary>The sixteen-lane <see cref="BoxMuller(Vector256{float}, Vector256{float}, out Vector256{float}, out Vector256{float})"/>, lane for lane the same operations.</summary>
+    private static void BoxMuller(Vector512<float> u1, Vector512<float> u2, out Vector512<float> z1, out Vector512<float> z2)
+    {
+        Vector512<float> r = Vector512.Sqrt(NoiseMath.Log(u1) * Vector512.Create(-2f));
+        NoiseMath.SinCosTwoPi(u2, out Vector512<float> sin, out Vector512<float> cos);
         z1 = r * cos;
         z2 = r * sin;
     }

@@ -28,6 +28,7 @@ internal sealed class ArgmaxOracle : Oracle
         int n = theta.Length;
         if (Vector512.IsHardwareAccelerated && n >= 32)
         {
+            // Not TensorPrimitives.IndexOfMax: it ranks +0 above −0, where the tie rule (and the sort keys) treat them as equal.
             // The maximum by lanes (NaN propagates, and a NaN row takes the scalar rule below), then the first index holding it (−0 = +0, as the scalar comparison has it).
             Vector512<float> max = Vector512.Create(theta[..16]);
             int i = 16;

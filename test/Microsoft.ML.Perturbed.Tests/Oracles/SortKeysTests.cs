@@ -9,7 +9,8 @@ namespace Microsoft.ML.Perturbed.Tests.Oracles;
 /// </summary>
 public class SortKeysTests
 {
-    private static float[] Row(int n, int seed, int kind)
+    /// <summary>Rows of kind 0–4: distinct, many ties, signed zeros only, huge (±float.MaxValue at the ends), subnormal.</summary>
+    internal static float[] Row(int n, int seed, int kind)
     {
         var s = new PhiloxStream((ulong)seed, 17, (uint)n, (uint)kind);
         var x = new float[n];
