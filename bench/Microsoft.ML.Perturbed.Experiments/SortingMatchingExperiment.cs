@@ -52,6 +52,22 @@ public static class SortingMatchingExperiment
     /// </summary>
     public const int MaxEpochs = 2000;
 
+    /// <summary>The short names <c>--methods</c> takes, one per entry of <see cref="Methods"/>, in the same order.</summary>
+    public static readonly string[] MethodKeys = ["dlm0", "dlm1", "dsl", "dslpos", "fy", "gs"];
+
+    /// <summary>The methods named by short keys (<see cref="MethodKeys"/>), in table order; every method for null.</summary>
+    /// <exception cref="ArgumentException">A key that names no method.</exception>
+    public static string[] SelectMethods(IReadOnlyCollection<string>? keys)
+    {
+        if (keys is null) return Methods;
+        foreach (string key in keys)
+        {
+            if (!MethodKeys.Contains(key))
+                throw new ArgumentException($"Unknown method '{key}' in 'methods': expected some of {string.Join(", ", MethodKeys)}.", nameof(keys));
+        }
+        return Methods.Where((_, i) => keys.Contains(MethodKeys[i])).ToArray();
+    }
+
     private const int TrainSequences = 10, Hidden = 32, Samples = 5;
     private static readonly double PaperGumbelScale = Math.Sqrt(18) / Math.PI;
 
@@ -62,8 +78,11 @@ public static class SortingMatchingExperiment
     /// <param name="lengths">Sequence lengths d; default {5, 10, 25, 40, 60, 100} (quick: {5, 10}).</param>
     /// <param name="repetitions">Repetitions: one count for every d, or one per d; default <see cref="DefaultRepetitions"/>.</param>
     /// <param name="maxEpochs">Epoch cap; default <see cref="MaxEpochs"/> (quick: 150).</param>
-    public static IReadOnlyList<SortingCell> Run(bool quick, string outDir, TextWriter log, int[]? lengths = null, int[]? repetitions = null, int? maxEpochs = null)
+    /// <param name="methods">Short keys of the methods to run (<see cref="MethodKeys"/>); default every method.</param>
+    public static IReadOnlyList<SortingCell> Run(bool quick, string outDir, TextWriter log, int[]? lengths = null, int[]? repetitions = null, int? maxEpochs = null,
+        string[]? methods = null)
     {
+        string[] chosen = SelectMethods(methods);
         lengths ??= quick ? [5, 10] : [5, 10, 25, 40, 60, 100];
         if (repetitions is { Length: not 1 } && repetitions.Length != lengths.Length)
         {
@@ -78,7 +97,7 @@ public static class SortingMatchingExperiment
             int d = lengths[at];
             int reps = repetitions is { } r ? r[r.Length == 1 ? 0 : at] : quick ? 10 : DefaultRepetitions(d);
             if (reps < 1) throw new ArgumentOutOfRangeException(nameof(repetitions), reps, $"'{nameof(repetitions)}' must be at least 1, got {reps} for d = {d}.");
-            foreach (string method in Methods)
+            foreach (string method in chosen)
             {
                 cells.Add(Cell(method, d, reps, cap));
                 SortingCell c = cells[^1];
@@ -86,17 +105,18 @@ public static class SortingMatchingExperiment
                     $"({c.Epochs:F0} epochs, {c.Capped} capped, {c.EpochMilliseconds:F1} ms per epoch; {watch.Elapsed.TotalSeconds:F0} s so far)");
             }
             // After every d, so that a long run leaves its finished rows behind.
-            SortingMatchingReport.Write(cells, lengths, quick, cap, CommandLine(quick, lengths, repetitions, maxEpochs), watch.Elapsed.TotalSeconds, outDir);
+            SortingMatchingReport.Write(cells, lengths, quick, cap, CommandLine(quick, lengths, repetitions, maxEpochs, methods), watch.Elapsed.TotalSeconds, outDir);
         }
         return cells;
     }
 
     /// <summary>The subcommand's arguments that reproduce a run (for the provenance line).</summary>
-    private static string CommandLine(bool quick, int[] lengths, int[]? repetitions, int? maxEpochs) =>
+    private static string CommandLine(bool quick, int[] lengths, int[]? repetitions, int? maxEpochs, string[]? methods) =>
         "sortingmatching" + (quick ? " --quick" : "")
         + (lengths.SequenceEqual(quick ? [5, 10] : new[] { 5, 10, 25, 40, 60, 100 }) ? "" : $" --lengths {string.Join(',', lengths)}")
         + (repetitions is null ? "" : $" --repetitions {string.Join(',', repetitions)}")
-        + (maxEpochs is null ? "" : $" --epochs {maxEpochs}");
+        + (maxEpochs is null ? "" : $" --epochs {maxEpochs}")
+        + (methods is null ? "" : $" --methods {string.Join(',', methods)}");
 
     /// <summary>
     /// Repetitions of the full protocol: the paper's 200 for d ≤ 10, then 50 from d = 25 on (issue 26: at least 50 at
