@@ -131,7 +131,9 @@ public static class SortingMatchingExperiment
         var wrong = new double[reps];
         var epochs = new int[reps];
         var seconds = new double[reps];
-        Parallel.For(0, reps, rep => (perfect[rep], wrong[rep], epochs[rep], seconds[rep]) = Repetition(method, d, rep, maxEpochs));
+        // One repetition per core: left to the thread pool, long bodies make it inject threads (load 30–40 on 2 cores),
+        // which stretches each repetition's wall time and starves any other job.
+        Parallel.For(0, reps, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, rep => (perfect[rep], wrong[rep], epochs[rep], seconds[rep]) = Repetition(method, d, rep, maxEpochs));
         return new SortingCell(method, d, reps, perfect.Count(p => p) / (double)reps, wrong.Average(), Report.Std(wrong),
             1000 * seconds.Sum() / epochs.Sum(), epochs.Average(), epochs.Count(e => e >= maxEpochs));
     }

@@ -98,7 +98,7 @@ public static class SortingMatchingReport
         w.WriteLine("200 epochs with 200/200/50/20/6/4 repetitions at d = 5/10/25/40/60/100 (the repetitions and cap of this run are above).");
         w.WriteLine();
         w.WriteLine("Mean epochs run (the number that hit the cap in brackets) and the wall time per epoch of one repetition (ms; a full batch of");
-        w.WriteLine("10 sequences plus the early-stopping pass; 2 cores shared with other jobs, repetitions in parallel):");
+        w.WriteLine("10 sequences plus the early-stopping pass; one repetition per core):");
         w.WriteLine();
         w.WriteLine($"| d | {string.Join(" | ", methods)} |");
         w.WriteLine($"|---|{string.Concat(methods.Select(_ => "---|"))}");

@@ -65,8 +65,12 @@ public static class SyntheticRankingExperiment
     /// <param name="train">Training rows; default 5000 (quick: 200).</param>
     /// <param name="seeds">Data seeds; default 3 (quick: 1).</param>
     /// <param name="sigmas">The σ grid; default 1e-3, 1e-2, 0.1334, 0.7449, 10, 100, 1000 (quick: 0.01, 1, 100).</param>
-    public static IReadOnlyList<RankingPoint> Run(bool quick, string outDir, TextWriter log, int? epochs = null, int? train = null, int? seeds = null, double[]? sigmas = null)
+    /// <param name="reductions">Times the learning rate is divided by 10 at a plateau before the run stops at the next; default 0.</param>
+    public static IReadOnlyList<RankingPoint> Run(bool quick, string outDir, TextWriter log, int? epochs = null, int? train = null, int? seeds = null, double[]? sigmas = null,
+        int? reductions = null)
     {
+        int cuts = reductions ?? 0;
+        if (cuts < 0) throw new ArgumentOutOfRangeException(nameof(reductions), cuts, $"'{nameof(reductions)}' must be at least 0, got {cuts}.");
         int budget = epochs ?? (quick ? 5 : MaxEpochs), rows = train ?? (quick ? 200 : 5000), test = quick ? 200 : 1000, seedCount = seeds ?? (quick ? 1 : 3);
         if (budget < 1) throw new ArgumentOutOfRangeException(nameof(epochs), budget, $"'{nameof(epochs)}' must be at least 1, got {budget}.");
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(train), rows, $"'{nameof(train)}' must be at least 1, got {rows}.");
@@ -80,7 +84,8 @@ public static class SyntheticRankingExperiment
         var watch = Stopwatch.StartNew();
         string suffix = quick ? "-quick" : "";
         string arguments = "syntheticranking" + (quick ? " --quick" : "") + (epochs is null ? "" : $" --epochs {epochs}") + (train is null ? "" : $" --train {train}")
-            + (seeds is null ? "" : $" --seeds {seeds}") + (sigmas is null ? "" : $" --sigmas {string.Join(',', sigmas)}");
+            + (seeds is null ? "" : $" --seeds {seeds}") + (sigmas is null ? "" : $" --sigmas {string.Join(',', sigmas)}")
+            + (reductions is null ? "" : $" --reductions {reductions}");
         string[] losses = Losses.Select(l => l.Name).ToArray();
         Directory.CreateDirectory(outDir);
         for (int done = 1; done <= grid.Length; done++)
@@ -88,7 +93,7 @@ public static class SyntheticRankingExperiment
             double sigma = grid[done - 1];
             points.AddRange(CeilingPoints(head, sigma, checkpoints, rows, test, seedCount));
             foreach (var (name, kind) in Losses)
-                points.AddRange(Points(head, name, kind, sigma, checkpoints, rows, test, seedCount, log));
+                points.AddRange(Points(head, name, kind, sigma, checkpoints, rows, test, seedCount, cuts, log));
             log.WriteLine($"σ {sigma:G4} done ({watch.Elapsed.TotalSeconds:F0} s so far)");
             // After every σ, so that a long run leaves its finished rows behind.
             File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"),
@@ -113,10 +118,10 @@ public static class SyntheticRankingExperiment
         return list.ToArray();
     }
 
-    private static IEnumerable<RankingPoint> Points(RankingOracle head, string name, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seeds, TextWriter log)
+    private static IEnumerable<RankingPoint> Points(RankingOracle head, string name, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seeds, int reductions, TextWriter log)
     {
         var runs = new (double[] Perfect, double[] Partial, int Epochs)[seeds];
-        for (int seed = 0; seed < seeds; seed++) runs[seed] = TrainAndScore(head, kind, sigma, checkpoints, train, test, seed);
+        for (int seed = 0; seed < seeds; seed++) runs[seed] = TrainAndScore(head, kind, sigma, checkpoints, train, test, seed, reductions);
         for (int c = 0; c < checkpoints.Length; c++)
         {
             double[] perfect = runs.Select(r => r.Perfect[c]).ToArray(), partial = runs.Select(r => r.Partial[c]).ToArray();
@@ -177,7 +182,8 @@ public static class SyntheticRankingExperiment
     /// checkpoint) or the plateau of the training loss (<see cref="Plateau"/>); a run that stops early counts its final
     /// model at the later checkpoints. Returns the perfect- and partial-rank rates per checkpoint and the epochs trained.
     /// </summary>
-    public static (double[] Perfect, double[] Partial, int Epochs) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seed)
+    public static (double[] Perfect, double[] Partial, int Epochs) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seed,
+        int reductions = 0)
     {
         (float[] x, float[] y) = Data(head, train + test, sigma, seed);
         var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = checkpoints[^1], LearningRate = 1e-2, BatchSize = 32, Seed = seed };
@@ -185,38 +191,57 @@ public static class SyntheticRankingExperiment
         StructuredLoss loss = options.CreateLoss(head);
         var source = new InMemorySource(x.AsMemory(0, train * Features), y.AsMemory(0, train * Labels), default, Features, Labels);
         loss.BeginTraining(source);
-        using ITrainingSession session = ((IStructuredTrainingBackend)CpuTrainingBackend.Instance).Start(head, loss, source, options);
-        var batch = new TrainingRows(Features, Labels, isSparse: false, hasWeights: false);
-        using BatchReader reader = source.OpenReader(options.Seed, shuffle: true);
-        double[] perfect = new double[checkpoints.Length], partial = new double[checkpoints.Length];
-        double first = double.NaN, best = double.PositiveInfinity;
-        int since = 0, epoch = 0, next = 0;
-        ulong step = 0;
-        while (epoch < checkpoints[^1] && since < Plateau)
+        var backend = (IStructuredTrainingBackend)CpuTrainingBackend.Instance;
+        ITrainingSession session = backend.Start(head, loss, source, options);
+        try
         {
-            epoch++;
-            reader.StartPass();
-            double total = 0;
-            int batches = 0;
-            while (reader.Read(batch, options.BatchSize))
+            var batch = new TrainingRows(Features, Labels, isSparse: false, hasWeights: false);
+            using BatchReader reader = source.OpenReader(options.Seed, shuffle: true);
+            double[] perfect = new double[checkpoints.Length], partial = new double[checkpoints.Length];
+            double first = double.NaN, best = double.PositiveInfinity;
+            int since = 0, epoch = 0, next = 0, reduced = 0;
+            ulong step = 0;
+            while (epoch < checkpoints[^1])
             {
-                total += session.Step(batch, step++);
-                batches++;
+                if (since >= Plateau)
+                {
+                    if (reduced == reductions) break;
+                    // Plateau with reductions left: go on from this model at a tenth of the learning rate (fresh Adam moments).
+                    var model = (ITrainableModel)session.Result();
+                    session.Dispose();
+                    options.LearningRate /= 10;
+                    options.ModelFactory = (_, _) => model;
+                    session = backend.Start(head, loss, source, options);
+                    (reduced, since) = (reduced + 1, 0);
+                }
+                epoch++;
+                reader.StartPass();
+                double total = 0;
+                int batches = 0;
+                while (reader.Read(batch, options.BatchSize))
+                {
+                    total += session.Step(batch, step++);
+                    batches++;
+                }
+                double mean = total / batches;
+                if (epoch == 1) first = Math.Abs(mean);
+                if (mean < best - PlateauTolerance * first) (best, since) = (mean, 0);
+                else since++;
+                bool stops = (since >= Plateau && reduced == reductions) || epoch == checkpoints[^1];
+                if (stops || epoch == checkpoints[next])
+                {
+                    (double p, double q) = Score(head, session.Result(), x, y, train, test);
+                    // This checkpoint and, when the run stops here, every later one (the final model stays).
+                    int upTo = stops ? checkpoints.Length : next + 1;
+                    for (; next < upTo; next++) (perfect[next], partial[next]) = (p, q);
+                }
             }
-            double mean = total / batches;
-            if (epoch == 1) first = Math.Abs(mean);
-            if (mean < best - PlateauTolerance * first) (best, since) = (mean, 0);
-            else since++;
-            bool stops = since >= Plateau || epoch == checkpoints[^1];
-            if (stops || epoch == checkpoints[next])
-            {
-                (double p, double q) = Score(head, session.Result(), x, y, train, test);
-                // This checkpoint and, when the run stops here, every later one (the final model stays).
-                int upTo = stops ? checkpoints.Length : next + 1;
-                for (; next < upTo; next++) (perfect[next], partial[next]) = (p, q);
-            }
+            return (perfect, partial, epoch);
         }
-        return (perfect, partial, epoch);
+        finally
+        {
+            session.Dispose();
+        }
     }
 
     private static (double Perfect, double Partial) Score(Oracle head, IScoreModel model, float[] x, float[] y, int train, int test)
