@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N --plateau N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N --plateau N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -24,7 +24,7 @@ return args[0] switch
     "sortingmatching" => SortingMatchingExperiment.Run(quick, outDir, Console.Out, Option("--lengths")?.Split(',').Select(int.Parse).ToArray(),
         Option("--repetitions")?.Split(',').Select(int.Parse).ToArray(), IntOption("--epochs"), Option("--methods")?.Split(',')).Count > 0 ? 0 : 1,
     "syntheticranking" => SyntheticRankingExperiment.Run(quick, outDir, Console.Out, IntOption("--epochs"), IntOption("--train"), IntOption("--seeds"),
-        Option("--sigmas")?.Split(',').Select(double.Parse).ToArray(), IntOption("--reductions")).Count > 0 ? 0 : 1,
+        Option("--sigmas")?.Split(',').Select(double.Parse).ToArray(), IntOption("--reductions"), IntOption("--plateau")).Count > 0 ? 0 : 1,
     "sinkhornimplicit" => SinkhornImplicitExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,
     "softtopk" => SoftTopKExperiment.Run(quick, outDir, DataArgument() ?? ClassificationExperiment.DefaultData, Console.Out) is null ? 3 : 0,
     "leastquantile" => LeastQuantileExperiment.Run(quick, outDir, Console.Out).Count > 0 ? 0 : 1,

@@ -66,11 +66,13 @@ public static class SyntheticRankingExperiment
     /// <param name="seeds">Data seeds; default 3 (quick: 1).</param>
     /// <param name="sigmas">The σ grid; default 1e-3, 1e-2, 0.1334, 0.7449, 10, 100, 1000 (quick: 0.01, 1, 100).</param>
     /// <param name="reductions">Times the learning rate is divided by 10 at a plateau before the run stops at the next; default 0.</param>
+    /// <param name="plateau">Epochs without progress that make a plateau (<see cref="Plateau"/>); 0: no plateau, every run trains the whole budget.</param>
     public static IReadOnlyList<RankingPoint> Run(bool quick, string outDir, TextWriter log, int? epochs = null, int? train = null, int? seeds = null, double[]? sigmas = null,
-        int? reductions = null)
+        int? reductions = null, int? plateau = null)
     {
-        int cuts = reductions ?? 0;
+        int cuts = reductions ?? 0, patience = plateau ?? Plateau;
         if (cuts < 0) throw new ArgumentOutOfRangeException(nameof(reductions), cuts, $"'{nameof(reductions)}' must be at least 0, got {cuts}.");
+        if (patience < 0) throw new ArgumentOutOfRangeException(nameof(plateau), patience, $"'{nameof(plateau)}' must be at least 0, got {patience}.");
         int budget = epochs ?? (quick ? 5 : MaxEpochs), rows = train ?? (quick ? 200 : 5000), test = quick ? 200 : 1000, seedCount = seeds ?? (quick ? 1 : 3);
         if (budget < 1) throw new ArgumentOutOfRangeException(nameof(epochs), budget, $"'{nameof(epochs)}' must be at least 1, got {budget}.");
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(train), rows, $"'{nameof(train)}' must be at least 1, got {rows}.");
@@ -85,7 +87,7 @@ public static class SyntheticRankingExperiment
         string suffix = quick ? "-quick" : "";
         string arguments = "syntheticranking" + (quick ? " --quick" : "") + (epochs is null ? "" : $" --epochs {epochs}") + (train is null ? "" : $" --train {train}")
             + (seeds is null ? "" : $" --seeds {seeds}") + (sigmas is null ? "" : $" --sigmas {string.Join(',', sigmas)}")
-            + (reductions is null ? "" : $" --reductions {reductions}");
+            + (reductions is null ? "" : $" --reductions {reductions}") + (plateau is null ? "" : $" --plateau {plateau}");
         string[] losses = Losses.Select(l => l.Name).ToArray();
         Directory.CreateDirectory(outDir);
         for (int done = 1; done <= grid.Length; done++)
@@ -93,7 +95,7 @@ public static class SyntheticRankingExperiment
             double sigma = grid[done - 1];
             points.AddRange(CeilingPoints(head, sigma, checkpoints, rows, test, seedCount));
             foreach (var (name, kind) in Losses)
-                points.AddRange(Points(head, name, kind, sigma, checkpoints, rows, test, seedCount, cuts, log));
+                points.AddRange(Points(head, name, kind, sigma, checkpoints, rows, test, seedCount, cuts, patience, log));
             log.WriteLine($"σ {sigma:G4} done ({watch.Elapsed.TotalSeconds:F0} s so far)");
             // After every σ, so that a long run leaves its finished rows behind.
             File.WriteAllText(Path.Combine(outDir, $"synthetic_ranking{suffix}.md"),
@@ -118,10 +120,10 @@ public static class SyntheticRankingExperiment
         return list.ToArray();
     }
 
-    private static IEnumerable<RankingPoint> Points(RankingOracle head, string name, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seeds, int reductions, TextWriter log)
+    private static IEnumerable<RankingPoint> Points(RankingOracle head, string name, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seeds, int reductions, int plateau, TextWriter log)
     {
         var runs = new (double[] Perfect, double[] Partial, int Epochs)[seeds];
-        for (int seed = 0; seed < seeds; seed++) runs[seed] = TrainAndScore(head, kind, sigma, checkpoints, train, test, seed, reductions);
+        for (int seed = 0; seed < seeds; seed++) runs[seed] = TrainAndScore(head, kind, sigma, checkpoints, train, test, seed, reductions, plateau);
         for (int c = 0; c < checkpoints.Length; c++)
         {
             double[] perfect = runs.Select(r => r.Perfect[c]).ToArray(), partial = runs.Select(r => r.Partial[c]).ToArray();
@@ -183,7 +185,7 @@ public static class SyntheticRankingExperiment
     /// model at the later checkpoints. Returns the perfect- and partial-rank rates per checkpoint and the epochs trained.
     /// </summary>
     public static (double[] Perfect, double[] Partial, int Epochs) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seed,
-        int reductions = 0)
+        int reductions = 0, int plateau = Plateau)
     {
         (float[] x, float[] y) = Data(head, train + test, sigma, seed);
         var options = new StructuredTrainerOptions { Loss = kind, NumberOfIterations = checkpoints[^1], LearningRate = 1e-2, BatchSize = 32, Seed = seed };
@@ -203,7 +205,7 @@ public static class SyntheticRankingExperiment
             ulong step = 0;
             while (epoch < checkpoints[^1])
             {
-                if (since >= Plateau)
+                if (plateau > 0 && since >= plateau)
                 {
                     if (reduced == reductions) break;
                     // Plateau with reductions left: go on from this model at a tenth of the learning rate (fresh Adam moments).
@@ -227,7 +229,7 @@ public static class SyntheticRankingExperiment
                 if (epoch == 1) first = Math.Abs(mean);
                 if (mean < best - PlateauTolerance * first) (best, since) = (mean, 0);
                 else since++;
-                bool stops = (since >= Plateau && reduced == reductions) || epoch == checkpoints[^1];
+                bool stops = (plateau > 0 && since >= plateau && reduced == reductions) || epoch == checkpoints[^1];
                 if (stops || epoch == checkpoints[next])
                 {
                     (double p, double q) = Score(head, session.Result(), x, y, train, test);
