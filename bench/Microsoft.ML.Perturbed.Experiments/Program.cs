@@ -1,12 +1,12 @@
 // The papers' experiments, one subcommand each; tables (markdown) and figures (PNG) go to bench/results/experiments.
-//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N --plateau N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]
+//   dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N --plateau N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X --methods fy,blackbox,identity,spo,squared (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]
 using System.Globalization;
 using Microsoft.ML.Perturbed.Experiments;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N --plateau N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]");
+    Console.WriteLine("Usage: Experiments <shortestpath|knapsack|sortingmatching|syntheticranking|classification|classificationsweep|labelranking|suquan|sinkhornimplicit|softtopk|leastquantile|warcraft|globetsp|labelrankingtable2|digitsorting|subsetselection> [--quick] [--out DIR] [--data PATH] [--lengths 5,10 --repetitions N[,N…] --epochs N --methods dlm0,dlm1,dsl,dslpos,fy,gs (sortingmatching)] [--epochs N --train N --seeds N --sigmas a,b --reductions N --plateau N (syntheticranking)] [--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X --methods fy,blackbox,identity,spo,squared (warcraft)] [--seeds N --epochs N --train N (globetsp)] [--sets iris,wine --epsilons 0.001,0.01,0.1 (labelrankingtable2)] [--train N --epochs N --seeds N (digitsorting, subsetselection) --lengths 3,5 (digitsorting)]");
     return 2;
 }
 Report.CaptureCommit();   // the build that runs, read before the run (the tree may change while it runs)
@@ -41,7 +41,7 @@ int? IntOption(string name) => Option(name) is { } value ? int.Parse(value) : nu
 
 string? DataArgument() => Option("--data");
 
-// The Warcraft protocol with its overrides (--train, --test, --epochs, --seeds, --sizes 12,18, --hidden, --lr).
+// The Warcraft protocol with its overrides (--train, --test, --epochs, --seeds, --sizes 12,18, --hidden, --lr, --methods).
 WarcraftExperiment.Settings WarcraftSettings()
 {
     var s = quick ? WarcraftExperiment.Settings.Quick : WarcraftExperiment.Settings.Full;
@@ -50,10 +50,11 @@ WarcraftExperiment.Settings WarcraftSettings()
     {
         Train = Int("--train", s.Train), Test = Int("--test", s.Test), Epochs = Int("--epochs", s.Epochs), Seeds = Int("--seeds", s.Seeds),
         Hidden = Int("--hidden", s.Hidden), LearningRate = Option("--lr") is { } lr ? double.Parse(lr) : s.LearningRate, Sizes = Option("--sizes")?.Split(',').Select(int.Parse).ToArray() ?? s.Sizes,
+        Methods = Option("--methods")?.Split(',') ?? s.Methods,
     };
 }
 
-string WarcraftArguments() => string.Concat(new[] { "--train", "--test", "--epochs", "--seeds", "--sizes", "--hidden", "--lr" }
+string WarcraftArguments() => string.Concat(new[] { "--train", "--test", "--epochs", "--seeds", "--sizes", "--hidden", "--lr", "--methods" }
     .Where(n => Option(n) is not null).Select(n => $" {n} {Option(n)}"));
 // --train, --epochs, --seeds override the quick or full sizes of digitsorting and subsetselection (null when none is given).
 DigitSortingExperiment.Settings? DigitSettings()

@@ -46,7 +46,8 @@ public static class SyntheticRankingExperiment
     /// <summary>
     /// Times a run divides its learning rate by 10 at a plateau before it stops at the next (1e-2 down to 1e-6): with the
     /// rate fixed, Adam's steps keep the weights jittering at a scale that misorders the closest of the 100 scores, so no
-    /// row was ranked perfectly (issue 26); the blackbox loss at σ = 1e-3 goes from 1.3 % to 26 % perfect with four cuts.
+    /// row was ranked perfectly (issue 26). Blackbox at σ = 1e-3 (2000 rows, one seed): 0 % of the test rows ranked perfectly
+    /// without cuts, 1.3 % with two, 26 % with four.
     /// </summary>
     public const int RateReductions = 4;
 
@@ -190,7 +191,8 @@ public static class SyntheticRankingExperiment
     /// <summary>
     /// Trains one loss on a seed's data (the library's CPU training session, mini-batches from the seeded shuffle, as
     /// <see cref="StructuredTrainer"/>), scoring the model on the test rows at each checkpoint, until the budget (the last
-    /// checkpoint) or the plateau of the training loss (<see cref="Plateau"/>); a run that stops early counts its final
+    /// checkpoint) or the plateau of the training loss (<paramref name="plateau"/> epochs; 0: none) that follows
+    /// <paramref name="reductions"/> tenfold cuts of the learning rate at earlier plateaus; a run that stops early counts its final
     /// model at the later checkpoints. Returns the perfect- and partial-rank rates per checkpoint and the epochs trained.
     /// </summary>
     public static (double[] Perfect, double[] Partial, int Epochs) TrainAndScore(Oracle head, StructuredLossKind kind, double sigma, int[] checkpoints, int train, int test, int seed,

@@ -24,6 +24,9 @@ public static class WarcraftExperiment
     /// <summary>The protocol's sizes: training and test maps, epochs, seeds, grid sizes, hidden width, data seed.</summary>
     public sealed record Settings(int Train, int Test, int Epochs, int Seeds, int[] Sizes, int Hidden, double LearningRate, int DataSeed = 26)
     {
+        /// <summary>The short keys (<see cref="MethodKeys"/>) of the methods to train; empty (default): every method.</summary>
+        public string[] Methods { get; init; } = [];
+
         /// <summary>The full protocol (what fits the 2-core machine; the papers: 10,000 training and 1,000 test maps).</summary>
         public static Settings Full { get; } = new(2000, 500, 30, 3, [12], 32, 1e-2);
 
@@ -43,10 +46,24 @@ public static class WarcraftExperiment
         ("squared cost", true, o => o.Loss = StructuredLossKind.SquaredScores),
     ];
 
+    /// <summary>The short names <c>--methods</c> takes, one per entry of <see cref="Methods"/>, in the same order.</summary>
+    public static readonly string[] MethodKeys = ["fy", "blackbox", "identity", "spo", "squared"];
+
+    /// <summary>The methods a run trains: those named by <see cref="Settings.Methods"/>, in table order (every method when empty).</summary>
+    /// <exception cref="ArgumentException">A key that names no method.</exception>
+    public static (string Name, bool CostTargets, Action<StructuredTrainerOptions> Set)[] Selected(Settings settings)
+    {
+        string? unknown = settings.Methods.FirstOrDefault(k => !MethodKeys.Contains(k));
+        if (unknown is not null)
+            throw new ArgumentException($"Unknown method '{unknown}' in 'methods': expected some of {string.Join(", ", MethodKeys)}.", nameof(settings));
+        return settings.Methods.Length == 0 ? Methods : Methods.Where((_, i) => settings.Methods.Contains(MethodKeys[i])).ToArray();
+    }
+
     /// <summary>Runs the experiment (or its quick version), writes the table and the figures, returns the runs.</summary>
     public static IReadOnlyList<WarcraftCurve> Run(bool quick, string outDir, TextWriter log, Settings? settings = null, string arguments = "")
     {
         settings ??= quick ? Settings.Quick : Settings.Full;
+        var methods = Selected(settings);
         var curves = new List<WarcraftCurve>();
         var probes = new Dictionary<int, (double CellAccuracy, double CostOptimal, double ExactPath, double CostRatio)>();
         var sensitivity = new Dictionary<int, (double Sigma, double CostOptimal, double CostRatio)[]>();
@@ -59,7 +76,7 @@ public static class WarcraftExperiment
             Oracle head = Head(size);
             var yTrain = new float[cTrain.Length];
             head.Solve(cTrain, yTrain);
-            foreach ((string name, bool costTargets, Action<StructuredTrainerOptions> set) in Methods)
+            foreach ((string name, bool costTargets, Action<StructuredTrainerOptions> set) in methods)
             {
                 for (int seed = 0; seed < settings.Seeds; seed++)
                 {

@@ -92,7 +92,7 @@ public static class WarcraftReport
         w.WriteLine();
         w.WriteLine("Full protocol: `dotnet run -c Release --project bench/Microsoft.ML.Perturbed.Experiments -- warcraft` (defaults " +
             $"{WarcraftExperiment.Settings.Full.Train} / {WarcraftExperiment.Settings.Full.Test} maps, {WarcraftExperiment.Settings.Full.Epochs} epochs, " +
-            $"{WarcraftExperiment.Settings.Full.Seeds} seeds, 12 × 12); options `--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X`.");
+            $"{WarcraftExperiment.Settings.Full.Seeds} seeds, 12 × 12); options `--train N --test N --epochs N --seeds N --sizes 12,18 --hidden N --lr X --methods fy,blackbox,identity,spo,squared`.");
         return w.ToString();
     }
 

@@ -60,4 +60,29 @@ public class ExperimentProtocolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticRankingExperiment.Run(quick: true, Path.GetTempPath(), TextWriter.Null, reductions: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticRankingExperiment.Run(quick: true, Path.GetTempPath(), TextWriter.Null, plateau: -1));
     }
+
+    [Fact]
+    public void Warcraft_methods_are_chosen_by_short_key_in_table_order_and_an_unknown_key_throws()
+    {
+        WarcraftExperiment.Settings full = WarcraftExperiment.Settings.Full;
+        Assert.Equal(WarcraftExperiment.Methods.Length, WarcraftExperiment.MethodKeys.Length);
+        Assert.Equal(WarcraftExperiment.Methods.Select(m => m.Name), WarcraftExperiment.Selected(full).Select(m => m.Name));
+        Assert.Equal(["FY (ε = 0.5, M = 10)", "SPO+"], WarcraftExperiment.Selected(full with { Methods = ["spo", "fy"] }).Select(m => m.Name));
+        var e = Assert.Throws<ArgumentException>(() => WarcraftExperiment.Selected(full with { Methods = ["fy", "spo+"] }));
+        Assert.Contains("'spo+'", e.Message);
+        // A run of one method trains and reports that method alone.
+        string dir = Path.Combine(Path.GetTempPath(), "perturbed-exp-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            IReadOnlyList<WarcraftCurve> curves = WarcraftExperiment.Run(quick: true, dir, TextWriter.Null, WarcraftExperiment.Settings.Quick with { Methods = ["squared"] });
+            Assert.Equal(["squared cost"], curves.Select(c => c.Method).Distinct());
+            string table = File.ReadAllText(Path.Combine(dir, "warcraft-quick.md"));
+            Assert.Contains("| squared cost |", table);
+            Assert.DoesNotContain("| SPO+ |", table);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }
