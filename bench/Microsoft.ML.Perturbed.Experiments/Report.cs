@@ -54,6 +54,23 @@ public static class Report
         }
     }
 
+    /// <summary>
+    /// The entries of a run's table that its command line names by short key (<c>--methods fy,spo</c>), in table order;
+    /// every entry when <paramref name="chosen"/> is null or empty.
+    /// </summary>
+    /// <param name="items">The table's entries.</param>
+    /// <param name="keys">One short key per entry, in the same order.</param>
+    /// <param name="chosen">The keys the run takes.</param>
+    /// <param name="argument">The option's name, for the message.</param>
+    /// <exception cref="ArgumentException">A key that names no entry.</exception>
+    public static T[] ByKeys<T>(T[] items, string[] keys, IReadOnlyCollection<string>? chosen, string argument)
+    {
+        if (chosen is null || chosen.Count == 0) return items;
+        if (chosen.FirstOrDefault(k => !keys.Contains(k)) is { } unknown)
+            throw new ArgumentException($"Unknown key '{unknown}' in '{argument}': expected some of {string.Join(", ", keys)}.", argument);
+        return items.Where((_, i) => chosen.Contains(keys[i])).ToArray();
+    }
+
     /// <summary>Sample standard deviation (n − 1); 0 for a single value.</summary>
     public static double Std(IReadOnlyCollection<double> values)
     {

@@ -55,18 +55,9 @@ public static class SortingMatchingExperiment
     /// <summary>The short names <c>--methods</c> takes, one per entry of <see cref="Methods"/>, in the same order.</summary>
     public static readonly string[] MethodKeys = ["dlm0", "dlm1", "dsl", "dslpos", "fy", "gs"];
 
-    /// <summary>The methods named by short keys (<see cref="MethodKeys"/>), in table order; every method for null.</summary>
+    /// <summary>The methods named by short keys (<see cref="MethodKeys"/>), in table order; every method for null or none.</summary>
     /// <exception cref="ArgumentException">A key that names no method.</exception>
-    public static string[] SelectMethods(IReadOnlyCollection<string>? keys)
-    {
-        if (keys is null) return Methods;
-        foreach (string key in keys)
-        {
-            if (!MethodKeys.Contains(key))
-                throw new ArgumentException($"Unknown method '{key}' in 'methods': expected some of {string.Join(", ", MethodKeys)}.", nameof(keys));
-        }
-        return Methods.Where((_, i) => keys.Contains(MethodKeys[i])).ToArray();
-    }
+    public static string[] SelectMethods(IReadOnlyCollection<string>? keys) => Report.ByKeys(Methods, MethodKeys, keys, "methods");
 
     private const int TrainSequences = 10, Hidden = 32, Samples = 5;
     private static readonly double PaperGumbelScale = Math.Sqrt(18) / Math.PI;

@@ -51,13 +51,8 @@ public static class WarcraftExperiment
 
     /// <summary>The methods a run trains: those named by <see cref="Settings.Methods"/>, in table order (every method when empty).</summary>
     /// <exception cref="ArgumentException">A key that names no method.</exception>
-    public static (string Name, bool CostTargets, Action<StructuredTrainerOptions> Set)[] Selected(Settings settings)
-    {
-        string? unknown = settings.Methods.FirstOrDefault(k => !MethodKeys.Contains(k));
-        if (unknown is not null)
-            throw new ArgumentException($"Unknown method '{unknown}' in 'methods': expected some of {string.Join(", ", MethodKeys)}.", nameof(settings));
-        return settings.Methods.Length == 0 ? Methods : Methods.Where((_, i) => settings.Methods.Contains(MethodKeys[i])).ToArray();
-    }
+    public static (string Name, bool CostTargets, Action<StructuredTrainerOptions> Set)[] Selected(Settings settings) =>
+        Report.ByKeys(Methods, MethodKeys, settings.Methods, "methods");
 
     /// <summary>Runs the experiment (or its quick version), writes the table and the figures, returns the runs.</summary>
     public static IReadOnlyList<WarcraftCurve> Run(bool quick, string outDir, TextWriter log, Settings? settings = null, string arguments = "")
