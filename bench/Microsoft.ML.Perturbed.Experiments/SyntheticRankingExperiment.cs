@@ -214,19 +214,8 @@ public static class SyntheticRankingExperiment
             double first = double.NaN, best = double.PositiveInfinity;
             int since = 0, epoch = 0, next = 0, reduced = 0;
             ulong step = 0;
-            while (epoch < checkpoints[^1])
+            while (true)
             {
-                if (plateau > 0 && since >= plateau)
-                {
-                    if (reduced == reductions) break;
-                    // Plateau with reductions left: go on from this model at a tenth of the learning rate (fresh Adam moments).
-                    var model = (ITrainableModel)session.Result();
-                    session.Dispose();
-                    options.LearningRate /= 10;
-                    options.ModelFactory = (_, _) => model;
-                    session = backend.Start(head, loss, source, options);
-                    (reduced, since) = (reduced + 1, 0);
-                }
                 epoch++;
                 reader.StartPass();
                 double total = 0;
@@ -240,13 +229,25 @@ public static class SyntheticRankingExperiment
                 if (epoch == 1) first = Math.Abs(mean);
                 if (mean < best - PlateauTolerance * first) (best, since) = (mean, 0);
                 else since++;
-                bool stops = (plateau > 0 && since >= plateau && reduced == reductions) || epoch == checkpoints[^1];
+                bool plateaued = plateau > 0 && since >= plateau;
+                bool stops = (plateaued && reduced == reductions) || epoch == checkpoints[^1];
                 if (stops || epoch == checkpoints[next])
                 {
                     (double p, double q) = Score(head, session.Result(), x, y, train, test);
                     // This checkpoint and, when the run stops here, every later one (the final model stays).
                     int upTo = stops ? checkpoints.Length : next + 1;
                     for (; next < upTo; next++) (perfect[next], partial[next]) = (p, q);
+                }
+                if (stops) break;
+                if (plateaued)
+                {
+                    // A plateau with cuts left: go on from this model at a tenth of the learning rate (fresh Adam moments).
+                    var model = (ITrainableModel)session.Result();
+                    session.Dispose();
+                    options.LearningRate /= 10;
+                    options.ModelFactory = (_, _) => model;
+                    session = backend.Start(head, loss, source, options);
+                    (reduced, since) = (reduced + 1, 0);
                 }
             }
             return (perfect, partial, epoch);
